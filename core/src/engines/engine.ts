@@ -1,0 +1,129 @@
+import type { Cluster } from "../model/cluster.js";
+import type { DataSource } from "../model/data-source.js";
+import type { JobBinary } from "../model/job-binary.js";
+import type { JobConfigs, JobExecution } from "../model/job-execution.js";
+import type { JobTemplate } from "../model/job-template.js";
+import type { JobType } from "../model/job-types.js";
+import type { JobStatus } from "../model/status.js";
+
+/**
+ * The engine contract (seed 000): run, status, cancel, plus optional capabilities.
+ *
+ * Engines perform operations and report statuses; they never write an execution.
+ * The JobManager is the only writer (DESIGN.md rule 1): it traps engine errors,
+ * records them and decides the status.
+ */
+export interface JobEngine {
+  /** Launch the job. Must be idempotent per execution id: a relaunch after a crash finds the first launch. */
+  runJob(job: PreparedJob): Promise<RunResult>;
+  /** Status of one job, or `undefined` for "nothing to update". */
+  getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined>;
+  /**
+   * Signal the job to stop. `force` escalates (SIGTERM then SIGKILL for the Spark engine)
+   * and is used by the sweep once the grace period has passed. Returns the status seen after
+   * the signal, or `undefined` when nothing was done.
+   */
+  cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined>;
+  /** Optional: statuses of many jobs of one cluster in one remote call (DESIGN.md rule 7). */
+  getJobStatuses?(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>>;
+  /** Optional: the tail of a job's saved output. */
+  readOutput?(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string>;
+}
+
+/** A cluster together with its secret connection fields, loaded from the secret store. */
+export interface ClusterAccess {
+  cluster: Cluster;
+  secrets: Record<string, string>;
+}
+
+export interface ResolvedBinary {
+  binary: JobBinary;
+  /** Reads the binary's bytes from wherever its URL points. */
+  read(): Promise<Buffer>;
+}
+
+/** Everything an engine needs to launch an execution, prepared by the job manager. */
+export interface PreparedJob {
+  execution: JobExecution;
+  template: JobTemplate;
+  access: ClusterAccess;
+  mains: ResolvedBinary[];
+  libs: ResolvedBinary[];
+  input?: DataSourceAccess;
+  output?: DataSourceAccess;
+  /** `job_configs` after interface merging and data-source substitution (Sahara §7 step 1). */
+  configs: JobConfigs;
+  /** Re-reads the execution; engines call it just before launching to honour a cancel in flight. */
+  isCancelRequested(): Promise<boolean>;
+}
+
+export interface DataSourceAccess {
+  dataSource: DataSource;
+  /** The URL with %JOB_EXEC_ID% and %RANDSTR(n)% expanded for this run. */
+  runtimeUrl: string;
+  credentials: Record<string, unknown>;
+}
+
+/** A job that was launched: what status checks and cancels work from. */
+export interface LaunchedJob {
+  execution: JobExecution & { engine_job_id: string };
+  access: ClusterAccess;
+}
+
+export interface RunResult {
+  engineJobId: string;
+  /** The status right after launch; RUNNING for most engines. */
+  status: JobStatus;
+  extra?: Record<string, unknown>;
+}
+
+export interface StatusReport {
+  status: JobStatus;
+  /** Why the job ended badly, when the engine knows. */
+  error?: string;
+  /** Engine details worth keeping in `info` (e.g. Oozie's job info). */
+  details?: Record<string, unknown>;
+}
+
+/** One engine's offer to the registry: which clusters and job types it serves. */
+export interface EngineRegistration {
+  /** The cluster plugins this engine serves, e.g. ["spark"] or ["vanilla", "cdh", "hdp"]. */
+  plugins: readonly string[];
+  /** Validates a cluster's `connection` for these plugins; `secretFields` are kept in the secret store. */
+  connectionSchema: import("zod").ZodType<Record<string, unknown>>;
+  secretFields: readonly string[];
+  /** The job types this engine runs on a cluster of this plugin version; empty if the version is too old. */
+  supportedJobTypes(pluginVersion: string): readonly JobType[];
+  /** Submit-time checks beyond the template's own (e.g. a main class); throw an EdpError to refuse. */
+  validateJobExecution?(request: ExecutionValidationRequest): void | Promise<void>;
+  configHints?(jobType: JobType): ConfigHints | undefined;
+  create(deps: EngineDependencies): JobEngine;
+}
+
+export interface ExecutionValidationRequest {
+  cluster: Cluster;
+  template: JobTemplate;
+  configs: JobConfigs;
+  input?: DataSource;
+  output?: DataSource;
+}
+
+export interface ConfigHints {
+  configs: { name: string; value: string; description: string }[];
+  args: string[];
+  params?: Record<string, string>;
+}
+
+/** What the runtime hands every engine when it is created. */
+export interface EngineDependencies {
+  settings: EngineSettings;
+}
+
+export interface EngineSettings {
+  /** Seconds a SIGINT-ed job may take before the sweep escalates. */
+  cancelGraceSeconds: number;
+  /** Timeout for connecting to a cluster. */
+  connectTimeoutMs: number;
+  /** Timeout for one remote command. */
+  commandTimeoutMs: number;
+}

@@ -1,0 +1,53 @@
+import { InvalidDataError } from "../errors.js";
+import type { Cluster } from "../model/cluster.js";
+import type { JobType } from "../model/job-types.js";
+import type { EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+
+/**
+ * Chooses an engine from the cluster's plugin and version and the job type
+ * (DESIGN.md rule 2). Adding an engine means adding its folder and one entry to
+ * the list passed in; nothing else changes.
+ */
+export class EngineRegistry {
+  private readonly engines = new Map<EngineRegistration, JobEngine>();
+
+  constructor(
+    private readonly registrations: readonly EngineRegistration[],
+    private readonly deps: EngineDependencies,
+  ) {}
+
+  /** The registration serving a plugin, or undefined for an unknown plugin. */
+  registrationFor(pluginName: string): EngineRegistration | undefined {
+    return this.registrations.find((r) => r.plugins.includes(pluginName));
+  }
+
+  knownPlugins(): string[] {
+    return this.registrations.flatMap((r) => [...r.plugins]);
+  }
+
+  allRegistrations(): readonly EngineRegistration[] {
+    return this.registrations;
+  }
+
+  supports(cluster: Pick<Cluster, "plugin_name" | "plugin_version">, jobType: JobType): boolean {
+    return this.registrationFor(cluster.plugin_name)?.supportedJobTypes(cluster.plugin_version).includes(jobType) ?? false;
+  }
+
+  /** The engine for a cluster and job type; a clear 400 when the cluster cannot run that type. */
+  select(cluster: Cluster, jobType: JobType): { registration: EngineRegistration; engine: JobEngine } {
+    const registration = this.registrationFor(cluster.plugin_name);
+    if (!registration || !registration.supportedJobTypes(cluster.plugin_version).includes(jobType)) {
+      throw new InvalidDataError(`Cluster with id '${cluster.id}' doesn't support job type '${jobType}'`);
+    }
+    return { registration, engine: this.engineOf(registration) };
+  }
+
+  private engineOf(registration: EngineRegistration): JobEngine {
+    let engine = this.engines.get(registration);
+    if (!engine) {
+      engine = registration.create(this.deps);
+      this.engines.set(registration, engine);
+    }
+    return engine;
+  }
+}

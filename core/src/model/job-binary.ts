@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { DescriptionSchema, FlagSchema, NameSchema, type Resource } from "./common.js";
+import { parseUrl } from "./data-source.js";
+
+export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift"] as const;
+export type JobBinaryScheme = (typeof JOB_BINARY_SCHEMES)[number];
+
+/** `extra` holds credentials for the binary's store; write-only like data-source credentials. */
+export const JobBinaryExtraSchema = z
+  .object({
+    user: z.string().max(1024).optional(),
+    password: z.string().max(4096).optional(),
+    accesskey: z.string().max(1024).optional(),
+    secretkey: z.string().max(4096).optional(),
+    endpoint: z.string().max(1024).optional(),
+  })
+  .strict();
+export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
+
+/** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
+export function checkJobBinaryUrl(url: string): string | undefined {
+  const parsed = parseUrl(url);
+  if (!parsed) return "Job binary url must have a scheme";
+  if (!(JOB_BINARY_SCHEMES as readonly string[]).includes(parsed.scheme))
+    return `Invalid job binary: scheme must be one of ${JOB_BINARY_SCHEMES.join(", ")}`;
+  switch (parsed.scheme as JobBinaryScheme) {
+    case "internal-db":
+      if (!z.uuid().safeParse(parsed.host).success || parsed.path !== "") return `'${url}' is not a 'valid_job_location'`;
+      return undefined;
+    case "swift":
+      if (!parsed.host) return `'${url}' is not a 'valid_job_location'`;
+      return undefined;
+    case "s3":
+      if (!parsed.host) return `'${url}' is not a 'valid_job_location'`;
+      if (parsed.path.length <= 1) return "URL for binary in S3 must specify an object not a bucket";
+      return undefined;
+  }
+}
+
+export function checkJobBinaryExtra(url: string, extra: JobBinaryExtra | undefined): string | undefined {
+  const scheme = parseUrl(url)?.scheme;
+  if (scheme === "swift" && (!extra?.user || !extra?.password))
+    return "To work with JobBinary located in internal swift add 'user' and 'password' to extra";
+  if (scheme === "s3") {
+    const keys = Object.keys(extra ?? {}).sort();
+    if (keys.join(",") !== "accesskey,endpoint,secretkey")
+      return "Configs 'accesskey', 'secretkey', and 'endpoint' must be provided.";
+  }
+  return undefined;
+}
+
+export const JobBinaryCreateSchema = z
+  .object({
+    name: NameSchema,
+    description: DescriptionSchema.optional(),
+    url: z.string().max(256),
+    extra: JobBinaryExtraSchema.optional(),
+    is_public: FlagSchema,
+    is_protected: FlagSchema,
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const urlProblem = checkJobBinaryUrl(input.url);
+    if (urlProblem) return ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
+    const extraProblem = checkJobBinaryExtra(input.url, input.extra);
+    if (extraProblem) ctx.addIssue({ code: "custom", path: ["extra"], message: extraProblem });
+  });
+export type JobBinaryCreate = z.infer<typeof JobBinaryCreateSchema>;
+
+export const JobBinaryUpdateSchema = z
+  .object({
+    name: NameSchema.optional(),
+    description: DescriptionSchema.nullable().optional(),
+    url: z.string().max(256).optional(),
+    extra: JobBinaryExtraSchema.optional(),
+    is_public: FlagSchema,
+    is_protected: FlagSchema,
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const urlProblem = input.url === undefined ? undefined : checkJobBinaryUrl(input.url);
+    if (urlProblem) ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
+  });
+export type JobBinaryUpdate = z.infer<typeof JobBinaryUpdateSchema>;
+
+export interface JobBinary extends Resource {
+  name: string;
+  description: string;
+  url: string;
+  /** Id of `extra` in the secret store; never rendered. */
+  extra_ref?: string;
+}
+
+/** Uploaded bytes behind an `internal-db://<id>` URL; the bytes live in the binary store. */
+export interface JobBinaryInternal extends Resource {
+  name: string;
+  datasize: number;
+}

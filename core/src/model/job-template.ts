@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, type Resource } from "./common.js";
+import { ACCEPTED_MAPPING_TYPES, JobTypeSchema, type JobType, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
+
+export const InterfaceArgumentSchema = z
+  .object({
+    name: z.string().min(1).max(80),
+    description: DescriptionSchema.optional(),
+    mapping_type: z.enum(["args", "configs", "params"]),
+    location: z.string().min(1).max(255),
+    value_type: z.enum(["string", "number", "data_source"]).default("string"),
+    required: z.boolean(),
+    default: z.string().max(65536).nullable().optional(),
+  })
+  .strict();
+export type InterfaceArgument = z.infer<typeof InterfaceArgumentSchema>;
+
+const BinaryIdList = z.array(IdSchema).max(100);
+
+/** Interface rules of Sahara §9 (`check_interface`). */
+function checkInterface(type: JobType, args: InterfaceArgument[], addIssue: (path: (string | number)[], message: string) => void) {
+  const names = new Set<string>();
+  const places = new Set<string>();
+  const positional: number[] = [];
+  args.forEach((arg, index) => {
+    if (names.has(arg.name)) addIssue(["interface", index, "name"], `Name '${arg.name}' is not unique`);
+    names.add(arg.name);
+    if (!ACCEPTED_MAPPING_TYPES[type].includes(arg.mapping_type))
+      addIssue(["interface", index, "mapping_type"], `Mapping type '${arg.mapping_type}' is not allowed for job type ${type}`);
+    const place = `${arg.mapping_type}:${arg.location}`;
+    if (places.has(place)) addIssue(["interface", index, "location"], `Location '${arg.location}' is used twice for ${arg.mapping_type}`);
+    places.add(place);
+    if (arg.mapping_type === "args") {
+      if (!/^\d+$/.test(arg.location)) addIssue(["interface", index, "location"], "Positional arguments must have a numeric location");
+      else positional.push(Number(arg.location));
+      if (!arg.required && (arg.default === undefined || arg.default === null))
+        addIssue(["interface", index, "default"], "Positional arguments that are not required must have a default");
+    }
+    if (arg.value_type === "number" && arg.default != null && Number.isNaN(Number(arg.default)))
+      addIssue(["interface", index, "default"], `Default '${arg.default}' is not a number`);
+  });
+  const sorted = [...positional].sort((a, b) => a - b);
+  if (sorted.some((location, i) => location !== i))
+    addIssue(["interface"], "Positional argument locations must be the numbers 0 to n-1");
+}
+
+export const JobTemplateCreateSchema = z
+  .object({
+    name: NameSchema,
+    type: JobTypeSchema,
+    description: DescriptionSchema.optional(),
+    mains: BinaryIdList.default([]),
+    libs: BinaryIdList.default([]),
+    streaming: z.boolean().optional(),
+    interface: z.array(InterfaceArgumentSchema).max(100).default([]),
+    is_public: FlagSchema,
+    is_protected: FlagSchema,
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const mainMessage = MAIN_REQUIRED[input.type];
+    if (mainMessage && input.mains.length === 0) addIssue(["mains"], mainMessage);
+    if (mainMessage && input.mains.some((id) => input.libs.includes(id))) addIssue(["libs"], "'mains' and 'libs' overlap");
+    if (MAINS_FORBIDDEN.includes(input.type) && input.mains.length > 0) addIssue(["mains"], `${input.type} flow does not use mains`);
+    if (LIBS_REQUIRED.includes(input.type) && input.libs.length === 0) addIssue(["libs"], `${input.type} flow requires libs`);
+    if (new Set(input.mains).size !== input.mains.length) addIssue(["mains"], "Binary ids must be unique");
+    if (new Set(input.libs).size !== input.libs.length) addIssue(["libs"], "Binary ids must be unique");
+    checkInterface(input.type, input.interface, addIssue);
+  });
+export type JobTemplateCreate = z.infer<typeof JobTemplateCreateSchema>;
+
+export const JobTemplateUpdateSchema = z
+  .object({
+    name: NameSchema.optional(),
+    description: DescriptionSchema.nullable().optional(),
+    is_public: FlagSchema,
+    is_protected: FlagSchema,
+  })
+  .strict();
+export type JobTemplateUpdate = z.infer<typeof JobTemplateUpdateSchema>;
+
+export interface JobTemplate extends Resource {
+  name: string;
+  type: JobType;
+  description: string;
+  mains: string[];
+  libs: string[];
+  streaming?: boolean;
+  interface: (InterfaceArgument & { order: number })[];
+}

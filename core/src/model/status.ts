@@ -1,0 +1,48 @@
+import { IllegalTransitionError } from "../errors.js";
+
+/**
+ * The job execution state machine, written down once (DESIGN.md rule 5).
+ *
+ *   PENDING ─▶ RUNNING ─▶ SUCCEEDED | KILLED | DONEWITHERROR | FAILED
+ *      │          │
+ *      └──────────┴─▶ TOBEKILLED (a cancel is in flight) ─▶ any terminal status
+ *
+ * A PENDING execution may also end directly (an engine that finishes at once,
+ * a cancel before launch, a launch failure). A terminal status never changes.
+ */
+export const JOB_STATUSES = [
+  "PENDING",
+  "RUNNING",
+  "TOBEKILLED",
+  "SUCCEEDED",
+  "KILLED",
+  "DONEWITHERROR",
+  "FAILED",
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["SUCCEEDED", "KILLED", "DONEWITHERROR", "FAILED"];
+/** Statuses the sweep looks after; these are exactly the items in the store's sparse "active" index. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ["PENDING", "RUNNING", "TOBEKILLED"];
+
+const ALLOWED: Record<JobStatus, readonly JobStatus[]> = {
+  PENDING: ["RUNNING", "TOBEKILLED", ...TERMINAL_STATUSES],
+  RUNNING: ["TOBEKILLED", ...TERMINAL_STATUSES],
+  TOBEKILLED: TERMINAL_STATUSES,
+  SUCCEEDED: [],
+  KILLED: [],
+  DONEWITHERROR: [],
+  FAILED: [],
+};
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+export function assertTransition(from: JobStatus, to: JobStatus): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}

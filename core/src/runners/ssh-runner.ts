@@ -1,0 +1,281 @@
+import { posix } from "node:path";
+import pLimit, { type LimitFunction } from "p-limit";
+import ssh2, { type Client, type ClientChannel, type SFTPWrapper, type Stats } from "ssh2";
+import { EngineError } from "../errors.js";
+import type { CommandResult, CommandRunner, FileToWrite, RunOptions } from "./command-runner.js";
+import { fingerprintOf, keyTypeOf, type PinnedHostKey, parsePinnedHostKey } from "./ssh-host-key.js";
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** Unencrypted OpenSSH or PEM private key, from the secret store. Never logged, never put in a message. */
+  privateKey: string;
+  /** The pinned host key line (see ssh-host-key.ts). */
+  hostKey: string;
+}
+
+export interface SshRunnerOptions {
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  /** Channels (commands, SFTP sessions) open at once; OpenSSH refuses more than MaxSessions (10 by default). */
+  maxChannels?: number;
+  /** An unused connection is closed after this long, so idle processes do not hold sockets open. */
+  idleCloseMs?: number;
+  keepaliveIntervalMs?: number;
+}
+
+/** The channel never opened, so the command did not run and may be retried on a fresh connection. */
+class ChannelOpenError extends EngineError {}
+
+/**
+ * Runs commands on one host over ONE SSH connection, opened on first use and reused by every later
+ * call (the runner factory keeps one runner per host:port:user). The host key is checked against
+ * the pinned one on every (re)connection; a connection that dies is replaced on the next call.
+ */
+export class SshRunner implements CommandRunner {
+  private client: Promise<Client> | undefined;
+  private connected: Client | undefined;
+  private readonly limit: LimitFunction;
+  private readonly pinned: PinnedHostKey;
+  private active = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly target: SshTarget,
+    private readonly options: SshRunnerOptions,
+  ) {
+    try {
+      this.pinned = parsePinnedHostKey(target.hostKey);
+    } catch (error) {
+      throw new EngineError(`The host_key pinned for ${this.label} ${(error as Error).message}`);
+    }
+    this.limit = pLimit(options.maxChannels ?? 8);
+  }
+
+  get label(): string {
+    return `${this.target.user}@${this.target.host}:${this.target.port}`;
+  }
+
+  run(command: string, options: RunOptions = {}): Promise<CommandResult> {
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    return this.withClient((client) => this.exec(client, command, options.stdin, timeoutMs));
+  }
+
+  writeFiles(files: readonly FileToWrite[]): Promise<void> {
+    if (files.length === 0) return Promise.resolve();
+    const bytes = files.reduce((sum, file) => sum + Buffer.byteLength(file.content), 0);
+    // Allow for slow links: one second per megabyte on top of the command timeout.
+    const timeoutMs = this.options.commandTimeoutMs + Math.ceil(bytes / 1_000_000) * 1000;
+    return this.withClient((client) => this.transfer(client, files, timeoutMs));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const pending = this.client;
+    this.client = undefined;
+    this.connected = undefined;
+    const client = await pending?.catch(() => undefined);
+    client?.end();
+  }
+
+  private withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return this.limit(async () => {
+      this.active++;
+      clearTimeout(this.idleTimer);
+      try {
+        const reused = this.client !== undefined;
+        const client = await this.connection();
+        try {
+          return await work(client);
+        } catch (error) {
+          // A pooled connection can die unnoticed (server restarted, Lambda thawed); retry once on a new one.
+          if (!(reused && error instanceof ChannelOpenError)) throw error;
+          this.forget(client);
+          return await work(await this.connection());
+        }
+      } finally {
+        this.active--;
+        if (this.active === 0) this.armIdleTimer();
+      }
+    });
+  }
+
+  private armIdleTimer(): void {
+    this.idleTimer = setTimeout(() => void this.close(), this.options.idleCloseMs ?? 60_000);
+    this.idleTimer.unref();
+  }
+
+  private connection(): Promise<Client> {
+    if (!this.client) {
+      const connecting = this.connect();
+      this.client = connecting;
+      connecting.then(
+        (client) => {
+          this.connected = client;
+        },
+        () => {
+          if (this.client === connecting) this.client = undefined;
+        },
+      );
+    }
+    return this.client;
+  }
+
+  /** Drops a connection from the pool, so the next call opens a new one. */
+  private forget(client: Client): void {
+    if (this.connected === client) {
+      this.connected = undefined;
+      this.client = undefined;
+    }
+    client.end();
+  }
+
+  private connect(): Promise<Client> {
+    const { host, port, user, privateKey } = this.target;
+    const client = new ssh2.Client();
+    let presented: Buffer | undefined;
+    return new Promise<Client>((resolve, reject) => {
+      client.once("ready", () => {
+        client.on("close", () => this.forget(client));
+        resolve(client);
+      });
+      client.on("error", (error: Error & { level?: string }) => {
+        // After "ready" this only marks the connection dead; before it, it is the connect failure.
+        this.forget(client);
+        reject(this.describeConnectError(error, presented));
+      });
+      try {
+        client.connect({
+          host,
+          port,
+          username: user,
+          privateKey,
+          readyTimeout: this.options.connectTimeoutMs,
+          keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+          keepaliveCountMax: 3,
+          algorithms: { serverHostKey: this.pinned.algorithms },
+          hostVerifier: (key: Buffer) => {
+            presented = key;
+            return key.equals(this.pinned.blob);
+          },
+        });
+      } catch (error) {
+        // ssh2 throws synchronously for an unusable private key; its message never contains the key.
+        reject(new EngineError(`The private_key for ${this.label} cannot be used: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  private describeConnectError(error: Error & { level?: string }, presented: Buffer | undefined): EngineError {
+    if (presented && !presented.equals(this.pinned.blob)) {
+      return new EngineError(
+        `Host key verification failed for ${this.label}: the server presented ${keyTypeOf(presented)} ${fingerprintOf(presented)}, ` +
+          `but the cluster pins ${this.pinned.type} ${this.pinned.fingerprint}. Refusing to connect.`,
+      );
+    }
+    if (error.level === "client-authentication") {
+      return new EngineError(`SSH authentication as '${this.target.user}' failed on ${this.target.host}:${this.target.port}; check the private_key`);
+    }
+    if (error.level === "client-timeout") {
+      return new EngineError(`Cannot connect to ${this.label}: no SSH handshake within ${this.options.connectTimeoutMs} ms`);
+    }
+    return new EngineError(`Cannot connect to ${this.label}: ${error.message}`, { cause: error });
+  }
+
+  private exec(client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      let settled = false;
+      let runTimer: NodeJS.Timeout | undefined;
+      const settle = (action: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(openTimer);
+        clearTimeout(runTimer);
+        action();
+      };
+      const openTimer = setTimeout(
+        () => settle(() => reject(new ChannelOpenError(`No answer from ${this.label} when opening a channel`))),
+        this.options.connectTimeoutMs,
+      );
+      client.exec(command, (error, stream: ClientChannel) => {
+        if (error) return settle(() => reject(new ChannelOpenError(`Cannot run a command on ${this.label}: ${error.message}`)));
+        if (settled) return stream.close();
+        clearTimeout(openTimer);
+        runTimer = setTimeout(() => {
+          stream.signal("KILL");
+          stream.close();
+          settle(() => reject(new EngineError(`A command on ${this.label} did not finish within ${timeoutMs} ms`)));
+        }, timeoutMs);
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode = 255;
+        stream.on("data", (chunk: Buffer) => stdout.push(chunk));
+        stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        stream.on("exit", (code: number | null) => {
+          if (typeof code === "number") exitCode = code;
+        });
+        stream.on("error", (streamError: Error) =>
+          settle(() => reject(new EngineError(`A command on ${this.label} failed: ${streamError.message}`))),
+        );
+        stream.on("close", () =>
+          settle(() => resolve({ exitCode, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") })),
+        );
+        stream.end(stdin);
+      });
+    });
+  }
+
+  private async transfer(client: Client, files: readonly FileToWrite[], timeoutMs: number): Promise<void> {
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+      client.sftp((error, session) =>
+        error ? reject(new ChannelOpenError(`Cannot open SFTP on ${this.label}: ${error.message}`)) : resolve(session),
+      );
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EngineError(`Writing files to ${this.label} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([writeAll(sftp, files, this.label), timeout]);
+    } finally {
+      clearTimeout(timer);
+      sftp.end();
+    }
+  }
+}
+
+async function writeAll(sftp: SFTPWrapper, files: readonly FileToWrite[], label: string): Promise<void> {
+  const made = new Set<string>();
+  for (const file of files) {
+    const mode = file.mode ?? 0o644;
+    try {
+      await ensureDirectory(sftp, posix.dirname(file.path), made);
+      await sftpCall<void>((done) => sftp.writeFile(file.path, file.content, { mode }, done));
+      // The server's umask applies to the mode given at open; set it exactly.
+      await sftpCall<void>((done) => sftp.chmod(file.path, mode, done));
+    } catch (error) {
+      throw new EngineError(`Cannot write ${file.path} on ${label}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** `mkdir -p` over SFTP, trying the deepest directory first since its parents usually exist. */
+async function ensureDirectory(sftp: SFTPWrapper, dir: string, made: Set<string>): Promise<void> {
+  if (made.has(dir) || dir === "/" || dir === ".") return;
+  try {
+    await sftpCall<void>((done) => sftp.mkdir(dir, { mode: 0o700 }, done));
+  } catch {
+    const stats = await sftpCall<Stats>((done) => sftp.stat(dir, done)).catch(() => undefined);
+    if (stats && !stats.isDirectory()) throw new Error(`${dir} exists and is not a directory`);
+    if (!stats) {
+      await ensureDirectory(sftp, posix.dirname(dir), made);
+      await sftpCall<void>((done) => sftp.mkdir(dir, { mode: 0o700 }, done));
+    }
+  }
+  made.add(dir);
+}
+
+function sftpCall<T>(call: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
+}

@@ -1,0 +1,81 @@
+import { OperationRefusedError, ValidationError } from "../errors.js";
+import {
+  checkDataSourceCredentials,
+  checkDataSourceUrl,
+  type DataSource,
+  type DataSourceCreate,
+  type DataSourceUpdate,
+} from "../model/data-source.js";
+import type { SecretStore } from "../secrets/secret-store.js";
+import type { Store, Stored } from "../store/store.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type ListQuery, type Page, paginate } from "./listing.js";
+
+type StoredDataSource = DataSource & Stored;
+
+export class DataSourceService {
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: SecretStore,
+    private readonly isInUse: (dataSourceId: string) => Promise<boolean>,
+  ) {}
+
+  async create(caller: Caller, input: DataSourceCreate): Promise<StoredDataSource> {
+    const entity: StoredDataSource = {
+      ...newResource(caller, input),
+      name: input.name,
+      description: input.description ?? "",
+      type: input.type,
+      url: input.url,
+    };
+    if (input.credentials && Object.keys(input.credentials).length > 0) entity.credentials_ref = await this.secrets.put(input.credentials);
+    try {
+      return await this.store.create("data_source", entity, { uniqueName: input.name });
+    } catch (error) {
+      if (entity.credentials_ref) await this.secrets.delete(entity.credentials_ref);
+      throw error;
+    }
+  }
+
+  get(caller: Caller, id: string): Promise<StoredDataSource> {
+    return getVisible(this.store, "data_source", id, caller);
+  }
+
+  async list(caller: Caller, query: ListQuery): Promise<Page<StoredDataSource>> {
+    return paginate(await this.store.listVisible<StoredDataSource>("data_source", caller.projectId), query, { kindLabel: "Data source" });
+  }
+
+  async update(caller: Caller, id: string, input: DataSourceUpdate): Promise<StoredDataSource> {
+    const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "update", input);
+    const type = input.type ?? current.type;
+    const url = input.url ?? current.url;
+    const urlProblem = checkDataSourceUrl(type, url);
+    if (urlProblem) throw new ValidationError([{ path: "url", message: urlProblem }]);
+    if (input.credentials) {
+      const credentialProblem = checkDataSourceCredentials(type, input.credentials);
+      if (credentialProblem) throw new ValidationError([{ path: "credentials", message: credentialProblem }]);
+    }
+    if ((input.type !== undefined || input.url !== undefined) && (await this.isInUse(id)))
+      throw new OperationRefusedError("UPDATE_FAILED", "DataSource is used in a PENDING Job and can not be updated.");
+    const changes: Partial<StoredDataSource> = { ...flagChanges(input), type, url };
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.description !== undefined) changes.description = input.description ?? "";
+    if (input.credentials) {
+      if (current.credentials_ref) await this.secrets.replace(current.credentials_ref, input.credentials);
+      else changes.credentials_ref = await this.secrets.put(input.credentials);
+    }
+    return this.store.update("data_source", current, changes, { nameOf: (d) => d.name });
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "delete");
+    if (await this.isInUse(id)) throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
+    await this.store.remove("data_source", current, { name: current.name });
+    if (current.credentials_ref) await this.secrets.delete(current.credentials_ref);
+  }
+
+  /** Credentials for an engine; never rendered. */
+  async credentialsOf(dataSource: DataSource): Promise<Record<string, unknown>> {
+    return dataSource.credentials_ref ? ((await this.secrets.get(dataSource.credentials_ref)) ?? {}) : {};
+  }
+}

@@ -1,0 +1,124 @@
+import type { BinaryStore } from "../binaries/binary-store.js";
+import { EngineError, InvalidDataError, InvalidReferenceError, NotFoundError, OperationRefusedError } from "../errors.js";
+import { NameSchema } from "../model/common.js";
+import { parseUrl } from "../model/data-source.js";
+import type { JobBinary, JobBinaryCreate, JobBinaryInternal, JobBinaryUpdate } from "../model/job-binary.js";
+import type { SecretStore } from "../secrets/secret-store.js";
+import type { Store, Stored } from "../store/store.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type ListQuery, type Page, paginate } from "./listing.js";
+
+type StoredBinary = JobBinary & Stored;
+type StoredInternal = JobBinaryInternal & Stored;
+
+const internalKey = (id: string) => `internal/${id}`;
+
+/** Job binaries (references to job code) and the uploaded bytes behind `internal-db://` URLs. */
+export class JobBinaryService {
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: SecretStore,
+    private readonly bytes: BinaryStore,
+    private readonly maxBinaryBytes: number,
+    private readonly isReferenced: (caller: Caller, binaryId: string) => Promise<boolean>,
+  ) {}
+
+  async upload(caller: Caller, name: string, data: Buffer): Promise<StoredInternal> {
+    if (!NameSchema.safeParse(name).success) throw new InvalidDataError(`${name} is not a valid name`);
+    if (data.length === 0) throw new InvalidDataError("Job binary internal data must be a string of length greater than zero", "BAD_JOB_BINARY");
+    if (data.length > this.maxBinaryBytes)
+      throw new InvalidDataError(`Size of data (${data.length}) is greater than maximum (${this.maxBinaryBytes})`, "DATA_TOO_BIG");
+    const entity: StoredInternal = { ...newResource(caller, {}), name, datasize: data.length };
+    // Bytes first: an internal binary whose bytes are missing would break every run that uses it.
+    await this.bytes.put(internalKey(entity.id), data);
+    try {
+      return await this.store.create("job_binary_internal", entity);
+    } catch (error) {
+      await this.bytes.delete(internalKey(entity.id));
+      throw error;
+    }
+  }
+
+  getInternal(caller: Caller, id: string): Promise<StoredInternal> {
+    return getVisible(this.store, "job_binary_internal", id, caller);
+  }
+
+  async listInternals(caller: Caller, query: ListQuery): Promise<Page<StoredInternal>> {
+    return paginate(await this.store.listVisible<StoredInternal>("job_binary_internal", caller.projectId), query, {
+      kindLabel: "Job binary internal",
+    });
+  }
+
+  async deleteInternal(caller: Caller, id: string): Promise<void> {
+    const current = await getModifiable<StoredInternal>(this.store, "job_binary_internal", id, caller, "delete");
+    const binaries = await this.store.listVisible<StoredBinary>("job_binary", caller.projectId);
+    if (binaries.some((b) => b.url === `internal-db://${id}`))
+      throw new OperationRefusedError("DELETION_FAILED", "Job binary internal is referenced by a job binary and cannot be deleted");
+    await this.store.remove("job_binary_internal", current);
+    await this.bytes.delete(internalKey(id));
+  }
+
+  async create(caller: Caller, input: JobBinaryCreate): Promise<StoredBinary> {
+    await this.checkInternalReference(caller, input.url);
+    const entity: StoredBinary = { ...newResource(caller, input), name: input.name, description: input.description ?? "", url: input.url };
+    if (input.extra && Object.keys(input.extra).length > 0) entity.extra_ref = await this.secrets.put(input.extra);
+    try {
+      return await this.store.create("job_binary", entity, { uniqueName: input.name });
+    } catch (error) {
+      if (entity.extra_ref) await this.secrets.delete(entity.extra_ref);
+      throw error;
+    }
+  }
+
+  get(caller: Caller, id: string): Promise<StoredBinary> {
+    return getVisible(this.store, "job_binary", id, caller);
+  }
+
+  async list(caller: Caller, query: ListQuery): Promise<Page<StoredBinary>> {
+    return paginate(await this.store.listVisible<StoredBinary>("job_binary", caller.projectId), query, { kindLabel: "Job binary" });
+  }
+
+  async update(caller: Caller, id: string, input: JobBinaryUpdate): Promise<StoredBinary> {
+    const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "update", input);
+    if (input.url !== undefined && input.url !== current.url) {
+      if (current.url.startsWith("internal-db://"))
+        throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
+      await this.checkInternalReference(caller, input.url);
+    }
+    const changes: Partial<StoredBinary> = flagChanges(input);
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.description !== undefined) changes.description = input.description ?? "";
+    if (input.url !== undefined) changes.url = input.url;
+    if (input.extra) {
+      if (current.extra_ref) await this.secrets.replace(current.extra_ref, input.extra);
+      else changes.extra_ref = await this.secrets.put(input.extra);
+    }
+    return this.store.update("job_binary", current, changes, { nameOf: (b) => b.name });
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "delete");
+    if (await this.isReferenced(caller, id)) throw new OperationRefusedError("DELETION_FAILED", "JobBinary is referenced and cannot be deleted");
+    await this.store.remove("job_binary", current, { name: current.name });
+    if (current.extra_ref) await this.secrets.delete(current.extra_ref);
+  }
+
+  /** The bytes of a binary, for `GET .../data` and for engines uploading job code. */
+  async read(binary: JobBinary): Promise<Buffer> {
+    const url = parseUrl(binary.url);
+    if (url?.scheme === "internal-db") {
+      const data = await this.bytes.get(internalKey(url.host));
+      if (!data) throw new NotFoundError("Job binary internal", url.host);
+      return data;
+    }
+    throw new EngineError(`Job binaries at ${url?.scheme ?? "this"}:// URLs cannot be read by this deployment; upload the code as an internal binary`);
+  }
+
+  private async checkInternalReference(caller: Caller, url: string): Promise<void> {
+    const parsed = parseUrl(url);
+    if (parsed?.scheme !== "internal-db") return;
+    const internal = await this.store.get<StoredInternal>("job_binary_internal", parsed.host);
+    if (!internal || (internal.project_id !== caller.projectId && !internal.is_public))
+      throw new InvalidReferenceError(`JobBinaryInternal with id '${parsed.host}' doesn't exist`);
+  }
+}

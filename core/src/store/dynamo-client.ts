@@ -1,0 +1,24 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { tableDefinition } from "./table.js";
+
+/**
+ * A DocumentClient for DynamoDB, or for dynalite when `endpoint` is given (dynalite
+ * accepts any credentials, so fixed local ones keep the SDK from searching for some).
+ */
+export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
+  const client = endpoint
+    ? new DynamoDBClient({ endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } })
+    : new DynamoDBClient({});
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Creates the table if it is missing (local runtime and tests; on AWS the stack creates it). */
+export async function ensureTable(client: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  }
+}

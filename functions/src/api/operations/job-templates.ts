@@ -1,0 +1,84 @@
+import { NotFoundError } from "@edp/core/errors";
+import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
+import { JobTypeSchema } from "@edp/core/model/job-types";
+import { z } from "zod";
+import { defineOperation } from "../operation.js";
+import { IdParams, listQuery, noQuery } from "../query.js";
+import { renderJobTemplate, renderPage } from "../render.js";
+
+export const jobTemplateOperations = [
+  defineOperation({
+    operationId: "listJobTemplates",
+    summary: "List job templates",
+    method: "GET",
+    path: "/v2/job-templates",
+    group: "status",
+    query: listQuery("job_templates_list", ["type", "name"], ["id", "name", "type", "created_at", "updated_at"]),
+    handle: async ({ core, caller, query }) => ({
+      status: 200,
+      body: renderPage("job_templates", await core.jobTemplates.list(caller, query), renderJobTemplate),
+    }),
+  }),
+  defineOperation({
+    operationId: "createJobTemplate",
+    summary: "Create a job template",
+    method: "POST",
+    path: "/v2/job-templates",
+    group: "create",
+    body: { kind: "json", schema: JobTemplateCreateSchema },
+    handle: async ({ core, caller, body }) => ({ status: 202, body: { job_template: renderJobTemplate(await core.jobTemplates.create(caller, body)) } }),
+  }),
+  defineOperation({
+    operationId: "getJobTemplateConfigHints",
+    summary: "Configuration hints for a job type",
+    method: "GET",
+    path: "/v2/job-templates/config-hints/{job_type}",
+    group: "status",
+    params: z.object({ job_type: JobTypeSchema }),
+    query: noQuery("job_templates_get_config_hints"),
+    handle: async ({ core, params }) => {
+      const registration = core.registry.allRegistrations().find((r) => r.configHints?.(params.job_type));
+      const hints = registration?.configHints?.(params.job_type);
+      if (!hints) throw new NotFoundError("Config hints for job type", params.job_type);
+      return { status: 200, body: { job_config: hints } };
+    },
+  }),
+  defineOperation({
+    operationId: "getJobTemplate",
+    summary: "Show a job template",
+    method: "GET",
+    path: "/v2/job-templates/{id}",
+    group: "status",
+    params: IdParams,
+    query: noQuery("job_templates_get"),
+    handle: async ({ core, caller, params }) => ({
+      status: 200,
+      body: { job_template: renderJobTemplate(await core.jobTemplates.getExpanded(caller, params.id)) },
+    }),
+  }),
+  defineOperation({
+    operationId: "updateJobTemplate",
+    summary: "Update a job template",
+    method: "PATCH",
+    path: "/v2/job-templates/{id}",
+    group: "create",
+    params: IdParams,
+    body: { kind: "json", schema: JobTemplateUpdateSchema },
+    handle: async ({ core, caller, params, body }) => ({
+      status: 202,
+      body: { job_template: renderJobTemplate(await core.jobTemplates.update(caller, params.id, body)) },
+    }),
+  }),
+  defineOperation({
+    operationId: "deleteJobTemplate",
+    summary: "Delete a job template",
+    method: "DELETE",
+    path: "/v2/job-templates/{id}",
+    group: "create",
+    params: IdParams,
+    handle: async ({ core, caller, params }) => {
+      await core.jobTemplates.delete(caller, params.id);
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,106 @@
+import type { Cluster } from "@edp/core/model/cluster";
+import type { DataSource } from "@edp/core/model/data-source";
+import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
+import type { JobExecution } from "@edp/core/model/job-execution";
+import type { ExpandedTemplate } from "@edp/core/services/job-templates";
+import type { Page } from "@edp/core/services/listing";
+
+/**
+ * Sahara v2 shapes. Every renderer copies an allow-list of fields, so nothing internal
+ * (secret ids, versions, request hashes) or secret can reach a response by accident.
+ */
+
+function common(resource: { id: string; project_id: string; created_at: string; updated_at: string | null; is_public: boolean; is_protected: boolean }) {
+  return {
+    id: resource.id,
+    project_id: resource.project_id,
+    created_at: withoutMilliseconds(resource.created_at),
+    updated_at: resource.updated_at ? withoutMilliseconds(resource.updated_at) : null,
+    is_public: resource.is_public,
+    is_protected: resource.is_protected,
+  };
+}
+
+/** Sahara renders datetimes as ISO strings with the fraction dropped. */
+function withoutMilliseconds(iso: string): string {
+  return iso.replace(/\.\d+Z$/, "");
+}
+
+export function renderDataSource(source: DataSource) {
+  return { ...common(source), name: source.name, description: source.description, type: source.type, url: source.url };
+}
+
+export function renderJobBinary(binary: JobBinary) {
+  return { ...common(binary), name: binary.name, description: binary.description, url: binary.url };
+}
+
+export function renderJobBinaryInternal(internal: JobBinaryInternal) {
+  return { ...common(internal), name: internal.name, datasize: internal.datasize };
+}
+
+export function renderJobTemplate({ template, mains, libs }: ExpandedTemplate) {
+  return {
+    ...common(template),
+    name: template.name,
+    type: template.type,
+    description: template.description,
+    mains: mains.map(renderJobBinary),
+    libs: libs.map(renderJobBinary),
+    interface: template.interface.map((arg) => ({
+      name: arg.name,
+      description: arg.description ?? "",
+      mapping_type: arg.mapping_type,
+      location: arg.location,
+      value_type: arg.value_type,
+      required: arg.required,
+      default: arg.default ?? null,
+      order: arg.order,
+    })),
+  };
+}
+
+export function renderCluster(cluster: Cluster, secretFields: readonly string[]) {
+  return {
+    ...common(cluster),
+    name: cluster.name,
+    description: cluster.description,
+    plugin_name: cluster.plugin_name,
+    plugin_version: cluster.plugin_version,
+    hadoop_version: cluster.plugin_version,
+    status: cluster.status,
+    connection: cluster.connection,
+    /** Which secret fields are set; their values never come back. */
+    secrets_set: secretFields.length > 0 && cluster.secrets_ref ? [...secretFields] : [],
+  };
+}
+
+/** Configuration keys whose values are credentials; Sahara blanks them in output. */
+const SECRET_CONFIG_KEYS = /(password|secret|secretkey|secret\.key|access\.key|token)$/i;
+
+export function renderExecution(execution: JobExecution) {
+  const configs = Object.fromEntries(
+    Object.entries(execution.job_configs.configs).map(([k, v]) => [k, SECRET_CONFIG_KEYS.test(k) ? "" : v]),
+  );
+  return {
+    ...common(execution),
+    job_template_id: execution.job_template_id,
+    cluster_id: execution.cluster_id,
+    input_id: execution.input_id,
+    output_id: execution.output_id,
+    start_time: execution.start_time ? withoutMilliseconds(execution.start_time) : null,
+    end_time: execution.end_time ? withoutMilliseconds(execution.end_time) : null,
+    info: execution.info,
+    engine_job_id: execution.engine_job_id,
+    return_code: execution.return_code,
+    job_configs: { ...execution.job_configs, configs },
+    interface: execution.interface,
+    data_source_urls: execution.data_source_urls,
+    ...(execution.scheduled_at ? { scheduled_at: execution.scheduled_at } : {}),
+    ...(execution.series_id ? { series_id: execution.series_id } : {}),
+  };
+}
+
+/** A list body: `{<key>: [...]}` plus `markers` when Sahara would add them. */
+export function renderPage<T>(key: string, page: Page<T>, render: (item: T) => unknown) {
+  return { [key]: page.items.map(render), ...(page.markers ? { markers: page.markers } : {}) };
+}

@@ -1,0 +1,11 @@
+import middy from "@middy/core";
+import { logger } from "@edp/core/config/logger";
+import type { SweepReport } from "@edp/core/manager/job-manager";
+import { getCore } from "../runtime.js";
+
+/** The scheduled sweep: one status call per cluster for every active execution. */
+export const handler = middy<unknown, SweepReport>().handler(async () => {
+  const report = await (await getCore()).jobs.sweep();
+  logger.info("Sweep finished", { ...report });
+  return report;
+});

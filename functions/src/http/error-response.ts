@@ -1,0 +1,30 @@
+import { logger } from "@edp/core/config/logger";
+import { EdpError } from "@edp/core/errors";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+export const API_VERSION_HEADERS = {
+  "OpenStack-API-Version": "data-processing 2.0",
+  Vary: "OpenStack-API-Version",
+};
+
+/**
+ * The one mapping from errors to HTTP: Sahara's error body
+ * `{"error_code", "error_name", "error_message"}`. An EdpError carries its own status and
+ * name; anything else is a bug, logged in full and answered with an opaque 500 so no
+ * internal detail (or secret) reaches the client.
+ */
+export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof EdpError) {
+    return jsonResponse(error.httpStatus, { error_code: error.httpStatus, error_name: error.code, error_message: error.message });
+  }
+  logger.error("Unhandled error", { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  return jsonResponse(500, { error_code: 500, error_name: "INTERNAL_SERVER_ERROR", error_message: "Internal Server Error" });
+}
+
+export function jsonResponse(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { "content-type": "application/json", ...API_VERSION_HEADERS },
+    body: body === undefined ? "" : JSON.stringify(body),
+  };
+}

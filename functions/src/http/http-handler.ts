@@ -1,0 +1,50 @@
+import middy from "@middy/core";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import { EdpError } from "@edp/core/errors";
+import type { Core } from "@edp/core/runtime/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Operation } from "../api/operation.js";
+import { API_VERSION_HEADERS, errorResponse, jsonResponse } from "./error-response.js";
+import { bodyBytes, checkApiVersion, jsonBody, tokenOf, validate } from "./request.js";
+
+/**
+ * A thin Lambda handler for a group of operations (DESIGN.md rule 4): authenticate,
+ * parse and validate with zod, call core, render. The route comes from API Gateway's
+ * `routeKey` (the local server sets the same field), so one handler serves many routes.
+ */
+export function createHttpHandler(operations: readonly Operation[], getCore: () => Promise<Core>) {
+  const byRoute = new Map(operations.map((operation) => [`${operation.method} ${operation.path}`, operation]));
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .handler(async (event) => {
+      try {
+        const operation = byRoute.get(event.routeKey);
+        if (!operation) throw new EdpError(404, "NOT_FOUND", `No route for ${event.routeKey}`);
+        return await serve(operation, event, await getCore());
+      } catch (error) {
+        return errorResponse(error);
+      }
+    });
+}
+
+async function serve(operation: Operation, event: APIGatewayProxyEventV2, core: Core): Promise<APIGatewayProxyStructuredResultV2> {
+  const headers = event.headers as Record<string, string | undefined>;
+  checkApiVersion(headers);
+  const caller = operation.public ? { projectId: "" } : await core.tokens.authenticate(tokenOf(headers));
+  const params = operation.params ? validate(operation.params, event.pathParameters ?? {}, "path") : {};
+  const query = operation.query ? validate(operation.query, event.queryStringParameters ?? {}, "query") : {};
+  let body: unknown;
+  if (operation.body?.kind === "json") body = validate(operation.body.schema, jsonBody(event, core.settings.EDP_MAX_BODY_BYTES), "body");
+  else if (operation.body?.kind === "raw") body = bodyBytes(event, core.settings.EDP_MAX_BINARY_KB * 1024);
+  const result = await operation.handle({ core, caller, params, query, body, headers });
+  if (result.bytes) {
+    return {
+      statusCode: result.status,
+      headers: { "content-type": "application/octet-stream", ...API_VERSION_HEADERS, ...result.headers },
+      body: result.bytes.toString("base64"),
+      isBase64Encoded: true,
+    };
+  }
+  // Sahara renders a DELETE's empty body as `{}`; a 204 carries no body at all over HTTP.
+  return jsonResponse(result.status, result.status === 204 ? undefined : result.body);
+}

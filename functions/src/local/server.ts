@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Core } from "@edp/core/runtime/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { operations, operationsOf } from "../api/index.js";
+import type { HandlerGroup } from "../api/operation.js";
+import { errorResponse, jsonResponse } from "../http/error-response.js";
+import { createHttpHandler } from "../http/http-handler.js";
+import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
+
+interface Route {
+  routeKey: string;
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  group: HandlerGroup;
+  literalSegments: number;
+}
+
+/**
+ * Serves the API on this machine through the very handlers Lambda runs: each request is
+ * turned into an API Gateway v2 event, routed the way API Gateway routes (most specific
+ * path first), and answered from the handler's result.
+ */
+export async function startLocalServer(core: Core, options: { host: string; port: number }): Promise<{ server: Server; url: string }> {
+  const handlers = Object.fromEntries(
+    (["create", "status", "cancel"] as const).map((group) => [group, createHttpHandler(operationsOf(group), async () => core)]),
+  ) as Record<HandlerGroup, ReturnType<typeof createHttpHandler>>;
+  const routes = compileRoutes();
+  const bodyLimit = Math.max(core.settings.EDP_MAX_BODY_BYTES, core.settings.EDP_MAX_BINARY_KB * 1024);
+
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error) => send(response, errorResponse(error)));
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse) {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const method = request.method ?? "GET";
+    const matches = routes.filter((route) => route.pattern.test(url.pathname));
+    const route = matches.find((r) => r.method === method);
+    if (!route) {
+      // Drain what the client sent so the connection can answer cleanly.
+      request.resume();
+      const status = matches.length > 0 ? 405 : 404;
+      const name = status === 405 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND";
+      return send(response, jsonResponse(status, { error_code: status, error_name: name, error_message: `${method} ${url.pathname} is not a route of this API` }));
+    }
+    const body = await readBody(request, bodyLimit);
+    const values = route.pattern.exec(url.pathname)!.slice(1);
+    const event = toEvent(request, url, route, values, body);
+    const result = (await handlers[route.group](event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    send(response, result);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://${options.host}:${address.port}` };
+}
+
+function compileRoutes(): Route[] {
+  return operations
+    .map((operation) => {
+      const names: string[] = [];
+      const segments = operation.path.split("/").filter(Boolean);
+      const source = segments
+        .map((segment) => {
+          const parameter = /^\{(\w+)\}$/.exec(segment);
+          if (!parameter) return escapeRegExp(segment);
+          names.push(parameter[1]);
+          return "([^/]+)";
+        })
+        .join("/");
+      return {
+        routeKey: `${operation.method} ${operation.path}`,
+        method: operation.method,
+        pattern: new RegExp(`^/${source}/?$`),
+        names,
+        group: operation.group,
+        literalSegments: segments.filter((s) => !s.startsWith("{")).length,
+      };
+    })
+    .sort((a, b) => b.literalSegments - a.literalSegments);
+}
+
+function toEvent(request: IncomingMessage, url: URL, route: Route, values: string[], body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const pathParameters: Record<string, string> = {};
+  route.names.forEach((name, index) => {
+    pathParameters[name] = safeDecode(values[index]);
+  });
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: route.names.length > 0 ? pathParameters : undefined,
+    body: body.length > 0 ? body.toString("base64") : undefined,
+    isBase64Encoded: body.length > 0,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: url.host,
+      domainPrefix: "local",
+      http: { method: route.method, path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp: request.socket.remoteAddress ?? "", userAgent: headers["user-agent"] ?? "" },
+      requestId: crypto.randomUUID(),
+      routeKey: route.routeKey,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new EdpError(400, "INVALID_DATA", "The path is not valid URL encoding");
+  }
+}
+
+/** Reads the body, refusing (413) as soon as it passes the limit rather than after buffering it all. */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(new PayloadTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  if (response.headersSent) return;
+  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  response.writeHead(result.statusCode ?? 200, {
+    ...(result.headers as Record<string, string>),
+    ...(body ? { "content-length": String(body.length) } : {}),
+  });
+  response.end(body);
+}
+
+function lambdaContext(): Context {
+  return {} as Context;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

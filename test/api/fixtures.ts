@@ -1,0 +1,35 @@
+import type { TestApi } from "../support/api.js";
+
+/** Creates the chain a job needs (cluster, uploaded script, binary, template) for a project; returns their ids. */
+export async function createJobChain(api: TestApi, token: string, options: { type?: string; name?: string; interface?: unknown[] } = {}) {
+  const suffix = options.name ?? Math.random().toString(36).slice(2, 8);
+  const cluster = await api.request("POST", "/v2/clusters", {
+    token,
+    body: { name: `cluster-${suffix}`, plugin_name: "test", plugin_version: "2.0", connection: { password: "hunter2" } },
+  });
+  if (cluster.status !== 202) throw new Error(`cluster: ${cluster.text}`);
+  const upload = await api.request("PUT", `/v2/job-binary-internals/script-${suffix}.sh`, { token, raw: "echo hello\n" });
+  if (upload.status !== 202) throw new Error(`upload: ${upload.text}`);
+  const binary = await api.request("POST", "/v2/job-binaries", {
+    token,
+    body: { name: `script-${suffix}.sh`, url: `internal-db://${upload.body.job_binary_internal.id}` },
+  });
+  if (binary.status !== 202) throw new Error(`binary: ${binary.text}`);
+  const type = options.type ?? "Shell";
+  const template = await api.request("POST", "/v2/job-templates", {
+    token,
+    body: {
+      name: `template-${suffix}`,
+      type,
+      ...(type === "Java" || type === "MapReduce" ? { libs: [binary.body.job_binary.id] } : { mains: [binary.body.job_binary.id] }),
+      ...(options.interface ? { interface: options.interface } : {}),
+    },
+  });
+  if (template.status !== 202) throw new Error(`template: ${template.text}`);
+  return {
+    clusterId: cluster.body.cluster.id as string,
+    internalId: upload.body.job_binary_internal.id as string,
+    binaryId: binary.body.job_binary.id as string,
+    templateId: template.body.job_template.id as string,
+  };
+}
