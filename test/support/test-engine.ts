@@ -10,6 +10,8 @@ import { z } from "zod";
  */
 export class TestEngine implements JobEngine {
   readonly launches: string[] = [];
+  /** Executions whose runJob has been entered (before the launch gate). */
+  readonly launchesStarted: string[] = [];
   readonly cancels: { id: string; force: boolean }[] = [];
   statusCalls = 0;
   batchedCalls = 0;
@@ -26,6 +28,7 @@ export class TestEngine implements JobEngine {
   outputs = new Map<string, string>();
 
   async runJob(job: PreparedJob) {
+    this.launchesStarted.push(job.execution.id);
     await this.launchGate;
     if (this.failNextLaunch) {
       const message = this.failNextLaunch;
@@ -66,7 +69,8 @@ export function testEngineRegistration(engine: TestEngine): EngineRegistration {
     plugins: ["test"],
     connectionSchema: z.object({ endpoint: z.string().default("test://"), password: z.string().optional() }).strict(),
     secretFields: ["password"],
-    supportedJobTypes: (version) => (Number.parseFloat(version) >= 1 ? ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"] : []),
+    supportedJobTypes: (version) =>
+      Number.parseFloat(version) >= 1 ? ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"] : [],
     validateJobExecution: ({ template, configs }) => {
       if (template.type === "Java" && !configs.configs["edp.java.main_class"]) throw new EngineError("unused");
     },

@@ -20,6 +20,22 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+
+  // ---- AWS runtime only (EDP_RUNTIME=aws). The stack (infra/) sets all of them on every
+  // function; the local runtime ignores them. createAwsPorts refuses to start without them.
+  /** S3 bucket holding uploaded job binaries (`internal-db://`) and saved outputs. */
+  EDP_BINARY_BUCKET: z.string().min(1).optional(),
+  /** Secrets Manager name prefix; a secret's name is `<prefix><id>` and DynamoDB keeps only the id. */
+  EDP_SECRET_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]*$/, "only the characters Secrets Manager allows in names")
+    .default("edp/"),
+  /** EventBridge Scheduler group that holds EDP's one-time and recurring schedules. */
+  EDP_SCHEDULE_GROUP: z.string().min(1).optional(),
+  /** Role EventBridge Scheduler assumes to invoke the run function (passed with iam:PassRole). */
+  EDP_SCHEDULER_ROLE_ARN: z.string().startsWith("arn:").optional(),
+  /** The run function (asynchronous launcher): target of `runSoon` invocations and of every schedule. */
+  EDP_RUN_FUNCTION_ARN: z.string().startsWith("arn:").optional(),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -25,7 +25,8 @@ export function mergeInterface(
       "An interface was specified with the template for this job. Please pass an interface map with this job (even if empty).",
     );
   const unknown = Object.keys(values).filter((name) => !declared.some((arg) => arg.name === name));
-  if (unknown.length > 0) throw new InvalidDataError(`Argument names: ${JSON.stringify(unknown)} were not found in the interface for this job.`);
+  if (unknown.length > 0)
+    throw new InvalidDataError(`Argument names: ${JSON.stringify(unknown)} were not found in the interface for this job.`);
 
   const merged: JobConfigs = { ...configs, configs: { ...configs.configs }, params: { ...configs.params }, args: [...configs.args] };
   const missing: string[] = [];
@@ -59,7 +60,8 @@ export function mergeInterface(
 }
 
 function checkValueType(name: string, type: "string" | "number" | "data_source", value: string | number): void {
-  if (type === "number" && Number.isNaN(Number(value))) throw new InvalidDataError(`Value '${value}' of argument '${name}' is not a number.`);
+  if (type === "number" && Number.isNaN(Number(value)))
+    throw new InvalidDataError(`Value '${value}' of argument '${name}' is not a number.`);
   if (type === "data_source" && !z.uuid().safeParse(String(value)).success && !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(String(value)))
     throw new InvalidDataError(`Value '${value}' of argument '${name}' is neither a data source id nor a URL.`);
 }

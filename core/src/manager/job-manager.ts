@@ -66,7 +66,11 @@ export class JobManager {
    * for it. With an idempotency key the execution's id is derived from the key, so a
    * repeated request finds the first execution instead of creating (and launching) another.
    */
-  async create(caller: Caller, input: JobExecutionCreate, idempotencyKey?: string): Promise<{ execution: StoredExecution; created: boolean }> {
+  async create(
+    caller: Caller,
+    input: JobExecutionCreate,
+    idempotencyKey?: string,
+  ): Promise<{ execution: StoredExecution; created: boolean }> {
     const requestHash = idempotencyKey === undefined ? undefined : hashOf(input);
     if (idempotencyKey !== undefined) {
       const existing = await this.store.get<StoredExecution>("job_execution", idempotentId(caller, idempotencyKey));
@@ -163,10 +167,21 @@ export class JobManager {
     const status = filters.status;
     delete filters.status;
     const matching = status ? all.filter((e) => e.info.status.toLowerCase() === status.toLowerCase()) : all;
-    return paginate(matching, { ...query, filters }, {
-      kindLabel: "Job",
-      fieldOf: (e, field) => (field === "status" ? e.info.status : field === "job_template" ? e.job_template_id : field === "cluster" ? e.cluster_id : (e as unknown as Record<string, unknown>)[field]),
-    });
+    return paginate(
+      matching,
+      { ...query, filters },
+      {
+        kindLabel: "Job",
+        fieldOf: (e, field) =>
+          field === "status"
+            ? e.info.status
+            : field === "job_template"
+              ? e.job_template_id
+              : field === "cluster"
+                ? e.cluster_id
+                : (e as unknown as Record<string, unknown>)[field],
+      },
+    );
   }
 
   /** GET /v2/jobs/{id}?refresh_status=true: asks the engine now instead of waiting for the sweep. */
@@ -192,9 +207,13 @@ export class JobManager {
 
   // ---------------------------------------------------------------- update, cancel, delete
 
-  async updateFlags(caller: Caller, id: string, changes: { is_public?: boolean | null; is_protected?: boolean | null }): Promise<StoredExecution> {
+  async updateFlags(
+    caller: Caller,
+    id: string,
+    changes: { is_public?: boolean | null; is_protected?: boolean | null },
+  ): Promise<StoredExecution> {
     await this.get(caller, id);
-    return this.writeExecution(id, async (current) => {
+    return this.writeExecution(id, async (_current) => {
       await getModifiable(this.store, "job_execution", id, caller, "update", changes);
       return flagChanges(changes);
     });
@@ -261,7 +280,8 @@ export class JobManager {
     try {
       claimed = await this.writeExecution(id, async (current) => {
         if (current.info.status !== "PENDING") throw new SkipLaunch();
-        if (current.launch_claimed_at && !this.isStale(current.launch_claimed_at, this.settings.launchRedriveSeconds * 10)) throw new SkipLaunch();
+        if (current.launch_claimed_at && !this.isStale(current.launch_claimed_at, this.settings.launchRedriveSeconds * 10))
+          throw new SkipLaunch();
         if (current.scheduled_at && new Date(current.scheduled_at).getTime() > this.now().getTime() + 60_000) throw new SkipLaunch();
         return { launch_claimed_at: claimedAt };
       });
@@ -273,7 +293,8 @@ export class JobManager {
       const { engine, access, template } = await this.engineFor(claimed);
       const prepared = await this.prepare(claimed, template, access);
       await this.writeExecution(id, async () => ({ data_source_urls: prepared.dataSourceUrls }));
-      if (await prepared.job.isCancelRequested()) return this.writeExecution(id, async (c) => this.statusChange(c, "KILLED", "Cancelled before launch"));
+      if (await prepared.job.isCancelRequested())
+        return this.writeExecution(id, async (c) => this.statusChange(c, "KILLED", "Cancelled before launch"));
       const result = await engine.runJob(prepared.job);
       const started = await this.writeExecution(id, async (current) => {
         const changes: Partial<StoredExecution> = {
@@ -292,7 +313,10 @@ export class JobManager {
       logger.error("Launch failed", { executionId: id, error: describeError(error) });
       return this.writeExecution(id, async (current) => {
         if (isTerminal(current.info.status)) return undefined;
-        return { ...this.statusChange(current, "FAILED", describeError(error)), start_time: current.start_time ?? this.now().toISOString() };
+        return {
+          ...this.statusChange(current, "FAILED", describeError(error)),
+          start_time: current.start_time ?? this.now().toISOString(),
+        };
       });
     }
   }
@@ -312,7 +336,8 @@ export class JobManager {
     const { configs } = await substituteDataSources(
       execution.job_configs,
       {
-        byName: async (name) => visibleSources.find((s) => s.name === name && s.project_id === caller.projectId) ?? visibleSources.find((s) => s.name === name),
+        byName: async (name) =>
+          visibleSources.find((s) => s.name === name && s.project_id === caller.projectId) ?? visibleSources.find((s) => s.name === name),
         byId: async (id) => visibleSources.find((s) => s.id === id),
       },
       urlOf,
@@ -375,7 +400,14 @@ export class JobManager {
   async sweep(): Promise<SweepReport> {
     const active = (await this.store.listActiveExecutions()) as StoredExecution[];
     const byCluster = groupBy(active, (e) => e.cluster_id);
-    const report: SweepReport = { executions: active.length, clusters: byCluster.size, statusCalls: 0, changed: 0, relaunched: 0, errors: 0 };
+    const report: SweepReport = {
+      executions: active.length,
+      clusters: byCluster.size,
+      statusCalls: 0,
+      changed: 0,
+      relaunched: 0,
+      errors: 0,
+    };
     const limit = pLimit(SWEEP_CLUSTER_CONCURRENCY);
     await Promise.all([...byCluster.values()].map((executions) => limit(() => this.sweepCluster(executions, report))));
     return report;
@@ -477,10 +509,17 @@ export class JobManager {
   /** Keeps the last error reaching the cluster on the execution, without touching its status. */
   private async recordUnreachable(id: string, error: unknown): Promise<StoredExecution> {
     const message = `Could not reach the cluster: ${describeError(error)}`;
-    return this.writeExecution(id, async (current) => (current.info.error === message ? undefined : { info: { ...current.info, error: message } }));
+    return this.writeExecution(id, async (current) =>
+      current.info.error === message ? undefined : { info: { ...current.info, error: message } },
+    );
   }
 
-  private statusChange(current: StoredExecution, to: JobStatus, error?: string, details?: Record<string, unknown>): Partial<StoredExecution> {
+  private statusChange(
+    current: StoredExecution,
+    to: JobStatus,
+    error?: string,
+    details?: Record<string, unknown>,
+  ): Partial<StoredExecution> {
     if (!canTransition(current.info.status, to)) return {};
     const info = { ...current.info, ...details, status: to } as StoredExecution["info"];
     if (error) info.error = error;

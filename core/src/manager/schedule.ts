@@ -18,7 +18,7 @@ const CRON = /^cron\(([^()\s]+ ){5}[^()\s]+\)$/;
  * `YYYY-MM-DD HH:MM:SS` or ISO 8601.
  */
 export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): ScheduleSettings | undefined {
-  if (!info || info.job_execution_type !== "scheduled") return undefined;
+  if (info?.job_execution_type !== "scheduled") return undefined;
   if (!info.start) throw new InvalidDataError("Scheduled job must specify start time", "INVALID_JOB_EXECUTION_INFO");
   const start = parseTime(info.start, "start");
   if (start.getTime() <= now.getTime()) throw new InvalidDataError("Job start time should be later than now", "INVALID_JOB_EXECUTION_INFO");
@@ -33,7 +33,8 @@ export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): Sc
   }
   if (info.end !== undefined) {
     const end = parseTime(info.end, "end");
-    if (end.getTime() <= start.getTime()) throw new InvalidDataError("Job end time should be later than its start time", "INVALID_JOB_EXECUTION_INFO");
+    if (end.getTime() <= start.getTime())
+      throw new InvalidDataError("Job end time should be later than its start time", "INVALID_JOB_EXECUTION_INFO");
     schedule.end = end;
   }
   return schedule;

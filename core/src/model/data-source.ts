@@ -51,7 +51,7 @@ export function checkDataSourceUrl(type: DataSourceType, url: string): string | 
   switch (type) {
     case "swift": {
       const form = "URL must be of the form swift://container.sahara/object";
-      if (!parsed || parsed.scheme !== "swift") return form;
+      if (parsed?.scheme !== "swift") return form;
       if (parsed.host.includes(".") && !parsed.host.endsWith(".sahara")) return form;
       if (parsed.path.length <= 1) return form;
       return undefined;
@@ -70,7 +70,7 @@ export function checkDataSourceUrl(type: DataSourceType, url: string): string | 
       if (parsed && parsed.scheme !== "maprfs") return "URL scheme must be 'maprfs'";
       return undefined;
     case "manila":
-      if (!parsed || parsed.scheme !== "manila" || !z.uuid().safeParse(parsed.host).success || parsed.path.length <= 1)
+      if (parsed?.scheme !== "manila" || !z.uuid().safeParse(parsed.host).success || parsed.path.length <= 1)
         return "Manila url must be of the form manila://<share uuid>/<path>";
       return undefined;
     case "file":

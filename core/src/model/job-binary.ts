@@ -43,8 +43,7 @@ export function checkJobBinaryExtra(url: string, extra: JobBinaryExtra | undefin
     return "To work with JobBinary located in internal swift add 'user' and 'password' to extra";
   if (scheme === "s3") {
     const keys = Object.keys(extra ?? {}).sort();
-    if (keys.join(",") !== "accesskey,endpoint,secretkey")
-      return "Configs 'accesskey', 'secretkey', and 'endpoint' must be provided.";
+    if (keys.join(",") !== "accesskey,endpoint,secretkey") return "Configs 'accesskey', 'secretkey', and 'endpoint' must be provided.";
   }
   return undefined;
 }

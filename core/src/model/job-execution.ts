@@ -46,7 +46,10 @@ export const JobExecutionUpdateSchema = z
   .object({
     is_public: FlagSchema,
     is_protected: FlagSchema,
-    info: z.object({ status: z.enum(["cancel", "suspend"]) }).strict().optional(),
+    info: z
+      .object({ status: z.enum(["cancel", "suspend"]) })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((input) => !(input.info && (input.is_public != null || input.is_protected != null)), {

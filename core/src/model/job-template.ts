@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, type Resource } from "./common.js";
-import { ACCEPTED_MAPPING_TYPES, JobTypeSchema, type JobType, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
+import { ACCEPTED_MAPPING_TYPES, type JobType, JobTypeSchema, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
 
 export const InterfaceArgumentSchema = z
   .object({
@@ -40,8 +40,7 @@ function checkInterface(type: JobType, args: InterfaceArgument[], addIssue: (pat
       addIssue(["interface", index, "default"], `Default '${arg.default}' is not a number`);
   });
   const sorted = [...positional].sort((a, b) => a - b);
-  if (sorted.some((location, i) => location !== i))
-    addIssue(["interface"], "Positional argument locations must be the numbers 0 to n-1");
+  if (sorted.some((location, i) => location !== i)) addIssue(["interface"], "Positional argument locations must be the numbers 0 to n-1");
 }
 
 export const JobTemplateCreateSchema = z

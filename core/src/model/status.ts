@@ -10,15 +10,7 @@ import { IllegalTransitionError } from "../errors.js";
  * A PENDING execution may also end directly (an engine that finishes at once,
  * a cancel before launch, a launch failure). A terminal status never changes.
  */
-export const JOB_STATUSES = [
-  "PENDING",
-  "RUNNING",
-  "TOBEKILLED",
-  "SUCCEEDED",
-  "KILLED",
-  "DONEWITHERROR",
-  "FAILED",
-] as const;
+export const JOB_STATUSES = ["PENDING", "RUNNING", "TOBEKILLED", "SUCCEEDED", "KILLED", "DONEWITHERROR", "FAILED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["SUCCEEDED", "KILLED", "DONEWITHERROR", "FAILED"];

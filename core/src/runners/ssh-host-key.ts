@@ -32,7 +32,9 @@ export function parsePinnedHostKey(line: string): PinnedHostKey {
   const tokens = line.trim().split(/\s+/);
   const typeIndex = tokens.findIndex((token) => token in ALGORITHMS_BY_KEY_TYPE);
   if (typeIndex < 0 || typeIndex > 1 || tokens[typeIndex + 1] === undefined) {
-    throw new Error(`must be an OpenSSH public key line such as 'ssh-ed25519 AAAA…' (types: ${Object.keys(ALGORITHMS_BY_KEY_TYPE).join(", ")})`);
+    throw new Error(
+      `must be an OpenSSH public key line such as 'ssh-ed25519 AAAA…' (types: ${Object.keys(ALGORITHMS_BY_KEY_TYPE).join(", ")})`,
+    );
   }
   const type = tokens[typeIndex] as PinnableKeyType;
   const base64 = tokens[typeIndex + 1];

@@ -175,7 +175,9 @@ export class SshRunner implements CommandRunner {
       );
     }
     if (error.level === "client-authentication") {
-      return new EngineError(`SSH authentication as '${this.target.user}' failed on ${this.target.host}:${this.target.port}; check the private_key`);
+      return new EngineError(
+        `SSH authentication as '${this.target.user}' failed on ${this.target.host}:${this.target.port}; check the private_key`,
+      );
     }
     if (error.level === "client-timeout") {
       return new EngineError(`Cannot connect to ${this.label}: no SSH handshake within ${this.options.connectTimeoutMs} ms`);
@@ -219,7 +221,9 @@ export class SshRunner implements CommandRunner {
           settle(() => reject(new EngineError(`A command on ${this.label} failed: ${streamError.message}`))),
         );
         stream.on("close", () =>
-          settle(() => resolve({ exitCode, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") })),
+          settle(() =>
+            resolve({ exitCode, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
+          ),
         );
         stream.end(stdin);
       });

@@ -69,7 +69,8 @@ export class DataSourceService {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "delete");
-    if (await this.isInUse(id)) throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
+    if (await this.isInUse(id))
+      throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
     await this.store.remove("data_source", current, { name: current.name });
     if (current.credentials_ref) await this.secrets.delete(current.credentials_ref);
   }

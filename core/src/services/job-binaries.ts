@@ -25,7 +25,8 @@ export class JobBinaryService {
 
   async upload(caller: Caller, name: string, data: Buffer): Promise<StoredInternal> {
     if (!NameSchema.safeParse(name).success) throw new InvalidDataError(`${name} is not a valid name`);
-    if (data.length === 0) throw new InvalidDataError("Job binary internal data must be a string of length greater than zero", "BAD_JOB_BINARY");
+    if (data.length === 0)
+      throw new InvalidDataError("Job binary internal data must be a string of length greater than zero", "BAD_JOB_BINARY");
     if (data.length > this.maxBinaryBytes)
       throw new InvalidDataError(`Size of data (${data.length}) is greater than maximum (${this.maxBinaryBytes})`, "DATA_TOO_BIG");
     const entity: StoredInternal = { ...newResource(caller, {}), name, datasize: data.length };
@@ -98,7 +99,8 @@ export class JobBinaryService {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "delete");
-    if (await this.isReferenced(caller, id)) throw new OperationRefusedError("DELETION_FAILED", "JobBinary is referenced and cannot be deleted");
+    if (await this.isReferenced(caller, id))
+      throw new OperationRefusedError("DELETION_FAILED", "JobBinary is referenced and cannot be deleted");
     await this.store.remove("job_binary", current, { name: current.name });
     if (current.extra_ref) await this.secrets.delete(current.extra_ref);
   }
@@ -111,7 +113,9 @@ export class JobBinaryService {
       if (!data) throw new NotFoundError("Job binary internal", url.host);
       return data;
     }
-    throw new EngineError(`Job binaries at ${url?.scheme ?? "this"}:// URLs cannot be read by this deployment; upload the code as an internal binary`);
+    throw new EngineError(
+      `Job binaries at ${url?.scheme ?? "this"}:// URLs cannot be read by this deployment; upload the code as an internal binary`,
+    );
   }
 
   private async checkInternalReference(caller: Caller, url: string): Promise<void> {

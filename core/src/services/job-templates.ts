@@ -43,7 +43,9 @@ export class JobTemplateService {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<ExpandedTemplate>> {
-    const page = paginate(await this.store.listVisible<StoredTemplate>("job_template", caller.projectId), query, { kindLabel: "Job template" });
+    const page = paginate(await this.store.listVisible<StoredTemplate>("job_template", caller.projectId), query, {
+      kindLabel: "Job template",
+    });
     return { ...page, items: await Promise.all(page.items.map((t) => this.expand(caller, t))) } as unknown as Page<ExpandedTemplate>;
   }
 
@@ -57,7 +59,8 @@ export class JobTemplateService {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredTemplate>(this.store, "job_template", id, caller, "delete");
-    if (await this.isInUse(id)) throw new OperationRefusedError("DELETION_FAILED", "Job template is used by an active job and cannot be deleted");
+    if (await this.isInUse(id))
+      throw new OperationRefusedError("DELETION_FAILED", "Job template is used by an active job and cannot be deleted");
     await this.store.remove("job_template", current, { name: current.name });
   }
 

@@ -1,5 +1,5 @@
-import { defineOperation, type HandlerGroup, type Operation } from "./operation.js";
 import { openApiDocument } from "./openapi.js";
+import { defineOperation, type HandlerGroup, type Operation } from "./operation.js";
 import { clusterOperations } from "./operations/clusters.js";
 import { dataSourceOperations } from "./operations/data-sources.js";
 import { jobBinaryOperations } from "./operations/job-binaries.js";

@@ -18,7 +18,10 @@ export function openApiDocument(operations: readonly Operation[]) {
       operation.body?.kind === "json"
         ? { required: true, content: { "application/json": { schema: toSchema(operation.body.schema) } } }
         : operation.body?.kind === "raw"
-          ? { required: true, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } }
+          ? {
+              required: true,
+              content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } },
+            }
           : undefined;
     paths[operation.path] ??= {};
     paths[operation.path][operation.method.toLowerCase()] = {

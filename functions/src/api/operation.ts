@@ -1,5 +1,5 @@
-import type { Caller } from "@edp/core/services/access";
 import type { Core } from "@edp/core/runtime/core";
+import type { Caller } from "@edp/core/services/access";
 import type { z } from "zod";
 
 /** Which Lambda function serves an operation (DESIGN.md: create, run, cancel, status, sweep). */

@@ -23,7 +23,11 @@ export function listQuery(operationName: string, filters: readonly string[], sor
       if (raw.limit !== undefined && !/^[1-9]\d{0,5}$/.test(raw.limit))
         ctx.addIssue({ code: "custom", path: ["limit"], message: "'limit' must be positive integer" });
       if (raw.sort_by !== undefined && !sortValues.includes(raw.sort_by))
-        ctx.addIssue({ code: "custom", path: ["sort_by"], message: `Unknown field for sorting: ${raw.sort_by}; use one of ${sortFields.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["sort_by"],
+          message: `Unknown field for sorting: ${raw.sort_by}; use one of ${sortFields.join(", ")}`,
+        });
     })
     .transform((raw) => {
       const { limit, marker, sort_by, ...rest } = raw;

@@ -10,7 +10,14 @@ import type { Page } from "@edp/core/services/listing";
  * (secret ids, versions, request hashes) or secret can reach a response by accident.
  */
 
-function common(resource: { id: string; project_id: string; created_at: string; updated_at: string | null; is_public: boolean; is_protected: boolean }) {
+function common(resource: {
+  id: string;
+  project_id: string;
+  created_at: string;
+  updated_at: string | null;
+  is_public: boolean;
+  is_protected: boolean;
+}) {
   return {
     id: resource.id,
     project_id: resource.project_id,

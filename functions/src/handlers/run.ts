@@ -1,5 +1,5 @@
-import middy from "@middy/core";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
+import middy from "@middy/core";
 import { z } from "zod";
 import { getCore } from "../runtime.js";
 

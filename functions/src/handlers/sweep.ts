@@ -1,6 +1,6 @@
-import middy from "@middy/core";
 import { logger } from "@edp/core/config/logger";
 import type { SweepReport } from "@edp/core/manager/job-manager";
+import middy from "@middy/core";
 import { getCore } from "../runtime.js";
 
 /** The scheduled sweep: one status call per cluster for every active execution. */

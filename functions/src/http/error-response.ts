@@ -17,7 +17,9 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   if (error instanceof EdpError) {
     return jsonResponse(error.httpStatus, { error_code: error.httpStatus, error_name: error.code, error_message: error.message });
   }
-  logger.error("Unhandled error", { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  logger.error("Unhandled error", {
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+  });
   return jsonResponse(500, { error_code: 500, error_name: "INTERNAL_SERVER_ERROR", error_message: "Internal Server Error" });
 }
 

@@ -1,7 +1,7 @@
-import middy from "@middy/core";
-import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import { EdpError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
+import middy from "@middy/core";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Operation } from "../api/operation.js";
 import { API_VERSION_HEADERS, errorResponse, jsonResponse } from "./error-response.js";

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { operations, operationsOf } from "../api/index.js";
 import type { HandlerGroup } from "../api/operation.js";
 import { errorResponse, jsonResponse } from "../http/error-response.js";
 import { createHttpHandler } from "../http/http-handler.js";
-import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 
 interface Route {
   routeKey: string;
@@ -43,7 +43,14 @@ export async function startLocalServer(core: Core, options: { host: string; port
       request.resume();
       const status = matches.length > 0 ? 405 : 404;
       const name = status === 405 ? "METHOD_NOT_ALLOWED" : "NOT_FOUND";
-      return send(response, jsonResponse(status, { error_code: status, error_name: name, error_message: `${method} ${url.pathname} is not a route of this API` }));
+      return send(
+        response,
+        jsonResponse(status, {
+          error_code: status,
+          error_name: name,
+          error_message: `${method} ${url.pathname} is not a route of this API`,
+        }),
+      );
     }
     const body = await readBody(request, bodyLimit);
     const values = route.pattern.exec(url.pathname)!.slice(1);
@@ -112,7 +119,13 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
       apiId: "local",
       domainName: url.host,
       domainPrefix: "local",
-      http: { method: route.method, path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp: request.socket.remoteAddress ?? "", userAgent: headers["user-agent"] ?? "" },
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "",
+        userAgent: headers["user-agent"] ?? "",
+      },
       requestId: crypto.randomUUID(),
       routeKey: route.routeKey,
       stage: "$default",

@@ -13,5 +13,6 @@
  * kill node's `${wf:errorMessage(...)}` are meant to be evaluated.
  */
 export function elLiteral(value: string): string {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Oozie EL text, not a JavaScript template
   return value.replaceAll("${", "${'$'}{");
 }

@@ -42,11 +42,11 @@ export interface OozieWorkflow {
 export class OozieError extends EngineError {
   constructor(
     readonly operation: string,
-    readonly httpStatus: number,
+    readonly responseStatus: number,
     readonly oozieCode: string | undefined,
     readonly oozieMessage: string,
   ) {
-    super(`Oozie ${operation} failed (HTTP ${httpStatus}${oozieCode ? ` ${oozieCode}` : ""}): ${oozieMessage || "no message"}`);
+    super(`Oozie ${operation} failed (HTTP ${responseStatus}${oozieCode ? ` ${oozieCode}` : ""}): ${oozieMessage || "no message"}`);
   }
 }
 
@@ -108,10 +108,7 @@ export class OozieClient {
    * WORKFLOWS_JOBS); the documentation's examples say `jobs`, so both are read.
    */
   async listWorkflows(filter: WorkflowFilter, len: number): Promise<OozieWorkflow[]> {
-    const parts = [
-      ...(filter.user ? [`user=${filter.user}`] : []),
-      ...(filter.names ?? []).map((name) => `name=${name}`),
-    ];
+    const parts = [...(filter.user ? [`user=${filter.user}`] : []), ...(filter.names ?? []).map((name) => `name=${name}`)];
     const query: Record<string, string> = { jobtype: "wf", offset: "1", len: String(len), timezone: "GMT" };
     if (parts.length > 0) query.filter = parts.join(";");
     const response = await this.get("/v2/jobs", query);

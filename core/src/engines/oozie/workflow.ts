@@ -20,6 +20,14 @@ export const SHELL_NS = "uri:oozie:shell-action:0.3";
 export const ACTION_NODE = "job-node";
 export const KILL_NODE = "fail";
 
+// The only EL in a generated workflow: Oozie variables from the job properties and the error message.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Oozie EL, not a JavaScript template
+const JOB_TRACKER_VARIABLE = "${jobTracker}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Oozie EL, not a JavaScript template
+const NAME_NODE_VARIABLE = "${nameNode}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Oozie EL, not a JavaScript template
+const KILL_MESSAGE = "Workflow failed, error message[${wf:errorMessage(wf:lastErrorNode())}]";
+
 export interface WorkflowInput {
   jobType: Exclude<JobType, "Spark">;
   /** The workflow application's name; EDP uses it to find its workflows again (`edp-<execution id>`). */
@@ -51,7 +59,7 @@ export function workflowDocument(input: WorkflowInput): XmlElement {
     { xmlns: WORKFLOW_NS, name: input.appName },
     el("start", { to: ACTION_NODE }),
     el("action", { name: ACTION_NODE }, actionElement(input), el("ok", { to: "end" }), el("error", { to: KILL_NODE })),
-    el("kill", { name: KILL_NODE }, el("message", "Workflow failed, error message[${wf:errorMessage(wf:lastErrorNode())}]")),
+    el("kill", { name: KILL_NODE }, el("message", KILL_MESSAGE)),
     el("end", { name: "end" }),
   );
 }
@@ -75,7 +83,7 @@ function actionElement(input: WorkflowInput): XmlElement {
 
 /** The elements every Hadoop action starts with; values are Oozie variables set by the job properties. */
 function clusterElements(): XmlElement[] {
-  return [el("job-tracker", "${jobTracker}"), el("name-node", "${nameNode}")];
+  return [el("job-tracker", JOB_TRACKER_VARIABLE), el("name-node", NAME_NODE_VARIABLE)];
 }
 
 /** User text: inert for Oozie's EL (the XML builder makes it inert as markup). */

@@ -1,4 +1,4 @@
-import { ClusterCreateSchema, ClusterUpdateSchema, type Cluster } from "@edp/core/model/cluster";
+import { type Cluster, ClusterCreateSchema, ClusterUpdateSchema } from "@edp/core/model/cluster";
 import type { Core } from "@edp/core/runtime/core";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, noQuery } from "../query.js";
@@ -17,7 +17,10 @@ export const clusterOperations = [
     path: "/v2/clusters",
     group: "status",
     query: listQuery("clusters_list", ["name", "plugin_name", "plugin_version"], ["id", "name", "plugin_name", "created_at", "updated_at"]),
-    handle: async ({ core, caller, query }) => ({ status: 200, body: renderPage("clusters", await core.clusters.list(caller, query), render(core)) }),
+    handle: async ({ core, caller, query }) => ({
+      status: 200,
+      body: renderPage("clusters", await core.clusters.list(caller, query), render(core)),
+    }),
   }),
   defineOperation({
     operationId: "registerCluster",
@@ -36,7 +39,10 @@ export const clusterOperations = [
     group: "status",
     params: IdParams,
     query: noQuery("clusters_get"),
-    handle: async ({ core, caller, params }) => ({ status: 200, body: { cluster: render(core)(await core.clusters.get(caller, params.id)) } }),
+    handle: async ({ core, caller, params }) => ({
+      status: 200,
+      body: { cluster: render(core)(await core.clusters.get(caller, params.id)) },
+    }),
   }),
   defineOperation({
     operationId: "updateCluster",

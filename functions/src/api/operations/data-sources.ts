@@ -23,7 +23,10 @@ export const dataSourceOperations = [
     path: "/v2/data-sources",
     group: "create",
     body: { kind: "json", schema: DataSourceCreateSchema },
-    handle: async ({ core, caller, body }) => ({ status: 202, body: { data_source: renderDataSource(await core.dataSources.create(caller, body)) } }),
+    handle: async ({ core, caller, body }) => ({
+      status: 202,
+      body: { data_source: renderDataSource(await core.dataSources.create(caller, body)) },
+    }),
   }),
   defineOperation({
     operationId: "getDataSource",
@@ -33,7 +36,10 @@ export const dataSourceOperations = [
     group: "status",
     params: IdParams,
     query: noQuery("data_sources_get"),
-    handle: async ({ core, caller, params }) => ({ status: 200, body: { data_source: renderDataSource(await core.dataSources.get(caller, params.id)) } }),
+    handle: async ({ core, caller, params }) => ({
+      status: 200,
+      body: { data_source: renderDataSource(await core.dataSources.get(caller, params.id)) },
+    }),
   }),
   defineOperation({
     operationId: "updateDataSource",

@@ -13,7 +13,10 @@ export const jobBinaryOperations = [
     path: "/v2/job-binaries",
     group: "status",
     query: listQuery("job_binary_list", ["name"], ["id", "name", "created_at", "updated_at"]),
-    handle: async ({ core, caller, query }) => ({ status: 200, body: renderPage("binaries", await core.jobBinaries.list(caller, query), renderJobBinary) }),
+    handle: async ({ core, caller, query }) => ({
+      status: 200,
+      body: renderPage("binaries", await core.jobBinaries.list(caller, query), renderJobBinary),
+    }),
   }),
   defineOperation({
     operationId: "createJobBinary",
@@ -22,7 +25,10 @@ export const jobBinaryOperations = [
     path: "/v2/job-binaries",
     group: "create",
     body: { kind: "json", schema: JobBinaryCreateSchema },
-    handle: async ({ core, caller, body }) => ({ status: 202, body: { job_binary: renderJobBinary(await core.jobBinaries.create(caller, body)) } }),
+    handle: async ({ core, caller, body }) => ({
+      status: 202,
+      body: { job_binary: renderJobBinary(await core.jobBinaries.create(caller, body)) },
+    }),
   }),
   defineOperation({
     operationId: "getJobBinary",
@@ -32,7 +38,10 @@ export const jobBinaryOperations = [
     group: "status",
     params: IdParams,
     query: noQuery("job_binary_get"),
-    handle: async ({ core, caller, params }) => ({ status: 200, body: { job_binary: renderJobBinary(await core.jobBinaries.get(caller, params.id)) } }),
+    handle: async ({ core, caller, params }) => ({
+      status: 200,
+      body: { job_binary: renderJobBinary(await core.jobBinaries.get(caller, params.id)) },
+    }),
   }),
   defineOperation({
     operationId: "getJobBinaryData",

@@ -26,7 +26,10 @@ export const jobTemplateOperations = [
     path: "/v2/job-templates",
     group: "create",
     body: { kind: "json", schema: JobTemplateCreateSchema },
-    handle: async ({ core, caller, body }) => ({ status: 202, body: { job_template: renderJobTemplate(await core.jobTemplates.create(caller, body)) } }),
+    handle: async ({ core, caller, body }) => ({
+      status: 202,
+      body: { job_template: renderJobTemplate(await core.jobTemplates.create(caller, body)) },
+    }),
   }),
   defineOperation({
     operationId: "getJobTemplateConfigHints",

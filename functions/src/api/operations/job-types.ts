@@ -26,19 +26,17 @@ export const jobTypeOperations = [
       const jobTypes = types
         .map((type) => ({
           name: type,
-          plugins: core.registry
-            .allRegistrations()
-            .flatMap((registration) =>
-              registration.plugins
-                .filter((plugin) => !query.plugin_name || plugin === query.plugin_name)
-                .filter(() => registration.supportedJobTypes(query.plugin_version ?? NEWEST_VERSION).includes(type))
-                .map((plugin) => ({
-                  name: plugin,
-                  title: plugin,
-                  description: `Runs ${type} jobs on registered ${plugin} clusters`,
-                  versions: query.plugin_version ? { [query.plugin_version]: {} } : {},
-                })),
-            ),
+          plugins: core.registry.allRegistrations().flatMap((registration) =>
+            registration.plugins
+              .filter((plugin) => !query.plugin_name || plugin === query.plugin_name)
+              .filter(() => registration.supportedJobTypes(query.plugin_version ?? NEWEST_VERSION).includes(type))
+              .map((plugin) => ({
+                name: plugin,
+                title: plugin,
+                description: `Runs ${type} jobs on registered ${plugin} clusters`,
+                versions: query.plugin_version ? { [query.plugin_version]: {} } : {},
+              })),
+          ),
         }))
         .filter((entry) => entry.plugins.length > 0);
       return { status: 200, body: { job_types: jobTypes } };

@@ -27,7 +27,10 @@ export const jobOperations = [
     path: "/v2/jobs",
     group: "status",
     query: listQuery("jobs_list", ["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
-    handle: async ({ core, caller, query }) => ({ status: 200, body: renderPage("jobs", await core.jobs.list(caller, query), renderExecution) }),
+    handle: async ({ core, caller, query }) => ({
+      status: 200,
+      body: renderPage("jobs", await core.jobs.list(caller, query), renderExecution),
+    }),
   }),
   defineOperation({
     operationId: "createJob",
@@ -72,12 +75,14 @@ export const jobOperations = [
     query: OutputQuery,
     handle: async ({ core, caller, params, query }) => ({
       status: 200,
-      body: { output: { stream: query.stream, tail: query.tail, text: await core.jobs.readOutput(caller, params.id, query.stream, query.tail) } },
+      body: {
+        output: { stream: query.stream, tail: query.tail, text: await core.jobs.readOutput(caller, params.id, query.stream, query.tail) },
+      },
     }),
   }),
   defineOperation({
     operationId: "updateJob",
-    summary: "Change is_public/is_protected, or cancel with {\"info\": {\"status\": \"cancel\"}}",
+    summary: 'Change is_public/is_protected, or cancel with {"info": {"status": "cancel"}}',
     method: "PATCH",
     path: "/v2/jobs/{id}",
     group: "cancel",

@@ -1,0 +1,3 @@
+export { OozieConnectionSchema } from "./connection.js";
+export { OozieJobEngine } from "./engine.js";
+export { oozieEngineRegistration } from "./registration.js";

@@ -1,0 +1,29 @@
+import type { JobType } from "../../model/job-types.js";
+import type { EngineRegistration } from "../engine.js";
+import { oozieConfigHints } from "./config-hints.js";
+import { OOZIE_SECRET_FIELDS, OozieConnectionSchema } from "./connection.js";
+import { OozieJobEngine } from "./engine.js";
+import { validateOozieExecution } from "./validation.js";
+
+export const OOZIE_JOB_TYPES: readonly JobType[] = ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell"];
+
+/**
+ * The generated workflows use Oozie's workflow schema 0.5 (Oozie 4.1+), which Hadoop 2
+ * distributions ship. A plugin version whose major number is below 2 (vanilla 1.x,
+ * Hadoop 1 with Oozie 3) gets no job types.
+ */
+export function oozieSupportedJobTypes(pluginVersion: string): readonly JobType[] {
+  const major = Number.parseInt(pluginVersion, 10);
+  return Number.isFinite(major) && major >= 2 ? OOZIE_JOB_TYPES : [];
+}
+
+/** Hadoop clusters of the vanilla, CDH and HDP plugins, reached through Oozie and WebHDFS. */
+export const oozieEngineRegistration: EngineRegistration = {
+  plugins: ["vanilla", "cdh", "hdp"],
+  connectionSchema: OozieConnectionSchema,
+  secretFields: OOZIE_SECRET_FIELDS,
+  supportedJobTypes: oozieSupportedJobTypes,
+  validateJobExecution: validateOozieExecution,
+  configHints: (jobType) => (OOZIE_JOB_TYPES.includes(jobType) ? oozieConfigHints(jobType) : undefined),
+  create: (deps) => new OozieJobEngine({ settings: deps.settings }),
+};

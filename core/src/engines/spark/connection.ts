@@ -1,0 +1,135 @@
+import ssh2 from "ssh2";
+import { z } from "zod";
+import { EngineError } from "../../errors.js";
+import type { RunnerTarget } from "../../runners/runner-factory.js";
+import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";
+import type { ClusterAccess } from "../engine.js";
+
+export const SECRET_FIELDS = ["private_key"] as const;
+
+/** A POSIX environment variable name: the only keys that can be exported without quoting. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+
+const AbsolutePath = z
+  .string()
+  .min(2)
+  .max(1024)
+  .regex(/^\//, "must be an absolute path")
+  .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
+  .refine((path) => !path.split("/").includes(".."), "must not contain '..'");
+
+const Host = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, "must be a host name or an IP address");
+
+/**
+ * `connection` of a cluster of the `spark` plugin (the cluster's plugin_version is the Spark version).
+ * `mode: "local"` is the local runtime's `local` cluster: commands run on this machine and the SSH
+ * fields are not used.
+ */
+export const SparkConnectionSchema = z
+  .object({
+    mode: z.enum(["ssh", "local"]).default("ssh"),
+    host: Host.optional(),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a user name")
+      .optional(),
+    /** Write-only: kept in the secret store, handed back in ClusterAccess.secrets. */
+    private_key: z
+      .string()
+      .max(16384)
+      .refine((key) => {
+        const parsed = ssh2.utils.parseKey(key);
+        return !(parsed instanceof Error) && parsed.isPrivateKey();
+      }, "must be an unencrypted private key in OpenSSH or PEM format")
+      .optional(),
+    /** The master's host key, pinned: an OpenSSH public key line (the host's .pub file or an ssh-keyscan line). */
+    host_key: z
+      .string()
+      .max(16384)
+      .superRefine((line, ctx) => {
+        try {
+          parsePinnedHostKey(line);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      })
+      .optional(),
+    spark_home: AbsolutePath.optional(),
+    /** spark-submit to run; defaults to `<spark_home>/bin/spark-submit`, else `spark-submit` on the PATH. */
+    spark_submit: z
+      .union([AbsolutePath, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be an absolute path or a command name")])
+      .optional(),
+    /** Defaults to `spark://<host>:7077`, or `local[*]` for mode local. */
+    master_url: z.string().min(1).max(1024).regex(/^\S+$/, "must not contain spaces").optional(),
+    /** Working directories are `<working_dir_base>/<job name>/<execution id>` on the master. */
+    working_dir_base: AbsolutePath.default("/tmp/spark-edp"),
+    /** Exported before every job, e.g. JAVA_HOME or SPARK_LOCAL_IP when the SSH login does not set them. */
+    environment: z
+      .record(
+        z.string().regex(ENV_NAME, "must be an environment variable name"),
+        z
+          .string()
+          .max(4096)
+          .regex(/^[^\0]*$/),
+      )
+      .default({}),
+  })
+  .strict()
+  .superRefine((connection, ctx) => {
+    if (connection.mode !== "ssh") return;
+    for (const field of ["host", "user", "host_key"] as const) {
+      if (connection[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `is required when mode is 'ssh'` });
+    }
+  });
+
+export type SparkConnection = z.infer<typeof SparkConnectionSchema>;
+
+/** The cluster's connection with its secret fields put back, validated again (it was validated when stored). */
+export function sparkConnectionOf(access: ClusterAccess): SparkConnection {
+  const secrets = Object.fromEntries(
+    SECRET_FIELDS.filter((field) => field in access.secrets).map((field) => [field, access.secrets[field]]),
+  );
+  const parsed = SparkConnectionSchema.safeParse({ ...access.cluster.connection, ...secrets });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new EngineError(`Cluster '${access.cluster.name}' has an unusable spark connection: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export function runnerTargetOf(connection: SparkConnection, clusterName: string): RunnerTarget {
+  if (connection.mode === "local") return { mode: "local" };
+  if (!connection.private_key) throw new EngineError(`Cluster '${clusterName}' has no private_key for SSH`);
+  return {
+    mode: "ssh",
+    host: connection.host!,
+    port: connection.port,
+    user: connection.user!,
+    privateKey: connection.private_key,
+    hostKey: connection.host_key!,
+  };
+}
+
+export function sparkSubmitOf(connection: SparkConnection): string {
+  if (connection.spark_submit) return connection.spark_submit;
+  if (connection.spark_home) return `${connection.spark_home.replace(/\/+$/, "")}/bin/spark-submit`;
+  return "spark-submit";
+}
+
+export function masterUrlOf(connection: SparkConnection): string {
+  if (connection.master_url) return connection.master_url;
+  return connection.mode === "local" ? "local[*]" : `spark://${connection.host}:7077`;
+}
+
+/** The node a job runs on, for the engine job id (`<pid>@<node>`). */
+export function nodeNameOf(connection: SparkConnection): string {
+  return connection.mode === "local" ? "localhost" : connection.host!;
+}

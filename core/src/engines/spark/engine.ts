@@ -1,0 +1,172 @@
+import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
+import { EngineError } from "../../errors.js";
+import type { CommandRunner, FileToWrite } from "../../runners/command-runner.js";
+import { createRunnerFactory, type RunnerFactory } from "../../runners/runner-factory.js";
+import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
+import { masterUrlOf, nodeNameOf, runnerTargetOf, type SparkConnection, sparkConnectionOf, sparkSubmitOf } from "./connection.js";
+import { buildJobCommand } from "./job-command.js";
+import { findJobProblem } from "./job-rules.js";
+import { cancelScript, type JobLocation, launchScript, outputScript, RUN_SCRIPT, statusScript } from "./remote-scripts.js";
+import { parseEngineJobId, parseStatusOutput, statusOf } from "./status.js";
+import { binaryFileNames, WORKING_FILES, workingDirOf } from "./working-dir.js";
+import { wrapperScript } from "./wrapper-script.js";
+
+export interface SparkEngineOptions {
+  settings: EngineSettings;
+  /** Shared with other engines, or one of its own (closed by close()). */
+  runners?: RunnerFactory;
+  /** How long a forced cancel waits after SIGTERM before SIGKILL. */
+  termGraceSeconds?: number;
+}
+
+/** The most readOutput returns, whatever the number of lines asked for. */
+const MAX_OUTPUT_BYTES = 1_000_000;
+
+/**
+ * Seed 002's engine: Spark, Java and Shell jobs run through a POSIX sh wrapper on the master node
+ * (over SSH, or on this machine for mode `local`). A launch costs one file transfer and one command;
+ * a status sweep one command per cluster; the job outlives the connection that started it.
+ */
+export class SparkEngine implements JobEngine {
+  private readonly runners: RunnerFactory;
+  private readonly termGraceSeconds: number;
+
+  constructor(private readonly options: SparkEngineOptions) {
+    this.runners = options.runners ?? createRunnerFactory(options.settings);
+    this.termGraceSeconds = options.termGraceSeconds ?? 10;
+  }
+
+  async runJob(job: PreparedJob): Promise<RunResult> {
+    const { execution, template, access } = job;
+    const connection = sparkConnectionOf(access);
+    const problem = findJobProblem({
+      type: template.type,
+      configs: job.configs,
+      mainCount: job.mains.length,
+      libCount: job.libs.length,
+      sparkVersion: access.cluster.plugin_version,
+    });
+    if (problem) throw new EngineError(problem);
+
+    const workingDir = workingDirOf(connection.working_dir_base, template.name, execution.id);
+    // Each attempt stages its files apart, so a repeated launch never overwrites a running job's files.
+    const stagingDir = posix.join(workingDir, `.staging-${randomBytes(6).toString("hex")}`);
+    const binaries = [...job.mains, ...job.libs];
+    const fileNames = binaryFileNames(binaries.map((resolved) => resolved.binary.name));
+    const mainFiles = fileNames.slice(0, job.mains.length);
+    const command = buildJobCommand({
+      type: template.type,
+      configs: job.configs,
+      mainFiles,
+      libFiles: fileNames.slice(job.mains.length),
+      sparkSubmit: sparkSubmitOf(connection),
+      masterUrl: masterUrlOf(connection),
+    });
+    const contents = await Promise.all(binaries.map((resolved) => resolved.read()));
+    const files: FileToWrite[] = [
+      ...fileNames.map((name, i) => ({ path: posix.join(stagingDir, name), content: contents[i], mode: 0o644 })),
+      {
+        path: posix.join(stagingDir, WORKING_FILES.wrapper),
+        content: wrapperScript({ workingDir, environment: connection.environment, command }),
+        mode: 0o700,
+      },
+    ];
+
+    const runner = this.runnerOf(connection, access);
+    await runner.writeFiles(files);
+    const start = !(await job.isCancelRequested());
+    const launch = await runner.run(RUN_SCRIPT, {
+      stdin: launchScript({ workingDir, stagingDir, fileNames: files.map((file) => posix.basename(file.path)), start }),
+      timeoutMs: Math.max(this.options.settings.commandTimeoutMs, 20_000),
+    });
+    const pid = /^pid=(\d+)$/m.exec(launch.stdout)?.[1];
+    if (launch.exitCode !== 0 || (!pid && !/^state=none$/m.test(launch.stdout))) {
+      throw new EngineError(
+        `Spark job execution failed. Exit status = ${launch.exitCode}, stdout = ${launch.stdout.trim()}, stderr = ${launch.stderr.trim()}`,
+      );
+    }
+    // Cancelled before anything started: nothing runs, so the job is already KILLED.
+    if (!pid) return { engineJobId: "", status: "KILLED", extra: { working_dir: workingDir } };
+    return { engineJobId: `${pid}@${nodeNameOf(connection)}`, status: "RUNNING", extra: { working_dir: workingDir } };
+  }
+
+  async getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined> {
+    const statuses = await this.getJobStatuses(job.access, [job]);
+    return statuses.get(job.execution.id);
+  }
+
+  /** Every given job of one cluster in one remote command. Throws if the node cannot be reached. */
+  async getJobStatuses(access: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
+    const reports = new Map<string, StatusReport>();
+    const located: { job: LaunchedJob; location: JobLocation; node: string }[] = [];
+    for (const job of jobs) {
+      const found = locate(job, String(located.length));
+      if ("error" in found) reports.set(job.execution.id, { status: "FAILED", error: found.error });
+      else located.push({ job, ...found });
+    }
+    if (located.length === 0) return reports;
+    const boundary = newBoundary();
+    const output = await this.runScript(
+      access,
+      statusScript(
+        boundary,
+        located.map((entry) => entry.location),
+      ),
+    );
+    const observed = parseStatusOutput(output, boundary);
+    for (const { job, location, node } of located) {
+      const seen = observed.get(location.key);
+      if (seen) reports.set(job.execution.id, statusOf(seen, { pid: location.pid, node, workingDir: location.workingDir }));
+    }
+    return reports;
+  }
+
+  async cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined> {
+    const found = locate(job, "0");
+    if ("error" in found) return undefined;
+    const boundary = newBoundary();
+    const script = cancelScript(boundary, found.location, { force: options.force, termGraceSeconds: this.termGraceSeconds });
+    const extraMs = options.force ? (this.termGraceSeconds + 10) * 1000 : 0;
+    const output = await this.runScript(job.access, script, this.options.settings.commandTimeoutMs + extraMs);
+    const seen = parseStatusOutput(output, boundary).get("0");
+    return seen && statusOf(seen, { pid: found.location.pid, node: found.node, workingDir: found.location.workingDir });
+  }
+
+  async readOutput(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string> {
+    const workingDir = job.execution.extra.working_dir;
+    if (typeof workingDir !== "string") throw new EngineError("This execution has no working directory recorded");
+    const lines = Math.min(Math.max(Math.trunc(tailLines) || 1, 1), 100_000);
+    return this.runScript(job.access, outputScript(workingDir, stream, lines, MAX_OUTPUT_BYTES));
+  }
+
+  /** Closes pooled connections; launched jobs keep running. */
+  close(): Promise<void> {
+    return this.runners.closeAll();
+  }
+
+  private runnerOf(connection: SparkConnection, access: ClusterAccess): CommandRunner {
+    return this.runners.runnerFor(runnerTargetOf(connection, access.cluster.name));
+  }
+
+  private async runScript(access: ClusterAccess, script: string, timeoutMs?: number): Promise<string> {
+    const runner = this.runnerOf(sparkConnectionOf(access), access);
+    const result = await runner.run(RUN_SCRIPT, { stdin: script, timeoutMs });
+    if (result.exitCode !== 0) {
+      throw new EngineError(`A command on cluster '${access.cluster.name}' failed with status ${result.exitCode}: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+  }
+}
+
+function locate(job: LaunchedJob, key: string): { location: JobLocation; node: string } | { error: string } {
+  const parsed = parseEngineJobId(job.execution.engine_job_id);
+  const workingDir = job.execution.extra.working_dir;
+  if (!parsed) return { error: `EDP cannot track this job: its engine job id '${job.execution.engine_job_id}' is not <pid>@<node>` };
+  if (typeof workingDir !== "string") return { error: "EDP cannot track this job: no working directory was recorded" };
+  return { location: { key, pid: parsed.pid, workingDir }, node: parsed.node };
+}
+
+function newBoundary(): string {
+  return `EDP-${randomBytes(16).toString("hex")}`;
+}

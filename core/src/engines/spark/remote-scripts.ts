@@ -1,0 +1,142 @@
+import { posix } from "node:path";
+import { shellCommand, shellQuote } from "../../runners/shell-quote.js";
+import { WORKING_FILES as F } from "./working-dir.js";
+
+/**
+ * The POSIX sh scripts the engine runs on the node, one remote command each. They are sent on
+ * standard input to `/bin/sh -s`, so the login shell of the SSH user (bash, zsh, csh…) never parses
+ * them. Every value in them is quoted with shellQuote.
+ */
+
+/** The command line that runs a script given on standard input. */
+export const RUN_SCRIPT = "/bin/sh -s";
+
+/** Tenths of a second the launch waits for the wrapper to write its PID file. */
+const PID_WAIT_TENTHS = 100;
+
+/**
+ * Shell functions shared by the scripts. A process counts as the job's wrapper only if it is not a
+ * zombie (init may not reap them) and its command line names this working directory, so a PID
+ * reused after a reboot is never mistaken for the job.
+ */
+const FUNCTIONS = `
+edp_alive() {
+  case "$(ps -o stat= -p "$1" 2>/dev/null)" in ''|Z*) return 1 ;; esac
+  ps -o args= -p "$1" 2>/dev/null | grep -F -q -e "$2/${F.wrapper}"
+}
+edp_group_alive() {
+  ps -e -o pgid= -o stat= 2>/dev/null | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+edp_wait_group() {
+  i=0
+  while edp_group_alive "$1" && [ "$i" -lt "$2" ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done
+}
+edp_explain() {
+  [ -f "$1" ] || return 0
+  if tail -n 2000 "$1" | grep -q -E 'Exception|Error|ERROR|error:'; then
+    tail -n 2000 "$1" | grep -E 'Exception|Error|ERROR|error:' | tail -n 20
+  else
+    tail -n 20 "$1"
+  fi | tail -c 4000
+}
+edp_report() {
+  echo "$B job $1"
+  if [ ! -d "$3" ]; then s=nodir
+  elif [ -f "$3/${F.result}" ]; then s=done
+  elif edp_alive "$2" "$3"; then s=running
+  else s=gone
+  fi
+  echo "state=$s"
+  r=
+  if [ "$s" = done ]; then r=$(head -n 1 "$3/${F.result}"); echo "result=$r"; fi
+  case "$s:$r" in
+    gone:|done:*)
+      case "$r" in 0|130|-2) ;; *) echo "$B stderr"; edp_explain "$3/${F.stderr}"; echo ;; esac ;;
+  esac
+  echo "$B end"
+}
+`;
+
+export interface JobLocation {
+  /** Key the report is filed under (an index; never user input). */
+  key: string;
+  pid: string;
+  workingDir: string;
+}
+
+/**
+ * The launch, in one command: move the staged files into place and start the wrapper, unless a
+ * launch of the same execution already did (its `.launched` directory is created atomically), then
+ * print the wrapper's PID. With `start: false` (a cancel arrived first) it only reports an earlier
+ * launch's PID, or `state=none`.
+ */
+export function launchScript(input: { workingDir: string; stagingDir: string; fileNames: readonly string[]; start: boolean }): string {
+  const staging = input.stagingDir;
+  const moves = input.fileNames.map((name) => `  mv -f ${shellCommand(posix.join(staging, name), name)} || exit 3`);
+  return [
+    `cd ${shellQuote(input.workingDir)} 2>/dev/null || { echo state=none; exit 0; }`,
+    `if ${input.start ? "mkdir" : "false"} ${F.launched} 2>/dev/null; then`,
+    ...moves,
+    `  rmdir ${shellQuote(staging)}`,
+    `  if ! setsid -f /bin/sh ${shellQuote(posix.join(input.workingDir, F.wrapper))} </dev/null >/dev/null 2>&1; then`,
+    `    rmdir ${F.launched}`,
+    `    echo "cannot start the job: this node needs 'setsid -f' (util-linux 2.31 or later)" >&2`,
+    "    exit 4",
+    "  fi",
+    "else",
+    `  rm -rf ${shellQuote(staging)}`,
+    `  [ -d ${F.launched} ] || { echo state=none; exit 0; }`,
+    "fi",
+    "i=0",
+    `while [ ! -s ${F.pid} ]; do`,
+    `  if [ "$i" -ge ${PID_WAIT_TENTHS} ]; then echo "the launch wrapper wrote no PID file in $(pwd)" >&2; exit 5; fi`,
+    "  sleep 0.1 2>/dev/null || sleep 1",
+    "  i=$((i + 1))",
+    "done",
+    `echo "pid=$(cat ${F.pid})"`,
+    "",
+  ].join("\n");
+}
+
+/** One report per job, framed by a boundary the job's own output cannot guess. */
+export function statusScript(boundary: string, jobs: readonly JobLocation[]): string {
+  return [
+    `B=${shellQuote(boundary)}`,
+    FUNCTIONS,
+    ...jobs.map((job) => shellCommand("edp_report", job.key, job.pid, job.workingDir)),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Cancel, then report. Without force: SIGINT to the wrapper's process group. With force: SIGTERM,
+ * SIGKILL to what is still alive after `termGraceSeconds`, and an exit status of 130 recorded if the
+ * wrapper was killed before it could write one, so the job ends KILLED.
+ */
+export function cancelScript(boundary: string, job: JobLocation, options: { force: boolean; termGraceSeconds: number }): string {
+  const signal = options.force
+    ? [
+        '  kill -s TERM -- "-$pid" 2>/dev/null',
+        `  edp_wait_group "$pid" ${Math.round(options.termGraceSeconds * 10)}`,
+        '  if edp_group_alive "$pid"; then kill -s KILL -- "-$pid" 2>/dev/null; edp_wait_group "$pid" 50; fi',
+        `  [ -f "$wd/${F.result}" ] || { echo 130 > "$wd/${F.result}.tmp" && mv -f "$wd/${F.result}.tmp" "$wd/${F.result}"; }`,
+      ]
+    : ['  kill -s INT -- "-$pid" 2>/dev/null || kill -s INT "$pid" 2>/dev/null'];
+  return [
+    `B=${shellQuote(boundary)}`,
+    FUNCTIONS,
+    `pid=${shellQuote(job.pid)}`,
+    `wd=${shellQuote(job.workingDir)}`,
+    `if [ ! -f "$wd/${F.result}" ] && edp_alive "$pid" "$wd"; then`,
+    ...signal,
+    "fi",
+    shellCommand("edp_report", job.key, job.pid, job.workingDir),
+    "",
+  ].join("\n");
+}
+
+/** The last lines of the job's saved stdout or stderr, at most `maxBytes`; nothing if there is none yet. */
+export function outputScript(workingDir: string, stream: "stdout" | "stderr", lines: number, maxBytes: number): string {
+  const file = shellQuote(posix.join(workingDir, F[stream]));
+  return `if [ -f ${file} ]; then tail -n ${Math.trunc(lines)} ${file} | tail -c ${Math.trunc(maxBytes)}; fi\n`;
+}

@@ -1,0 +1,40 @@
+import { posix } from "node:path";
+
+/** What the launch wrapper keeps in a job's working directory (seed 002). */
+export const WORKING_FILES = {
+  wrapper: "launch_command",
+  pid: "pid",
+  result: "result",
+  stdout: "stdout",
+  stderr: "stderr",
+  /** Created atomically by the one launch that may start the wrapper; later launches only read the PID. */
+  launched: ".launched",
+} as const;
+
+const RESERVED = new Set<string>([...Object.values(WORKING_FILES), "pid.tmp", "result.tmp"]);
+
+/**
+ * `<base>/<job name>/<execution id>`: deterministic, so a launch repeated after a crash finds the
+ * first one's PID file. Names are made path-safe here even though the API validates them, because
+ * a path component must never climb out of the base.
+ */
+export function workingDirOf(base: string, jobName: string, executionId: string): string {
+  return posix.join(base, pathPart(jobName, "job"), pathPart(executionId, "execution"));
+}
+
+/** File names for the job's binaries inside the working directory: path-safe, distinct, and not ours. */
+export function binaryFileNames(names: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return names.map((name, index) => {
+    let fileName = pathPart(name, "binary");
+    if (RESERVED.has(fileName) || taken.has(fileName)) fileName = `${index}-${fileName}`;
+    taken.add(fileName);
+    return fileName;
+  });
+}
+
+function pathPart(value: string, fallback: string): string {
+  // Commas are replaced too: file names are joined with commas for spark-submit --jars.
+  const safe = value.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, (dots) => "_".repeat(dots.length));
+  return safe === "" ? fallback : safe.slice(0, 128);
+}

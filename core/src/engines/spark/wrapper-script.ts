@@ -1,0 +1,42 @@
+import { EngineError } from "../../errors.js";
+import { shellQuote } from "../../runners/shell-quote.js";
+import { ENV_NAME } from "./connection.js";
+import { WORKING_FILES as F } from "./working-dir.js";
+
+export interface WrapperInput {
+  workingDir: string;
+  /** Exported before the job (the cluster's `environment`). */
+  environment: Record<string, string>;
+  /** The job command, built by buildJobCommand. */
+  command: string;
+}
+
+/**
+ * The launch wrapper, in POSIX sh because sh is the one interpreter every node has (Sahara's used
+ * Python). It is started with `setsid -f`, so it leads its own session and process group: its PID,
+ * written to `pid` first thing, is what status checks look for and what cancel signals. The job runs
+ * in the foreground with SIGINT and SIGTERM at their defaults; a cancel signals the whole group, as a
+ * terminal's Ctrl-C would, so spark-submit receives the signal directly and stops its application.
+ * The wrapper only traps the signals, so that it outlives the job and records how it ended.
+ */
+export function wrapperScript(input: WrapperInput): string {
+  const exports = Object.entries(input.environment).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new EngineError(`'${name}' is not a valid environment variable name`);
+    return `${name}=${shellQuote(value)}; export ${name}`;
+  });
+  return [
+    "#!/bin/sh",
+    "# Launch wrapper of one EDP job execution (written by core/src/engines/spark/wrapper-script.ts).",
+    `cd ${shellQuote(input.workingDir)} || exit 1`,
+    `echo $$ > ${F.pid}.tmp && mv -f ${F.pid}.tmp ${F.pid}`,
+    "cancelled=",
+    "trap 'cancelled=yes' INT TERM",
+    ...exports,
+    `${input.command} </dev/null >${F.stdout} 2>${F.stderr}`,
+    "code=$?",
+    "# A cancelled job that stopped with any error counts as killed (130, as after SIGINT).",
+    'if [ -n "$cancelled" ] && [ "$code" -ne 0 ]; then code=130; fi',
+    `echo "$code" > ${F.result}.tmp && mv -f ${F.result}.tmp ${F.result}`,
+    "",
+  ].join("\n");
+}

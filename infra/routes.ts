@@ -1,0 +1,45 @@
+/**
+ * One API Gateway route per API operation: `[method, path, handler group]`, in the order of
+ * `operations` in functions/src/api/index.ts. sst.config.ts cannot import that list (SST
+ * bundles the config with esbuild, and the operations pull in the whole core, ssh2's native
+ * add-ons included), so it is kept here and test/infra/infra.test.ts fails, printing the
+ * list to paste, whenever the two differ.
+ */
+export type HandlerGroup = "create" | "status" | "cancel";
+
+export const ROUTES: readonly (readonly [method: string, path: string, group: HandlerGroup])[] = [
+  ["GET", "/v2/clusters", "status"],
+  ["POST", "/v2/clusters", "create"],
+  ["GET", "/v2/clusters/{id}", "status"],
+  ["PATCH", "/v2/clusters/{id}", "create"],
+  ["DELETE", "/v2/clusters/{id}", "create"],
+  ["GET", "/v2/data-sources", "status"],
+  ["POST", "/v2/data-sources", "create"],
+  ["GET", "/v2/data-sources/{id}", "status"],
+  ["PATCH", "/v2/data-sources/{id}", "create"],
+  ["DELETE", "/v2/data-sources/{id}", "create"],
+  ["GET", "/v2/job-binaries", "status"],
+  ["POST", "/v2/job-binaries", "create"],
+  ["GET", "/v2/job-binaries/{id}", "status"],
+  ["GET", "/v2/job-binaries/{id}/data", "status"],
+  ["PATCH", "/v2/job-binaries/{id}", "create"],
+  ["DELETE", "/v2/job-binaries/{id}", "create"],
+  ["PUT", "/v2/job-binary-internals/{name}", "create"],
+  ["GET", "/v2/job-binary-internals", "status"],
+  ["GET", "/v2/job-binary-internals/{id}", "status"],
+  ["DELETE", "/v2/job-binary-internals/{id}", "create"],
+  ["GET", "/v2/job-templates", "status"],
+  ["POST", "/v2/job-templates", "create"],
+  ["GET", "/v2/job-templates/config-hints/{job_type}", "status"],
+  ["GET", "/v2/job-templates/{id}", "status"],
+  ["PATCH", "/v2/job-templates/{id}", "create"],
+  ["DELETE", "/v2/job-templates/{id}", "create"],
+  ["GET", "/v2/job-types", "status"],
+  ["GET", "/v2/jobs", "status"],
+  ["POST", "/v2/jobs", "create"],
+  ["GET", "/v2/jobs/{id}", "status"],
+  ["GET", "/v2/jobs/{id}/output", "status"],
+  ["PATCH", "/v2/jobs/{id}", "cancel"],
+  ["DELETE", "/v2/jobs/{id}", "cancel"],
+  ["GET", "/openapi.json", "status"],
+];
