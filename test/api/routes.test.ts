@@ -29,7 +29,20 @@ describe("every route", () => {
       token: owner.token,
       body: { cluster_id: chain.clusterId, job_template_id: chain.templateId },
     });
+    const series = await api.request("POST", "/v2/jobs", {
+      token: owner.token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        job_execution_info: {
+          job_execution_type: "scheduled",
+          start: new Date(Date.now() + 3_600_000).toISOString(),
+          interval: "rate(1 day)",
+        },
+      },
+    });
     Object.assign(ids, {
+      "job-series": series.body.job.series_id,
       clusters: chain.clusterId,
       "data-sources": source.body.data_source.id,
       "job-binaries": chain.binaryId,
@@ -49,7 +62,11 @@ describe("every route", () => {
   const privateOperations = operations.filter((o) => !o.public);
 
   it.each(privateOperations.map((o) => [`${o.method} ${o.path}`, o] as const))("%s needs a token", async (_name, operation) => {
-    const attempts: Record<string, string>[] = [{}, { "x-auth-token": "edp_not-a-real-token" }, { authorization: "Bearer edp_not-a-real-token" }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { "x-auth-token": "edp_not-a-real-token" },
+      { authorization: "Bearer edp_not-a-real-token" },
+    ];
     for (const headers of attempts) {
       const before = await countItems(api.ports.dynamoEndpoint, "edp-test");
       const response = await api.request(operation.method, pathFor(operation.path), {

@@ -25,6 +25,7 @@ import { type ListQuery, type Page, paginate } from "../services/listing.js";
 import type { Store, Stored } from "../store/store.js";
 import { runtimeUrl, substituteDataSources } from "./data-source-substitution.js";
 import { mergeInterface } from "./interface-merge.js";
+import { type JobSeries, seriesRunId, seriesScheduleName, seriesSlot } from "./job-series.js";
 import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
@@ -65,6 +66,7 @@ export class JobManager {
    * Validates and stores a PENDING execution, then triggers its launch without waiting
    * for it. With an idempotency key the execution's id is derived from the key, so a
    * repeated request finds the first execution instead of creating (and launching) another.
+   * A scheduled request with an interval starts a recurring series and returns its first run.
    */
   async create(
     caller: Caller,
@@ -72,20 +74,34 @@ export class JobManager {
     idempotencyKey?: string,
   ): Promise<{ execution: StoredExecution; created: boolean }> {
     const requestHash = idempotencyKey === undefined ? undefined : hashOf(input);
+    const id = idempotencyKey === undefined ? crypto.randomUUID() : idempotentId(caller, idempotencyKey);
     if (idempotencyKey !== undefined) {
-      const existing = await this.store.get<StoredExecution>("job_execution", idempotentId(caller, idempotencyKey));
+      const existing = await this.store.get<StoredExecution>("job_execution", id);
       if (existing) return { execution: this.checkReplay(existing, requestHash), created: false };
     }
-    const { template, cluster } = await this.validate(caller, input);
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
+    const execution = await this.buildExecution(caller, input, id);
+    if (requestHash !== undefined) execution.request_hash = requestHash;
+    if (schedule) execution.scheduled_at = schedule.start.toISOString();
+    if (schedule?.interval) execution.series_id = await this.startSeries(caller, input, schedule, execution.id);
+    const { entity, created } = await this.store.createOrGet("job_execution", execution);
+    if (!created) return { execution: this.checkReplay(entity, requestHash), created: false };
+    // A series' first run is launched by the series' own schedule, which fires at its start.
+    if (schedule && !schedule.interval) await this.scheduleLaunch(entity, schedule);
+    if (!schedule) await this.scheduler.runSoon({ action: "launch", execution_id: entity.id });
+    return { execution: entity, created: true };
+  }
+
+  /** Validates a request and builds the PENDING execution it describes (not yet stored). */
+  private async buildExecution(caller: Caller, input: JobExecutionCreate, id: string): Promise<StoredExecution> {
+    const { template, cluster } = await this.validate(caller, input);
     const configs = mergeInterface(template, input.interface, {
       ...input.job_configs,
       job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
     });
-    const base = newResource(caller, input);
-    const execution: StoredExecution = {
-      ...base,
-      id: idempotencyKey === undefined ? base.id : idempotentId(caller, idempotencyKey),
+    return {
+      ...newResource(caller, input),
+      id,
       job_template_id: template.id,
       cluster_id: cluster.id,
       input_id: input.input_id ?? null,
@@ -103,13 +119,82 @@ export class JobManager {
       cancel_requested_at: null,
       cancel_escalations: 0,
     };
-    if (requestHash !== undefined) execution.request_hash = requestHash;
-    if (schedule) execution.scheduled_at = schedule.start.toISOString();
-    const { entity, created } = await this.store.createOrGet("job_execution", execution);
-    if (!created) return { execution: this.checkReplay(entity, requestHash), created: false };
-    if (schedule) await this.scheduleLaunch(entity, schedule);
-    else await this.scheduler.runSoon({ action: "launch", execution_id: entity.id });
-    return { execution: entity, created: true };
+  }
+
+  // ---------------------------------------------------------------- recurring series
+
+  /** Schedules the series first, so a stored series always has a schedule; a schedule without a series removes itself. */
+  private async startSeries(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRunId: string): Promise<string> {
+    const series: JobSeries & Stored = {
+      ...newResource(caller, input),
+      request: input,
+      interval: schedule.interval!,
+      start: schedule.start.toISOString(),
+      end: schedule.end?.toISOString() ?? null,
+      first_run_id: firstRunId,
+      runs: 0,
+    };
+    await this.scheduler.runRecurring(
+      seriesScheduleName(series.id),
+      { expression: series.interval, start: schedule.start, ...(schedule.end ? { end: schedule.end } : {}) },
+      { action: "series", series_id: series.id },
+    );
+    await this.store.create("job_series", series);
+    return series.id;
+  }
+
+  /**
+   * The `series` action: creates the run for the slot this firing belongs to (once, however
+   * often the firing is delivered) and launches it.
+   */
+  async fireSeries(seriesId: string): Promise<StoredExecution | undefined> {
+    const series = await this.store.get<JobSeries & Stored>("job_series", seriesId);
+    if (!series) {
+      await this.scheduler.cancel(seriesScheduleName(seriesId));
+      return undefined;
+    }
+    const slot = seriesSlot(series, this.now());
+    if (series.end && slot.getTime() > new Date(series.end).getTime()) return undefined;
+    const caller = { projectId: series.project_id };
+    const id = slot.toISOString() === series.start ? series.first_run_id : seriesRunId(series.id, slot);
+    let execution = await this.store.get<StoredExecution>("job_execution", id);
+    if (!execution) {
+      try {
+        const run = await this.buildExecution(caller, series.request, id);
+        run.series_id = series.id;
+        run.scheduled_at = slot.toISOString();
+        execution = (await this.store.createOrGet("job_execution", run)).entity;
+        await this.store
+          .update("job_series", series, { runs: series.runs + 1, last_error: undefined } as Partial<JobSeries & Stored>)
+          .catch(() => undefined);
+      } catch (error) {
+        // The template or cluster may be gone; the series says why it could not run instead of failing silently.
+        await this.store
+          .update("job_series", series, { last_error: describeError(error) } as Partial<JobSeries & Stored>)
+          .catch(() => undefined);
+        return undefined;
+      }
+    }
+    await this.launch(execution.id);
+    return this.store.get<StoredExecution>("job_execution", id);
+  }
+
+  async getSeries(caller: Caller, id: string): Promise<JobSeries & Stored> {
+    return getVisible<JobSeries & Stored>(this.store, "job_series", id, caller);
+  }
+
+  async listSeries(caller: Caller, query: ListQuery): Promise<Page<JobSeries & Stored>> {
+    return paginate(await this.store.listVisible<JobSeries & Stored>("job_series", caller.projectId), query, { kindLabel: "Job series" });
+  }
+
+  /** Stops a series: its schedule is deleted and runs that have not started are cancelled; past runs stay. */
+  async deleteSeries(caller: Caller, id: string): Promise<void> {
+    const series = await getModifiable<JobSeries & Stored>(this.store, "job_series", id, caller, "delete");
+    await this.scheduler.cancel(seriesScheduleName(id));
+    await this.store.remove("job_series", series);
+    const runs = (await this.store.listActiveExecutions()).filter((e) => (e as StoredExecution).series_id === id);
+    for (const run of runs)
+      if (run.info.status === "PENDING") await this.cancelExecution(run.id, "Cancelled because its series was deleted");
   }
 
   private checkReplay(existing: StoredExecution, requestHash: string | undefined): StoredExecution {
@@ -247,8 +332,9 @@ export class JobManager {
     const marked = await this.writeExecution(id, async (current) => {
       if (isTerminal(current.info.status) || current.info.status === "TOBEKILLED") return undefined;
       // Never launched and nobody is launching it: nothing runs, so it is simply over.
-      if (current.info.status === "PENDING" && !current.launch_claimed_at) return this.statusChange(current, "KILLED", reason);
-      return { ...this.statusChange(current, "TOBEKILLED"), cancel_requested_at: this.now().toISOString() };
+      const withReason = { ...current, info: { ...current.info, reason } };
+      if (current.info.status === "PENDING" && !current.launch_claimed_at) return this.statusChange(withReason, "KILLED");
+      return { ...this.statusChange(withReason, "TOBEKILLED"), cancel_requested_at: this.now().toISOString() };
     });
     if (marked.scheduled_at) await this.scheduler.cancel(launchScheduleName(id));
     if (marked.info.status !== "TOBEKILLED" || !marked.engine_job_id) return marked;

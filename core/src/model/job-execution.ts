@@ -63,6 +63,8 @@ export interface ExecutionInfo {
   status: JobStatus;
   /** Why the execution failed, or what went wrong on the last attempt to reach its cluster. */
   error?: string;
+  /** Why it was cancelled: by request, by its deadline, or because it or its series was deleted. */
+  reason?: string;
   /** Extra engine-reported details (Oozie's job info, for example). */
   [key: string]: unknown;
 }

@@ -185,57 +185,76 @@ export class SshRunner implements CommandRunner {
     return new EngineError(`Cannot connect to ${this.label}: ${error.message}`, { cause: error });
   }
 
-  private exec(client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<CommandResult> {
+  /** Opens a channel; any failure before it is open means the command never ran (ChannelOpenError). */
+  private openChannel<T>(
+    what: string,
+    open: (done: (error: Error | undefined, channel: T) => void) => void,
+    discard: (channel: T) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (message: string) => {
+        settled = true;
+        clearTimeout(timer);
+        reject(new ChannelOpenError(`Cannot open ${what} on ${this.label}: ${message}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+      try {
+        open((error, channel) => {
+          if (settled) return error ? undefined : discard(channel);
+          if (error) return fail(error.message);
+          settled = true;
+          clearTimeout(timer);
+          resolve(channel);
+        });
+      } catch (error) {
+        // ssh2 throws "Not connected" synchronously when the socket died before we heard of it.
+        fail((error as Error).message);
+      }
+    });
+  }
+
+  private async exec(client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<CommandResult> {
+    const stream = await this.openChannel<ClientChannel>(
+      "a channel",
+      (done) => client.exec(command, done),
+      (late) => late.close(),
+    );
     return new Promise<CommandResult>((resolve, reject) => {
       let settled = false;
-      let runTimer: NodeJS.Timeout | undefined;
       const settle = (action: () => void) => {
         if (settled) return;
         settled = true;
-        clearTimeout(openTimer);
-        clearTimeout(runTimer);
+        clearTimeout(timer);
         action();
       };
-      const openTimer = setTimeout(
-        () => settle(() => reject(new ChannelOpenError(`No answer from ${this.label} when opening a channel`))),
-        this.options.connectTimeoutMs,
-      );
-      client.exec(command, (error, stream: ClientChannel) => {
-        if (error) return settle(() => reject(new ChannelOpenError(`Cannot run a command on ${this.label}: ${error.message}`)));
-        if (settled) return stream.close();
-        clearTimeout(openTimer);
-        runTimer = setTimeout(() => {
-          stream.signal("KILL");
-          stream.close();
-          settle(() => reject(new EngineError(`A command on ${this.label} did not finish within ${timeoutMs} ms`)));
-        }, timeoutMs);
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        let exitCode = 255;
-        stream.on("data", (chunk: Buffer) => stdout.push(chunk));
-        stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-        stream.on("exit", (code: number | null) => {
-          if (typeof code === "number") exitCode = code;
-        });
-        stream.on("error", (streamError: Error) =>
-          settle(() => reject(new EngineError(`A command on ${this.label} failed: ${streamError.message}`))),
-        );
-        stream.on("close", () =>
-          settle(() =>
-            resolve({ exitCode, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
-          ),
-        );
-        stream.end(stdin);
+      const timer = setTimeout(() => {
+        stream.signal("KILL");
+        stream.close();
+        settle(() => reject(new EngineError(`A command on ${this.label} did not finish within ${timeoutMs} ms`)));
+      }, timeoutMs);
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode = 255;
+      stream.on("data", (chunk: Buffer) => stdout.push(chunk));
+      stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+      stream.on("exit", (code: number | null) => {
+        if (typeof code === "number") exitCode = code;
       });
+      stream.on("error", (error: Error) => settle(() => reject(new EngineError(`A command on ${this.label} failed: ${error.message}`))));
+      stream.on("close", () =>
+        settle(() => resolve({ exitCode, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") })),
+      );
+      stream.end(stdin);
     });
   }
 
   private async transfer(client: Client, files: readonly FileToWrite[], timeoutMs: number): Promise<void> {
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-      client.sftp((error, session) =>
-        error ? reject(new ChannelOpenError(`Cannot open SFTP on ${this.label}: ${error.message}`)) : resolve(session),
-      );
-    });
+    const sftp = await this.openChannel<SFTPWrapper>(
+      "SFTP",
+      (done) => client.sftp(done),
+      (late) => late.end(),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EngineError(`Writing files to ${this.label} did not finish within ${timeoutMs} ms`)), timeoutMs);

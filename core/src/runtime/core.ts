@@ -66,7 +66,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           await jobManager.enforceDeadline(action.execution_id);
           return;
         case "series":
-          throw new Error("Recurring series are not implemented yet");
+          await jobManager.fireSeries(action.series_id);
+          return;
       }
     },
   };

@@ -1,5 +1,5 @@
 import { logger } from "../config/logger.js";
-import { describeError } from "../errors.js";
+import { describeError, InvalidDataError } from "../errors.js";
 import { rateMilliseconds } from "../manager/schedule.js";
 import type { RecurringSchedule, ScheduledAction, Scheduler } from "./scheduler.js";
 
@@ -42,7 +42,11 @@ export class InProcessScheduler implements Scheduler {
 
   async runRecurring(name: string, schedule: RecurringSchedule, action: ScheduledAction): Promise<void> {
     const every = rateMilliseconds(schedule.expression);
-    if (every === undefined) throw new Error(`The local runtime runs only rate(...) schedules, not ${schedule.expression}`);
+    if (every === undefined)
+      throw new InvalidDataError(
+        `The local runtime runs only rate(...) schedules, not ${schedule.expression}`,
+        "INVALID_JOB_EXECUTION_INFO",
+      );
     if (this.timers.has(name)) return;
     const tick = (at: number) => {
       if (schedule.end && at > schedule.end.getTime()) {

@@ -13,7 +13,7 @@ import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { ACTIVE_PARTITION, INDEXES } from "./table.js";
 
-export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution";
+export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
 /** Every stored resource carries a version; every write is conditioned on it (DESIGN.md rule 5). */
 export type Stored = Resource & { version: number };
@@ -234,6 +234,7 @@ export const KIND_LABELS: Record<Kind, string> = {
   job_binary_internal: "Job binary internal",
   job_template: "Job template",
   job_execution: "Job",
+  job_series: "Job series",
 };
 
 function entityKey(kind: Kind, id: string): string {

@@ -3,6 +3,7 @@ import { defineOperation, type HandlerGroup, type Operation } from "./operation.
 import { clusterOperations } from "./operations/clusters.js";
 import { dataSourceOperations } from "./operations/data-sources.js";
 import { jobBinaryOperations } from "./operations/job-binaries.js";
+import { jobSeriesOperations } from "./operations/job-series.js";
 import { jobTemplateOperations } from "./operations/job-templates.js";
 import { jobTypeOperations } from "./operations/job-types.js";
 import { jobOperations } from "./operations/jobs.js";
@@ -14,6 +15,7 @@ const resourceOperations: Operation[] = [
   ...jobTemplateOperations,
   ...jobTypeOperations,
   ...jobOperations,
+  ...jobSeriesOperations,
 ];
 
 /** Every API operation. The handlers, the local server, the OpenAPI document and the AWS routes are all built from this list. */

@@ -1,3 +1,4 @@
+import type { JobSeries } from "@edp/core/manager/job-series";
 import type { Cluster } from "@edp/core/model/cluster";
 import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
@@ -104,6 +105,19 @@ export function renderExecution(execution: JobExecution) {
     data_source_urls: execution.data_source_urls,
     ...(execution.scheduled_at ? { scheduled_at: execution.scheduled_at } : {}),
     ...(execution.series_id ? { series_id: execution.series_id } : {}),
+  };
+}
+
+export function renderJobSeries(series: JobSeries) {
+  return {
+    ...common(series),
+    job_template_id: series.request.job_template_id,
+    cluster_id: series.request.cluster_id,
+    interval: series.interval,
+    start: series.start,
+    end: series.end,
+    runs: series.runs,
+    ...(series.last_error ? { last_error: series.last_error } : {}),
   };
 }
 

@@ -13,6 +13,7 @@
  * kill node's `${wf:errorMessage(...)}` are meant to be evaluated.
  */
 export function elLiteral(value: string): string {
+  // A replacer function, not a replacement string: in the latter `$'` means "the text after the match".
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Oozie EL text, not a JavaScript template
-  return value.replaceAll("${", "${'$'}{");
+  return value.replaceAll("${", () => "${'$'}{");
 }

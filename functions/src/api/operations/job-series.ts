@@ -1,0 +1,47 @@
+import { defineOperation } from "../operation.js";
+import { IdParams, listQuery, noQuery } from "../query.js";
+import { renderJobSeries, renderPage } from "../render.js";
+
+/**
+ * Recurring series (extension): created by `POST /v2/jobs` with a scheduled
+ * `job_execution_info` that has an interval; each run is a job with `series_id`.
+ */
+export const jobSeriesOperations = [
+  defineOperation({
+    operationId: "listJobSeries",
+    summary: "List recurring series",
+    method: "GET",
+    path: "/v2/job-series",
+    group: "status",
+    query: listQuery("job_series_list", [], ["id", "created_at"]),
+    handle: async ({ core, caller, query }) => ({
+      status: 200,
+      body: renderPage("job_series", await core.jobs.listSeries(caller, query), renderJobSeries),
+    }),
+  }),
+  defineOperation({
+    operationId: "getJobSeries",
+    summary: "Show a recurring series",
+    method: "GET",
+    path: "/v2/job-series/{id}",
+    group: "status",
+    params: IdParams,
+    query: noQuery("job_series_get"),
+    handle: async ({ core, caller, params }) => ({
+      status: 200,
+      body: { job_series: renderJobSeries(await core.jobs.getSeries(caller, params.id)) },
+    }),
+  }),
+  defineOperation({
+    operationId: "deleteJobSeries",
+    summary: "Stop a recurring series; runs not yet started are cancelled",
+    method: "DELETE",
+    path: "/v2/job-series/{id}",
+    group: "cancel",
+    params: IdParams,
+    handle: async ({ core, caller, params }) => {
+      await core.jobs.deleteSeries(caller, params.id);
+      return { status: 204 };
+    },
+  }),
+];

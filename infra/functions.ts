@@ -1,0 +1,47 @@
+import { runFunctionArn, secretPrefix } from "./names";
+import { type FunctionKey, permissionsFor } from "./permissions";
+import { scheduleGroup, schedulerRole } from "./scheduler";
+import { bucket, table } from "./storage";
+
+/**
+ * What every EDP function shares: the handler file of its group, the runtime, the bundle
+ * settings, the settings core reads (core/src/config/settings.ts) and its own least-privilege
+ * permissions. Settings travel as EDP_* variables rather than SST links, so core never
+ * depends on SST and no link grants a wildcard action.
+ */
+export const RUNTIME = "nodejs22.x";
+
+/** ssh2's optional native add-ons cannot be bundled; ssh2 falls back to pure-JS crypto without them. */
+export const ESBUILD_EXTERNAL = ["cpu-features", "*.node"];
+
+export function handlerOf(fn: FunctionKey): string {
+  return `functions/src/handlers/${fn}.handler`;
+}
+
+export function edpFunction(
+  name: string,
+  fn: FunctionKey,
+  args: { description: string; timeout: `${number} ${"second" | "seconds" | "minute" | "minutes"}`; memory: `${number} MB`; functionName?: string },
+) {
+  return new sst.aws.Function(name, {
+    ...(args.functionName ? { name: args.functionName } : {}),
+    description: args.description,
+    handler: handlerOf(fn),
+    runtime: RUNTIME,
+    architecture: "arm64",
+    timeout: args.timeout,
+    memory: args.memory,
+    nodejs: { format: "esm", minify: true, esbuild: { external: ESBUILD_EXTERNAL } },
+    environment: {
+      EDP_RUNTIME: "aws",
+      EDP_TABLE_NAME: table.name,
+      EDP_BINARY_BUCKET: bucket.name,
+      EDP_SECRET_PREFIX: secretPrefix,
+      EDP_SCHEDULE_GROUP: scheduleGroup.name,
+      EDP_SCHEDULER_ROLE_ARN: schedulerRole.arn,
+      EDP_RUN_FUNCTION_ARN: runFunctionArn,
+      EDP_LOG_LEVEL: "INFO",
+    },
+    permissions: permissionsFor(fn),
+  });
+}

@@ -1,0 +1,71 @@
+import { AWS_PORT_ACTIONS, type PortMethod } from "../core/src/runtime/aws-actions";
+import { runFunctionArn, scheduleArns } from "./names";
+import { schedulerRole } from "./scheduler";
+import { secretArns } from "./secrets";
+import { bucket, table } from "./storage";
+
+export type FunctionKey = "create" | "status" | "cancel" | "run" | "sweep";
+
+/**
+ * Least privilege, per function: the port methods each one calls (read from the code paths
+ * of its operations and actions in core), turned into IAM actions by AWS_PORT_ACTIONS (the
+ * adapters' own list, checked by their request-level tests) and scoped to EDP's resources.
+ * Nothing is linked, so no SST link adds a wildcard action. When a code path starts calling
+ * another port method, add it here; test/infra/infra.test.ts checks the grants equal this.
+ */
+export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
+  // Registers clusters, data sources, binaries (secrets, uploaded bytes) and templates; creates
+  // executions, launching them at once (runSoon), at a start time (runAt) or as a series (runRecurring).
+  create: [
+    "store",
+    "secrets.put",
+    "secrets.get",
+    "secrets.replace",
+    "secrets.delete",
+    "binaries.put",
+    "binaries.delete",
+    "scheduler.runSoon",
+    "scheduler.runAt",
+    "scheduler.runRecurring",
+  ],
+  // Reads; refresh_status and job output reach the cluster (secrets); binary data is read back from S3.
+  status: ["store", "secrets.get", "binaries.get"],
+  // Cancel and delete: signal the job over SSH, delete a scheduled execution's launch schedule.
+  cancel: ["store", "secrets.get", "scheduler.cancel"],
+  // Launch (binaries copied to the cluster), deadlines (schedule one, cancel on it) and series runs.
+  run: ["store", "secrets.get", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
+  // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines.
+  sweep: ["store", "secrets.get", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
+};
+
+/** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */
+function scopes() {
+  return [
+    { actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
+    { actions: ["dynamodb:Query"], resources: [table.arn, $interpolate`${table.arn}/index/*`] },
+    {
+      actions: ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+      resources: [secretArns],
+    },
+    { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [$interpolate`${bucket.arn}/*`] },
+    { actions: ["s3:ListBucket"], resources: [bucket.arn] },
+    { actions: ["lambda:InvokeFunction"], resources: [runFunctionArn] },
+    { actions: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], resources: [scheduleArns] },
+    {
+      actions: ["iam:PassRole"],
+      resources: [schedulerRole.arn],
+      conditions: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["scheduler.amazonaws.com"] }],
+    },
+  ];
+}
+
+/** The function's IAM statements: the scopes it needs, each with only the actions it calls. */
+export function permissionsFor(fn: FunctionKey) {
+  const needed = new Set<string>(FUNCTION_PORTS[fn].flatMap((method) => AWS_PORT_ACTIONS[method]));
+  const all = scopes();
+  const unscoped = [...needed].filter((action) => !all.some((scope) => scope.actions.includes(action)));
+  if (unscoped.length > 0) throw new Error(`infra/permissions.ts: no resource scope for ${unscoped.join(", ")}`);
+  return all
+    .map((scope) => ({ ...scope, actions: scope.actions.filter((action) => needed.has(action)) }))
+    .filter((scope) => scope.actions.length > 0);
+}

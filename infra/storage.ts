@@ -1,0 +1,24 @@
+import { INDEXES, TABLE_KEYS } from "../core/src/store/table";
+
+/**
+ * The single DynamoDB table, declared from the same constants the store uses
+ * (core/src/store/table.ts): every key attribute is a string and every index projects ALL.
+ * On-demand billing and point-in-time recovery are always on in sst.aws.Dynamo; deletion
+ * protection is on for the production stage.
+ */
+const keyFields = [TABLE_KEYS.partition, TABLE_KEYS.sort, ...Object.values(INDEXES).flatMap((index) => [index.partition, index.sort])];
+
+export const table = new sst.aws.Dynamo("Table", {
+  fields: Object.fromEntries(keyFields.map((field) => [field, "string" as const])),
+  primaryIndex: { hashKey: TABLE_KEYS.partition, rangeKey: TABLE_KEYS.sort },
+  globalIndexes: Object.fromEntries(
+    Object.values(INDEXES).map((index) => [index.name, { hashKey: index.partition, rangeKey: index.sort, projection: "all" as const }]),
+  ),
+  deletionProtection: $app.stage === "production",
+});
+
+/**
+ * Uploaded job binaries (`internal-db://`) and saved outputs. Private (SST's default), HTTPS
+ * only, encrypted at rest with S3's default keys; the functions reach it through their roles.
+ */
+export const bucket = new sst.aws.Bucket("Binaries", { enforceHttps: true });

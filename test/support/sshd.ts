@@ -1,0 +1,170 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createConnection, createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+
+export interface SshServer {
+  host: "127.0.0.1";
+  port: number;
+  user: string;
+  /** The client key the server accepts (unencrypted OpenSSH format). */
+  privateKey: string;
+  /** The server's host key as a `.pub` line, for pinning. */
+  hostKey: string;
+  /** Another host key, for the mismatch test. */
+  otherHostKey: string;
+  dir: string;
+  /** Stops the server and drops every open connection, like a host going down. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+  /** Stops it and removes its files. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A real OpenSSH server (Debian's openssh-server) on a free loopback port, with host and client
+ * keys generated for the test. It runs as the current user; as root it allows key-only root login.
+ */
+export async function startSshd(options: { maxSessions?: number } = {}): Promise<SshServer> {
+  const dir = await mkdtemp(join(tmpdir(), "edp-sshd-"));
+  const keygen = (name: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(dir, name)]);
+  keygen("host_key");
+  keygen("other_host_key");
+  keygen("user_key");
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "user_key.pub")), { mode: 0o600 });
+  const port = await freePort();
+  const user = userInfo().username;
+  const config = join(dir, "sshd_config");
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(dir, "host_key")}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password",
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "StrictModes no",
+      "UsePAM no",
+      `MaxSessions ${options.maxSessions ?? 10}`,
+      "MaxStartups 100",
+      "Subsystem sftp internal-sftp",
+      "LogLevel INFO",
+      "",
+    ].join("\n"),
+  );
+  // sshd started as root insists on its privilege-separation directory.
+  if (process.getuid?.() === 0 && !existsSync("/run/sshd")) mkdirSync("/run/sshd", { mode: 0o755, recursive: true });
+
+  let server: ChildProcess | undefined;
+  let log = "";
+  const start = async () => {
+    log = "";
+    const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-4000);
+    });
+    server = child;
+    await waitForBanner(port, child, () => log);
+  };
+  const stop = async () => {
+    const child = server;
+    server = undefined;
+    if (!child?.pid || child.exitCode !== null) return;
+    // Each connection has its own sshd process (in its own session); kill those too, so open
+    // connections drop as they would if the host went down.
+    for (const pid of descendantsOf(child.pid)) killQuietly(pid, "SIGKILL");
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  await start();
+  return {
+    host: "127.0.0.1",
+    port,
+    user,
+    privateKey: await readFile(join(dir, "user_key"), "utf8"),
+    hostKey: (await readFile(join(dir, "host_key.pub"), "utf8")).trim(),
+    otherHostKey: (await readFile(join(dir, "other_host_key.pub"), "utf8")).trim(),
+    dir,
+    stop,
+    start,
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForBanner(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}: ${log()}`);
+    if (await readsBanner(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`sshd did not answer on 127.0.0.1:${port} within 15 s: ${log()}`);
+}
+
+function readsBanner(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("data", (chunk) => done(chunk.toString().startsWith("SSH-")));
+  });
+}
+
+/** Every process below `root`, read from /proc. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name may contain spaces and parentheses; the fields after its last ')' do not.
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
