@@ -30,10 +30,12 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   ],
   // Reads; refresh_status and job output reach the cluster (secrets); binary data is read back from S3.
   status: ["store", "secrets.get", "binaries.get"],
-  // Cancel and delete: signal the job over SSH, delete a scheduled execution's launch schedule.
+  // Cancel and delete jobs (signal over SSH, delete a scheduled launch's schedule) and delete series (their schedule).
   cancel: ["store", "secrets.get", "scheduler.cancel"],
-  // Launch (binaries copied to the cluster), deadlines (schedule one, cancel on it) and series runs.
-  run: ["store", "secrets.get", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
+  // Launch (binaries copied to the cluster, a deadline scheduled), deadlines (cancel: a scheduled
+  // launch's schedule is deleted) and series firings (a run created and launched in place; the
+  // schedule of a series that is gone is deleted).
+  run: ["store", "secrets.get", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
   // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines.
   sweep: ["store", "secrets.get", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
 };

@@ -41,5 +41,8 @@ export const ROUTES: readonly (readonly [method: string, path: string, group: Ha
   ["GET", "/v2/jobs/{id}/output", "status"],
   ["PATCH", "/v2/jobs/{id}", "cancel"],
   ["DELETE", "/v2/jobs/{id}", "cancel"],
+  ["GET", "/v2/job-series", "status"],
+  ["GET", "/v2/job-series/{id}", "status"],
+  ["DELETE", "/v2/job-series/{id}", "cancel"],
   ["GET", "/openapi.json", "status"],
 ];

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Oozie EL (`${...}`) in test data, not JavaScript templates
 /**
  * A test double for an Oozie server and an HDFS cluster's WebHDFS interface, on 127.0.0.1.
  *

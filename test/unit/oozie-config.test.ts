@@ -1,10 +1,11 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Oozie EL (`${...}`) in test data, not JavaScript templates
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../../core/src/errors.js";
 import { normaliseConnection, OozieConnectionSchema, resolveConnection } from "../../core/src/engines/oozie/connection.js";
 import { credentialProperties, injectSwiftSuffix, splitConfigs } from "../../core/src/engines/oozie/job-config.js";
 import { jobProperties, jobPropertiesXml } from "../../core/src/engines/oozie/job-properties.js";
 import { planLayout } from "../../core/src/engines/oozie/layout.js";
 import { oozieEngineRegistration } from "../../core/src/engines/oozie/registration.js";
+import { EngineError } from "../../core/src/errors.js";
 import { parseHadoopConfiguration } from "../doubles/oozie-webhdfs.js";
 import { binary, clusterAccess, dataSource } from "./oozie-fixtures.js";
 
@@ -72,14 +73,22 @@ describe("Oozie cluster connection", () => {
 describe("registration", () => {
   it("serves vanilla, cdh and hdp with the six Oozie job types on Hadoop 2+ versions", () => {
     expect(oozieEngineRegistration.plugins).toEqual(["vanilla", "cdh", "hdp"]);
-    expect([...oozieEngineRegistration.supportedJobTypes("2.7.1")].sort()).toEqual(["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell"]);
+    expect([...oozieEngineRegistration.supportedJobTypes("2.7.1")].sort()).toEqual([
+      "Hive",
+      "Java",
+      "MapReduce",
+      "MapReduce.Streaming",
+      "Pig",
+      "Shell",
+    ]);
     expect(oozieEngineRegistration.supportedJobTypes("5.11.0")).toHaveLength(6);
     expect(oozieEngineRegistration.supportedJobTypes("1.2.1")).toEqual([]);
     expect(oozieEngineRegistration.supportedJobTypes("2.7.1")).not.toContain("Spark");
   });
 
   it("config hints follow Sahara §3", () => {
-    const hints = (type: Parameters<NonNullable<typeof oozieEngineRegistration.configHints>>[0]) => oozieEngineRegistration.configHints?.(type);
+    const hints = (type: Parameters<NonNullable<typeof oozieEngineRegistration.configHints>>[0]) =>
+      oozieEngineRegistration.configHints?.(type);
     expect(hints("Shell")).toEqual({ configs: [], params: {}, args: [] });
     expect(hints("Java")).toEqual({ configs: [], args: [] });
     expect(hints("Pig")?.params).toEqual({});
@@ -93,7 +102,11 @@ describe("registration", () => {
 
 describe("job_configs split (Sahara update_job_dict)", () => {
   it("separates edp.*, oozie.* and Hadoop keys, stringifies numbers, and does not mutate the input", () => {
-    const input = { configs: { "edp.java.main_class": "M", "oozie.libpath": "/l", "mapreduce.job.reduces": 2 }, params: { A: 1 }, args: ["x"] };
+    const input = {
+      configs: { "edp.java.main_class": "M", "oozie.libpath": "/l", "mapreduce.job.reduces": 2 },
+      params: { A: 1 },
+      args: ["x"],
+    };
     const snapshot = structuredClone(input);
     const split = splitConfigs(input);
     expect([...split.edp]).toEqual([["edp.java.main_class", "M"]]);
@@ -116,7 +129,13 @@ describe("job_configs split (Sahara update_job_dict)", () => {
 
   it("maps the first Swift and the first S3 data source's credentials to Hadoop properties", () => {
     const swift = dataSource("swift", "swift://c.sahara/in", { user: "u", password: "p" });
-    const s3 = dataSource("s3", "s3a://bucket/out", { accesskey: "AK", secretkey: "SK", endpoint: "s3.local", bucket_in_path: true, ssl: false });
+    const s3 = dataSource("s3", "s3a://bucket/out", {
+      accesskey: "AK",
+      secretkey: "SK",
+      endpoint: "s3.local",
+      bucket_in_path: true,
+      ssl: false,
+    });
     expect(Object.fromEntries(credentialProperties([swift, s3]))).toEqual({
       "fs.swift.service.sahara.username": "u",
       "fs.swift.service.sahara.password": "p",
@@ -194,16 +213,40 @@ describe("HDFS layout", () => {
   });
 
   it("puts a Shell job's libs beside its script", () => {
-    const layout = planLayout({ baseDir: "/b", templateName: "sh", executionId: "e", jobType: "Shell", mains: [binary("run.sh", "")], libs: [binary("data.txt", "")] });
+    const layout = planLayout({
+      baseDir: "/b",
+      templateName: "sh",
+      executionId: "e",
+      jobType: "Shell",
+      mains: [binary("run.sh", "")],
+      libs: [binary("data.txt", "")],
+    });
     expect(layout.libDir).toBeUndefined();
     expect(layout.uploads.map((u) => u.path)).toEqual(["/b/sh/e/run.sh", "/b/sh/e/data.txt"]);
   });
 
   it("refuses names that would collide or escape the directory", () => {
-    expect(() => planLayout({ baseDir: "/b", templateName: "sh", executionId: "e", jobType: "Shell", mains: [binary("x.sh", "")], libs: [binary("x.sh", "")] })).toThrow(/would overwrite/);
-    expect(() => planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Java", mains: [], libs: [binary("workflow.xml", "")] })).not.toThrow();
-    expect(() => planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Shell", mains: [binary("workflow.xml", "")], libs: [] })).toThrow(/generated workflow/);
-    expect(() => planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Java", mains: [], libs: [binary("../x.jar", "")] })).toThrow(EngineError);
-    expect(() => planLayout({ baseDir: "/b", templateName: "..", executionId: "e", jobType: "Java", mains: [], libs: [] })).toThrow(EngineError);
+    expect(() =>
+      planLayout({
+        baseDir: "/b",
+        templateName: "sh",
+        executionId: "e",
+        jobType: "Shell",
+        mains: [binary("x.sh", "")],
+        libs: [binary("x.sh", "")],
+      }),
+    ).toThrow(/would overwrite/);
+    expect(() =>
+      planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Java", mains: [], libs: [binary("workflow.xml", "")] }),
+    ).not.toThrow();
+    expect(() =>
+      planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Shell", mains: [binary("workflow.xml", "")], libs: [] }),
+    ).toThrow(/generated workflow/);
+    expect(() =>
+      planLayout({ baseDir: "/b", templateName: "t", executionId: "e", jobType: "Java", mains: [], libs: [binary("../x.jar", "")] }),
+    ).toThrow(EngineError);
+    expect(() => planLayout({ baseDir: "/b", templateName: "..", executionId: "e", jobType: "Java", mains: [], libs: [] })).toThrow(
+      EngineError,
+    );
   });
 });

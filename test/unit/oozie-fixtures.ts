@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Oozie EL (`${...}`) in test data, not JavaScript templates
 /** Hand-built engine inputs for the Oozie engine's tests (no store, no manager). */
 import { randomUUID } from "node:crypto";
 import type { ClusterAccess, DataSourceAccess, LaunchedJob, PreparedJob, ResolvedBinary } from "../../core/src/engines/engine.js";

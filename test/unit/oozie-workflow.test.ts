@@ -1,7 +1,8 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Oozie EL (`${...}`) in test data, not JavaScript templates
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../../core/src/errors.js";
 import { splitConfigs } from "../../core/src/engines/oozie/job-config.js";
 import { buildWorkflowXml, type WorkflowInput } from "../../core/src/engines/oozie/workflow.js";
+import { EngineError } from "../../core/src/errors.js";
 import { evaluateEl, parseXml, schemaToolingProblem, validateWorkflowXml } from "../doubles/oozie-webhdfs.js";
 import { HOSTILE } from "./oozie-fixtures.js";
 
@@ -14,10 +15,15 @@ const VARIABLES = new Map([
   ["jobTracker", "rm:8032"],
 ]);
 
-function input(jobType: WorkflowInput["jobType"], overrides: Partial<WorkflowInput> = {}, configs: Parameters<typeof splitConfigs>[0] = { configs: {}, params: {}, args: [] }): WorkflowInput {
+function input(
+  jobType: WorkflowInput["jobType"],
+  overrides: Partial<WorkflowInput> = {},
+  configs: Parameters<typeof splitConfigs>[0] = { configs: {}, params: {}, args: [] },
+): WorkflowInput {
   const base: Record<string, string> = {};
   if (jobType === "Java") base["edp.java.main_class"] = "org.example.Main";
-  if (jobType === "MapReduce.Streaming") Object.assign(base, { "edp.streaming.mapper": "/bin/cat", "edp.streaming.reducer": "/usr/bin/wc" });
+  if (jobType === "MapReduce.Streaming")
+    Object.assign(base, { "edp.streaming.mapper": "/bin/cat", "edp.streaming.reducer": "/usr/bin/wc" });
   return {
     jobType,
     appName: "edp-5b7e8e1e-0000-4000-8000-000000000001",
@@ -61,11 +67,29 @@ describe("Oozie workflow.xml per job type (Sahara §8)", () => {
   it("Pig: script, INPUT/OUTPUT params then user params (user wins), arguments, configuration without edp./oozie. keys", () => {
     const pig = action(
       buildWorkflowXml(
-        input("Pig", {}, { configs: { "mapreduce.job.reduces": 3, "edp.hbase_common_lib": "true", "oozie.launcher.x": "y" }, params: { OUTPUT: "hdfs://nn:8020/custom", N: 5 }, args: ["-v", "x"] }),
+        input(
+          "Pig",
+          {},
+          {
+            configs: { "mapreduce.job.reduces": 3, "edp.hbase_common_lib": "true", "oozie.launcher.x": "y" },
+            params: { OUTPUT: "hdfs://nn:8020/custom", N: 5 },
+            args: ["-v", "x"],
+          },
+        ),
       ),
     );
     expect(pig.tag).toBe("pig");
-    expect(pig.children.map((c) => c.tag)).toEqual(["job-tracker", "name-node", "configuration", "script", "param", "param", "param", "argument", "argument"]);
+    expect(pig.children.map((c) => c.tag)).toEqual([
+      "job-tracker",
+      "name-node",
+      "configuration",
+      "script",
+      "param",
+      "param",
+      "param",
+      "argument",
+      "argument",
+    ]);
     expect(text(pig, "job-tracker")).toBe("rm:8032");
     expect(text(pig, "name-node")).toBe("hdfs://nn:8020");
     expect(text(pig, "script")).toBe("script.pig");
@@ -75,19 +99,35 @@ describe("Oozie workflow.xml per job type (Sahara §8)", () => {
   });
 
   it("Hive: the hive-action 0.5 namespace, hive-site.xml as job-xml when configured, script and params", () => {
-    const hive = action(buildWorkflowXml(input("Hive", { hiveSitePath: "/user/hadoop/conf/hive-site.xml" }, { configs: {}, params: { DAY: "2024-01-01" }, args: [] })));
+    const hive = action(
+      buildWorkflowXml(
+        input("Hive", { hiveSitePath: "/user/hadoop/conf/hive-site.xml" }, { configs: {}, params: { DAY: "2024-01-01" }, args: [] }),
+      ),
+    );
     expect(hive.tag).toBe("hive");
     expect(hive.attributes.xmlns).toBe("uri:oozie:hive-action:0.5");
     expect(texts(hive, "job-xml")).toEqual(["/user/hadoop/conf/hive-site.xml"]);
     expect(text(hive, "script")).toBe("script.q");
-    expect(texts(hive, "param")).toEqual(["INPUT=hdfs://nn:8020/user/hadoop/in", "OUTPUT=hdfs://nn:8020/user/hadoop/out", "DAY=2024-01-01"]);
+    expect(texts(hive, "param")).toEqual([
+      "INPUT=hdfs://nn:8020/user/hadoop/in",
+      "OUTPUT=hdfs://nn:8020/user/hadoop/out",
+      "DAY=2024-01-01",
+    ]);
     expect(hive.children.some((c) => c.tag === "configuration")).toBe(false);
     const withoutSite = action(buildWorkflowXml(input("Hive")));
     expect(texts(withoutSite, "job-xml")).toEqual([]);
   });
 
   it("MapReduce: mapred.input.dir/output.dir defaults under the user's configuration", () => {
-    const mr = action(buildWorkflowXml(input("MapReduce", {}, { configs: { "mapred.mapper.class": "org.M", "mapred.output.dir": "hdfs://nn:8020/override" }, params: {}, args: [] })));
+    const mr = action(
+      buildWorkflowXml(
+        input(
+          "MapReduce",
+          {},
+          { configs: { "mapred.mapper.class": "org.M", "mapred.output.dir": "hdfs://nn:8020/override" }, params: {}, args: [] },
+        ),
+      ),
+    );
     expect(mr.tag).toBe("map-reduce");
     expect(mr.children.map((c) => c.tag)).toEqual(["job-tracker", "name-node", "configuration"]);
     expect(new Map(configuration(mr))).toEqual(
@@ -110,7 +150,13 @@ describe("Oozie workflow.xml per job type (Sahara §8)", () => {
 
   it("Java: main-class and java-opts from edp.java.*, one <arg> per arg, no data-source wiring", () => {
     const java = action(
-      buildWorkflowXml(input("Java", {}, { configs: { "edp.java.java_opts": "-Xmx1g -Dx=y", "mapreduce.job.queuename": "q" }, params: {}, args: ["in", "out"] })),
+      buildWorkflowXml(
+        input(
+          "Java",
+          {},
+          { configs: { "edp.java.java_opts": "-Xmx1g -Dx=y", "mapreduce.job.queuename": "q" }, params: {}, args: ["in", "out"] },
+        ),
+      ),
     );
     expect(java.children.map((c) => c.tag)).toEqual(["job-tracker", "name-node", "configuration", "main-class", "java-opts", "arg", "arg"]);
     expect(text(java, "main-class")).toBe("org.example.Main");
@@ -122,7 +168,17 @@ describe("Oozie workflow.xml per job type (Sahara §8)", () => {
   it("Shell: exec, arguments, params as env-vars, and files (libs, then the script)", () => {
     const shell = action(buildWorkflowXml(input("Shell", {}, { configs: {}, params: { P1: "v1", P2: "v 2" }, args: ["a", "b c"] })));
     expect(shell.attributes.xmlns).toBe("uri:oozie:shell-action:0.3");
-    expect(shell.children.map((c) => c.tag)).toEqual(["job-tracker", "name-node", "exec", "argument", "argument", "env-var", "env-var", "file", "file"]);
+    expect(shell.children.map((c) => c.tag)).toEqual([
+      "job-tracker",
+      "name-node",
+      "exec",
+      "argument",
+      "argument",
+      "env-var",
+      "env-var",
+      "file",
+      "file",
+    ]);
     expect(text(shell, "exec")).toBe("run.sh");
     expect(texts(shell, "argument")).toEqual(["a", "b c"]);
     expect(texts(shell, "env-var")).toEqual(["P1=v1", "P2=v 2"]);
@@ -151,7 +207,8 @@ describe("hostile strings come out as inert text (markup and Oozie EL)", () => {
     const configs = { configs: { ...hostileConfigs }, params: hostileParams, args: HOSTILE };
     const overrides: Partial<WorkflowInput> = { inputUrl: "hdfs://nn:8020/in/${x}&<y>", outputUrl: "hdfs://nn:8020/out]]>" };
     if (type === "Java") configs.configs["edp.java.java_opts"] = "-Dx=${nameNode} </java-opts>";
-    if (type === "MapReduce.Streaming") Object.assign(configs.configs, { "edp.streaming.mapper": "cat </mapper>${x}", "edp.streaming.reducer": "wc ]]>" });
+    if (type === "MapReduce.Streaming")
+      Object.assign(configs.configs, { "edp.streaming.mapper": "cat </mapper>${x}", "edp.streaming.reducer": "wc ]]>" });
     if (type === "Java" || type === "Shell") Object.assign(overrides, { inputUrl: undefined, outputUrl: undefined });
     const xml = buildWorkflowXml(input(type, overrides, configs));
 
@@ -161,7 +218,11 @@ describe("hostile strings come out as inert text (markup and Oozie EL)", () => {
     const element = action(xml);
     const expectedConfig = Object.entries(hostileConfigs);
     if (type === "MapReduce" || type === "MapReduce.Streaming") {
-      expect(configuration(element)).toEqual([["mapred.input.dir", "hdfs://nn:8020/in/${x}&<y>"], ["mapred.output.dir", "hdfs://nn:8020/out]]>"], ...expectedConfig]);
+      expect(configuration(element)).toEqual([
+        ["mapred.input.dir", "hdfs://nn:8020/in/${x}&<y>"],
+        ["mapred.output.dir", "hdfs://nn:8020/out]]>"],
+        ...expectedConfig,
+      ]);
       return;
     }
     expect(configuration(element)).toEqual(expectedConfig);
@@ -210,7 +271,11 @@ describe.runIf(!toolingProblem || process.env.CI)("generated workflows validate 
       input(
         type,
         { credentialsJobXml: "edp-credentials.xml", hiveSitePath: "/user/hadoop/conf/hive-site.xml" },
-        { configs: Object.fromEntries(HOSTILE.map((v, i) => [`k${i}${v}`, v])), params: Object.fromEntries(HOSTILE.map((v, i) => [`P${i}`, v])), args: HOSTILE },
+        {
+          configs: Object.fromEntries(HOSTILE.map((v, i) => [`k${i}${v}`, v])),
+          params: Object.fromEntries(HOSTILE.map((v, i) => [`P${i}`, v])),
+          args: HOSTILE,
+        },
       ),
     );
     for (const xml of [plain, loaded]) {

@@ -610,6 +610,8 @@ export class JobManager {
     const info = { ...current.info, ...details, status: to } as StoredExecution["info"];
     if (error) info.error = error;
     else delete info.error;
+    // A cancel's reason explains a KILLED job; a job that finished before the signal landed keeps no reason.
+    if (isTerminal(to) && to !== "KILLED") delete info.reason;
     const changes: Partial<StoredExecution> = { info };
     if (isTerminal(to)) changes.end_time = this.now().toISOString();
     return changes;

@@ -40,7 +40,8 @@ const core = createCore(ports, defaultEngineRegistrations, settings);
 ports.scheduler.attach((action) => core.dispatch(action));
 
 const token = await localToken();
-const localCluster = await ensureLocalCluster(core);
+await configuredTokens();
+const localCluster = await ensureLocalCluster(core, dataDir);
 const { server, url } = await startLocalServer(core, { host: options.host, port });
 
 let sweeping = false;
@@ -62,7 +63,7 @@ process.stdout.write(
     `EDP is running at ${url}`,
     `  token:    ${token}`,
     `  project:  ${LOCAL_PROJECT}`,
-    localCluster ? `  cluster:  local (${localCluster.id})` : "  cluster:  none registered (no engine for the local cluster)",
+    `  cluster:  local (${localCluster.id}): ${localCluster.description}`,
     `  data:     ${dataDir}`,
     "",
     `  export EDP=${url} TOKEN=${token}`,
@@ -105,6 +106,19 @@ async function localToken(): Promise<string> {
     await writeFile(path, `${issued}\n`, { mode: 0o600 });
     await chmod(path, 0o600);
     return issued;
+  }
+}
+
+/**
+ * Tokens for further projects: EDP_TOKENS="team-a=token-a,team-b=token-b". Each token acts
+ * for its project only; they are stored hashed like every other token.
+ */
+async function configuredTokens(): Promise<void> {
+  for (const entry of (process.env.EDP_TOKENS ?? "").split(",").filter(Boolean)) {
+    const [project, projectToken] = entry.split("=");
+    if (!project || !projectToken || projectToken.length < 16)
+      exit("EDP_TOKENS takes project=token pairs, with tokens of 16 characters or more");
+    await core.tokens.register(projectToken.trim(), project.trim());
   }
 }
 

@@ -10,8 +10,8 @@ import type { ClusterAccess } from "../engine.js";
 
 /** Hadoop user names: what `user.name` and HDFS ownership accept without quoting trouble. */
 const HADOOP_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
-/** Absolute HDFS paths made of plain segments; they end up in URLs and in workflow.xml. */
-const HDFS_PATH = /^(\/[A-Za-z0-9._-]+)+\/?$/;
+/** Absolute HDFS paths of plain segments (none starting with a dot, so no `..`); they end up in URLs and workflow.xml. */
+const HDFS_PATH = /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+\/?$/;
 
 const httpUrl = (what: string) =>
   z

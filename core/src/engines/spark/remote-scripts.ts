@@ -44,6 +44,7 @@ edp_report() {
   if [ ! -d "$3" ]; then s=nodir
   elif [ -f "$3/${F.result}" ]; then s=done
   elif edp_alive "$2" "$3"; then s=running
+  elif [ -f "$3/${F.result}" ]; then s=done # it finished between the two checks
   else s=gone
   fi
   echo "state=$s"
