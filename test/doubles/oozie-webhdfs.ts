@@ -27,7 +27,7 @@
  *   and RemoteException JSON errors (400/401/403/404).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -1373,10 +1373,4 @@ function authorized(header: string | undefined, expected: { user: string; passwo
 
 function gmt(): string {
   return new Date().toUTCString();
-}
-
-/** Removes temporary wrapper schemas (for tidy test runs; the OS cleans tmp anyway). */
-export function cleanUpSchemaFiles(): void {
-  if (sharedWrapper) rmSync(dirname(sharedWrapper.path), { recursive: true, force: true });
-  sharedWrapper = undefined;
 }

@@ -61,14 +61,19 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
       environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
     });
 
-  const submit = async (type: "Spark" | "Java", mainClass: string, args: string[]): Promise<LaunchedJob> => {
+  const submit = async (
+    type: "Spark" | "Java",
+    mainClass: string,
+    args: string[],
+    configs: Record<string, string> = {},
+  ): Promise<LaunchedJob> => {
     const binary = [{ name: "edp-test-apps.jar", content: appJar }];
     const job = preparedJob({
       access: access(),
       type,
       name: `e2e-${mainClass.split(".").pop()}`,
       ...(type === "Spark" ? { mains: binary } : { libs: binary }),
-      configs: { args, configs: { "edp.java.main_class": mainClass, ...LOOPBACK_SMALL } },
+      configs: { args, configs: { "edp.java.main_class": mainClass, ...LOOPBACK_SMALL, ...configs } },
     });
     const run = await engine.runJob(job);
     expect(run.status).toBe("RUNNING");
@@ -76,7 +81,7 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
     return launched(job, run);
   };
 
-  it("runs SparkPi to SUCCEEDED, with its printed result readable from the saved stdout", async () => {
+  it.concurrent("runs SparkPi to SUCCEEDED, with its printed result readable from the saved stdout", async () => {
     const job = await submit("Spark", "edp.test.Pi", ["4"]);
     const report = await waitForStatus(engine, job, ["SUCCEEDED", "DONEWITHERROR", "KILLED"], 120_000);
     expect(report, report.error).toMatchObject({ status: "SUCCEEDED" });
@@ -88,15 +93,16 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
     expect(completed.length).toBe(1);
   });
 
-  it("runs a failing application (as a Java job) to DONEWITHERROR, with the exception in the error", async () => {
-    const job = await submit("Java", "edp.test.Fail", []);
+  it.concurrent("runs a failing application (as a Java job) to DONEWITHERROR, with the exception in the error", async () => {
+    // One attempt per task: the failure is the point, retries only make the test slower.
+    const job = await submit("Java", "edp.test.Fail", [], { "spark.task.maxFailures": "1" });
     const report = await waitForStatus(engine, job, ["SUCCEEDED", "DONEWITHERROR", "KILLED"], 120_000);
     expect(report.status).toBe("DONEWITHERROR");
     expect(report.error).toMatch(/exited with status [1-9]/);
     expect(report.error).toContain("edp test failure");
   });
 
-  it("cancels a running application: the job ends KILLED and the application is gone from the master", async () => {
+  it.concurrent("cancels a running application: the job ends KILLED and the application is gone from the master", async () => {
     const job = await submit("Spark", "edp.test.Sleep", ["300"]);
     await waitUntil(
       async () => (await spark.masterState()).activeapps.some((app) => app.name === "edp-test-sleep" && app.state === "RUNNING"),

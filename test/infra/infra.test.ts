@@ -55,7 +55,9 @@ async function synthesize(stage: string) {
 type Synthesized = Awaited<ReturnType<typeof synthesize>>;
 
 function functionsOf(stack: Synthesized) {
-  return stack.recorder.constructs("sst.aws.Function").map((r) => ({ id: String(r.args[0]), ref: r.result, args: r.args[1] as FunctionArgs }));
+  return stack.recorder
+    .constructs("sst.aws.Function")
+    .map((r) => ({ id: String(r.args[0]), ref: r.result, args: r.args[1] as FunctionArgs }));
 }
 
 function groupOf(handler: string): string {
@@ -187,7 +189,10 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
     it("keeps infra/routes.ts equal to the operations list (paste the printed list when it fails)", () => {
       const expected = operations.map((o) => [o.method, o.path, o.group]);
       const printed = expected.map((r) => `  ${JSON.stringify(r).replaceAll(",", ", ")},`).join("\n");
-      expect(ROUTES.map((r) => [...r]), `infra/routes.ts should hold:\n${printed}\n`).toEqual(expected);
+      expect(
+        ROUTES.map((r) => [...r]),
+        `infra/routes.ts should hold:\n${printed}\n`,
+      ).toEqual(expected);
     });
 
     it("points each route at the function serving the operation's group", () => {
@@ -236,7 +241,10 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
       Object.fromEntries(
         definition.GlobalSecondaryIndexes!.map((index) => {
           expect(index.Projection?.ProjectionType).toBe("ALL");
-          return [index.IndexName!, { hashKey: keyOf(index.KeySchema, "HASH"), rangeKey: keyOf(index.KeySchema, "RANGE"), projection: "all" }];
+          return [
+            index.IndexName!,
+            { hashKey: keyOf(index.KeySchema, "HASH"), rangeKey: keyOf(index.KeySchema, "RANGE"), projection: "all" },
+          ];
         }),
       ),
     );
@@ -295,15 +303,20 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
         for (const statement of args.permissions) {
           const resources = statement.resources.map(String).sort();
           const service = statement.actions[0].split(":")[0];
-          expect(statement.actions.every((a) => a.startsWith(`${service}:`)), `${id}: one service per statement`).toBe(true);
+          expect(
+            statement.actions.every((a) => a.startsWith(`${service}:`)),
+            `${id}: one service per statement`,
+          ).toBe(true);
           const where = `${id} ${statement.actions.join(",")}`;
           if (statement.actions.includes("dynamodb:Query")) expect(resources, where).toEqual([table, `${table}/index/*`]);
           else if (service === "dynamodb") expect(resources, where).toEqual([table]);
           else if (statement.actions.includes("s3:ListBucket")) expect(resources, where).toEqual([`arn:${bucket.result}.arn`]);
           else if (service === "s3") expect(resources, where).toEqual([objects]);
-          else if (service === "secretsmanager") expect(resources, where).toEqual([expect.stringMatching(/:secretsmanager:.*:secret:edp\/edp-test\/\*$/)]);
+          else if (service === "secretsmanager")
+            expect(resources, where).toEqual([expect.stringMatching(/:secretsmanager:.*:secret:edp\/edp-test\/\*$/)]);
           else if (service === "lambda") expect(resources, where).toEqual([runArn]);
-          else if (service === "scheduler") expect(resources, where).toEqual([expect.stringMatching(/:scheduler:.*:schedule\/edp-test\/\*$/)]);
+          else if (service === "scheduler")
+            expect(resources, where).toEqual([expect.stringMatching(/:scheduler:.*:schedule\/edp-test\/\*$/)]);
           else if (service === "iam") {
             expect(statement.actions, where).toEqual(["iam:PassRole"]);
             expect(resources, where).toEqual([`arn:${role.result}.arn`]);

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe } from "vitest";
+import { afterAll, describe, expect } from "vitest";
 import { sparkEngineBehaviour } from "../support/spark-engine-behaviour.js";
 import { sparkAccess } from "../support/spark-jobs.js";
 import { requireTools, TOOLS } from "../support/tools.js";
@@ -11,10 +11,14 @@ const tools = requireTools(TOOLS.setsid);
 describe.runIf(tools.run)("Spark engine, mode local (the local runtime's `local` cluster)", () => {
   tools.assertPresent();
   const scratch = mkdtempSync(join(tmpdir(), "edp-spark-local-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => {
+    expect(existsSync(join(scratch, "pwned-base"))).toBe(false);
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   sparkEngineBehaviour(() => ({
-    access: (connection = {}) => sparkAccess({ mode: "local", working_dir_base: join(scratch, "work"), ...connection }),
+    access: (connection = {}) =>
+      sparkAccess({ mode: "local", working_dir_base: join(scratch, `work dir $(touch ${scratch}/pwned-base) 'q'`), ...connection }),
     scratch: () => scratch,
   }));
 });

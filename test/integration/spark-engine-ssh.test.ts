@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EngineError } from "@edp/core/errors";
@@ -13,13 +13,15 @@ const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid);
 describe.runIf(tools.run)("Spark engine over SSH to a real sshd", () => {
   let sshd: SshServer;
   const scratch = mkdtempSync(join(tmpdir(), "edp-spark-ssh-"));
-  const work = join(scratch, "work");
+  // Spaces, quotes and a command substitution in the base directory: every path must be quoted.
+  const work = join(scratch, `work dir $(touch ${scratch}/pwned-base) 'q'`);
 
   beforeAll(async () => {
     tools.assertPresent();
     sshd = await startSshd();
   });
   afterAll(async () => {
+    expect(existsSync(join(scratch, "pwned-base"))).toBe(false);
     await sshd?.dispose();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -41,8 +43,12 @@ describe.runIf(tools.run)("Spark engine over SSH to a real sshd", () => {
   });
 
   it("throws while the host is down during a batched status call, and reports again once it is back", async () => {
-    const job = preparedJob({ access: sshAccess(sshd, { working_dir_base: work }), type: "Shell", mains: [{ name: "job.sh", content: "sleep 30\n" }] });
-    const run = await suite.engine().runJob(job);
+    const job = preparedJob({
+      access: sshAccess(sshd, { working_dir_base: work }),
+      type: "Shell",
+      mains: [{ name: "job.sh", content: "sleep 30\n" }],
+    });
+    const run = await suite.launch(job);
     const launchedJob = launched(job, run);
     expect((await suite.engine().getJobStatuses(job.access, [launchedJob])).get(job.execution.id)?.status).toBe("RUNNING");
 

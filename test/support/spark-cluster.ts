@@ -75,7 +75,15 @@ export async function startSparkCluster(): Promise<SparkCluster> {
   };
 
   try {
-    daemon("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", String(masterPort), "--webui-port", String(webUiPort)]);
+    daemon("master", [
+      "org.apache.spark.deploy.master.Master",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(masterPort),
+      "--webui-port",
+      String(webUiPort),
+    ]);
     daemon("worker", [
       "org.apache.spark.deploy.worker.Worker",
       "--host",

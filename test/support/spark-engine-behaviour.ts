@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ClusterAccess, EngineSettings } from "@edp/core/engines/engine";
+import type { ClusterAccess, EngineSettings, PreparedJob, RunResult } from "@edp/core/engines/engine";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { createRunnerFactory } from "@edp/core/runners/runner-factory";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hostileStrings } from "./hostile.js";
-import { countingRunners, groupMembers, launched, pidOf, preparedJob, waitForStatus, waitUntil } from "./spark-jobs.js";
+import { countingRunners, groupMembers, killGroup, launched, pidOf, preparedJob, waitForStatus, waitUntil } from "./spark-jobs.js";
 
 export const ENGINE_SETTINGS: EngineSettings = { cancelGraceSeconds: 60, connectTimeoutMs: 5000, commandTimeoutMs: 15_000 };
 
@@ -20,17 +20,33 @@ export interface BehaviourContext {
  * The engine behaviours every mode must show (seed 002, issue 3), declared inside the caller's
  * describe block so the SSH and local suites run the same assertions.
  */
-export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(): SparkEngine; runners(): ReturnType<typeof countingRunners> } {
-  let current: { engine: SparkEngine; runners: ReturnType<typeof countingRunners> };
+export function sparkEngineBehaviour(context: () => BehaviourContext): {
+  engine(): SparkEngine;
+  runners(): ReturnType<typeof countingRunners>;
+  launch(job: PreparedJob): Promise<RunResult>;
+} {
+  let current: { engine: SparkEngine; runners: ReturnType<typeof countingRunners>; groups: Set<number> };
   const engine = () => current.engine;
   const runners = () => current.runners;
   beforeAll(() => {
     const counted = countingRunners(createRunnerFactory(ENGINE_SETTINGS));
-    current = { runners: counted, engine: new SparkEngine({ settings: ENGINE_SETTINGS, runners: counted, termGraceSeconds: 1 }) };
+    current = {
+      runners: counted,
+      engine: new SparkEngine({ settings: ENGINE_SETTINGS, runners: counted, termGraceSeconds: 1 }),
+      groups: new Set(),
+    };
   });
   afterAll(async () => {
     await current?.engine.close();
+    // A failed assertion must not leave a job behind: kill what is left of every job these tests started.
+    for (const group of current?.groups ?? []) killGroup(group);
   });
+  /** runJob, remembering the job's process group for the clean-up. */
+  const launch = async (job: PreparedJob): Promise<RunResult> => {
+    const run = await engine().runJob(job);
+    if (run.engineJobId) current.groups.add(pidOf(run));
+    return run;
+  };
 
   const shellJob = (script: string, extra: Partial<Parameters<typeof preparedJob>[0]> = {}) =>
     preparedJob({ access: context().access(), type: "Shell", mains: [{ name: "job.sh", content: script }], ...extra });
@@ -52,7 +68,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
     const runsBefore = runners().runs.length;
     const writesBefore = runners().writes.length;
     const started = Date.now();
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(run.status).toBe("RUNNING");
     expect(run.engineJobId).toMatch(/^\d+@\S+$/);
@@ -84,7 +100,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
 
   it("reports a failing job as DONEWITHERROR with the end of its stderr", async () => {
     const job = shellJob("echo working\necho 'Error: the input is missing' >&2\nexit 3\n");
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     const report = await waitForStatus(engine(), launched(job, run), ["SUCCEEDED", "DONEWITHERROR"]);
     expect(report.status).toBe("DONEWITHERROR");
     expect(report.error).toMatch(/exited with status 3/);
@@ -94,7 +110,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
 
   it("cancels a running job: SIGINT reaches the job itself and it ends KILLED", async () => {
     const job = shellJob("trap 'echo got-SIGINT; exit 130' INT\necho started\nsleep 60\necho not-reached\n");
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     const launchedJob = launched(job, run);
     await waitUntil(async () => (await engine().readOutput(launchedJob, "stdout", 10)).includes("started"), "the job started");
     const afterSignal = await engine().cancelJob(launchedJob, { force: false });
@@ -107,7 +123,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
 
   it("escalates for a job that ignores SIGINT: a forced cancel sends SIGTERM then SIGKILL, and it ends KILLED", async () => {
     const job = shellJob("trap '' INT TERM\necho started\nwhile :; do sleep 1; done\n");
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     const launchedJob = launched(job, run);
     await waitUntil(async () => (await engine().readOutput(launchedJob, "stdout", 10)).includes("started"), "the job started");
     await engine().cancelJob(launchedJob, { force: false });
@@ -124,20 +140,20 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
   it("launches once per execution: repeated and concurrent launches find the first job", async () => {
     const counter = join(context().scratch(), `launches-${Date.now()}`);
     const job = shellJob('echo run >> "$COUNTER"\nsleep 1\n', { configs: { params: { COUNTER: counter } } });
-    const [first, second] = await Promise.all([engine().runJob(job), engine().runJob(job)]);
-    const third = await engine().runJob(job);
+    const [first, second] = await Promise.all([launch(job), launch(job)]);
+    const third = await launch(job);
     expect(second.engineJobId).toBe(first.engineJobId);
     expect(third.engineJobId).toBe(first.engineJobId);
     await waitForStatus(engine(), launched(job, first), ["SUCCEEDED"]);
     // A launch after the job ended still finds it rather than running it again.
-    expect((await engine().runJob(job)).engineJobId).toBe(first.engineJobId);
+    expect((await launch(job)).engineJobId).toBe(first.engineJobId);
     expect(readFileSync(counter, "utf8")).toBe("run\n");
   });
 
   it("does not start a job whose cancel arrived before the launch", async () => {
     const counter = join(context().scratch(), `cancelled-${Date.now()}`);
     const job = shellJob('echo run >> "$COUNTER"\n', { configs: { params: { COUNTER: counter } }, cancelRequested: true });
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     expect(run).toMatchObject({ engineJobId: "", status: "KILLED" });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(existsSync(counter)).toBe(false);
@@ -145,7 +161,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
 
   it("keeps the job running when the connection that launched it closes", async () => {
     const job = shellJob("sleep 2\necho finished\n");
-    const run = await engine().runJob(job);
+    const run = await launch(job);
     await engine().close();
     expect((await engine().getJobStatus(launched(job, run)))?.status).toBe("RUNNING");
     await waitForStatus(engine(), launched(job, run), ["SUCCEEDED"]);
@@ -157,7 +173,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
     const failed = shellJob("echo 'java.lang.IllegalStateException: boom' >&2\nexit 2\n");
     const running = shellJob("sleep 30\n");
     const jobs = [];
-    for (const job of [done, failed, running]) jobs.push(launched(job, await engine().runJob(job)));
+    for (const job of [done, failed, running]) jobs.push(launched(job, await launch(job)));
     await waitForStatus(engine(), jobs[0], ["SUCCEEDED"]);
     await waitForStatus(engine(), jobs[1], ["DONEWITHERROR"]);
     const untrackable = { ...jobs[2], execution: { ...jobs[2].execution, id: "untrackable", engine_job_id: "garbage" } };
@@ -166,7 +182,10 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
     const statuses = await engine().getJobStatuses(context().access(), [...jobs, untrackable]);
     expect(runners().runs.length - runsBefore).toBe(1);
     expect(statuses.get(jobs[0].execution.id)?.status).toBe("SUCCEEDED");
-    expect(statuses.get(jobs[1].execution.id)).toMatchObject({ status: "DONEWITHERROR", error: expect.stringContaining("IllegalStateException: boom") });
+    expect(statuses.get(jobs[1].execution.id)).toMatchObject({
+      status: "DONEWITHERROR",
+      error: expect.stringContaining("IllegalStateException: boom"),
+    });
     expect(statuses.get(jobs[2].execution.id)?.status).toBe("RUNNING");
     expect(statuses.get("untrackable")?.status).toBe("FAILED");
     expect((await engine().cancelJob(jobs[2], { force: true }))?.status).toBe("KILLED");
@@ -178,7 +197,11 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
     const hostile = hostileStrings(marker);
     const fakeSubmit = join(scratch, "fake-spark-submit");
     writeFileSync(fakeSubmit, "#!/bin/sh\nprintf 'env:[%s]\\n' \"$EDP_TEST_ENV\"\nprintf '[%s]\\n' \"$@\"\n", { mode: 0o755 });
-    const access = context().access({ spark_submit: fakeSubmit, master_url: "spark://127.0.0.1:7077", environment: { EDP_TEST_ENV: hostile[0] } });
+    const access = context().access({
+      spark_submit: fakeSubmit,
+      master_url: "spark://127.0.0.1:7077",
+      environment: { EDP_TEST_ENV: hostile[0] },
+    });
     const spark = preparedJob({
       access,
       type: "Spark",
@@ -187,7 +210,10 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
         { name: "dep-1.jar", content: "a" },
         { name: "dep-2.jar", content: "b" },
       ],
-      configs: { args: hostile, configs: { "edp.java.main_class": "org.example.Main", "spark.hostile": hostile[3], "spark.app.name": "x" } },
+      configs: {
+        args: hostile,
+        configs: { "edp.java.main_class": "org.example.Main", "spark.hostile": hostile[3], "spark.app.name": "x" },
+      },
     });
     const java = preparedJob({
       access,
@@ -198,8 +224,8 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
       ],
       configs: { args: ["one"], configs: { "edp.java.main_class": "org.example.JavaMain" } },
     });
-    const sparkRun = await engine().runJob(spark);
-    const javaRun = await engine().runJob(java);
+    const sparkRun = await launch(spark);
+    const javaRun = await launch(java);
     await waitForStatus(engine(), launched(spark, sparkRun), ["SUCCEEDED"]);
     await waitForStatus(engine(), launched(java, javaRun), ["SUCCEEDED"]);
     const words = (list: string[]) => list.map((word) => `[${word}]\n`).join("");
@@ -224,10 +250,21 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): { engine(
     );
     expect(await engine().readOutput(launched(java, javaRun), "stdout", 1000)).toBe(
       `env:[${hostile[0]}]\n` +
-        words(["--class", "org.example.JavaMain", "--jars", "dep.jar", "--master", "spark://127.0.0.1:7077", "--deploy-mode", "client", "main.jar", "one"]),
+        words([
+          "--class",
+          "org.example.JavaMain",
+          "--jars",
+          "dep.jar",
+          "--master",
+          "spark://127.0.0.1:7077",
+          "--deploy-mode",
+          "client",
+          "main.jar",
+          "one",
+        ]),
     );
     expect(existsSync(marker)).toBe(false);
   });
 
-  return { engine, runners };
+  return { engine, runners, launch };
 }

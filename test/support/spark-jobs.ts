@@ -16,9 +16,18 @@ import type { SshServer } from "./sshd.js";
  * by giving it the PreparedJob and LaunchedJob objects the manager would.
  */
 
-const RESOURCE = { project_id: "project-1", created_at: "2026-01-01T00:00:00.000Z", updated_at: null, is_public: false, is_protected: false };
+const RESOURCE = {
+  project_id: "project-1",
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: null,
+  is_public: false,
+  is_protected: false,
+};
 
-export function sparkAccess(connection: Record<string, unknown>, options: { version?: string; secrets?: Record<string, string> } = {}): ClusterAccess {
+export function sparkAccess(
+  connection: Record<string, unknown>,
+  options: { version?: string; secrets?: Record<string, string> } = {},
+): ClusterAccess {
   const cluster: Cluster = {
     ...RESOURCE,
     id: randomUUID(),
@@ -132,6 +141,15 @@ export function groupMembers(pgid: number): string[] {
     .map((line) => line.trim().split(/\s+/))
     .filter(([group, , stat]) => Number(group) === pgid && stat !== undefined && !stat.startsWith("Z"))
     .map((fields) => fields.slice(1).join(" "));
+}
+
+/** SIGKILL to a process group these tests started (a job's wrapper leads its own group). */
+export function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // Already gone, as it should be.
+  }
 }
 
 export function pidOf(run: RunResult): number {

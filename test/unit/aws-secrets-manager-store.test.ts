@@ -49,9 +49,11 @@ describe("SecretsManagerSecretStore", () => {
   });
 
   it("reads a missing secret as undefined and passes other errors on", async () => {
-    expect(await setUp(() => {
-      throw notFound();
-    }).store.get("1b4e28ba-2fa1-41d2-883f-0016d3cca427")).toBeUndefined();
+    expect(
+      await setUp(() => {
+        throw notFound();
+      }).store.get("1b4e28ba-2fa1-41d2-883f-0016d3cca427"),
+    ).toBeUndefined();
     const failing = setUp(() => {
       throw new InvalidRequestException({ message: "marked for deletion", $metadata: {} });
     });
@@ -62,7 +64,10 @@ describe("SecretsManagerSecretStore", () => {
     const { store, requests } = setUp();
     await store.replace("1b4e28ba-2fa1-41d2-883f-0016d3cca427", { password: "new" });
     expect(requests).toEqual([
-      { command: "PutSecretValueCommand", input: { SecretId: `${PREFIX}1b4e28ba-2fa1-41d2-883f-0016d3cca427`, SecretString: '{"password":"new"}' } },
+      {
+        command: "PutSecretValueCommand",
+        input: { SecretId: `${PREFIX}1b4e28ba-2fa1-41d2-883f-0016d3cca427`, SecretString: '{"password":"new"}' },
+      },
     ]);
     expectGranted("secrets.replace", requests);
   });
@@ -71,7 +76,10 @@ describe("SecretsManagerSecretStore", () => {
     const { store, requests } = setUp();
     await store.delete("1b4e28ba-2fa1-41d2-883f-0016d3cca427");
     expect(requests).toEqual([
-      { command: "DeleteSecretCommand", input: { SecretId: `${PREFIX}1b4e28ba-2fa1-41d2-883f-0016d3cca427`, ForceDeleteWithoutRecovery: true } },
+      {
+        command: "DeleteSecretCommand",
+        input: { SecretId: `${PREFIX}1b4e28ba-2fa1-41d2-883f-0016d3cca427`, ForceDeleteWithoutRecovery: true },
+      },
     ]);
     expectGranted("secrets.delete", requests);
     const gone = setUp(() => {

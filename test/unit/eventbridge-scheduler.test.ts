@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ConflictException, ResourceNotFoundException, SchedulerClient, ValidationException } from "@aws-sdk/client-scheduler";
-import { seriesScheduleName } from "@edp/core/manager/job-series";
 import { deadlineScheduleName, launchScheduleName } from "@edp/core/manager/job-manager";
+import { seriesScheduleName } from "@edp/core/manager/job-series";
 import { AWS_PORT_ACTIONS, iamActionOf, type PortMethod } from "@edp/core/runtime/aws-actions";
 import { atExpression, EventBridgeScheduler } from "@edp/core/scheduling/eventbridge-scheduler";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
@@ -101,7 +101,9 @@ describe("EventBridgeScheduler.runAt", () => {
       throw serviceError(ConflictException, "Schedule edp-launch-x already exists.");
     });
     const id = randomUUID();
-    await expect(adapter.runAt(launchScheduleName(id), new Date("2030-06-01T00:00:00Z"), { action: "launch", execution_id: id })).resolves.toBeUndefined();
+    await expect(
+      adapter.runAt(launchScheduleName(id), new Date("2030-06-01T00:00:00Z"), { action: "launch", execution_id: id }),
+    ).resolves.toBeUndefined();
     expect(schedulerRequests).toHaveLength(1);
   });
 
@@ -110,9 +112,9 @@ describe("EventBridgeScheduler.runAt", () => {
       throw serviceError(ValidationException, "bad request");
     });
     const id = randomUUID();
-    await expect(adapter.runAt(launchScheduleName(id), new Date("2030-06-01T00:00:00Z"), { action: "launch", execution_id: id })).rejects.toThrow(
-      "bad request",
-    );
+    await expect(
+      adapter.runAt(launchScheduleName(id), new Date("2030-06-01T00:00:00Z"), { action: "launch", execution_id: id }),
+    ).rejects.toThrow("bad request");
   });
 
   it("runs an action whose time has already come at once, through the run function, instead of scheduling it", async () => {
@@ -179,9 +181,13 @@ describe("EventBridgeScheduler.runRecurring", () => {
     });
     const id = randomUUID();
     const action: ScheduledAction = { action: "series", series_id: id };
-    await expect(adapter.runRecurring(seriesScheduleName(id), { expression: "every 5 minutes", start: NOW }, action)).rejects.toThrow(/rate/);
+    await expect(adapter.runRecurring(seriesScheduleName(id), { expression: "every 5 minutes", start: NOW }, action)).rejects.toThrow(
+      /rate/,
+    );
     expect(schedulerRequests).toEqual([]);
-    await expect(adapter.runRecurring(seriesScheduleName(id), { expression: "rate(5 minutes)", start: NOW }, action)).resolves.toBeUndefined();
+    await expect(
+      adapter.runRecurring(seriesScheduleName(id), { expression: "rate(5 minutes)", start: NOW }, action),
+    ).resolves.toBeUndefined();
     expect(schedulerRequests).toHaveLength(1);
   });
 });

@@ -24,7 +24,12 @@ describe("S3BinaryStore", () => {
     expect(requests).toEqual([
       {
         command: "PutObjectCommand",
-        input: { Bucket: BUCKET, Key: "internal/5f0c1d2e-0000-4000-8000-000000000001", Body: data, ContentType: "application/octet-stream" },
+        input: {
+          Bucket: BUCKET,
+          Key: "internal/5f0c1d2e-0000-4000-8000-000000000001",
+          Body: data,
+          ContentType: "application/octet-stream",
+        },
       },
     ]);
     expectGranted("binaries.put", requests);
@@ -47,7 +52,12 @@ describe("S3BinaryStore", () => {
 
   it("passes other errors on, AccessDenied included (a 403 is not a missing key)", async () => {
     const { store } = setUp(() => {
-      throw new S3ServiceException({ name: "AccessDenied", $fault: "client", message: "Access Denied", $metadata: { httpStatusCode: 403 } });
+      throw new S3ServiceException({
+        name: "AccessDenied",
+        $fault: "client",
+        message: "Access Denied",
+        $metadata: { httpStatusCode: 403 },
+      });
     });
     await expect(store.get("internal/x")).rejects.toThrow("Access Denied");
   });

@@ -24,7 +24,7 @@ export interface JobEngine {
    * the signal, or `undefined` when nothing was done.
    */
   cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined>;
-  /** Optional: statuses of many jobs of one cluster in one remote call (DESIGN.md rule 7). */
+  /** Optional: statuses of many jobs of one cluster in one remote call (DESIGN.md rule 7), keyed by execution id. */
   getJobStatuses?(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>>;
   /** Optional: the tail of a job's saved output. */
   readOutput?(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string>;

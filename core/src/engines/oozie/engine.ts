@@ -8,7 +8,7 @@ import type { FetchLike, HttpOptions } from "./http.js";
 import { credentialProperties, dataSourceUrl, splitConfigs } from "./job-config.js";
 import { jobProperties } from "./job-properties.js";
 import { CREDENTIALS_FILE, DIRECTORY_PERMISSION, FILE_PERMISSION, type HdfsLayout, planLayout, SECRET_FILE_PERMISSION } from "./layout.js";
-import { OozieClient, type OozieWorkflow } from "./oozie-client.js";
+import { OozieClient, OozieError, type OozieWorkflow } from "./oozie-client.js";
 import { isTerminalOozieStatus, mapWorkflowStatus, needsActionDetails, statusFromListing } from "./status.js";
 import { WebHdfsClient } from "./webhdfs-client.js";
 import { buildWorkflowXml, type WorkflowInput, workflowAppName } from "./workflow.js";
@@ -127,7 +127,7 @@ export class OozieJobEngine implements JobEngine {
     for (let start = 0; start < jobs.length; start += NAMES_PER_LISTING) {
       const chunk = jobs.slice(start, start + NAMES_PER_LISTING);
       const names = [...new Set(chunk.map((job) => workflowAppName(job.execution.id)))];
-      // Twice the names: a relaunch may have left a killed PREP twin under the same name.
+      // Room for more than one workflow per name (e.g. a submission retried by hand in Oozie).
       const workflows = await clients.oozie.listWorkflows({ user: clients.connection.hdfsUser, names }, names.length * 2 + 10);
       for (const workflow of workflows) if (byOozieId.has(workflow.id)) listed.set(workflow.id, workflow);
     }
@@ -153,8 +153,14 @@ export class OozieJobEngine implements JobEngine {
   async readOutput(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string> {
     const { oozie } = this.clients(job.access);
     const jobId = job.execution.engine_job_id;
-    const text = await oozie.log(jobId, stream === "stderr" ? "errorlog" : "log");
-    return tail(text, tailLines);
+    if (stream === "stdout") return tail(await oozie.log(jobId, "log"), tailLines);
+    try {
+      return tail(await oozie.log(jobId, "errorlog"), tailLines);
+    } catch (error) {
+      // Servers before 4.2 do not know show=errorlog (E0303): their whole log is all there is.
+      if (error instanceof OozieError && error.oozieCode === "E0303") return tail(await oozie.log(jobId, "log"), tailLines);
+      throw error;
+    }
   }
 
   private clients(access: ClusterAccess): Clients {

@@ -31,13 +31,12 @@ edp_wait_group() {
   i=0
   while edp_group_alive "$1" && [ "$i" -lt "$2" ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done
 }
+edp_errors() {
+  tail -n 2000 "$1" | grep -E 'Exception|Error|ERROR|error:' | grep -v -E '^[[:space:]]+at '
+}
 edp_explain() {
   [ -f "$1" ] || return 0
-  if tail -n 2000 "$1" | grep -q -E 'Exception|Error|ERROR|error:'; then
-    tail -n 2000 "$1" | grep -E 'Exception|Error|ERROR|error:' | tail -n 20
-  else
-    tail -n 20 "$1"
-  fi | tail -c 4000
+  if edp_errors "$1" >/dev/null; then edp_errors "$1" | tail -n 20; else tail -n 20 "$1"; fi | tail -c 4000
 }
 edp_report() {
   echo "$B job $1"

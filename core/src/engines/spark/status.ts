@@ -32,11 +32,12 @@ export function parseStatusOutput(output: string, boundary: string): Map<string,
     if (line === `${boundary} stderr`) {
       stderr = [];
     } else if (line === `${boundary} end`) {
+      const excerpt = stderr?.join("\n").trimEnd();
       if (STATES.has(fields.state)) {
         jobs.set(key, {
           state: fields.state as ObservedJob["state"],
           ...(fields.result !== undefined && { result: fields.result }),
-          ...(stderr && { stderr: stderr.join("\n").trimEnd() }),
+          ...(excerpt && { stderr: excerpt }),
         });
       }
       key = undefined;

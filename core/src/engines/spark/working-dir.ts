@@ -35,6 +35,7 @@ export function binaryFileNames(names: readonly string[]): string[] {
 
 function pathPart(value: string, fallback: string): string {
   // Commas are replaced too: file names are joined with commas for spark-submit --jars.
-  const safe = value.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, (dots) => "_".repeat(dots.length));
+  // A leading dot would hide the entry (or make it "..") and a leading dash could read as an option.
+  const safe = value.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[.-]+/, (lead) => "_".repeat(lead.length));
   return safe === "" ? fallback : safe.slice(0, 128);
 }

@@ -1,0 +1,307 @@
+/**
+ * Benchmark 1 — the sweep (issue 6): N running executions over M Spark clusters, each cluster a
+ * real sshd on its own loopback port, each job a real process launched through the Spark engine.
+ * One full sweep is timed, and its remote commands counted, in two modes measured in the same run:
+ *
+ * - batched: the real `core.jobs.sweep()` with the Spark engine, which asks each cluster once
+ *   (`getJobStatuses`, DESIGN.md rule 7);
+ * - per execution: the same `sweep()` over the same store, engine and pooled connections, but with
+ *   an engine that offers only `getJobStatus`, so the manager asks once per execution, as Sahara's
+ *   periodic task did. The manager sweeps up to 8 clusters at once and each cluster's executions
+ *   one after another (Sahara's loop was sequential over everything, so this baseline is kinder).
+ *
+ * Usage: tsx bench/sweep.ts [--quick] [--sizes 100,1000,5000] [--clusters 10] [--out DIR]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EngineRegistration, JobEngine } from "@edp/core/engines/engine";
+import { SparkEngine } from "@edp/core/engines/spark/engine";
+import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
+import { JobExecutionCreateSchema } from "@edp/core/model/job-execution";
+import { createRunnerFactory } from "@edp/core/runners/runner-factory";
+import { createCore } from "@edp/core/runtime/core";
+import type { Caller } from "@edp/core/services/access";
+import pLimit from "p-limit";
+import { type SshServer, startSshd } from "../test/support/sshd.js";
+import { intList, isMain, parseBenchArgs, positiveInt, withCleanup } from "./support/cli.js";
+import { createShellTemplate, registerSshCluster, startRuntime } from "./support/edp.js";
+import { killJobsMentioning } from "./support/processes.js";
+import { countingRunnerFactory } from "./support/remote-counter.js";
+import { type BenchResult, cell, machine, printTable, writeResult } from "./support/report.js";
+import { median, ratio, round, since } from "./support/stats.js";
+import { requireSshTools } from "./support/tools.js";
+
+const USAGE = `tsx bench/sweep.ts [options]
+  --quick               small sizes (N=20 over M=2 clusters), for CI
+  --sizes LIST          numbers of running executions, e.g. 100,1000,5000 (default; quick: 20)
+  --clusters M          sshd clusters the executions are spread over (default 10; quick: 2)
+  --concurrency C       launches in flight while seeding (default 24)
+  --repeats R           batched sweeps per size, median reported (default 3; quick: 2)
+  --per-execution-repeats R   per-execution sweeps per size (default: 3 up to N=100, else 1)
+  --job-seconds S       how long each seeded job sleeps (default 3600; quick: 300)
+  --out DIR             where <name>.json goes (default bench/results)`;
+
+export interface SweepOptions {
+  quick: boolean;
+  sizes: number[];
+  clusters: number;
+  concurrency: number;
+  repeats: number;
+  perExecutionRepeats?: number;
+  jobSeconds: number;
+  out?: string;
+}
+
+export function sweepOptions(argv = process.argv.slice(2)): SweepOptions {
+  const values = parseBenchArgs(
+    USAGE,
+    {
+      sizes: { type: "string" },
+      clusters: { type: "string" },
+      concurrency: { type: "string" },
+      repeats: { type: "string" },
+      "per-execution-repeats": { type: "string" },
+      "job-seconds": { type: "string" },
+    },
+    argv,
+  );
+  const quick = values.quick === true;
+  return {
+    quick,
+    sizes: intList(values.sizes ?? (quick ? "20" : "100,1000,5000"), "--sizes").sort((a, b) => a - b),
+    clusters: positiveInt(values.clusters, quick ? 2 : 10, "--clusters"),
+    concurrency: positiveInt(values.concurrency, 24, "--concurrency"),
+    repeats: positiveInt(values.repeats, quick ? 2 : 3, "--repeats"),
+    perExecutionRepeats:
+      values["per-execution-repeats"] === undefined
+        ? undefined
+        : positiveInt(values["per-execution-repeats"], 1, "--per-execution-repeats"),
+    jobSeconds: positiveInt(values["job-seconds"], quick ? 300 : 3600, "--job-seconds"),
+    out: values.out,
+  };
+}
+
+interface SweepMeasure {
+  ms: number;
+  commands: number;
+  statusCalls: number;
+  executions: number;
+  changed: number;
+  errors: number;
+  /** The busiest cluster's commands (1 when batched). */
+  maxCommandsPerCluster: number;
+}
+
+export async function runSweep(options: SweepOptions): Promise<BenchResult> {
+  requireSshTools();
+  const startedAt = new Date();
+  const clock = performance.now();
+  const notes: string[] = [];
+  const rows: Record<string, unknown>[] = [];
+
+  return withCleanup(async (defer) => {
+    // Every job's working directory is under this base, so whatever was started can be found and stopped.
+    const base = await mkdtemp(join(tmpdir(), "edp-bench-sweep-"));
+    defer("the seeded jobs' directory", () => rm(base, { recursive: true, force: true }));
+    defer("the seeded jobs", async () => {
+      const killed = await killJobsMentioning(base);
+      if (killed > 0) console.log(`stopped ${killed} job process groups`);
+    });
+
+    console.log(`sweep: starting ${options.clusters} sshd clusters on 127.0.0.1…`);
+    const sshds: SshServer[] = [];
+    for (let i = 0; i < options.clusters; i++) {
+      const sshd = await startSshd();
+      sshds.push(sshd);
+      defer(`sshd on port ${sshd.port}`, () => sshd.dispose());
+    }
+
+    // One engine and one pool of SSH connections, shared by both modes; a long command timeout
+    // so a slow status call is measured rather than cut off.
+    const engineSettings = { cancelGraceSeconds: 60, connectTimeoutMs: 15_000, commandTimeoutMs: 30 * 60_000 };
+    const runners = countingRunnerFactory(createRunnerFactory({ ...engineSettings, idleCloseMs: 30 * 60_000 }));
+    const engine = new SparkEngine({ settings: engineSettings, runners, termGraceSeconds: 1 });
+    defer("the SSH connections", () => engine.close());
+    const perExecutionEngine: JobEngine = {
+      runJob: (job) => engine.runJob(job),
+      getJobStatus: (job) => engine.getJobStatus(job),
+      cancelJob: (job, cancel) => engine.cancelJob(job, cancel),
+    };
+    const batchedRegistration: EngineRegistration = { ...sparkEngineRegistration, create: () => engine };
+    const perExecutionRegistration: EngineRegistration = { ...sparkEngineRegistration, create: () => perExecutionEngine };
+
+    const launches = pLimit(options.concurrency);
+    const runtime = await startRuntime({
+      registrations: [batchedRegistration],
+      env: { EDP_COMMAND_TIMEOUT_MS: String(engineSettings.commandTimeoutMs), EDP_LAUNCH_REDRIVE_SECONDS: "3600" },
+      // The launch trigger of each new execution runs here, at most `concurrency` at a time.
+      dispatch: (core, action) => launches(() => core.dispatch(action)),
+    });
+    defer("the local runtime", () => runtime.close());
+    const { core } = runtime;
+    // A second core over the same store, whose Spark engine cannot batch: the per-execution baseline.
+    const perExecutionCore = createCore(runtime.ports, [perExecutionRegistration], runtime.settings);
+
+    const caller: Caller = { projectId: "bench-sweep" };
+    const clusters = [];
+    for (const [i, sshd] of sshds.entries()) clusters.push(await registerSshCluster(core, caller, sshd, `sweep-${i}`, join(base, `c${i}`)));
+    const template = await createShellTemplate(core, caller, "sleeper", `exec sleep ${options.jobSeconds}\n`);
+
+    let seeded = 0;
+    for (const size of options.sizes) {
+      // Seeding is cumulative: each size adds executions to the ones already running.
+      const adding = size - seeded;
+      runners.reset();
+      const seedClock = performance.now();
+      const creates = pLimit(16);
+      await Promise.all(
+        Array.from({ length: adding }, (_, i) =>
+          creates(() =>
+            core.jobs.create(
+              caller,
+              JobExecutionCreateSchema.parse({ job_template_id: template.id, cluster_id: clusters[(seeded + i) % clusters.length].id }),
+            ),
+          ),
+        ),
+      );
+      await runtime.ports.scheduler.whenIdle();
+      const seedMs = since(seedClock);
+      const seedCounts = runners.counts();
+      seeded = size;
+      const active = await runtime.ports.store.listActiveExecutions();
+      const running = active.filter((e) => e.info.status === "RUNNING" && e.engine_job_id);
+      if (running.length !== size) {
+        const all = (
+          await runtime.ports.store.listVisible<(typeof active)[number] & { version: number }>("job_execution", caller.projectId)
+        ).filter((e) => e.info.status !== "RUNNING");
+        throw new Error(
+          `only ${running.length} of ${size} executions are RUNNING after seeding; first problem: ${JSON.stringify(all[0]?.info ?? active.find((e) => e.info.status !== "RUNNING")?.info)}`,
+        );
+      }
+      console.log(
+        `sweep: ${size} executions running on ${clusters.length} clusters (seeded ${adding} in ${(seedMs / 1000).toFixed(1)} s, ` +
+          `${seedCounts.commands} commands + ${seedCounts.transfers} transfers)`,
+      );
+
+      const storeReads: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        await runtime.ports.store.listActiveExecutions();
+        storeReads.push(since(t));
+      }
+
+      const measure = async (which: "batched" | "per-execution"): Promise<SweepMeasure> => {
+        runners.reset();
+        const t = performance.now();
+        const report = await (which === "batched" ? core : perExecutionCore).jobs.sweep();
+        const ms = since(t);
+        const counts = runners.counts();
+        return {
+          ms,
+          commands: counts.commands,
+          statusCalls: report.statusCalls,
+          executions: report.executions,
+          changed: report.changed,
+          errors: report.errors,
+          maxCommandsPerCluster: Math.max(0, ...Object.values(counts.commandsByTarget)),
+        };
+      };
+      const batched: SweepMeasure[] = [];
+      for (let i = 0; i < options.repeats; i++) batched.push(await measure("batched"));
+      const perExecutionRepeats = options.perExecutionRepeats ?? (size <= 100 ? 3 : 1);
+      const perExecution: SweepMeasure[] = [];
+      for (let i = 0; i < perExecutionRepeats; i++) {
+        perExecution.push(await measure("per-execution"));
+        console.log(`sweep: per-execution sweep of ${size} took ${(perExecution.at(-1)!.ms / 1000).toFixed(1)} s`);
+      }
+
+      const all = [...batched, ...perExecution];
+      if (all.some((m) => m.errors > 0))
+        notes.push(`N=${size}: a sweep recorded ${Math.max(...all.map((m) => m.errors))} cluster error(s)`);
+      if (all.some((m) => m.changed > 0))
+        notes.push(`N=${size}: a sweep changed ${Math.max(...all.map((m) => m.changed))} execution(s); jobs ended early?`);
+      if (all.some((m) => m.executions !== size)) notes.push(`N=${size}: a sweep saw ${all.map((m) => m.executions).join("/")} executions`);
+
+      const batchedMs = median(batched.map((m) => m.ms));
+      const perExecutionMs = median(perExecution.map((m) => m.ms));
+      const row = {
+        executions: size,
+        clusters: clusters.length,
+        batched_ms: round(batchedMs),
+        batched_runs_ms: batched.map((m) => round(m.ms)),
+        batched_commands: batched[0].commands,
+        batched_commands_per_cluster_max: batched[0].maxCommandsPerCluster,
+        per_execution_ms: round(perExecutionMs),
+        per_execution_runs_ms: perExecution.map((m) => round(m.ms)),
+        per_execution_commands: perExecution[0].commands,
+        speedup: round(ratio(perExecutionMs, batchedMs)),
+        command_ratio: round(ratio(perExecution[0].commands, batched[0].commands)),
+        batched_ms_per_execution: round(batchedMs / size),
+        per_execution_ms_per_execution: round(perExecutionMs / size),
+        store_read_ms: round(median(storeReads)),
+        seed_ms: round(seedMs),
+        seed_added: adding,
+        seed_commands: seedCounts.commands,
+        seed_transfers: seedCounts.transfers,
+        changed: Math.max(...all.map((m) => m.changed)),
+        errors: Math.max(...all.map((m) => m.errors)),
+      };
+      rows.push(row);
+      console.log(
+        `sweep: N=${size}: batched ${cell(batchedMs)} ms / ${row.batched_commands} commands; per execution ${cell(perExecutionMs)} ms / ${row.per_execution_commands} commands`,
+      );
+    }
+
+    const table = {
+      title: `Sweep: one full sweep of N running executions over M sshd clusters (median of ${options.repeats} batched runs)`,
+      columns: ["N", "M", "batched ms", "cmds", "per-exec ms", "cmds", "speed-up", "cmd ratio", "store read ms", "seed s", "seed cmds"],
+      rows: rows.map((r) => [
+        r.executions as number,
+        r.clusters as number,
+        cell(r.batched_ms as number),
+        r.batched_commands as number,
+        cell(r.per_execution_ms as number),
+        r.per_execution_commands as number,
+        `${cell(r.speedup as number)}×`,
+        `${cell(r.command_ratio as number)}×`,
+        cell(r.store_read_ms as number),
+        cell((r.seed_ms as number) / 1000),
+        r.seed_commands as number,
+      ]),
+    };
+    printTable(table);
+    const thousand = rows.find((r) => r.executions === 1000);
+    notes.push(
+      "batched = the real core.jobs.sweep() (Spark engine getJobStatuses: one remote command per cluster); per-exec = the same sweep() over an engine without getJobStatuses (one getJobStatus per execution: up to 8 clusters at once, each cluster's executions one after another), same store, same pooled SSH connections.",
+      "store read = the sweep's one query of the active index, timed alone; seed = creating the executions through the job manager and launching them through the Spark engine over SSH (not part of any sweep).",
+      "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
+    );
+    const result: BenchResult = {
+      name: "sweep",
+      title: "Sweep: batched status (one call per cluster) vs one status call per execution",
+      quick: options.quick,
+      started_at: startedAt.toISOString(),
+      duration_ms: 0,
+      machine: machine(),
+      parameters: { ...options, launch_concurrency: options.concurrency, command_timeout_ms: engineSettings.commandTimeoutMs },
+      rows,
+      summary: {
+        largest_n: rows.at(-1)?.executions as number,
+        largest_n_speedup: (rows.at(-1)?.speedup as number) ?? null,
+        largest_n_batched_commands: (rows.at(-1)?.batched_commands as number) ?? null,
+        n1000_speedup: (thousand?.speedup as number) ?? null,
+        n1000_batched_commands: (thousand?.batched_commands as number) ?? null,
+        one_command_per_cluster: rows.every((r) => r.batched_commands === r.clusters),
+      },
+      tables: [table],
+      notes,
+    };
+    result.duration_ms = Math.round(since(clock));
+    const path = await writeResult(result, options.out);
+    console.log(`sweep: wrote ${path}`);
+    return result;
+  });
+}
+
+if (isMain(import.meta.url)) await runSweep(sweepOptions());

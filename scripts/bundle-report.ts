@@ -1,0 +1,290 @@
+/**
+ * npm run bundle:report
+ *
+ * Bundles each Lambda function the way SST does for nodejs22.x (esbuild, ESM, minified,
+ * SST's banner so `require`/`__dirname` work in ESM, ssh2's native add-ons external), prints
+ * each bundle's size against its budget and its import time, then smoke-invokes every bundle
+ * from a temporary directory outside the workspace (no node_modules anywhere above it) with
+ * EDP_RUNTIME=aws, against a dynalite this script starts on 127.0.0.1. A guard loaded into
+ * each smoke process refuses any connection that is not to loopback, so nothing reaches AWS.
+ * Exits 1 when a bundle is over budget or a smoke check fails.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { TokenService } from "@edp/core/auth/tokens";
+import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
+import { Store } from "@edp/core/store/store";
+import dynalite from "dynalite";
+import { build, type Metafile } from "esbuild";
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, "..");
+
+/** Minified bytes each bundle may reach. Most of a bundle is the AWS SDK clients, zod and ssh2. */
+const BUDGET_KB: Record<string, number> = { create: 2200, status: 2200, cancel: 2200, run: 2200, sweep: 2200 };
+
+/** SST's banner for ESM bundles (pkg/runtime/node/build.go), without which ssh2 fails on `__dirname`. */
+const SST_BANNER = [
+  `import { createRequire as topLevelCreateRequire } from 'module';`,
+  `const require = topLevelCreateRequire(import.meta.url);`,
+  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+  `const __filename = topLevelFileUrlToPath(import.meta.url)`,
+  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+].join("\n");
+
+/** Same list as infra/functions.ts (ESBUILD_EXTERNAL). */
+const EXTERNAL = ["cpu-features", "*.node"];
+
+const TABLE = "edp-smoke";
+
+interface SmokeCheck {
+  label: string;
+  event: unknown;
+  expect: (result: unknown) => string | undefined;
+}
+
+interface SmokeResult {
+  importMs: number;
+  results: { ok: boolean; value?: unknown; error?: string }[];
+}
+
+function httpEvent(method: string, path: string, routeKey: string, headers: Record<string, string> = {}) {
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: path,
+    rawQueryString: "",
+    headers: { host: "smoke.local", ...headers },
+    requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bundle-report" }, stage: "$default" },
+    isBase64Encoded: false,
+  };
+}
+
+const statusIs =
+  (code: number, check?: (body: Record<string, unknown>) => string | undefined) =>
+  (result: unknown): string | undefined => {
+    const response = result as { statusCode?: number; body?: string };
+    if (response?.statusCode !== code) return `expected ${code}, got ${response?.statusCode} ${response?.body?.slice(0, 200) ?? ""}`;
+    return check?.(JSON.parse(response.body ?? "{}"));
+  };
+
+function checksFor(fn: string, token: string): SmokeCheck[] {
+  const bearer = { "x-auth-token": token };
+  switch (fn) {
+    case "status":
+      return [
+        {
+          label: "GET /openapi.json → 200",
+          event: httpEvent("GET", "/openapi.json", "GET /openapi.json"),
+          expect: statusIs(200, (b) => (typeof b.openapi === "string" ? undefined : "no openapi field")),
+        },
+        { label: "GET /v2/clusters without a token → 401", event: httpEvent("GET", "/v2/clusters", "GET /v2/clusters"), expect: statusIs(401) },
+        {
+          label: "GET /v2/clusters with a token → 200, empty (DynamoDB query)",
+          event: httpEvent("GET", "/v2/clusters", "GET /v2/clusters", bearer),
+          expect: statusIs(200, (b) => (Array.isArray(b.clusters) && b.clusters.length === 0 ? undefined : "expected clusters: []")),
+        },
+      ];
+    case "create":
+      return [
+        { label: "POST /v2/clusters without a token → 401", event: httpEvent("POST", "/v2/clusters", "POST /v2/clusters"), expect: statusIs(401) },
+        {
+          label: "POST /v2/jobs with a token and no body → 400",
+          event: httpEvent("POST", "/v2/jobs", "POST /v2/jobs", bearer),
+          expect: statusIs(400),
+        },
+      ];
+    case "cancel":
+      return [
+        {
+          label: "DELETE /v2/jobs/{id} without a token → 401",
+          event: httpEvent("DELETE", "/v2/jobs/0b6c3b8e-0000-4000-8000-000000000000", "DELETE /v2/jobs/{id}"),
+          expect: statusIs(401),
+        },
+      ];
+    case "run":
+      return [
+        {
+          label: "launch of an unknown execution → skipped",
+          event: { action: "launch", execution_id: "0b6c3b8e-0000-4000-8000-000000000000" },
+          expect: (result) => (result === undefined || result === null ? undefined : `unexpected ${JSON.stringify(result)}`),
+        },
+      ];
+    case "sweep":
+      return [
+        {
+          label: "empty sweep",
+          event: {},
+          expect: (result) => {
+            const report = result as { executions?: number; clusters?: number };
+            return report?.executions === 0 && report?.clusters === 0 ? undefined : `unexpected report ${JSON.stringify(result)}`;
+          },
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+/** Loaded with --import into each smoke process: any connection that is not to loopback throws. */
+const NETWORK_GUARD = `
+import net from "node:net";
+const loopback = new Set(["127.0.0.1", "::1", "localhost"]);
+const original = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const first = args[0];
+  const options = Array.isArray(first) ? first[0] : first;
+  const host = typeof options === "object" && options !== null ? (options.path ? "127.0.0.1" : options.host ?? "localhost") : typeof args[1] === "string" ? args[1] : "localhost";
+  if (!loopback.has(host)) throw new Error("bundle-report: refused a connection to " + host);
+  return original.apply(this, args);
+};
+`;
+
+/** Imports the bundle, times it, and invokes its handler with each event; prints one JSON line. */
+const SMOKE_RUNNER = `
+const events = JSON.parse(process.argv[2]);
+const started = performance.now();
+const { handler } = await import("./bundle.mjs");
+const importMs = performance.now() - started;
+const context = { functionName: "smoke", awsRequestId: "smoke", getRemainingTimeInMillis: () => 30000, callbackWaitsForEmptyEventLoop: false };
+const results = [];
+for (const event of events) {
+  try { results.push({ ok: true, value: (await handler(event, context)) ?? null }); }
+  catch (error) { results.push({ ok: false, error: String(error?.stack ?? error) }); }
+}
+process.stdout.write("\\n@@SMOKE@@" + JSON.stringify({ importMs, results }) + "\\n");
+process.exit(0);
+`;
+
+function packageOf(input: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (match) return match[1];
+  return input.startsWith("core/") ? "@edp/core" : input.startsWith("functions/") ? "@edp/functions" : input;
+}
+
+function largestPackages(metafile: Metafile, output: string, count: number): string {
+  const byPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[output].inputs)) {
+    const name = packageOf(input);
+    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)}K`)
+    .join(", ");
+}
+
+async function main(): Promise<number> {
+  const work = await mkdtemp(join(tmpdir(), "edp-bundles-"));
+  if (work.startsWith(ROOT)) throw new Error("the temporary directory must be outside the workspace");
+  for (let dir = work; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, "node_modules"))) throw new Error(`${dir}/node_modules exists: the smoke test would not prove the bundles self-contained`);
+
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", () => ready()));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = createDocumentClient(endpoint);
+  let failures = 0;
+  try {
+    await ensureTable(client, TABLE);
+    const token = await new TokenService(new Store(client, TABLE)).issue("smoke-project", "bundle-report");
+    await writeFile(join(work, "guard.mjs"), NETWORK_GUARD);
+
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: work,
+      EDP_RUNTIME: "aws",
+      EDP_TABLE_NAME: TABLE,
+      EDP_DYNAMODB_ENDPOINT: endpoint,
+      EDP_BINARY_BUCKET: "edp-smoke-binaries",
+      EDP_SECRET_PREFIX: "edp/edp-smoke/",
+      EDP_SCHEDULE_GROUP: "edp-smoke",
+      EDP_SCHEDULER_ROLE_ARN: "arn:aws:iam::000000000000:role/edp-smoke-scheduler",
+      EDP_RUN_FUNCTION_ARN: "arn:aws:lambda:us-east-1:000000000000:function:edp-smoke-run",
+      EDP_LOG_LEVEL: "ERROR",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "smoke",
+      AWS_SECRET_ACCESS_KEY: "smoke",
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+
+    console.log(`Bundles (esbuild, ESM, minified, node22) in ${work}; dynalite on ${endpoint}\n`);
+    console.log(`${"function".padEnd(9)} ${"minified".padStart(10)} ${"gzip".padStart(9)} ${"budget".padStart(9)} ${"import".padStart(9)}  smoke`);
+    for (const fn of Object.keys(BUDGET_KB)) {
+      const dir = join(work, fn);
+      await mkdir(dir);
+      const outfile = join(dir, "bundle.mjs");
+      const result = await build({
+        entryPoints: [join(ROOT, `functions/src/handlers/${fn}.ts`)],
+        absWorkingDir: ROOT,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node22",
+        minify: true,
+        keepNames: true,
+        mainFields: ["module", "main"],
+        external: EXTERNAL,
+        banner: { js: SST_BANNER },
+        outfile,
+        metafile: true,
+        logLevel: "error",
+      });
+      const bytes = (await stat(outfile)).size;
+      const gzip = gzipSync(await readFile(outfile)).length;
+      await writeFile(join(dir, "smoke.mjs"), SMOKE_RUNNER);
+
+      const checks = checksFor(fn, token);
+      let smoke: SmokeResult | undefined;
+      let smokeError: string | undefined;
+      try {
+        const { stdout } = await run(process.execPath, ["--import", "../guard.mjs", "smoke.mjs", JSON.stringify(checks.map((c) => c.event))], {
+          cwd: dir,
+          env,
+          timeout: 60_000,
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        const line = stdout.split("\n").find((l) => l.startsWith("@@SMOKE@@"));
+        if (!line) throw new Error(`no result from the smoke process:\n${stdout.slice(-2000)}`);
+        smoke = JSON.parse(line.slice("@@SMOKE@@".length)) as SmokeResult;
+      } catch (error) {
+        smokeError = String((error as { stderr?: string }).stderr || error);
+      }
+
+      const problems: string[] = [];
+      if (bytes / 1024 > BUDGET_KB[fn]) problems.push(`over budget by ${(bytes / 1024 - BUDGET_KB[fn]).toFixed(0)} KB`);
+      if (smokeError) problems.push(`smoke process failed: ${smokeError.slice(0, 2000)}`);
+      checks.forEach((check, i) => {
+        const outcome = smoke?.results[i];
+        if (!smoke) return;
+        const problem = !outcome ? "no result" : outcome.ok ? check.expect(outcome.value) : outcome.error;
+        if (problem) problems.push(`${check.label}: ${problem}`);
+      });
+      failures += problems.length;
+
+      const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
+      const importTime = smoke ? `${smoke.importMs.toFixed(0)} ms` : "-";
+      const verdict = problems.length === 0 ? `ok (${checks.map((c) => c.label).join("; ")})` : "FAILED";
+      console.log(
+        `${fn.padEnd(9)} ${kb(bytes).padStart(10)} ${kb(gzip).padStart(9)} ${kb(BUDGET_KB[fn] * 1024).padStart(9)} ${importTime.padStart(9)}  ${verdict}`,
+      );
+      console.log(`${"".padEnd(9)} largest: ${largestPackages(result.metafile, Object.keys(result.metafile.outputs).find((o) => o.endsWith("bundle.mjs"))!, 6)}`);
+      for (const problem of problems) console.log(`${"".padEnd(9)} ✗ ${problem}`);
+    }
+  } finally {
+    client.destroy();
+    await new Promise<void>((done) => server.close(() => done()));
+    await rm(work, { recursive: true, force: true });
+  }
+  console.log(failures === 0 ? "\nAll bundles within budget; every smoke check passed." : `\n${failures} problem(s).`);
+  return failures === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
