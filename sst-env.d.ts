@@ -12,40 +12,41 @@
 
 declare module "sst" {
   export interface Resource {
-    "Api": {
-      "type": "sst.aws.ApiGatewayV2"
-      "url": string
-    }
-    "Binaries": {
-      "name": string
-      "type": "sst.aws.Bucket"
-    }
-    "Cancel": {
-      "name": string
-      "type": "sst.aws.Function"
-    }
-    "Create": {
-      "name": string
-      "type": "sst.aws.Function"
-    }
-    "Run": {
-      "name": string
-      "type": "sst.aws.Function"
-    }
-    "Status": {
-      "name": string
-      "type": "sst.aws.Function"
-    }
-    "Sweep": {
-      "name": string
-      "type": "sst.aws.Function"
-    }
-    "Table": {
-      "name": string
-      "type": "sst.aws.Dynamo"
-    }
+    Api: {
+      type: "sst.aws.ApiGatewayV2";
+      url: string;
+    };
+    Binaries: {
+      name: string;
+      type: "sst.aws.Bucket";
+    };
+    Cancel: {
+      name: string;
+      type: "sst.aws.Function";
+    };
+    Create: {
+      name: string;
+      type: "sst.aws.Function";
+    };
+    Run: {
+      name: string;
+      type: "sst.aws.Function";
+    };
+    Status: {
+      name: string;
+      type: "sst.aws.Function";
+    };
+    Sweep: {
+      name: string;
+      type: "sst.aws.Function";
+    };
+    Table: {
+      name: string;
+      type: "sst.aws.Dynamo";
+    };
   }
 }
 
-import "sst"
-export {}
+import "sst";
+
+export {};

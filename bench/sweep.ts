@@ -12,7 +12,7 @@
  *
  * Usage: tsx bench/sweep.ts [--quick] [--sizes 100,1000,5000] [--clusters 10] [--out DIR]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineRegistration, JobEngine } from "@edp/core/engines/engine";
@@ -24,7 +24,7 @@ import { createCore } from "@edp/core/runtime/core";
 import type { Caller } from "@edp/core/services/access";
 import pLimit from "p-limit";
 import { type SshServer, startSshd } from "../test/support/sshd.js";
-import { intList, isMain, parseBenchArgs, positiveInt, withCleanup } from "./support/cli.js";
+import { intList, isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
 import { createShellTemplate, registerSshCluster, startRuntime } from "./support/edp.js";
 import { killJobsMentioning } from "./support/processes.js";
 import { countingRunnerFactory } from "./support/remote-counter.js";
@@ -37,8 +37,8 @@ const USAGE = `tsx bench/sweep.ts [options]
   --sizes LIST          numbers of running executions, e.g. 100,1000,5000 (default; quick: 20)
   --clusters M          sshd clusters the executions are spread over (default 10; quick: 2)
   --concurrency C       launches in flight while seeding (default 24)
-  --repeats R           batched sweeps per size, median reported (default 3; quick: 2)
-  --per-execution-repeats R   per-execution sweeps per size (default: 3 up to N=100, else 1)
+  --repeats R           batched sweeps per size, median reported (default 3; quick: 1)
+  --per-execution-repeats R   per-execution sweeps per size (default: 3 up to N=100, else 1; quick: 1)
   --job-seconds S       how long each seeded job sleeps (default 3600; quick: 300)
   --out DIR             where <name>.json goes (default bench/results)`;
 
@@ -72,10 +72,12 @@ export function sweepOptions(argv = process.argv.slice(2)): SweepOptions {
     sizes: intList(values.sizes ?? (quick ? "20" : "100,1000,5000"), "--sizes").sort((a, b) => a - b),
     clusters: positiveInt(values.clusters, quick ? 2 : 10, "--clusters"),
     concurrency: positiveInt(values.concurrency, 24, "--concurrency"),
-    repeats: positiveInt(values.repeats, quick ? 2 : 3, "--repeats"),
+    repeats: positiveInt(values.repeats, quick ? 1 : 3, "--repeats"),
     perExecutionRepeats:
       values["per-execution-repeats"] === undefined
-        ? undefined
+        ? quick
+          ? 1
+          : undefined
         : positiveInt(values["per-execution-repeats"], 1, "--per-execution-repeats"),
     jobSeconds: positiveInt(values["job-seconds"], quick ? 300 : 3600, "--job-seconds"),
     out: values.out,
@@ -144,9 +146,12 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     const perExecutionCore = createCore(runtime.ports, [perExecutionRegistration], runtime.settings);
 
     const caller: Caller = { projectId: "bench-sweep" };
-    const clusters = [];
+    const clusters: { id: string }[] = [];
     for (const [i, sshd] of sshds.entries()) clusters.push(await registerSshCluster(core, caller, sshd, `sweep-${i}`, join(base, `c${i}`)));
     const template = await createShellTemplate(core, caller, "sleeper", `exec sleep ${options.jobSeconds}\n`);
+    // The job-name directory is made beforehand: the SSH runner's SFTP mkdir -p is not safe against
+    // concurrent launches creating the same parent (see the note in bench/README.md).
+    for (const i of sshds.keys()) await mkdir(join(base, `c${i}`, template.name), { recursive: true, mode: 0o700 });
 
     let seeded = 0;
     for (const size of options.sizes) {
@@ -304,4 +309,4 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
   });
 }
 
-if (isMain(import.meta.url)) await runSweep(sweepOptions());
+if (isMain(import.meta.url)) await runMain(() => runSweep(sweepOptions()));

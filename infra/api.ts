@@ -15,7 +15,11 @@ export const handlers: Record<HandlerGroup, ReturnType<typeof edpFunction>> = {
     memory: "512 MB",
   }),
   status: edpFunction("Status", "status", { description: "EDP API: every read", timeout: "29 seconds", memory: "512 MB" }),
-  cancel: edpFunction("Cancel", "cancel", { description: "EDP API: cancels and deletes executions", timeout: "29 seconds", memory: "512 MB" }),
+  cancel: edpFunction("Cancel", "cancel", {
+    description: "EDP API: cancels and deletes executions",
+    timeout: "29 seconds",
+    memory: "512 MB",
+  }),
 };
 
 export const api = new sst.aws.ApiGatewayV2("Api", {

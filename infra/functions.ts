@@ -21,7 +21,12 @@ export function handlerOf(fn: FunctionKey): string {
 export function edpFunction(
   name: string,
   fn: FunctionKey,
-  args: { description: string; timeout: `${number} ${"second" | "seconds" | "minute" | "minutes"}`; memory: `${number} MB`; functionName?: string },
+  args: {
+    description: string;
+    timeout: `${number} ${"second" | "seconds" | "minute" | "minutes"}`;
+    memory: `${number} MB`;
+    functionName?: string;
+  },
 ) {
   return new sst.aws.Function(name, {
     ...(args.functionName ? { name: args.functionName } : {}),

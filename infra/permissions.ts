@@ -46,7 +46,12 @@ function scopes() {
     { actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
     { actions: ["dynamodb:Query"], resources: [table.arn, $interpolate`${table.arn}/index/*`] },
     {
-      actions: ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+      actions: [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+      ],
       resources: [secretArns],
     },
     { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [$interpolate`${bucket.arn}/*`] },

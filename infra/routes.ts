@@ -24,7 +24,7 @@ export const ROUTES: readonly (readonly [method: string, path: string, group: Ha
   ["GET", "/v2/job-binaries/{id}/data", "status"],
   ["PATCH", "/v2/job-binaries/{id}", "create"],
   ["DELETE", "/v2/job-binaries/{id}", "create"],
-  ["PUT", "/v2/job-binary-internals/{name}", "create"],
+  ["PUT", "/v2/job-binary-internals/{id}", "create"],
   ["GET", "/v2/job-binary-internals", "status"],
   ["GET", "/v2/job-binary-internals/{id}", "status"],
   ["DELETE", "/v2/job-binary-internals/{id}", "create"],

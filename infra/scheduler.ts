@@ -1,4 +1,4 @@
-import { prefix, runFunctionArn, scheduleGroupName } from "./names";
+import { runFunctionArn, scheduleGroupName } from "./names";
 
 /**
  * Where scheduled launches, deadlines and recurring series live: one schedule group, and the
@@ -10,8 +10,8 @@ export const scheduleGroup = new aws.scheduler.ScheduleGroup("Schedules", { name
 
 const account = aws.getCallerIdentityOutput({}).accountId;
 
+// No fixed name: IAM names are global to the account, and the same stage may be deployed in two regions.
 export const schedulerRole = new aws.iam.Role("SchedulerRole", {
-  name: `${prefix}-scheduler`,
   description: "Lets EventBridge Scheduler invoke EDP's run function for scheduled launches, deadlines and series",
   assumeRolePolicy: aws.iam.getPolicyDocumentOutput({
     statements: [

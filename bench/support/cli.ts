@@ -1,6 +1,9 @@
 import { pathToFileURL } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
+// The AWS SDK warns on every client about Node 20; the benchmarks' output has no room for it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Options every benchmark takes. */
@@ -16,7 +19,7 @@ const COMMON = {
  */
 export function parseBenchArgs<T extends Options>(usage: string, options: T, argv = process.argv.slice(2)) {
   const { values } = parseArgs({ args: argv, options: { ...COMMON, ...options }, strict: true, allowPositionals: false });
-  if (values.help) {
+  if ((values as { help?: boolean }).help) {
     console.log(usage);
     process.exit(0);
   }
@@ -83,4 +86,33 @@ export async function withCleanup<T>(body: (defer: (what: string, stop: () => un
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Thrown when a benchmark cannot run on this machine (a tool is missing); its script exits with SKIPPED_EXIT. */
+export class SkipBenchmark extends Error {}
+
+export const SKIPPED_EXIT = 3;
+
+/**
+ * Runs a benchmark script's body: exit status 0 when it wrote its result, SKIPPED_EXIT when it was
+ * skipped, 1 on failure. If something it started still holds the process open 5 s after its
+ * cleanup, the process exits anyway (and says so), so a CI job never hangs on a benchmark.
+ */
+export async function runMain(body: () => Promise<unknown>): Promise<void> {
+  try {
+    await body();
+    process.exitCode = 0;
+  } catch (error) {
+    if (error instanceof SkipBenchmark) {
+      console.error(`skipped: ${error.message}`);
+      process.exitCode = SKIPPED_EXIT;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  }
+  setTimeout(() => {
+    console.error("bench: something is still open after cleanup; exiting anyway");
+    process.exit();
+  }, 5000).unref();
 }

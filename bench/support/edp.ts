@@ -105,7 +105,8 @@ export async function createShellTemplate(core: Core, caller: Caller, name: stri
     caller,
     JobBinaryCreateSchema.parse({ name: `${name}.sh`, url: `internal-db://${internal.id}` }),
   );
-  return core.jobTemplates.create(caller, JobTemplateCreateSchema.parse({ name, type: "Shell", mains: [binary.id] }));
+  const { template } = await core.jobTemplates.create(caller, JobTemplateCreateSchema.parse({ name, type: "Shell", mains: [binary.id] }));
+  return template;
 }
 
 export interface ApiResponse {

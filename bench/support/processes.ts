@@ -1,38 +1,90 @@
 import { readdirSync, readFileSync } from "node:fs";
 
-/** PIDs of this machine's processes whose command line contains `marker` (read from /proc). */
-export function processesMentioning(marker: string): number[] {
-  const found: number[] = [];
+interface ProcessEntry {
+  pid: number;
+  parent: number;
+  group: number;
+  cmdline: string;
+}
+
+/** This machine's processes, read from /proc. */
+function processTable(): ProcessEntry[] {
+  const entries: ProcessEntry[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`).toString("utf8").includes(marker)) found.push(Number(entry));
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name may contain spaces and parentheses; the fields after its last ')' do not.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`).toString("utf8");
+      entries.push({ pid: Number(entry), parent: Number(fields[1]), group: Number(fields[2]), cmdline });
     } catch {
       // It ended while we looked.
     }
   }
-  return found;
+  return entries;
+}
+
+/** PIDs whose command line contains `marker`. */
+export function processesMentioning(marker: string): number[] {
+  return processTable()
+    .filter((p) => p.pid !== process.pid && p.cmdline.includes(marker))
+    .map((p) => p.pid);
+}
+
+/** The given processes, everything below them, and every member of the groups they lead. */
+function treesOf(roots: Iterable<number>, table = processTable()): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of table) children.set(p.parent, [...(children.get(p.parent) ?? []), p.pid]);
+  const found = new Set<number>();
+  const queue = [...roots];
+  const leaders = new Set(queue);
+  for (const p of table) if (leaders.has(p.group)) queue.push(p.pid);
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (found.has(pid) || pid === process.pid) continue;
+    found.add(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return [...found];
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const alive = () => {
+    const live = new Set(processTable().map((p) => p.pid));
+    return pids.some((pid) => live.has(pid));
+  };
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /**
- * Kills the process group of every process whose command line contains `marker` (the launch
- * wrapper is `/bin/sh <working dir>/launch_command`, started with setsid, so its group is the job),
- * then waits until none is left. Returns how many groups were signalled.
+ * Kills every process whose command line contains `marker` (the Spark engine's launch wrapper is
+ * `/bin/sh <working dir>/launch_command`, so the working directory base finds every job), with its
+ * process group and descendants, and waits until they are gone. Returns how many jobs were found.
  */
 export async function killJobsMentioning(marker: string, timeoutMs = 15_000): Promise<number> {
-  const groups = new Set(processesMentioning(marker));
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (processesMentioning(marker).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  return groups.size;
+  const table = processTable();
+  const roots = table.filter((p) => p.pid !== process.pid && p.cmdline.includes(marker)).map((p) => p.pid);
+  const victims = treesOf(roots, table);
+  killAll(victims);
+  await waitGone(victims, timeoutMs);
+  return roots.length;
+}
+
+/** Kills these processes and everything below them. */
+export async function killTrees(pids: number[], timeoutMs = 15_000): Promise<void> {
+  const victims = treesOf(pids);
+  killAll(victims);
+  await waitGone(victims, timeoutMs);
 }

@@ -1,6 +1,5 @@
 import { TOOLS, type Tool } from "../../test/support/tools.js";
-
-export class MissingToolError extends Error {}
+import { SkipBenchmark } from "./cli.js";
 
 /** The tools the SSH benchmarks need: a real sshd, ssh-keygen for its keys, setsid for the engine's launches. */
 export const SSH_TOOLS: Tool[] = [TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid];
@@ -9,11 +8,11 @@ export function missingTools(tools: Tool[] = SSH_TOOLS): Tool[] {
   return tools.filter((tool) => !tool.present());
 }
 
-/** Throws a MissingToolError saying what to install when a tool is missing. */
+/** Throws SkipBenchmark saying what to install when a tool is missing. */
 export function requireSshTools(): void {
   const missing = missingTools();
   if (missing.length > 0) {
-    throw new MissingToolError(
+    throw new SkipBenchmark(
       `missing ${missing.map((t) => t.name).join(", ")}; install with: ${[...new Set(missing.map((t) => t.install))].join(" && ")}`,
     );
   }

@@ -17,6 +17,7 @@ export function hostileStrings(marker: string): string[] {
     `$(touch ${marker})'\\''`,
     `\\'; touch ${marker} #`,
     `../../../../tmp/${marker.split("/").pop()}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is exactly the hostile input wanted here
     "$HOME ${PATH} $$ !! * ? [a] ~",
     "-n",
     "--help",

@@ -5,7 +5,7 @@ import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { createRunnerFactory } from "@edp/core/runners/runner-factory";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hostileStrings } from "./hostile.js";
-import { countingRunners, groupMembers, killGroup, launched, pidOf, preparedJob, waitForStatus, waitUntil } from "./spark-jobs.js";
+import { countingRunners, groupMembers, killJob, launched, pidOf, preparedJob, waitForStatus, waitUntil } from "./spark-jobs.js";
 
 export const ENGINE_SETTINGS: EngineSettings = { cancelGraceSeconds: 60, connectTimeoutMs: 5000, commandTimeoutMs: 15_000 };
 
@@ -25,7 +25,7 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): {
   runners(): ReturnType<typeof countingRunners>;
   launch(job: PreparedJob): Promise<RunResult>;
 } {
-  let current: { engine: SparkEngine; runners: ReturnType<typeof countingRunners>; groups: Set<number> };
+  let current: { engine: SparkEngine; runners: ReturnType<typeof countingRunners>; runs: RunResult[] };
   const engine = () => current.engine;
   const runners = () => current.runners;
   beforeAll(() => {
@@ -33,18 +33,18 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): {
     current = {
       runners: counted,
       engine: new SparkEngine({ settings: ENGINE_SETTINGS, runners: counted, termGraceSeconds: 1 }),
-      groups: new Set(),
+      runs: [],
     };
   });
   afterAll(async () => {
     await current?.engine.close();
     // A failed assertion must not leave a job behind: kill what is left of every job these tests started.
-    for (const group of current?.groups ?? []) killGroup(group);
+    for (const run of current?.runs ?? []) killJob(run);
   });
-  /** runJob, remembering the job's process group for the clean-up. */
+  /** runJob, remembering the job for the clean-up. */
   const launch = async (job: PreparedJob): Promise<RunResult> => {
     const run = await engine().runJob(job);
-    if (run.engineJobId) current.groups.add(pidOf(run));
+    if (run.engineJobId) current.runs.push(run);
     return run;
   };
 
@@ -160,10 +160,13 @@ export function sparkEngineBehaviour(context: () => BehaviourContext): {
   });
 
   it("keeps the job running when the connection that launched it closes", async () => {
-    const job = shellJob("sleep 2\necho finished\n");
+    // The job waits for a file the test creates, so it is still running whatever the machine's load.
+    const go = join(context().scratch(), `go-${Date.now()}`);
+    const job = shellJob('while [ ! -f "$GO" ]; do sleep 0.1; done\necho finished\n', { configs: { params: { GO: go } } });
     const run = await launch(job);
     await engine().close();
     expect((await engine().getJobStatus(launched(job, run)))?.status).toBe("RUNNING");
+    writeFileSync(go, "");
     await waitForStatus(engine(), launched(job, run), ["SUCCEEDED"]);
     expect(await engine().readOutput(launched(job, run), "stdout", 10)).toBe("finished\n");
   });

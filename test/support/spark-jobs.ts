@@ -143,12 +143,24 @@ export function groupMembers(pgid: number): string[] {
     .map((fields) => fields.slice(1).join(" "));
 }
 
-/** SIGKILL to a process group these tests started (a job's wrapper leads its own group). */
-export function killGroup(pgid: number): void {
+/**
+ * SIGKILL to what is left of a job these tests started, if its wrapper is still running. The wrapper
+ * is checked first because PIDs are reused quickly (Spark's JVM threads use them up), and a stale
+ * group id may by now belong to someone else's processes.
+ */
+export function killJob(run: RunResult): void {
+  const pid = pidOf(run);
+  let args = "";
   try {
-    process.kill(-pgid, "SIGKILL");
+    args = execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" });
   } catch {
-    // Already gone, as it should be.
+    return;
+  }
+  if (!args.includes(`${run.extra?.working_dir}/launch_command`)) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Ended meanwhile.
   }
 }
 

@@ -22,6 +22,8 @@ export interface SshServer {
   start(): Promise<void>;
   /** Stops it and removes its files. */
   dispose(): Promise<void>;
+  /** The end of sshd's own log, for diagnosing a failure. */
+  log(): string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
     log = "";
     const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr?.on("data", (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-4000);
+      log = (log + chunk.toString()).slice(-20000);
     });
     server = child;
     await waitForBanner(port, child, () => log);
@@ -95,6 +97,7 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
     dir,
     stop,
     start,
+    log: () => log,
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ function setUp(respond: Responder = () => ({})) {
 }
 
 const serviceError = (Type: typeof ConflictException | typeof ResourceNotFoundException | typeof ValidationException, message: string) =>
-  new Type({ message, $metadata: { httpStatusCode: 400 } });
+  new Type({ message, Message: message, $metadata: { httpStatusCode: 400 } });
 
 /** Every request a method sends must need only the IAM actions listed for it (infra grants exactly those). */
 function expectGranted(method: PortMethod, requests: SentRequest[]) {

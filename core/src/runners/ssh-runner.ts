@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import pLimit, { type LimitFunction } from "p-limit";
+import pRetry from "p-retry";
 import ssh2, { type Client, type ClientChannel, type SFTPWrapper, type Stats } from "ssh2";
 import { EngineError } from "../errors.js";
 import type { CommandResult, CommandRunner, FileToWrite, RunOptions } from "./command-runner.js";
@@ -25,8 +26,10 @@ export interface SshRunnerOptions {
   keepaliveIntervalMs?: number;
 }
 
-/** The channel never opened, so the command did not run and may be retried on a fresh connection. */
-class ChannelOpenError extends EngineError {}
+/** The connection was already dead when a channel was asked for; the command did not run. */
+class ConnectionLostError extends EngineError {}
+/** The server refused a channel (e.g. OpenSSH's "no more sessions" while it frees closed ones); the command did not run. */
+class ChannelRefusedError extends EngineError {}
 
 /**
  * Runs commands on one host over ONE SSH connection, opened on first use and reused by every later
@@ -80,25 +83,33 @@ export class SshRunner implements CommandRunner {
   }
 
   private withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    return this.limit(async () => {
-      this.active++;
-      clearTimeout(this.idleTimer);
-      try {
-        const reused = this.client !== undefined;
-        const client = await this.connection();
-        try {
-          return await work(client);
-        } catch (error) {
-          // A pooled connection can die unnoticed (server restarted, Lambda thawed); retry once on a new one.
-          if (!(reused && error instanceof ChannelOpenError)) throw error;
-          this.forget(client);
-          return await work(await this.connection());
-        }
-      } finally {
-        this.active--;
-        if (this.active === 0) this.armIdleTimer();
-      }
+    // A refused channel is retried after a pause, outside the channel cap so others can finish meanwhile.
+    return pRetry(() => this.limit(() => this.attempt(work)), {
+      retries: 6,
+      minTimeout: 50,
+      factor: 2,
+      shouldRetry: ({ error }) => error instanceof ChannelRefusedError,
     });
+  }
+
+  private async attempt<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    this.active++;
+    clearTimeout(this.idleTimer);
+    try {
+      const reused = this.client !== undefined;
+      const client = await this.connection();
+      try {
+        return await work(client);
+      } catch (error) {
+        // A pooled connection can die unnoticed (server restarted, Lambda thawed); retry once on a new one.
+        if (!(reused && error instanceof ConnectionLostError)) throw error;
+        this.forget(client);
+        return await work(await this.connection());
+      }
+    } finally {
+      this.active--;
+      if (this.active === 0) this.armIdleTimer();
+    }
   }
 
   private armIdleTimer(): void {
@@ -185,7 +196,10 @@ export class SshRunner implements CommandRunner {
     return new EngineError(`Cannot connect to ${this.label}: ${error.message}`, { cause: error });
   }
 
-  /** Opens a channel; any failure before it is open means the command never ran (ChannelOpenError). */
+  /**
+   * Opens a channel. Failures here mean the command never ran: a dead connection (ssh2 throws
+   * "Not connected", or answers "No response from server") or a refusal by the server.
+   */
   private openChannel<T>(
     what: string,
     open: (done: (error: Error | undefined, channel: T) => void) => void,
@@ -193,23 +207,29 @@ export class SshRunner implements CommandRunner {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const fail = (message: string) => {
+      const fail = (error: EngineError) => {
         settled = true;
         clearTimeout(timer);
-        reject(new ChannelOpenError(`Cannot open ${what} on ${this.label}: ${message}`));
+        reject(error);
       };
-      const timer = setTimeout(() => fail(`no answer within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new EngineError(`Cannot open ${what} on ${this.label}: no answer within ${this.options.connectTimeoutMs} ms`)),
+        this.options.connectTimeoutMs,
+      );
       try {
         open((error, channel) => {
           if (settled) return error ? undefined : discard(channel);
-          if (error) return fail(error.message);
+          if (error) {
+            const message = `Cannot open ${what} on ${this.label}: ${error.message}`;
+            if ((error as Error & { reason?: unknown }).reason !== undefined) return fail(new ChannelRefusedError(message));
+            return fail(error.message === "No response from server" ? new ConnectionLostError(message) : new EngineError(message));
+          }
           settled = true;
           clearTimeout(timer);
           resolve(channel);
         });
       } catch (error) {
-        // ssh2 throws "Not connected" synchronously when the socket died before we heard of it.
-        fail((error as Error).message);
+        fail(new ConnectionLostError(`Cannot open ${what} on ${this.label}: ${(error as Error).message}`));
       }
     });
   }

@@ -35,7 +35,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   // The services and the manager refer to each other only through these checks, so each stays small.
   let jobs: JobManager | undefined;
   const inUse = (field: "cluster_id" | "job_template_id" | "data_source") => (id: string) => jobs!.isInUse(field, id);
-  const clusters = new ClusterService(store, secrets, registry, inUse("cluster_id"));
+  const clusters = new ClusterService(store, secrets, registry, inUse("cluster_id"), settings.EDP_RUNTIME === "local");
   const dataSources = new DataSourceService(store, secrets, inUse("data_source"));
   const jobTemplates = new JobTemplateService(store, inUse("job_template_id"));
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024, (caller, id) =>

@@ -1,5 +1,10 @@
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { CreateScheduleCommand, type CreateScheduleCommandInput, DeleteScheduleCommand, type SchedulerClient } from "@aws-sdk/client-scheduler";
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
+  type SchedulerClient,
+} from "@aws-sdk/client-scheduler";
 import type { RecurringSchedule, ScheduledAction, Scheduler } from "./scheduler.js";
 
 /** EventBridge Scheduler's rule for schedule names. */

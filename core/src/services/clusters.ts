@@ -17,6 +17,7 @@ export class ClusterService {
     private readonly secrets: SecretStore,
     private readonly registry: EngineRegistry,
     private readonly isInUse: (clusterId: string) => Promise<boolean>,
+    private readonly allowLocalClusters: boolean,
   ) {}
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
@@ -77,8 +78,15 @@ export class ClusterService {
     return { cluster, secrets: secrets as Record<string, string> };
   }
 
-  /** Validates a connection with its plugin's schema and splits off the secret fields. */
+  /**
+   * Validates a connection with its plugin's schema and splits off the secret fields.
+   * A `mode: "local"` connection runs commands on the machine EDP itself runs on: fine for
+   * the local runtime, but on AWS it would hand any token holder a shell inside a function
+   * that holds the deployment's credentials, so only the local runtime accepts it.
+   */
   private checkConnection(pluginName: string, connection: Record<string, unknown>) {
+    if (connection.mode === "local" && !this.allowLocalClusters)
+      throw new ValidationError([{ path: "connection.mode", message: "'local' clusters exist only in the local runtime" }]);
     const registration = this.registry.registrationFor(pluginName);
     if (!registration)
       throw new InvalidDataError(`Plugin '${pluginName}' is not supported; supported plugins: ${this.registry.knownPlugins().join(", ")}`);

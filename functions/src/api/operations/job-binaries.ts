@@ -83,17 +83,19 @@ export const jobBinaryOperations = [
   }),
   // Sahara v2 dropped the upload route; v1.1's PUT /job-binary-internals/{name} is kept (as an
   // extension under /v2) because an internal-db:// binary needs somewhere to put its bytes.
+  // The path variable is called `id` like its siblings' because API Gateway refuses routes that
+  // name the same path segment differently; for this route it holds the new binary's name.
   defineOperation({
     operationId: "uploadJobBinaryInternal",
     summary: "Upload job code; reference it from a job binary as internal-db://<id>",
     method: "PUT",
-    path: "/v2/job-binary-internals/{name}",
+    path: "/v2/job-binary-internals/{id}",
     group: "create",
-    params: z.object({ name: NameSchema }),
+    params: z.object({ id: NameSchema }),
     body: { kind: "raw" },
     handle: async ({ core, caller, params, body }) => ({
       status: 202,
-      body: { job_binary_internal: renderJobBinaryInternal(await core.jobBinaries.upload(caller, params.name, body as Buffer)) },
+      body: { job_binary_internal: renderJobBinaryInternal(await core.jobBinaries.upload(caller, params.id, body as Buffer)) },
     }),
   }),
   defineOperation({

@@ -1,0 +1,149 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatTable } from "../../bench/support/report.js";
+import { requireTools, TOOLS } from "../support/tools.js";
+
+/**
+ * The quick benchmark suite still works: `bench/run-all.ts --quick` runs every benchmark, and each
+ * prints its table and writes its JSON with the expected fields, every figure a non-negative number.
+ * The figures themselves are read by people, not asserted here.
+ */
+const ssh = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid);
+const ROOT = resolve(import.meta.dirname, "..", "..");
+
+const EXPECTED_ROW_FIELDS: Record<string, string[]> = {
+  sweep: [
+    "executions",
+    "clusters",
+    "batched_ms",
+    "batched_commands",
+    "per_execution_ms",
+    "per_execution_commands",
+    "speedup",
+    "command_ratio",
+    "store_read_ms",
+    "seed_ms",
+  ],
+  api: ["case", "connections", "api_p50_ms", "api_p99_ms", "api_rps", "raw_p50_ms", "raw_p99_ms", "raw_rps", "p50_ratio", "rps_ratio"],
+  launch: [
+    "binary_mb",
+    "edp_post_to_running_ms",
+    "edp_remote_ms",
+    "edp_commands",
+    "edp_transfers",
+    "edp_sftp_requests",
+    "original_ms",
+    "original_commands",
+    "original_transfers",
+    "original_over_edp_remote",
+  ],
+  "cold-start": [
+    "function",
+    "bytes",
+    "gzip_bytes",
+    "import_ms",
+    "import_ratio",
+    "in_process_import_ms",
+    "first_invoke_ms",
+    "first_invoke_ratio",
+  ],
+};
+
+const EXPECTED_SUMMARY: Record<string, string[]> = {
+  sweep: ["largest_n_speedup", "largest_n_batched_commands", "one_command_per_cluster"],
+  api: ["get_p50_ratio", "get_p50_target_met", "list_p50_ratio", "create_p50_ratio"],
+  launch: ["max_edp_commands", "max_edp_transfers", "round_trip_target_met"],
+  "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio"],
+};
+
+/** Every number anywhere in the value, with its path. */
+function numbersIn(value: unknown, path = "$"): [string, number][] {
+  if (typeof value === "number") return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((item, i) => numbersIn(item, `${path}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([key, item]) => numbersIn(item, `${path}.${key}`));
+  return [];
+}
+
+describe("the quick benchmark suite", () => {
+  const out = mkdtempSync(join(tmpdir(), "edp-bench-test-"));
+  const benchmarks = ssh.run ? ["sweep", "api", "launch", "cold-start"] : ["api", "cold-start"];
+  let stdout = "";
+  let stderr = "";
+  let exitCode: number | null = null;
+
+  beforeAll(async () => {
+    ssh.assertPresent();
+    exitCode = await new Promise<number | null>((done) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "bench/run-all.ts", "--quick", "--only", benchmarks.join(","), "--out", out],
+        {
+          cwd: ROOT,
+          env: { ...process.env, EDP_LOG_LEVEL: "WARN" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      // Bounded: the quick suite takes about two minutes on a loaded 2-core machine.
+      const timer = setTimeout(() => child.kill("SIGTERM"), 330_000);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        done(code);
+      });
+    });
+  }, 360_000);
+
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("runs every benchmark to completion", () => {
+    expect(exitCode, `${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`).toBe(0);
+  });
+
+  it.for(["sweep", "api", "launch", "cold-start"])("%s prints its table and writes its JSON with the expected fields", (name, context) => {
+    if (!benchmarks.includes(name)) {
+      console.warn(`bench ${name} skipped: it needs sshd, ssh-keygen and setsid`);
+      context.skip();
+    }
+    const path = join(out, `${name}.json`);
+    expect(existsSync(path), `${path} missing; output:\n${stdout.slice(-3000)}\n--- stderr ---\n${stderr.slice(-3000)}`).toBe(true);
+    const result = JSON.parse(readFileSync(path, "utf8"));
+
+    expect(result.name).toBe(name);
+    expect(result.quick).toBe(true);
+    expect(Number.isNaN(Date.parse(result.started_at))).toBe(false);
+    expect(result.machine).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number) }));
+    expect(Array.isArray(result.notes)).toBe(true);
+
+    expect(result.rows.length).toBeGreaterThan(0);
+    for (const row of result.rows) {
+      for (const field of EXPECTED_ROW_FIELDS[name]) expect(row, `row field ${field}`).toHaveProperty(field);
+    }
+    for (const key of EXPECTED_SUMMARY[name]) expect(result.summary, `summary field ${key}`).toHaveProperty(key);
+
+    const numbers = numbersIn({ duration_ms: result.duration_ms, rows: result.rows, summary: result.summary });
+    expect(numbers.length).toBeGreaterThan(result.rows.length);
+    for (const [where, value] of numbers) {
+      expect(Number.isFinite(value), `${where} = ${value}`).toBe(true);
+      expect(value, where).toBeGreaterThanOrEqual(0);
+    }
+
+    // The table the JSON holds is the one that was printed.
+    expect(result.tables.length).toBeGreaterThan(0);
+    for (const table of result.tables) {
+      expect(table.columns.length).toBeGreaterThan(0);
+      expect(table.rows.length).toBeGreaterThan(0);
+      for (const row of table.rows) expect(row).toHaveLength(table.columns.length);
+      expect(stdout).toContain(formatTable(table));
+    }
+  });
+});
