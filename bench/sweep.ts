@@ -95,6 +95,10 @@ interface SweepMeasure {
   maxCommandsPerCluster: number;
 }
 
+function pick(sshd: SshServer) {
+  return { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKey, hostKey: sshd.hostKey };
+}
+
 export async function runSweep(options: SweepOptions): Promise<BenchResult> {
   requireSshTools();
   const startedAt = new Date();
@@ -195,6 +199,20 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         await runtime.ports.store.listActiveExecutions();
         storeReads.push(since(t));
       }
+      // What a status check is made of, on the first cluster: an empty remote command (the SSH
+      // session), and one `ps -o stat= -p PID` (the status script runs two per job), with the
+      // number of processes on the node.
+      const probe = runners.runnerFor({ mode: "ssh", ...pick(sshds[0]) });
+      const emptyCommand: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await probe.run("true");
+        emptyCommand.push(since(t));
+      }
+      const psProbe = await probe.run(
+        's=$(date +%s%N); for i in 1 2 3 4 5 6 7 8 9 10; do ps -o stat= -p $$ >/dev/null; done; e=$(date +%s%N); echo "$(( (e - s) / 10000 )) $(ls -d /proc/[0-9]* | wc -l)"',
+      );
+      const [psMicros, nodeProcesses] = psProbe.stdout.trim().split(/\s+/).map(Number);
 
       const measure = async (which: "batched" | "per-execution"): Promise<SweepMeasure> => {
         runners.reset();
@@ -245,6 +263,9 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         batched_ms_per_execution: round(batchedMs / size),
         per_execution_ms_per_execution: round(perExecutionMs / size),
         store_read_ms: round(median(storeReads)),
+        empty_command_ms: round(median(emptyCommand)),
+        ps_ms: round(psMicros / 1000),
+        node_processes: nodeProcesses,
         seed_ms: round(seedMs),
         seed_added: adding,
         seed_commands: seedCounts.commands,
@@ -260,7 +281,22 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
 
     const table = {
       title: `Sweep: one full sweep of N running executions over M sshd clusters (median of ${options.repeats} batched runs)`,
-      columns: ["N", "M", "batched ms", "cmds", "per-exec ms", "cmds", "speed-up", "cmd ratio", "store read ms", "seed s", "seed cmds"],
+      columns: [
+        "N",
+        "M",
+        "batched ms",
+        "cmds",
+        "per-exec ms",
+        "cmds",
+        "speed-up",
+        "cmd ratio",
+        "store read ms",
+        "empty cmd ms",
+        "ps ms",
+        "procs",
+        "seed s",
+        "seed cmds",
+      ],
       rows: rows.map((r) => [
         r.executions as number,
         r.clusters as number,
@@ -271,6 +307,9 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         `${cell(r.speedup as number)}×`,
         `${cell(r.command_ratio as number)}×`,
         cell(r.store_read_ms as number),
+        cell(r.empty_command_ms as number),
+        cell(r.ps_ms as number),
+        r.node_processes as number,
         cell((r.seed_ms as number) / 1000),
         r.seed_commands as number,
       ]),
@@ -280,6 +319,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     notes.push(
       "batched = the real core.jobs.sweep() (Spark engine getJobStatuses: one remote command per cluster); per-exec = the same sweep() over an engine without getJobStatuses (one getJobStatus per execution: up to 8 clusters at once, each cluster's executions one after another), same store, same pooled SSH connections.",
       "store read = the sweep's one query of the active index, timed alone; seed = creating the executions through the job manager and launching them through the Spark engine over SSH (not part of any sweep).",
+      "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps = one `ps -o stat= -p PID` on the node (the status script runs two per job, and procps reads every process in /proc each time); procs = processes on the node (this machine).",
       "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
     );
     const result: BenchResult = {

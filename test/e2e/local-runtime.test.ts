@@ -52,8 +52,9 @@ describe("the local runtime, started as a new user would", () => {
 
     const before = await getJson<JobList>(edp, "/v2/jobs");
     expect(before.jobs).toHaveLength(2);
-    expect(await edp.stop()).toBe(0);
+    await edp.stop();
     expect(edp.output()).toContain("Stopped.");
+    await expect(fetch(`${edp.url}/v2/jobs`)).rejects.toThrow();
 
     edp = await startEdp(dataDir);
     const after = await getJson<JobList>(edp, "/v2/jobs");

@@ -10,7 +10,7 @@ import { groupMembers, killJob, launched, pidOf, preparedJob, sshAccess, waitFor
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
-const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.java, TOOLS.javac, TOOLS.jar, TOOLS.pyspark);
+const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.javac, TOOLS.jar, TOOLS.pyspark);
 
 /** Three applications share two cores here, so each may take a while. */
 const E2E_TIMEOUT_MS = 170_000;

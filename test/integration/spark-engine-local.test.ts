@@ -6,7 +6,7 @@ import { sparkEngineBehaviour } from "../support/spark-engine-behaviour.js";
 import { sparkAccess } from "../support/spark-jobs.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
-const tools = requireTools(TOOLS.setsid);
+const tools = requireTools(TOOLS.setsid, TOOLS.ps);
 
 describe.runIf(tools.run)("Spark engine, mode local (the local runtime's `local` cluster)", () => {
   tools.assertPresent();

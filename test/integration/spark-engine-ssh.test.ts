@@ -8,7 +8,7 @@ import { groupMembers, launched, pidOf, preparedJob, sshAccess, waitForStatus } 
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
-const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid);
+const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
 
 describe.runIf(tools.run)("Spark engine over SSH to a real sshd", () => {
   let sshd: SshServer;

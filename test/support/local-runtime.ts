@@ -6,16 +6,18 @@ export interface RunningEdp {
   token: string;
   process: ChildProcess;
   output(): string;
-  /** Sends Ctrl-C (SIGINT) and resolves with the exit code. */
-  stop(): Promise<number | null>;
+  /** Presses Ctrl-C: SIGINT to the whole process group, as a terminal does. Resolves once every process has exited. */
+  stop(): Promise<void>;
 }
 
-/** Starts `npm start`'s program as a new user would, on a free loopback port, and reads the URL and token it prints. */
+/** Runs `npm start` as a new user would, on a free loopback port, and reads the URL and token it prints. */
 export async function startEdp(dataDir: string, env: Record<string, string> = {}): Promise<RunningEdp> {
-  const child = spawn("npx", ["tsx", "functions/src/local/main.ts"], {
+  const child = spawn("npm", ["start"], {
     cwd: new URL("../..", import.meta.url).pathname,
     env: { ...process.env, EDP_DATA_DIR: dataDir, EDP_PORT: "0", EDP_SWEEP_SECONDS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so Ctrl-C can be delivered the way a terminal delivers it.
+    detached: true,
   });
   let output = "";
   child.stdout?.on("data", (chunk) => {
@@ -38,10 +40,21 @@ export async function startEdp(dataDir: string, env: Record<string, string> = {}
     process: child,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill("SIGINT");
-      const [code] = await once(child, "exit");
-      return code as number | null;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+      // npm leaves once its child has; wait until nothing of the group is left.
+      for (let i = 0; i < 100 && groupAlive(child.pid!); i++) await new Promise((r) => setTimeout(r, 100));
     },
   };
+}
+
+function groupAlive(groupId: number): boolean {
+  try {
+    process.kill(-groupId, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -43,6 +43,7 @@ export const TOOLS = {
   sshd: executable("/usr/sbin/sshd", "apt-get install openssh-server"),
   sshKeygen: onPath("ssh-keygen", "apt-get install openssh-client"),
   setsid: onPath("setsid", "apt-get install util-linux"),
+  ps: onPath("ps", "apt-get install procps"),
   java: onPath("java", "apt-get install openjdk-17-jdk-headless"),
   javac: onPath("javac", "apt-get install openjdk-17-jdk-headless"),
   jar: onPath("jar", "apt-get install openjdk-17-jdk-headless"),

@@ -14,15 +14,26 @@ export const RUN_SCRIPT = "/bin/sh -s";
 /** Tenths of a second the launch waits for the wrapper to write its PID file. */
 const PID_WAIT_TENTHS = 100;
 
+/** How the launch starts the wrapper; status checks recognise it by exactly this command line. */
+const WRAPPER_SHELL = "/bin/sh";
+
 /**
- * Shell functions shared by the scripts. A process counts as the job's wrapper only if it is not a
- * zombie (init may not reap them) and its command line names this working directory, so a PID
+ * Shell functions shared by the scripts. `edp_snapshot` lists the live (non-zombie: init may not
+ * reap them) wrappers once, with one `ps`, so a batch of any size costs one process listing; a
+ * job counts as running only if a process with its PID runs exactly its own wrapper, so a PID
  * reused after a reboot is never mistaken for the job.
  */
 const FUNCTIONS = `
+nl='
+'
+edp_snapshot() {
+  EDP_PS="$nl$(ps -e -o pid= -o stat= -o args= 2>/dev/null | awk '
+    { sub(/^ +/, ""); pid = $1; stat = $2; sub(/^[0-9]+ +[^ ]+ +/, "") }
+    stat !~ /^Z/ && index($0, "/${F.wrapper}") { print pid " " $0 }')$nl"
+}
 edp_alive() {
-  case "$(ps -o stat= -p "$1" 2>/dev/null)" in ''|Z*) return 1 ;; esac
-  ps -o args= -p "$1" 2>/dev/null | grep -F -q -e "$2/${F.wrapper}"
+  case "$EDP_PS" in *"$nl$1 ${WRAPPER_SHELL} $2/${F.wrapper}$nl"*) return 0 ;; esac
+  return 1
 }
 edp_group_alive() {
   ps -e -o pgid= -o stat= 2>/dev/null | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
@@ -48,7 +59,7 @@ edp_report() {
   fi
   echo "state=$s"
   r=
-  if [ "$s" = done ]; then r=$(head -n 1 "$3/${F.result}"); echo "result=$r"; fi
+  if [ "$s" = done ]; then IFS= read -r r <"$3/${F.result}"; echo "result=$r"; fi
   case "$s:$r" in
     gone:|done:*)
       case "$r" in 0|130|-2) ;; *) echo "$B stderr"; edp_explain "$3/${F.stderr}"; echo ;; esac ;;
@@ -78,7 +89,7 @@ export function launchScript(input: { workingDir: string; stagingDir: string; fi
     `if ${input.start ? "mkdir" : "false"} ${F.launched} 2>/dev/null; then`,
     ...moves,
     `  rmdir ${shellQuote(staging)}`,
-    `  if ! setsid -f /bin/sh ${shellQuote(posix.join(input.workingDir, F.wrapper))} </dev/null >/dev/null 2>&1; then`,
+    `  if ! setsid -f ${WRAPPER_SHELL} ${shellQuote(posix.join(input.workingDir, F.wrapper))} </dev/null >/dev/null 2>&1; then`,
     `    rmdir ${F.launched}`,
     `    echo "cannot start the job: this node needs 'setsid -f' (util-linux 2.31 or later)" >&2`,
     "    exit 4",
@@ -103,6 +114,7 @@ export function statusScript(boundary: string, jobs: readonly JobLocation[]): st
   return [
     `B=${shellQuote(boundary)}`,
     FUNCTIONS,
+    "edp_snapshot",
     ...jobs.map((job) => shellCommand("edp_report", job.key, job.pid, job.workingDir)),
     "",
   ].join("\n");
@@ -127,9 +139,11 @@ export function cancelScript(boundary: string, job: JobLocation, options: { forc
     FUNCTIONS,
     `pid=${shellQuote(job.pid)}`,
     `wd=${shellQuote(job.workingDir)}`,
+    "edp_snapshot",
     `if [ ! -f "$wd/${F.result}" ] && edp_alive "$pid" "$wd"; then`,
     ...signal,
     "fi",
+    "edp_snapshot",
     shellCommand("edp_report", job.key, job.pid, job.workingDir),
     "",
   ].join("\n");
