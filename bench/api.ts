@@ -172,17 +172,6 @@ async function closedLoop(workers: number, durationS: number, op: (worker: numbe
   return { latencies, elapsedMs: since(started), failures };
 }
 
-/** The same call `iterations` times in a row, each timed. */
-async function sequential(iterations: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t = performance.now();
-    await op(i);
-    times.push(since(t));
-  }
-  return times;
-}
-
 export async function runApi(options: ApiOptions): Promise<BenchResult> {
   const startedAt = new Date();
   const clock = performance.now();
@@ -343,11 +332,21 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     };
     printTable(table);
 
-    // Where GET /v2/jobs/{id} spends its time: each layer called alone, one call at a time, from this process.
+    // Where the time goes, from this process with a core of its own over the server's dynalite:
+    // (1) each layer of GET /v2/jobs/{id} alone, one call at a time, the layers interleaved so drift
+    // hits them alike; (2) the DynamoDB calls each API operation makes, counted by a client middleware.
     const scratch = await mkdtemp(join(tmpdir(), "edp-bench-api-"));
     defer("the profile's scratch directory", () => rm(scratch, { recursive: true, force: true }));
     const documents = createDocumentClient(dynamoEndpoint);
     defer("the profile's DynamoDB client", () => documents.destroy());
+    let dynamoCalls: string[] = [];
+    documents.middlewareStack.add(
+      (next, context) => async (args) => {
+        dynamoCalls.push(String(context.commandName).replace(/Command$/, ""));
+        return next(args);
+      },
+      { step: "initialize", name: "benchCountCalls" },
+    );
     const store = new Store(documents, tableName);
     const scheduler = new InProcessScheduler();
     scheduler.attach(async () => undefined);
@@ -361,39 +360,78 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       [testEngineRegistration(new TestEngine())],
       readSettings({}),
     );
-    const handler = createHttpHandler(operationsOf("status"), async () => core);
-    const event = getJobEvent(jobId, readToken);
-    const caller = { projectId: projects[0] };
-    const n = options.profileIterations;
-    const layers: { layer: string; what: string; times: number[] }[] = [];
-    const layer = async (name: string, what: string, op: (i: number) => Promise<unknown>) => {
-      await sequential(Math.min(50, n), op);
-      layers.push({ layer: name, what, times: await sequential(n, op) });
-    };
-    await layer("raw GetItem", "low-level client, ConsistentRead", () =>
-      raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true })),
-    );
-    await layer("DocumentClient get", "what Store.get sends (marshalling added)", () =>
-      documents.send(
-        new GetCommand({ TableName: tableName, Key: { pk: `job_execution#${jobId}`, sk: "job_execution" }, ConsistentRead: true }),
-      ),
-    );
-    await layer("token lookup, uncached", "Store.getTokenProject: one GetItem; cached for 60 s after the first", () =>
-      store.getTokenProject(hashToken(readToken)),
-    );
-    await layer("core.jobs.get", "Store.get + visibility check", () => core.jobs.get(caller, jobId));
-    await layer("status handler", "middy, token (cached), zod, core, render, JSON", async () => {
+    const statusHandler = createHttpHandler(operationsOf("status"), async () => core);
+    const createHandler = createHttpHandler(operationsOf("create"), async () => core);
+    const invoke = async (handler: typeof statusHandler, event: APIGatewayProxyEventV2, expected: number) => {
       const response = (await handler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
-      if (response.statusCode !== 200) throw new Error(`the handler answered ${response.statusCode}: ${response.body}`);
-    });
+      if (response.statusCode !== expected) throw new Error(`the handler answered ${response.statusCode}: ${response.body}`);
+    };
+    const getEvent = apiEvent("GET", "/v2/jobs/{id}", `/v2/jobs/${jobId}`, readToken, { pathParameters: { id: jobId } });
+    const caller = { projectId: projects[0] };
+    const layers: { layer: string; what: string; op: () => Promise<unknown>; times: number[] }[] = [
+      {
+        layer: "raw GetItem",
+        what: "low-level client, ConsistentRead",
+        op: () => raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true })),
+        times: [],
+      },
+      {
+        layer: "DocumentClient get",
+        what: "what Store.get sends (marshalling added)",
+        op: () =>
+          documents.send(
+            new GetCommand({ TableName: tableName, Key: { pk: `job_execution#${jobId}`, sk: "job_execution" }, ConsistentRead: true }),
+          ),
+        times: [],
+      },
+      {
+        layer: "token lookup, uncached",
+        what: "Store.getTokenProject: one GetItem (TokenService caches it for 60 s)",
+        op: () => store.getTokenProject(hashToken(readToken)),
+        times: [],
+      },
+      { layer: "core.jobs.get", what: "Store.get + visibility check", op: () => core.jobs.get(caller, jobId), times: [] },
+      {
+        layer: "status handler",
+        what: "middy, token (cached), zod, core, render, JSON",
+        op: () => invoke(statusHandler, getEvent, 200),
+        times: [],
+      },
+    ];
+    const n = options.profileIterations;
+    for (let i = -Math.min(50, n); i < n; i++) {
+      for (const entry of layers) {
+        const t = performance.now();
+        await entry.op();
+        if (i >= 0) entry.times.push(since(t));
+      }
+    }
     const http = rows.find((r) => r.case === "get" && r.connections === Math.min(...options.connections));
     const profileRows = layers.map(({ layer: name, what, times }) => {
       const s = summarize(times);
       return { layer: name, what, p50_ms: round(s.p50), p99_ms: round(s.p99), calls: s.count };
     });
     const rawP50 = (profileRows[0].p50_ms as number) ?? Number.NaN;
+
+    const callsOf = async (handler: typeof statusHandler, event: APIGatewayProxyEventV2, expected: number) => {
+      await invoke(handler, event, expected);
+      dynamoCalls = [];
+      await invoke(handler, event, expected);
+      return [...dynamoCalls];
+    };
+    const perOperation = [
+      { operation: "GET /v2/jobs/{id}", calls: await callsOf(statusHandler, getEvent, 200) },
+      {
+        operation: "GET /v2/jobs?limit=100",
+        calls: await callsOf(statusHandler, apiEvent("GET", "/v2/jobs", "/v2/jobs", readToken, { query: { limit: "100" } }), 200),
+      },
+      {
+        operation: "POST /v2/jobs",
+        calls: await callsOf(createHandler, apiEvent("POST", "/v2/jobs", "/v2/jobs", writeToken, { body: writeJob }), 202),
+      },
+    ];
     const profileTable = {
-      title: `Where GET /v2/jobs/{id} spends its time (each layer alone, ${n} sequential calls from the bench process)`,
+      title: `Where GET /v2/jobs/{id} spends its time (each layer alone, ${n} sequential calls each, interleaved, from the bench process)`,
       columns: ["layer", "p50 ms", "p99 ms", "÷ raw p50", "what it adds"],
       rows: [
         ...profileRows.map((r) => [r.layer, cell(r.p50_ms), cell(r.p99_ms), `${cell(ratio(r.p50_ms ?? Number.NaN, rawP50))}×`, r.what]),
@@ -402,11 +440,17 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
           cell(http?.api_p50_ms as number),
           cell(http?.api_p99_ms as number),
           `${cell(ratio((http?.api_p50_ms as number) ?? Number.NaN, (http?.raw_p50_ms as number) ?? Number.NaN))}×`,
-          "the local server: node:http, event mapping, the handler; server in its own process",
+          "÷ the raw GetItem measured beside it; node:http, event mapping and the handler, in the server process",
         ],
       ] as Cell[][],
     };
+    const callsTable = {
+      title: "DynamoDB calls per API request (counted by a middleware on the store's client; token already cached)",
+      columns: ["API call", "DynamoDB calls", "in order"],
+      rows: perOperation.map((p): Cell[] => [p.operation, p.calls.length, p.calls.join(", ")]),
+    };
     printTable(profileTable);
+    printTable(callsTable);
 
     const getRows = rows.filter((r) => r.case === "get");
     const single = getRows.find((r) => r.connections === Math.min(...options.connections));
@@ -427,7 +471,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         list_p50_ratio: (rows.find((r) => r.case === "list" && r.connections === single?.connections)?.p50_ratio as number) ?? null,
         create_p50_ratio: (rows.find((r) => r.case === "create" && r.connections === single?.connections)?.p50_ratio as number) ?? null,
       },
-      tables: [table, profileTable],
+      tables: [table, profileTable, callsTable],
       notes: [
         "API latencies are per response as autocannon's client measured them ('response' event, not its integer-millisecond histogram); raw latencies are per send, timed the same way; both summarized by bench/support/stats.ts.",
         `The listed project holds ${seeded.length} executions; GET /v2/jobs reads all of a project's executions (byProject and byPublic indexes) and pages in memory, while the raw Query reads one page of 100.`,
@@ -436,30 +480,40 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       ],
     };
     (result.parameters as Record<string, unknown>).profile = profileRows;
+    (result.parameters as Record<string, unknown>).dynamodb_calls = perOperation;
     const path = await writeResult(result, options.out);
     console.log(`api: wrote ${path}`);
     return result;
   });
 }
 
-function getJobEvent(id: string, token: string): APIGatewayProxyEventV2 {
+function apiEvent(
+  method: string,
+  route: string,
+  path: string,
+  token: string,
+  extra: { pathParameters?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {},
+): APIGatewayProxyEventV2 {
   const now = new Date();
+  const query = new URLSearchParams(extra.query ?? {}).toString();
   return {
     version: "2.0",
-    routeKey: "GET /v2/jobs/{id}",
-    rawPath: `/v2/jobs/${id}`,
-    rawQueryString: "",
-    headers: { "x-auth-token": token, host: "127.0.0.1" },
-    pathParameters: { id },
+    routeKey: `${method} ${route}`,
+    rawPath: path,
+    rawQueryString: query,
+    headers: { "x-auth-token": token, host: "127.0.0.1", ...(extra.body !== undefined && { "content-type": "application/json" }) },
+    ...(extra.pathParameters && { pathParameters: extra.pathParameters }),
+    ...(extra.query && { queryStringParameters: extra.query }),
+    ...(extra.body !== undefined && { body: JSON.stringify(extra.body) }),
     isBase64Encoded: false,
     requestContext: {
       accountId: "local",
       apiId: "local",
       domainName: "127.0.0.1",
       domainPrefix: "local",
-      http: { method: "GET", path: `/v2/jobs/${id}`, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
       requestId: "bench",
-      routeKey: "GET /v2/jobs/{id}",
+      routeKey: `${method} ${route}`,
       stage: "$default",
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

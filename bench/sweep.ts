@@ -40,6 +40,8 @@ const USAGE = `tsx bench/sweep.ts [options]
   --repeats R           batched sweeps per size, median reported (default 3; quick: 1)
   --per-execution-repeats R   per-execution sweeps per size (default: 3 up to N=100, else 1; quick: 1)
   --job-seconds S       how long each seeded job sleeps (default 3600; quick: 300)
+  --budget-minutes B    skip a size whose estimated seeding and sweeps exceed B minutes, estimated from the
+                        previous size (default 60; 0 = never skip)
   --out DIR             where <name>.json goes (default bench/results)`;
 
 export interface SweepOptions {
@@ -50,6 +52,8 @@ export interface SweepOptions {
   repeats: number;
   perExecutionRepeats?: number;
   jobSeconds: number;
+  /** 0: never skip a size. */
+  budgetMinutes: number;
   out?: string;
 }
 
@@ -63,6 +67,7 @@ export function sweepOptions(argv = process.argv.slice(2)): SweepOptions {
       repeats: { type: "string" },
       "per-execution-repeats": { type: "string" },
       "job-seconds": { type: "string" },
+      "budget-minutes": { type: "string" },
     },
     argv,
   );
@@ -80,6 +85,7 @@ export function sweepOptions(argv = process.argv.slice(2)): SweepOptions {
           : undefined
         : positiveInt(values["per-execution-repeats"], 1, "--per-execution-repeats"),
     jobSeconds: positiveInt(values["job-seconds"], quick ? 300 : 3600, "--job-seconds"),
+    budgetMinutes: values["budget-minutes"] === "0" ? 0 : positiveInt(values["budget-minutes"], 60, "--budget-minutes"),
     out: values.out,
   };
 }
@@ -158,9 +164,29 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     for (const i of sshds.keys()) await mkdir(join(base, `c${i}`, template.name), { recursive: true, mode: 0o700 });
 
     let seeded = 0;
+    const skipped: { executions: number; estimated_minutes: number }[] = [];
     for (const size of options.sizes) {
       // Seeding is cumulative: each size adds executions to the ones already running.
       const adding = size - seeded;
+      const previous = rows.at(-1);
+      if (previous && options.budgetMinutes > 0) {
+        // Sweep time is assumed to grow with the square of N (N status checks, each reading a process
+        // table that grows with N); seeding linearly. Pessimistic when sweeps grow linearly.
+        const scale = (size / (previous.executions as number)) ** 2;
+        const sweepsMs =
+          (previous.batched_ms as number) * options.repeats * scale +
+          (previous.per_execution_ms as number) * (options.perExecutionRepeats ?? (size <= 100 ? 3 : 1)) * scale;
+        const seedMs = ((previous.seed_ms as number) / (previous.seed_added as number)) * adding;
+        const minutes = (sweepsMs + seedMs) / 60_000;
+        if (minutes > options.budgetMinutes) {
+          skipped.push({ executions: size, estimated_minutes: Math.round(minutes) });
+          notes.push(
+            `N=${size} skipped: estimated ${Math.round(minutes)} min from N=${previous.executions} (budget ${options.budgetMinutes} min; --budget-minutes 0 runs it anyway)`,
+          );
+          console.log(`sweep: skipping N=${size}: estimated ${Math.round(minutes)} min > budget ${options.budgetMinutes} min`);
+          continue;
+        }
+      }
       runners.reset();
       const seedClock = performance.now();
       const creates = pLimit(16);
@@ -210,9 +236,13 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         emptyCommand.push(since(t));
       }
       const psProbe = await probe.run(
-        's=$(date +%s%N); for i in 1 2 3 4 5 6 7 8 9 10; do ps -o stat= -p $$ >/dev/null; done; e=$(date +%s%N); echo "$(( (e - s) / 10000 )) $(ls -d /proc/[0-9]* | wc -l)"',
+        [
+          "s=$(date +%s%N); for i in 1 2 3 4 5 6 7 8 9 10; do ps -o stat= -p $$ >/dev/null; done; m=$(date +%s%N)",
+          "for i in 1 2 3; do ps -e -o pid= -o stat= -o args= >/dev/null; done; e=$(date +%s%N)",
+          'echo "$(( (m - s) / 10000 )) $(( (e - m) / 3000 )) $(ls -d /proc/[0-9]* | wc -l)"',
+        ].join("; "),
       );
-      const [psMicros, nodeProcesses] = psProbe.stdout.trim().split(/\s+/).map(Number);
+      const [psMicros, psAllMicros, nodeProcesses] = psProbe.stdout.trim().split(/\s+/).map(Number);
 
       const measure = async (which: "batched" | "per-execution"): Promise<SweepMeasure> => {
         runners.reset();
@@ -265,6 +295,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         store_read_ms: round(median(storeReads)),
         empty_command_ms: round(median(emptyCommand)),
         ps_ms: round(psMicros / 1000),
+        ps_all_ms: round(psAllMicros / 1000),
         node_processes: nodeProcesses,
         seed_ms: round(seedMs),
         seed_added: adding,
@@ -319,7 +350,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     notes.push(
       "batched = the real core.jobs.sweep() (Spark engine getJobStatuses: one remote command per cluster); per-exec = the same sweep() over an engine without getJobStatuses (one getJobStatus per execution: up to 8 clusters at once, each cluster's executions one after another), same store, same pooled SSH connections.",
       "store read = the sweep's one query of the active index, timed alone; seed = creating the executions through the job manager and launching them through the Spark engine over SSH (not part of any sweep).",
-      "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps = one `ps -o stat= -p PID` on the node (the status script runs two per job, and procps reads every process in /proc each time); procs = processes on the node (this machine).",
+      "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps = one `ps -o stat= -p PID` on the node (the status script runs two per job, and procps reads every process in /proc each time); ps_all_ms (JSON) = one `ps -e -o pid=,stat=,args=` listing every process, what a status script that lists the processes once per call would pay; procs = processes on the node (this machine).",
       "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
     );
     const result: BenchResult = {
@@ -338,6 +369,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         n1000_speedup: (thousand?.speedup as number) ?? null,
         n1000_batched_commands: (thousand?.batched_commands as number) ?? null,
         one_command_per_cluster: rows.every((r) => r.batched_commands === r.clusters),
+        skipped_sizes: skipped.map((k) => `${k.executions} (~${k.estimated_minutes} min)`).join(", "),
       },
       tables: [table],
       notes,

@@ -15,6 +15,9 @@ export interface RunnerCounts {
   commandsByTarget: Record<string, number>;
   /** Summed time spent inside `run` and `writeFiles` (concurrent calls add up). */
   busyMs: number;
+  /** The same, for `run` only and for `writeFiles` only. */
+  commandMs: number;
+  transferMs: number;
 }
 
 /**
@@ -42,6 +45,7 @@ export function countingRunnerFactory(inner: RunnerFactory): RunnerFactory & { c
             return await runner.run(command, options);
           } finally {
             counts.busyMs += performance.now() - started;
+            counts.commandMs += performance.now() - started;
           }
         },
         async writeFiles(files: readonly FileToWrite[]) {
@@ -53,6 +57,7 @@ export function countingRunnerFactory(inner: RunnerFactory): RunnerFactory & { c
             return await runner.writeFiles(files);
           } finally {
             counts.busyMs += performance.now() - started;
+            counts.transferMs += performance.now() - started;
           }
         },
         close: () => runner.close(),
@@ -64,7 +69,7 @@ export function countingRunnerFactory(inner: RunnerFactory): RunnerFactory & { c
 }
 
 function empty(): RunnerCounts {
-  return { commands: 0, transfers: 0, files: 0, bytes: 0, commandsByTarget: {}, busyMs: 0 };
+  return { commands: 0, transfers: 0, files: 0, bytes: 0, commandsByTarget: {}, busyMs: 0, commandMs: 0, transferMs: 0 };
 }
 
 /** What went over the wire, counted inside ssh2 itself (every SSH connection of this process). */

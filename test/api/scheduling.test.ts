@@ -80,7 +80,7 @@ describe("scheduling", () => {
     expect((await api.request("DELETE", `/v2/job-series/${first.series_id}`, { token })).status).toBe(204);
     expect((await api.request("GET", `/v2/job-series/${first.series_id}`, { token })).status).toBe(404);
     // Once deleted, firing the series again creates nothing.
-    await api.core.jobs.fireSeries(first.series_id);
+    await api.core.jobs.series.fire(first.series_id);
     expect(await runsOf()).toHaveLength(2);
   }, 120_000);
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NameAlreadyExistsError, VersionConflictError } from "@edp/core/errors";
-import type { JobExecution } from "@edp/core/model/job-execution";
+import { type JobExecution, pendingExecution } from "@edp/core/model/job-execution";
 import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
 import type { Store, Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,26 +11,18 @@ type Execution = JobExecution & Stored;
 
 function execution(overrides: Partial<Execution> = {}): Execution {
   return {
-    id: crypto.randomUUID(),
-    project_id: "p1",
-    created_at: new Date().toISOString(),
-    updated_at: null,
-    is_public: false,
-    is_protected: false,
+    ...pendingExecution({
+      id: crypto.randomUUID(),
+      project_id: "p1",
+      created_at: new Date().toISOString(),
+      updated_at: null,
+      is_public: false,
+      is_protected: false,
+      job_template_id: crypto.randomUUID(),
+      cluster_id: "c1",
+      job_configs: { configs: {}, params: {}, args: [] },
+    }),
     version: 1,
-    job_template_id: crypto.randomUUID(),
-    cluster_id: "c1",
-    input_id: null,
-    output_id: null,
-    job_configs: { configs: {}, params: {}, args: [] },
-    interface: {},
-    info: { status: "PENDING" },
-    engine_job_id: null,
-    return_code: null,
-    extra: {},
-    data_source_urls: {},
-    start_time: null,
-    end_time: null,
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { ClusterAccess, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "@edp/core/engines/engine";
 import type { Cluster } from "@edp/core/model/cluster";
 import type { JobBinary } from "@edp/core/model/job-binary";
-import type { JobConfigs, JobExecution } from "@edp/core/model/job-execution";
+import { type JobConfigs, pendingExecution } from "@edp/core/model/job-execution";
 import type { JobTemplate } from "@edp/core/model/job-template";
 import type { JobType } from "@edp/core/model/job-types";
 import type { JobStatus } from "@edp/core/model/status";
@@ -84,24 +84,13 @@ export function preparedJob(input: JobInput): PreparedJob {
     libs: libs.map((lib) => lib.binary.id),
     interface: [],
   };
-  const execution: JobExecution = {
+  const execution = pendingExecution({
     ...RESOURCE,
     id: executionId,
     job_template_id: template.id,
     cluster_id: input.access.cluster.id,
-    input_id: null,
-    output_id: null,
     job_configs: configs,
-    interface: {},
-    info: { status: "PENDING" },
-    engine_job_id: null,
-    return_code: null,
-    extra: {},
-    data_source_urls: {},
-    start_time: null,
-    end_time: null,
-    version: 1,
-  };
+  });
   return { execution, template, access: input.access, mains, libs, configs, isCancelRequested: async () => input.cancelRequested ?? false };
 }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ConflictException, ResourceNotFoundException, SchedulerClient, ValidationException } from "@aws-sdk/client-scheduler";
-import { deadlineScheduleName, launchScheduleName } from "@edp/core/manager/job-manager";
-import { seriesScheduleName } from "@edp/core/manager/job-series";
+import { deadlineScheduleName, launchScheduleName, seriesScheduleName } from "@edp/core/manager/schedule-names";
 import { AWS_PORT_ACTIONS, iamActionOf, type PortMethod } from "@edp/core/runtime/aws-actions";
 import { atExpression, EventBridgeScheduler } from "@edp/core/scheduling/eventbridge-scheduler";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";

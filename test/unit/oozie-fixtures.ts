@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Oozie EL (`${...}`) in test data, not JavaScript templates
 /** Hand-built engine inputs for the Oozie engine's tests (no store, no manager). */
 import { randomUUID } from "node:crypto";
+import { pendingExecution } from "@edp/core/model/job-execution";
 import type { ClusterAccess, DataSourceAccess, LaunchedJob, PreparedJob, ResolvedBinary } from "../../core/src/engines/engine.js";
 import type { Cluster } from "../../core/src/model/cluster.js";
 import type { DataSource, DataSourceType } from "../../core/src/model/data-source.js";
-import type { JobExecution } from "../../core/src/model/job-execution.js";
 import type { JobTemplate } from "../../core/src/model/job-template.js";
 import type { JobType } from "../../core/src/model/job-types.js";
 
@@ -64,7 +64,7 @@ export function template(type: JobType, name = "wordcount"): JobTemplate {
 
 export function preparedJob(options: JobOptions): PreparedJob {
   const configs = { configs: options.configs ?? {}, params: options.params ?? {}, args: options.args ?? [] };
-  const execution: JobExecution = {
+  const execution = pendingExecution({
     ...resource(),
     id: options.executionId ?? randomUUID(),
     job_template_id: randomUUID(),
@@ -72,16 +72,7 @@ export function preparedJob(options: JobOptions): PreparedJob {
     input_id: options.input?.dataSource.id ?? null,
     output_id: options.output?.dataSource.id ?? null,
     job_configs: configs,
-    interface: {},
-    info: { status: "PENDING" },
-    engine_job_id: null,
-    return_code: null,
-    extra: {},
-    data_source_urls: {},
-    start_time: null,
-    end_time: null,
-    version: 1,
-  };
+  });
   return {
     execution,
     template: template(options.type, options.templateName),

@@ -1,5 +1,5 @@
 import { IllegalTransitionError } from "@edp/core/errors";
-import { resolveStatus } from "@edp/core/manager/job-manager";
+import { resolveStatus } from "@edp/core/manager/execution-writer";
 import { assertTransition, canTransition, isTerminal, JOB_STATUSES, type JobStatus, TERMINAL_STATUSES } from "@edp/core/model/status";
 import { describe, expect, it } from "vitest";
 

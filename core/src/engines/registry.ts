@@ -36,13 +36,24 @@ export class EngineRegistry {
   /** The engine for a cluster and job type; a clear 400 when the cluster cannot run that type. */
   select(cluster: Cluster, jobType: JobType): { registration: EngineRegistration; engine: JobEngine } {
     const registration = this.registrationFor(cluster.plugin_name);
-    if (!registration || !registration.supportedJobTypes(cluster.plugin_version).includes(jobType)) {
+    if (!registration?.supportedJobTypes(cluster.plugin_version).includes(jobType)) {
       throw new InvalidDataError(`Cluster with id '${cluster.id}' doesn't support job type '${jobType}'`);
     }
-    return { registration, engine: this.engineOf(registration) };
+    return { registration, engine: this.engineFrom(registration) };
   }
 
-  private engineOf(registration: EngineRegistration): JobEngine {
+  /**
+   * The engine serving a registered cluster, whatever the job type: what status checks and
+   * cancels of jobs already launched use (the type was checked when they were submitted).
+   */
+  engineOf(cluster: Pick<Cluster, "id" | "plugin_name">): JobEngine {
+    const registration = this.registrationFor(cluster.plugin_name);
+    if (!registration)
+      throw new InvalidDataError(`Cluster with id '${cluster.id}' has plugin '${cluster.plugin_name}', which no engine serves`);
+    return this.engineFrom(registration);
+  }
+
+  private engineFrom(registration: EngineRegistration): JobEngine {
     let engine = this.engines.get(registration);
     if (!engine) {
       engine = registration.create(this.deps);

@@ -101,3 +101,23 @@ export interface JobExecution extends Resource {
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
 }
+
+/** A new execution as it is before launch: PENDING, nothing launched, nothing recorded yet. */
+export function pendingExecution(
+  fields: Resource & Pick<JobExecution, "job_template_id" | "cluster_id" | "job_configs"> & Partial<JobExecution>,
+): JobExecution {
+  return {
+    input_id: null,
+    output_id: null,
+    interface: {},
+    info: { status: "PENDING" },
+    engine_job_id: null,
+    return_code: null,
+    extra: {},
+    data_source_urls: {},
+    start_time: null,
+    end_time: null,
+    version: 1,
+    ...fields,
+  };
+}

@@ -66,7 +66,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           await jobManager.enforceDeadline(action.execution_id);
           return;
         case "series":
-          await jobManager.fireSeries(action.series_id);
+          await jobManager.series.fire(action.series_id);
           return;
       }
     },

@@ -16,7 +16,7 @@ export const jobSeriesOperations = [
     query: listQuery("job_series_list", [], ["id", "created_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
-      body: renderPage("job_series", await core.jobs.listSeries(caller, query), renderJobSeries),
+      body: renderPage("job_series", await core.jobs.series.list(caller, query), renderJobSeries),
     }),
   }),
   defineOperation({
@@ -29,7 +29,7 @@ export const jobSeriesOperations = [
     query: noQuery("job_series_get"),
     handle: async ({ core, caller, params }) => ({
       status: 200,
-      body: { job_series: renderJobSeries(await core.jobs.getSeries(caller, params.id)) },
+      body: { job_series: renderJobSeries(await core.jobs.series.get(caller, params.id)) },
     }),
   }),
   defineOperation({
@@ -40,7 +40,7 @@ export const jobSeriesOperations = [
     group: "cancel",
     params: IdParams,
     handle: async ({ core, caller, params }) => {
-      await core.jobs.deleteSeries(caller, params.id);
+      await core.jobs.series.delete(caller, params.id);
       return { status: 204 };
     },
   }),

@@ -1,0 +1,68 @@
+import type { EngineRegistry } from "../engines/registry.js";
+import { InvalidReferenceError } from "../errors.js";
+import type { Cluster } from "../model/cluster.js";
+import type { DataSource } from "../model/data-source.js";
+import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
+import type { JobTemplate } from "../model/job-template.js";
+import { type Caller, newResource } from "../services/access.js";
+import type { Store, Stored } from "../store/store.js";
+import type { StoredExecution } from "./execution-writer.js";
+import { mergeInterface } from "./interface-merge.js";
+
+/** Turns a `POST /v2/jobs` request into the PENDING execution it describes, refusing what cannot run. */
+export class ExecutionFactory {
+  constructor(
+    private readonly store: Store,
+    private readonly registry: EngineRegistry,
+  ) {}
+
+  /** Validates the request (Sahara's check_job_execution, in its order) and builds the execution, not yet stored. */
+  async build(caller: Caller, input: JobExecutionCreate, id: string): Promise<StoredExecution> {
+    const cluster = await this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`);
+    const template = await this.visible<JobTemplate>(
+      caller,
+      "job_template",
+      input.job_template_id,
+      `Job template with id '${input.job_template_id}' doesn't exist`,
+    );
+    const { registration } = this.registry.select(cluster, template.type);
+    const [inputSource, outputSource] = await Promise.all([
+      this.dataSource(caller, input.input_id),
+      this.dataSource(caller, input.output_id),
+    ]);
+    await registration.validateJobExecution?.({ cluster, template, configs: input.job_configs, input: inputSource, output: outputSource });
+    const configs = mergeInterface(template, input.interface, {
+      ...input.job_configs,
+      job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
+    });
+    return {
+      ...pendingExecution({
+        ...newResource(caller, input),
+        id,
+        job_template_id: template.id,
+        cluster_id: cluster.id,
+        input_id: input.input_id ?? null,
+        output_id: input.output_id ?? null,
+        job_configs: configs,
+        interface: input.interface ?? {},
+      }),
+      version: 1,
+      launch_claimed_at: null,
+      cancel_requested_at: null,
+      cancel_escalations: 0,
+    };
+  }
+
+  private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {
+    return id
+      ? this.visible<DataSource>(caller, "data_source", id, `DataSource with id '${id}' doesn't exist`)
+      : Promise.resolve(undefined);
+  }
+
+  /** A referenced object the caller may use; Sahara answers 400 (not 404) for a missing reference. */
+  private async visible<T>(caller: Caller, kind: "cluster" | "job_template" | "data_source", id: string, missing: string) {
+    const entity = await this.store.get<T & Stored>(kind, id);
+    if (!entity || (entity.project_id !== caller.projectId && !entity.is_public)) throw new InvalidReferenceError(missing);
+    return entity;
+  }
+}

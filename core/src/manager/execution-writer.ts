@@ -1,0 +1,91 @@
+import type { StatusReport } from "../engines/engine.js";
+import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
+import type { JobExecution } from "../model/job-execution.js";
+import { canTransition, isTerminal, type JobStatus } from "../model/status.js";
+import type { Store, Stored } from "../store/store.js";
+
+export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
+export type ExecutionChanges = Partial<StoredExecution>;
+
+/** How often a write that lost a version race is retried against fresh state. */
+const MAX_WRITE_ATTEMPTS = 8;
+
+/**
+ * The one way job executions are written (DESIGN.md rules 1 and 5). Every write reads the
+ * execution, decides from that state, and is conditioned on the version read; a lost race
+ * decides again from fresh state. Status changes go through the state machine, and
+ * `end_time` is set exactly when a status becomes terminal.
+ */
+export class ExecutionWriter {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+  ) {}
+
+  /** `decide` returns the changes to write, or undefined for "nothing to write". */
+  async write(id: string, decide: (current: StoredExecution) => Promise<ExecutionChanges | undefined>): Promise<StoredExecution> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.get<StoredExecution>("job_execution", id);
+      if (!current) throw new NotFoundError("Job", id);
+      const changes = await decide(current);
+      if (!changes || Object.keys(changes).length === 0) return current;
+      if (changes.info && isTerminal(current.info.status) && changes.info.status !== current.info.status)
+        throw new Error(`Refusing to change terminal execution ${id}`);
+      try {
+        return await this.store.update("job_execution", current, changes);
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** The changes that move an execution to `to`, or none if the state machine forbids it. */
+  statusChange(current: StoredExecution, to: JobStatus, error?: string, details?: Record<string, unknown>): ExecutionChanges {
+    if (!canTransition(current.info.status, to)) return {};
+    const info = { ...current.info, ...details, status: to } as StoredExecution["info"];
+    if (error) info.error = error;
+    else delete info.error;
+    // A cancel's reason explains a KILLED job; a job that finished before the signal landed keeps no reason.
+    if (isTerminal(to) && to !== "KILLED") delete info.reason;
+    const changes: ExecutionChanges = { info };
+    if (isTerminal(to)) changes.end_time = this.now().toISOString();
+    return changes;
+  }
+
+  /** Applies an engine's report; a refused or unchanged status writes nothing but clears a stale reachability error. */
+  applyReport(id: string, report: StatusReport): Promise<StoredExecution> {
+    return this.write(id, async (current) => {
+      const next = resolveStatus(current.info.status, report.status);
+      if (next) return this.statusChange(current, next, report.error, report.details);
+      if (current.info.error && !isTerminal(current.info.status)) return { info: { ...current.info, error: undefined } };
+      return undefined;
+    });
+  }
+
+  /** Keeps the last error reaching the cluster on the execution, without touching its status. */
+  recordUnreachable(id: string, error: unknown): Promise<StoredExecution> {
+    const message = `Could not reach the cluster: ${describeError(error)}`;
+    return this.write(id, async (current) => (current.info.error === message ? undefined : { info: { ...current.info, error: message } }));
+  }
+
+  async remove(execution: StoredExecution): Promise<void> {
+    try {
+      await this.store.remove("job_execution", execution);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
+      if (fresh) await this.store.remove("job_execution", fresh);
+    }
+  }
+}
+
+/**
+ * What an engine's report means for the stored status: the new status, or undefined to
+ * leave it. A cancel in flight stays TOBEKILLED while the job still runs; a terminal
+ * status never changes; anything the state machine forbids is ignored.
+ */
+export function resolveStatus(current: JobStatus, reported: JobStatus): JobStatus | undefined {
+  if (current === reported) return undefined;
+  if (current === "TOBEKILLED" && (reported === "RUNNING" || reported === "PENDING")) return undefined;
+  return canTransition(current, reported) ? reported : undefined;
+}

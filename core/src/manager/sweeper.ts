@@ -1,0 +1,137 @@
+import pLimit from "p-limit";
+import { logger } from "../config/logger.js";
+import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
+import { describeError } from "../errors.js";
+import { isTerminal } from "../model/status.js";
+import type { Store } from "../store/store.js";
+import type { Canceller } from "./canceller.js";
+import { type ClusterEngines, launched } from "./cluster-engines.js";
+import { type ExecutionWriter, resolveStatus, type StoredExecution } from "./execution-writer.js";
+import type { Launcher } from "./launcher.js";
+
+/** How many clusters the sweep talks to at once. */
+const SWEEP_CLUSTER_CONCURRENCY = 8;
+
+export interface SweepReport {
+  executions: number;
+  clusters: number;
+  /** Remote status calls made: one per cluster when engines batch. */
+  statusCalls: number;
+  changed: number;
+  relaunched: number;
+  errors: number;
+}
+
+/**
+ * The scheduled sweep. Reads the active index once, then per cluster: re-drives launches a
+ * lost trigger or a crash left PENDING, asks the engine for every launched job's status in
+ * one batched call when it can (DESIGN.md rule 7), writes only the executions whose status
+ * changed, escalates cancels past their grace period, enforces deadlines and removes
+ * deleted jobs once they have ended.
+ */
+export class Sweeper {
+  constructor(
+    private readonly store: Store,
+    private readonly writer: ExecutionWriter,
+    private readonly engines: ClusterEngines,
+    private readonly launcher: Launcher,
+    private readonly canceller: Canceller,
+    private readonly settings: { cancelGraceSeconds: number; launchRedriveSeconds: number },
+    private readonly now: () => Date,
+  ) {}
+
+  async sweep(): Promise<SweepReport> {
+    const active = (await this.store.listActiveExecutions()) as StoredExecution[];
+    const byCluster = groupBy(active, (e) => e.cluster_id);
+    const report: SweepReport = {
+      executions: active.length,
+      clusters: byCluster.size,
+      statusCalls: 0,
+      changed: 0,
+      relaunched: 0,
+      errors: 0,
+    };
+    const limit = pLimit(SWEEP_CLUSTER_CONCURRENCY);
+    await Promise.all([...byCluster.values()].map((executions) => limit(() => this.sweepCluster(executions, report))));
+    return report;
+  }
+
+  private async sweepCluster(executions: StoredExecution[], report: SweepReport): Promise<void> {
+    for (const execution of executions.filter((e) => this.needsRedrive(e))) {
+      report.relaunched++;
+      await this.launcher.launch(execution.id).catch((error) => {
+        report.errors++;
+        logger.error("Re-driven launch failed", { executionId: execution.id, error: describeError(error) });
+      });
+    }
+    const launchedJobs = executions.filter((e) => e.engine_job_id && e.info.status !== "PENDING");
+    if (launchedJobs.length === 0) return;
+    let reports: Map<string, StatusReport | undefined>;
+    try {
+      const { engine, access } = await this.engines.forExecution(launchedJobs[0]);
+      reports = await this.statusesOf(engine, access, launchedJobs, report);
+    } catch (error) {
+      // An unreachable cluster leaves statuses as they are; the error is recorded and the next sweep retries.
+      report.errors++;
+      for (const e of launchedJobs) await this.writer.recordUnreachable(e.id, error);
+      return;
+    }
+    for (const execution of launchedJobs) {
+      const statusReport = reports.get(execution.id);
+      let current = execution;
+      if (statusReport && (resolveStatus(execution.info.status, statusReport.status) || execution.info.error)) {
+        current = await this.writer.applyReport(execution.id, statusReport);
+        if (current.version !== execution.version) report.changed++;
+      }
+      await this.followUp(current);
+    }
+  }
+
+  private async statusesOf(engine: JobEngine, access: ClusterAccess, executions: StoredExecution[], report: SweepReport) {
+    const jobs = executions.map((e) => launched(e, access));
+    if (engine.getJobStatuses) {
+      report.statusCalls++;
+      return (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined>;
+    }
+    const reports = new Map<string, StatusReport | undefined>();
+    for (const job of jobs) {
+      report.statusCalls++;
+      reports.set(job.execution.id, await engine.getJobStatus(job));
+    }
+    return reports;
+  }
+
+  /** After the status: escalate a slow cancel, enforce a deadline, remove a deleted job that has ended. */
+  private async followUp(execution: StoredExecution): Promise<void> {
+    if (execution.info.status === "TOBEKILLED" && execution.cancel_requested_at) {
+      // Each further grace period earns one more escalation (SIGTERM, then SIGKILL).
+      const escalations = execution.cancel_escalations ?? 0;
+      if (this.isOlderThan(execution.cancel_requested_at, this.settings.cancelGraceSeconds * (escalations + 1))) {
+        const bumped = await this.writer.write(execution.id, async (c) => ({ cancel_escalations: (c.cancel_escalations ?? 0) + 1 }));
+        await this.canceller.signal(bumped, true);
+        return;
+      }
+    }
+    await this.canceller.enforceDeadline(execution);
+    if (execution.deleted_at && isTerminal(execution.info.status)) await this.writer.remove(execution);
+  }
+
+  /** A PENDING execution whose launch trigger was lost, or whose launcher died holding its claim. */
+  private needsRedrive(execution: StoredExecution): boolean {
+    if (execution.info.status !== "PENDING") return false;
+    if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
+    if (execution.launch_claimed_at) return this.launcher.claimExpired(execution.launch_claimed_at);
+    return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
+  }
+
+  private isOlderThan(since: string, seconds: number): boolean {
+    return this.now().getTime() - new Date(since).getTime() >= seconds * 1000;
+  }
+}
+
+/** Map.groupBy arrived in Node 21; EDP runs on Node 20. */
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
+}
