@@ -1,19 +1,19 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ClusterAccess, LaunchedJob, RunResult } from "@edp/core/engines/engine";
-import { SparkEngine } from "@edp/core/engines/spark/engine";
+import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
-import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
-import { groupMembers, killJob, launched, pidOf, preparedJob, sshAccess, waitForStatus, waitUntil } from "../support/spark-jobs.js";
+import { groupMembers } from "../support/spark-jobs.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.javac, TOOLS.jar, TOOLS.pyspark);
 
 /** Three applications share two cores here, so each may take a while. */
-const E2E_TIMEOUT_MS = 170_000;
+const E2E_TIMEOUT_MS = 320_000;
 
 /** Keeps every Spark process on loopback and small enough for a 2-core machine. */
 const LOOPBACK_SMALL = {
@@ -25,67 +25,102 @@ const LOOPBACK_SMALL = {
   "spark.executor.memory": "512m",
 };
 
-describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone cluster, submitted over SSH", () => {
+/**
+ * Issue 3 end to end: a real Spark standalone master and worker (from PyPI's pyspark), a
+ * real sshd in front of the "master node", and every step through EDP's HTTP API: register
+ * the cluster, upload the application, define templates, run, read the output, cancel.
+ */
+describe.runIf(tools.run)("Spark jobs through the API on a real Spark standalone cluster over SSH", () => {
   let sshd: SshServer;
   let spark: SparkCluster;
-  let engine: SparkEngine;
-  let appJar: Buffer;
+  let api: TestApi;
+  let token: string;
+  let clusterId: string;
+  const templates: Record<"Spark" | "Java", string> = { Spark: "", Java: "" };
   const scratch = mkdtempSync(join(tmpdir(), "edp-spark-e2e-"));
-  const started: RunResult[] = [];
+  const jobs: string[] = [];
 
   beforeAll(async () => {
     tools.assertPresent();
     [sshd, spark] = await Promise.all([startSshd(), startSparkCluster()]);
-    engine = new SparkEngine({ settings: { ...ENGINE_SETTINGS, commandTimeoutMs: 30_000 } });
-    appJar = readFileSync(spark.appJar);
+    api = await startTestApi({ registrations: [...defaultEngineRegistrations] });
+    ({ token } = await api.newProject());
     mkdirSync(join(scratch, "conf"));
+    const post = async (path: string, body: unknown) => {
+      const response = await api.request("POST", path, { token, body });
+      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+      return response.body;
+    };
+    const cluster = await post("/v2/clusters", {
+      name: "spark-standalone",
+      plugin_name: "spark",
+      plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
+      connection: {
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        private_key: sshd.privateKey,
+        host_key: sshd.hostKey,
+        spark_home: spark.sparkHome,
+        master_url: spark.masterUrl,
+        working_dir_base: join(scratch, "work"),
+        // The SSH login does not set these; the cluster's environment does.
+        environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
+      },
+    });
+    clusterId = cluster.cluster.id;
+    const upload = await api.request("PUT", "/v2/job-binary-internals/edp-test-apps.jar", { token, raw: readFileSync(spark.appJar) });
+    const binary = await post("/v2/job-binaries", {
+      name: "edp-test-apps.jar",
+      url: `internal-db://${upload.body.job_binary_internal.id}`,
+    });
+    templates.Spark = (
+      await post("/v2/job-templates", { name: "apps-spark", type: "Spark", mains: [binary.job_binary.id] })
+    ).job_template.id;
+    templates.Java = (await post("/v2/job-templates", { name: "apps-java", type: "Java", libs: [binary.job_binary.id] })).job_template.id;
   }, 240_000);
 
   afterAll(async () => {
-    await engine?.close();
-    for (const run of started) killJob(run);
+    for (const id of jobs) await api?.request("DELETE", `/v2/jobs/${id}`, { token }).catch(() => undefined);
+    await api?.close();
     await spark?.stop();
     await sshd?.dispose();
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const access = (): ClusterAccess =>
-    sshAccess(sshd, {
-      spark_home: spark.sparkHome,
-      master_url: spark.masterUrl,
-      working_dir_base: join(scratch, "work"),
-      // The SSH login does not set these; the cluster's environment does.
-      environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
+  const run = async (type: "Spark" | "Java", mainClass: string, args: string[], configs: Record<string, string> = {}) => {
+    const response = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: clusterId,
+        job_template_id: templates[type],
+        job_configs: { configs: { "edp.java.main_class": mainClass, ...LOOPBACK_SMALL, ...configs }, args },
+      },
     });
-
-  const submit = async (
-    type: "Spark" | "Java",
-    mainClass: string,
-    args: string[],
-    configs: Record<string, string> = {},
-  ): Promise<LaunchedJob> => {
-    const binary = [{ name: "edp-test-apps.jar", content: appJar }];
-    const job = preparedJob({
-      access: access(),
-      type,
-      name: `e2e-${mainClass.split(".").pop()}`,
-      ...(type === "Spark" ? { mains: binary } : { libs: binary }),
-      configs: { args, configs: { "edp.java.main_class": mainClass, ...LOOPBACK_SMALL, ...configs } },
-    });
-    const run = await engine.runJob(job);
-    expect(run.status).toBe("RUNNING");
-    started.push(run);
-    return launched(job, run);
+    expect(response.status, response.text).toBe(202);
+    jobs.push(response.body.job.id);
+    return response.body.job.id as string;
   };
+  const job = async (id: string) => (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job;
+  const untilEnded = (id: string, timeoutMs: number) =>
+    eventually(
+      `job ${id} to end`,
+      async () => {
+        const current = await job(id);
+        return ["SUCCEEDED", "DONEWITHERROR", "KILLED", "FAILED"].includes(current.info.status) ? current : undefined;
+      },
+      timeoutMs,
+    );
+  const output = async (id: string, stream: "stdout" | "stderr", tail = 20) =>
+    (await api.request("GET", `/v2/jobs/${id}/output?stream=${stream}&tail=${tail}`, { token })).body.output.text as string;
 
   it.concurrent(
-    "runs SparkPi to SUCCEEDED, with its printed result readable from the saved stdout",
+    "runs SparkPi to SUCCEEDED, with its computed result readable through the output route",
     async () => {
-      const job = await submit("Spark", "edp.test.Pi", ["4"]);
-      const report = await waitForStatus(engine, job, ["SUCCEEDED", "DONEWITHERROR", "KILLED"], 150_000);
-      expect(report, report.error).toMatchObject({ status: "SUCCEEDED" });
-      const stdout = await engine.readOutput(job, "stdout", 20);
-      const pi = Number(/Pi is roughly (\d+\.\d+)/.exec(stdout)?.[1]);
+      const id = await run("Spark", "edp.test.Pi", ["4"]);
+      const ended = await untilEnded(id, 290_000);
+      expect(ended.info, JSON.stringify(ended.info)).toMatchObject({ status: "SUCCEEDED" });
+      const pi = Number(/Pi is roughly (\d+\.\d+)/.exec(await output(id, "stdout"))?.[1]);
       expect(pi).toBeGreaterThan(3.0);
       expect(pi).toBeLessThan(3.3);
       const completed = (await spark.masterState()).completedapps.filter((app) => app.name === "edp-test-pi");
@@ -98,11 +133,12 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
     "runs a failing application (as a Java job) to DONEWITHERROR, with the exception in the error",
     async () => {
       // One attempt per task: the failure is the point, retries only make the test slower.
-      const job = await submit("Java", "edp.test.Fail", [], { "spark.task.maxFailures": "1" });
-      const report = await waitForStatus(engine, job, ["SUCCEEDED", "DONEWITHERROR", "KILLED"], 150_000);
-      expect(report.status).toBe("DONEWITHERROR");
-      expect(report.error).toMatch(/exited with status [1-9]/);
-      expect(report.error).toContain("edp test failure");
+      const id = await run("Java", "edp.test.Fail", [], { "spark.task.maxFailures": "1" });
+      const ended = await untilEnded(id, 290_000);
+      expect(ended.info.status).toBe("DONEWITHERROR");
+      expect(ended.info.error).toMatch(/exited with status [1-9]/);
+      expect(ended.info.error).toContain("edp test failure");
+      expect(ended.end_time).toBeTruthy();
     },
     E2E_TIMEOUT_MS,
   );
@@ -110,19 +146,22 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
   it.concurrent(
     "cancels a running application: the job ends KILLED and the application is gone from the master",
     async () => {
-      const job = await submit("Spark", "edp.test.Sleep", ["300"]);
-      await waitUntil(
+      const id = await run("Spark", "edp.test.Sleep", ["300"]);
+      await eventually(
+        "the application running on the master",
         async () => (await spark.masterState()).activeapps.some((app) => app.name === "edp-test-sleep" && app.state === "RUNNING"),
-        "the application runs on the master",
-        90_000,
+        120_000,
       );
-      await waitUntil(async () => (await engine.readOutput(job, "stdout", 5)).includes("sleep job started"), "the job started", 60_000);
-
-      await engine.cancelJob(job, { force: false });
-      const report = await waitForStatus(engine, job, ["KILLED", "SUCCEEDED", "DONEWITHERROR"], 60_000);
-      expect(report.status).toBe("KILLED");
-      expect(groupMembers(pidOf({ engineJobId: job.execution.engine_job_id, status: "KILLED" }))).toEqual([]);
-      await waitUntil(
+      await eventually("the job started", async () => (await output(id, "stdout", 5)).includes("sleep job started"), 60_000);
+      const cancelled = await api.request("PATCH", `/v2/jobs/${id}`, { token, body: { info: { status: "cancel" } } });
+      expect(cancelled.status).toBe(202);
+      expect(["TOBEKILLED", "KILLED"]).toContain(cancelled.body.job.info.status);
+      const ended = await untilEnded(id, 60_000);
+      expect(ended.info.status).toBe("KILLED");
+      const pid = Number(ended.engine_job_id.split("@")[0]);
+      expect(groupMembers(pid)).toEqual([]);
+      await eventually(
+        "the master no longer listing the application as active",
         async () => {
           const state = await spark.masterState();
           return (
@@ -130,10 +169,9 @@ describe.runIf(tools.run)("Spark engine end to end: a real Spark standalone clus
             state.completedapps.some((app) => app.name === "edp-test-sleep")
           );
         },
-        "the master no longer lists the application as active",
         30_000,
       );
-      expect(await engine.readOutput(job, "stdout", 5)).not.toContain("sleep job finished");
+      expect(await output(id, "stdout", 5)).not.toContain("sleep job finished");
     },
     E2E_TIMEOUT_MS,
   );

@@ -303,20 +303,30 @@ async function writeAll(sftp: SFTPWrapper, files: readonly FileToWrite[], label:
   }
 }
 
-/** `mkdir -p` over SFTP, trying the deepest directory first since its parents usually exist. */
+/**
+ * `mkdir -p` over SFTP, trying the deepest directory first since its parents usually exist.
+ * Another launch may create the same directory at the same moment (two jobs of one template),
+ * so a failed mkdir is fine whenever the directory exists afterwards.
+ */
 async function ensureDirectory(sftp: SFTPWrapper, dir: string, made: Set<string>): Promise<void> {
   if (made.has(dir) || dir === "/" || dir === ".") return;
+  if (!(await makeDirectory(sftp, dir))) {
+    await ensureDirectory(sftp, posix.dirname(dir), made);
+    if (!(await makeDirectory(sftp, dir))) throw new Error(`cannot create ${dir}`);
+  }
+  made.add(dir);
+}
+
+/** True once `dir` is a directory, whoever made it; false when its parent is missing. */
+async function makeDirectory(sftp: SFTPWrapper, dir: string): Promise<boolean> {
   try {
     await sftpCall<void>((done) => sftp.mkdir(dir, { mode: 0o700 }, done));
+    return true;
   } catch {
     const stats = await sftpCall<Stats>((done) => sftp.stat(dir, done)).catch(() => undefined);
     if (stats && !stats.isDirectory()) throw new Error(`${dir} exists and is not a directory`);
-    if (!stats) {
-      await ensureDirectory(sftp, posix.dirname(dir), made);
-      await sftpCall<void>((done) => sftp.mkdir(dir, { mode: 0o700 }, done));
-    }
+    return stats !== undefined;
   }
-  made.add(dir);
 }
 
 function sftpCall<T>(call: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
