@@ -13,13 +13,13 @@
  * Usage: tsx bench/cold-start.ts [--quick] [--repeats 10] [--out DIR]
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { startLocalPorts } from "@edp/core/runtime/local";
+import { bundleFunction, FUNCTIONS, NETWORK_GUARD } from "../scripts/bundling.js";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
 import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
 import { median, ratio, round, since } from "./support/stats.js";
@@ -40,47 +40,6 @@ export function coldStartOptions(argv = process.argv.slice(2)): ColdStartOptions
   const quick = values.quick === true;
   return { quick, repeats: positiveInt(values.repeats, quick ? 3 : 10, "--repeats"), out: values.out };
 }
-
-/** What the benchmark needs from scripts/bundle-report.ts: its function list and its esbuild build of one. */
-export interface Bundler {
-  functions: readonly string[];
-  bundle(fn: string, outdir: string): Promise<{ outfile: string }>;
-}
-
-/**
- * Loads the bundling of scripts/bundle-report.ts (exports `FUNCTIONS` and `bundleFunction(fn, outdir)`),
- * so the bundles measured are exactly the ones it reports and SST deploys. Refuses to import it while
- * it runs its report at import time. EDP_BENCH_BUNDLE_MODULE names another module with the same exports.
- */
-export async function loadBundler(): Promise<Bundler> {
-  const path = process.env.EDP_BENCH_BUNDLE_MODULE ?? resolve(import.meta.dirname, "..", "scripts", "bundle-report.ts");
-  const source = existsSync(path) ? readFileSync(path, "utf8") : "";
-  if (
-    !/export\s+(async\s+)?function\s+bundleFunction\b|export\s+const\s+bundleFunction\b/.test(source) ||
-    !/export\s+const\s+FUNCTIONS\b/.test(source)
-  )
-    throw new Error(`${path} does not export FUNCTIONS and bundleFunction(fn, outdir) yet; see bench/README.md`);
-  if (/^process\.exitCode\s*=\s*await\s+main\(\)/m.test(source))
-    throw new Error(`${path} runs its report when imported; its main() must only run when it is the script started`);
-  const module = (await import(pathToFileURL(path).href)) as {
-    FUNCTIONS: readonly string[];
-    bundleFunction(fn: string, outdir: string): Promise<{ outfile: string }>;
-  };
-  return { functions: module.FUNCTIONS, bundle: (fn, outdir) => module.bundleFunction(fn, outdir) };
-}
-
-/** Loaded with --import into each invoking process: any connection that is not to loopback throws. */
-const NETWORK_GUARD = `
-import net from "node:net";
-const loopback = new Set(["127.0.0.1", "::1", "localhost"]);
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
-  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
-  const host = typeof first === "object" && first !== null ? (first.path ? "127.0.0.1" : first.host ?? "localhost") : typeof args[1] === "string" ? args[1] : "localhost";
-  if (!loopback.has(host)) throw new Error("cold-start: refused a connection to " + host);
-  return connect.apply(this, args);
-};
-`;
 
 /** Imports the bundle; with an event, invokes the handler once. Prints how long the import took, in-process. */
 const READY = `
@@ -177,10 +136,9 @@ function timeNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-export async function runColdStart(options: ColdStartOptions, bundler?: Bundler): Promise<BenchResult> {
+export async function runColdStart(options: ColdStartOptions): Promise<BenchResult> {
   const startedAt = new Date();
   const clock = performance.now();
-  const build = bundler ?? (await loadBundler());
   return withCleanup(async (defer) => {
     const work = await mkdtemp(join(tmpdir(), "edp-bench-cold-"));
     defer("the bundles' directory", () => rm(work, { recursive: true, force: true }));
@@ -216,11 +174,10 @@ export async function runColdStart(options: ColdStartOptions, bundler?: Bundler)
     };
 
     const bundles: { fn: string; dir: string; bytes: number; gzipBytes: number }[] = [];
-    for (const fn of build.functions) {
+    for (const fn of FUNCTIONS) {
       const dir = join(work, fn);
       await mkdir(dir, { recursive: true });
-      const { outfile } = await build.bundle(fn, dir);
-      if (resolve(outfile) !== join(dir, "bundle.mjs")) await writeFile(join(dir, "bundle.mjs"), await readFile(outfile));
+      await bundleFunction(fn, dir);
       await writeFile(join(dir, "ready.mjs"), READY);
       const bytes = (await stat(join(dir, "bundle.mjs"))).size;
       const gzipBytes = gzipSync(await readFile(join(dir, "bundle.mjs"))).length;
@@ -291,7 +248,7 @@ export async function runColdStart(options: ColdStartOptions, bundler?: Bundler)
       started_at: startedAt.toISOString(),
       duration_ms: Math.round(since(clock)),
       machine: machine(),
-      parameters: { ...options, functions: build.functions },
+      parameters: { ...options, functions: FUNCTIONS },
       rows,
       summary: {
         bare_node_ms: round(bareMs),

@@ -12,7 +12,7 @@
  *
  * Usage: tsx bench/sweep.ts [--quick] [--sizes 100,1000,5000] [--clusters 10] [--out DIR]
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineRegistration, JobEngine } from "@edp/core/engines/engine";
@@ -159,9 +159,6 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     const clusters: { id: string }[] = [];
     for (const [i, sshd] of sshds.entries()) clusters.push(await registerSshCluster(core, caller, sshd, `sweep-${i}`, join(base, `c${i}`)));
     const template = await createShellTemplate(core, caller, "sleeper", `exec sleep ${options.jobSeconds}\n`);
-    // The job-name directory is made beforehand: the SSH runner's SFTP mkdir -p is not safe against
-    // concurrent launches creating the same parent (see the note in bench/README.md).
-    for (const i of sshds.keys()) await mkdir(join(base, `c${i}`, template.name), { recursive: true, mode: 0o700 });
 
     let seeded = 0;
     const skipped: { executions: number; estimated_minutes: number }[] = [];
@@ -226,8 +223,8 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         storeReads.push(since(t));
       }
       // What a status check is made of, on the first cluster: an empty remote command (the SSH
-      // session), and one `ps -o stat= -p PID` (the status script runs two per job), with the
-      // number of processes on the node.
+      // session), one listing of every process (`ps -e`, once per status call), one `ps -p PID`,
+      // and the number of processes on the node.
       const probe = runners.runnerFor({ mode: "ssh", ...pick(sshds[0]) });
       const emptyCommand: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -323,7 +320,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         "cmd ratio",
         "store read ms",
         "empty cmd ms",
-        "ps ms",
+        "ps -e ms",
         "procs",
         "seed s",
         "seed cmds",
@@ -339,7 +336,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         `${cell(r.command_ratio as number)}×`,
         cell(r.store_read_ms as number),
         cell(r.empty_command_ms as number),
-        cell(r.ps_ms as number),
+        cell(r.ps_all_ms as number),
         r.node_processes as number,
         cell((r.seed_ms as number) / 1000),
         r.seed_commands as number,
@@ -350,7 +347,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     notes.push(
       "batched = the real core.jobs.sweep() (Spark engine getJobStatuses: one remote command per cluster); per-exec = the same sweep() over an engine without getJobStatuses (one getJobStatus per execution: up to 8 clusters at once, each cluster's executions one after another), same store, same pooled SSH connections.",
       "store read = the sweep's one query of the active index, timed alone; seed = creating the executions through the job manager and launching them through the Spark engine over SSH (not part of any sweep).",
-      "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps = one `ps -o stat= -p PID` on the node (the status script runs two per job, and procps reads every process in /proc each time); ps_all_ms (JSON) = one `ps -e -o pid=,stat=,args=` listing every process, what a status script that lists the processes once per call would pay; procs = processes on the node (this machine).",
+      "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps -e = one `ps -e -o pid=,stat=,args=` on the node, which the status script runs once per call (so per-execution polling pays it N times, batched M times); ps_ms (JSON) = one `ps -o stat= -p PID`, which procps also pays by reading every process; procs = processes on the node (this machine).",
       "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
     );
     const result: BenchResult = {

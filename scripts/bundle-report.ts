@@ -21,25 +21,11 @@ import { TokenService } from "@edp/core/auth/tokens";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { Store } from "@edp/core/store/store";
 import dynalite from "dynalite";
-import { build, type Metafile } from "esbuild";
+import type { Metafile } from "esbuild";
+import { BUDGET_KB, bundleFunction, NETWORK_GUARD } from "./bundling.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
-
-/** Minified bytes each bundle may reach. Most of a bundle is the AWS SDK clients, zod and ssh2. */
-const BUDGET_KB: Record<string, number> = { create: 2200, status: 2200, cancel: 2200, run: 2200, sweep: 2200 };
-
-/** SST's banner for ESM bundles (pkg/runtime/node/build.go), without which ssh2 fails on `__dirname`. */
-const SST_BANNER = [
-  `import { createRequire as topLevelCreateRequire } from 'module';`,
-  `const require = topLevelCreateRequire(import.meta.url);`,
-  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
-  `const __filename = topLevelFileUrlToPath(import.meta.url)`,
-  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
-].join("\n");
-
-/** Same list as infra/functions.ts (ESBUILD_EXTERNAL). */
-const EXTERNAL = ["cpu-features", "*.node"];
 
 const TABLE = "edp-smoke";
 
@@ -143,20 +129,6 @@ function checksFor(fn: string, token: string): SmokeCheck[] {
   }
 }
 
-/** Loaded with --import into each smoke process: any connection that is not to loopback throws. */
-const NETWORK_GUARD = `
-import net from "node:net";
-const loopback = new Set(["127.0.0.1", "::1", "localhost"]);
-const original = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
-  const first = args[0];
-  const options = Array.isArray(first) ? first[0] : first;
-  const host = typeof options === "object" && options !== null ? (options.path ? "127.0.0.1" : options.host ?? "localhost") : typeof args[1] === "string" ? args[1] : "localhost";
-  if (!loopback.has(host)) throw new Error("bundle-report: refused a connection to " + host);
-  return original.apply(this, args);
-};
-`;
-
 /** Imports the bundle, times it, and invokes its handler with each event; prints one JSON line. */
 const SMOKE_RUNNER = `
 const events = JSON.parse(process.argv[2] ?? "[]");
@@ -235,23 +207,7 @@ async function main(): Promise<number> {
     for (const fn of Object.keys(BUDGET_KB)) {
       const dir = join(work, fn);
       await mkdir(dir);
-      const outfile = join(dir, "bundle.mjs");
-      const result = await build({
-        entryPoints: [join(ROOT, `functions/src/handlers/${fn}.ts`)],
-        absWorkingDir: ROOT,
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: "node22",
-        minify: true,
-        keepNames: true,
-        mainFields: ["module", "main"],
-        external: EXTERNAL,
-        banner: { js: SST_BANNER },
-        outfile,
-        metafile: true,
-        logLevel: "error",
-      });
+      const { outfile, metafile } = await bundleFunction(fn, dir);
       const bytes = (await stat(outfile)).size;
       const gzip = gzipSync(await readFile(outfile)).length;
       await writeFile(join(dir, "smoke.mjs"), SMOKE_RUNNER);
@@ -293,7 +249,7 @@ async function main(): Promise<number> {
         `${fn.padEnd(9)} ${kb(bytes).padStart(10)} ${kb(gzip).padStart(9)} ${kb(BUDGET_KB[fn] * 1024).padStart(9)} ${importTime.padStart(9)}  ${verdict}`,
       );
       console.log(
-        `${"".padEnd(9)} largest: ${largestPackages(result.metafile, Object.keys(result.metafile.outputs).find((o) => o.endsWith("bundle.mjs"))!, 6)}`,
+        `${"".padEnd(9)} largest: ${largestPackages(metafile, Object.keys(metafile.outputs).find((o) => o.endsWith("bundle.mjs"))!, 6)}`,
       );
       for (const problem of problems) console.log(`${"".padEnd(9)} ✗ ${problem}`);
     }
