@@ -205,6 +205,27 @@ describe("pagination", () => {
     const unknown = await list(`marker=${crypto.randomUUID()}`);
     expect(unknown.status).toBe(404);
   });
+
+  it("pages public resources of other projects in with a project's own, as sorting in memory would", async () => {
+    const other = await api.newProject();
+    for (const name of ["p1", "p2", "hidden"]) {
+      await api.request("POST", "/v2/data-sources", {
+        token: other.token,
+        body: { name, type: "hdfs", url: `/o/${name}`, is_public: name !== "hidden" },
+      });
+    }
+    const everything = await list("sort_by=created_at");
+    expect(everything.body.data_sources.map((s: { name: string }) => s.name)).toEqual(["e", "d", "c", "b", "a", "p1", "p2"]);
+    const allIds = idsOf(everything);
+    for (const limit of [1, 2, 3]) {
+      for (const marker of [undefined, ...allIds]) {
+        const query = `limit=${limit}${marker ? `&marker=${marker}` : ""}`;
+        const streamed = await list(query);
+        const sorted = await list(`${query}&sort_by=created_at`);
+        expect(streamed.body, query).toEqual(sorted.body);
+      }
+    }
+  });
 });
 
 describe("protection and sharing", () => {

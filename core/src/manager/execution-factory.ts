@@ -18,13 +18,19 @@ export class ExecutionFactory {
 
   /** Validates the request (Sahara's check_job_execution, in its order) and builds the execution, not yet stored. */
   async build(caller: Caller, input: JobExecutionCreate, id: string): Promise<StoredExecution> {
-    const cluster = await this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`);
-    const template = await this.visible<JobTemplate>(
-      caller,
-      "job_template",
-      input.job_template_id,
-      `Job template with id '${input.job_template_id}' doesn't exist`,
-    );
+    // Read together, but refused in Sahara's order: the cluster's problem is reported before the template's.
+    const [clusterRead, templateRead] = await Promise.allSettled([
+      this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`),
+      this.visible<JobTemplate>(
+        caller,
+        "job_template",
+        input.job_template_id,
+        `Job template with id '${input.job_template_id}' doesn't exist`,
+      ),
+    ]);
+    if (clusterRead.status === "rejected") throw clusterRead.reason;
+    if (templateRead.status === "rejected") throw templateRead.reason;
+    const [cluster, template] = [clusterRead.value, templateRead.value];
     const { registration } = this.registry.select(cluster, template.type);
     const [inputSource, outputSource] = await Promise.all([
       this.dataSource(caller, input.input_id),

@@ -7,7 +7,7 @@ import { type Caller, flagChanges, getModifiable, getVisible } from "../services
 import type { ClusterService } from "../services/clusters.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
-import { type ListQuery, type Page, paginate } from "../services/listing.js";
+import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
 import { ClusterEngines, launched } from "./cluster-engines.js";
@@ -105,17 +105,20 @@ export class JobManager {
   /** Sahara's job listing: `status` matches case-insensitively; `job_template` and `cluster` sort by those ids. */
   async list(caller: Caller, query: ListQuery): Promise<Page<StoredExecution>> {
     const { status, ...filters } = query.filters ?? {};
-    const all = (await this.store.listVisible<StoredExecution>("job_execution", caller.projectId)).filter((e) => !e.deleted_at);
-    const matching = status ? all.filter((e) => e.info.status.toLowerCase() === status.toLowerCase()) : all;
     const sortFields: Record<string, (e: StoredExecution) => unknown> = {
       status: (e) => e.info.status,
       job_template: (e) => e.job_template_id,
       cluster: (e) => e.cluster_id,
     };
-    return paginate(
-      matching,
+    return listResources<StoredExecution>(
+      this.store,
+      "job_execution",
+      caller.projectId,
       { ...query, filters },
-      { kindLabel: "Job", fieldOf: (e, field) => sortFields[field]?.(e) ?? (e as unknown as Record<string, unknown>)[field] },
+      {
+        include: (e) => !e.deleted_at && (!status || e.info.status.toLowerCase() === status.toLowerCase()),
+        fieldOf: (e, field) => sortFields[field]?.(e) ?? (e as unknown as Record<string, unknown>)[field],
+      },
     );
   }
 

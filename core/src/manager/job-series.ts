@@ -3,7 +3,7 @@ import type { Resource } from "../model/common.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type Caller, getModifiable, getVisible, newResource } from "../services/access.js";
-import { type ListQuery, type Page, paginate } from "../services/listing.js";
+import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import { derivedId } from "./derived-ids.js";
@@ -93,7 +93,7 @@ export class JobSeriesScheduler {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<StoredSeries>> {
-    return paginate(await this.store.listVisible<StoredSeries>("job_series", caller.projectId), query, { kindLabel: "Job series" });
+    return listResources<StoredSeries>(this.store, "job_series", caller.projectId, query);
   }
 
   /** Stops a series: its schedule is deleted and runs that have not started are cancelled; past runs stay. */

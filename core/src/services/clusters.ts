@@ -6,7 +6,7 @@ import type { Cluster, ClusterCreate, ClusterUpdate } from "../model/cluster.js"
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
-import { type ListQuery, type Page, paginate } from "./listing.js";
+import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredCluster = Cluster & Stored;
 
@@ -45,7 +45,7 @@ export class ClusterService {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<StoredCluster>> {
-    return paginate(await this.store.listVisible<StoredCluster>("cluster", caller.projectId), query, { kindLabel: "Cluster" });
+    return listResources<StoredCluster>(this.store, "cluster", caller.projectId, query);
   }
 
   async update(caller: Caller, id: string, input: ClusterUpdate): Promise<StoredCluster> {

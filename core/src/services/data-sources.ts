@@ -9,7 +9,7 @@ import {
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
-import { type ListQuery, type Page, paginate } from "./listing.js";
+import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredDataSource = DataSource & Stored;
 
@@ -42,7 +42,7 @@ export class DataSourceService {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<StoredDataSource>> {
-    return paginate(await this.store.listVisible<StoredDataSource>("data_source", caller.projectId), query, { kindLabel: "Data source" });
+    return listResources<StoredDataSource>(this.store, "data_source", caller.projectId, query);
   }
 
   async update(caller: Caller, id: string, input: DataSourceUpdate): Promise<StoredDataSource> {

@@ -6,7 +6,7 @@ import type { JobBinary, JobBinaryCreate, JobBinaryInternal, JobBinaryUpdate } f
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
-import { type ListQuery, type Page, paginate } from "./listing.js";
+import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredBinary = JobBinary & Stored;
 type StoredInternal = JobBinaryInternal & Stored;
@@ -45,9 +45,7 @@ export class JobBinaryService {
   }
 
   async listInternals(caller: Caller, query: ListQuery): Promise<Page<StoredInternal>> {
-    return paginate(await this.store.listVisible<StoredInternal>("job_binary_internal", caller.projectId), query, {
-      kindLabel: "Job binary internal",
-    });
+    return listResources<StoredInternal>(this.store, "job_binary_internal", caller.projectId, query);
   }
 
   async deleteInternal(caller: Caller, id: string): Promise<void> {
@@ -76,7 +74,7 @@ export class JobBinaryService {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<StoredBinary>> {
-    return paginate(await this.store.listVisible<StoredBinary>("job_binary", caller.projectId), query, { kindLabel: "Job binary" });
+    return listResources<StoredBinary>(this.store, "job_binary", caller.projectId, query);
   }
 
   async update(caller: Caller, id: string, input: JobBinaryUpdate): Promise<StoredBinary> {

@@ -3,7 +3,7 @@ import type { JobBinary } from "../model/job-binary.js";
 import type { JobTemplate, JobTemplateCreate, JobTemplateUpdate } from "../model/job-template.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
-import { type ListQuery, type Page, paginate } from "./listing.js";
+import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredTemplate = JobTemplate & Stored;
 
@@ -43,10 +43,8 @@ export class JobTemplateService {
   }
 
   async list(caller: Caller, query: ListQuery): Promise<Page<ExpandedTemplate>> {
-    const page = paginate(await this.store.listVisible<StoredTemplate>("job_template", caller.projectId), query, {
-      kindLabel: "Job template",
-    });
-    return { ...page, items: await Promise.all(page.items.map((t) => this.expand(caller, t))) } as unknown as Page<ExpandedTemplate>;
+    const page = await listResources<StoredTemplate>(this.store, "job_template", caller.projectId, query);
+    return { ...page, items: await Promise.all(page.items.map((t) => this.expand(caller, t))) };
   }
 
   async update(caller: Caller, id: string, input: JobTemplateUpdate): Promise<ExpandedTemplate> {

@@ -1,5 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Resource } from "../model/common.js";
+import { KIND_LABELS, type Kind, type Store, type Stored, sortKeyOf } from "../store/store.js";
 
 export interface ListQuery {
   limit?: number;
@@ -16,53 +17,96 @@ export interface Page<T> {
   markers?: { prev: string | null; next: string | null };
 }
 
+export interface ListOptions<T> {
+  /** Reads a field for filters and `sort_by`; plain properties by default. */
+  fieldOf?: (item: T, field: string) => unknown;
+  /** Filters of the route's own that are not exact matches on a field (applied before paging). */
+  include?: (item: T) => boolean;
+}
+
 /**
- * Sahara's listing semantics over the resources a project can see: exact-match
- * filters, `sort_by`, and an exclusive `marker` with `prev`/`next` markers computed
- * as Sahara's `_get_prev_and_next_objects` does.
+ * Sahara's listing semantics over what a project can see: exact-match filters, `sort_by`,
+ * an exclusive `marker`, and `prev`/`next` markers as Sahara's `_get_prev_and_next_objects`
+ * computes them, except that `next` is given only when something follows the page (Sahara
+ * also gave one for a page that ended exactly at the last item, whose next page was empty).
  *
- * The whole visible set is read and sorted here because Sahara lets clients sort by
- * several fields that no single index could order; a project's resources are read
- * with a handful of Query pages.
+ * In the default order (creation) a page is read straight from the store's indexes, a page
+ * at a time, so `limit=100` reads about a hundred items however many the project has. Sahara
+ * also lets clients sort by fields no index orders; then the visible set is read whole and
+ * sorted here.
  */
-export function paginate<T extends Resource>(
+export async function listResources<T extends Stored>(
+  store: Store,
+  kind: Kind,
+  projectId: string,
+  query: ListQuery,
+  options: ListOptions<T> = {},
+): Promise<Page<T>> {
+  const fieldOf = options.fieldOf ?? ((item: T, field: string) => (item as unknown as Record<string, unknown>)[field]);
+  const keep = (item: T) =>
+    (options.include?.(item) ?? true) &&
+    Object.entries(query.filters ?? {}).every(([field, wanted]) => String(fieldOf(item, field) ?? "") === wanted);
+  if (query.sort_by) return paginateSorted((await store.listVisible<T>(kind, projectId)).filter(keep), query, fieldOf, KIND_LABELS[kind]);
+
+  let marker: T | undefined;
+  if (query.marker) {
+    marker = await store.get<T>(kind, query.marker);
+    if (!marker || (marker.project_id !== projectId && !marker.is_public)) throw new NotFoundError(KIND_LABELS[kind], query.marker);
+  }
+  const after = marker ? sortKeyOf(marker) : undefined;
+  const pageSize = Math.min((query.limit ?? 100) + 1, 1000);
+  const forward = await take(
+    store.streamVisible<T>(kind, projectId, { after, pageSize }),
+    keep,
+    query.limit === undefined ? Infinity : query.limit + 1,
+  );
+  if (query.limit === undefined) return marker ? { items: forward, markers: { prev: null, next: null } } : { items: forward };
+  const items = forward.slice(0, query.limit);
+  const next = forward.length > query.limit ? items[items.length - 1].id : null;
+  if (!marker) return next ? { items, markers: { prev: null, next } } : { items };
+  // Sahara's prev is the item `limit` places before the marker.
+  const before = await take(store.streamVisible<T>(kind, projectId, { after, descending: true, pageSize }), keep, query.limit);
+  const prev = before.length === query.limit ? before[query.limit - 1].id : null;
+  return { items, markers: { prev, next } };
+}
+
+async function take<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean, count: number): Promise<T[]> {
+  const taken: T[] = [];
+  if (count <= 0) return taken;
+  for await (const item of stream) {
+    if (!keep(item)) continue;
+    taken.push(item);
+    if (taken.length >= count) break;
+  }
+  return taken;
+}
+
+/** The in-memory path, for `sort_by` on any allowed field. */
+function paginateSorted<T extends Resource>(
   all: T[],
   query: ListQuery,
-  options: { kindLabel: string; fieldOf?: (item: T, field: string) => unknown } = { kindLabel: "Object" },
+  fieldOf: (item: T, field: string) => unknown,
+  kindLabel: string,
 ): Page<T> {
-  const fieldOf = options.fieldOf ?? ((item: T, field: string) => (item as unknown as Record<string, unknown>)[field]);
-  let items = all.filter((item) =>
-    Object.entries(query.filters ?? {}).every(([field, wanted]) => String(fieldOf(item, field) ?? "") === wanted),
-  );
-  if (query.sort_by) {
-    const descending = query.sort_by.startsWith("-");
-    const field = descending ? query.sort_by.slice(1) : query.sort_by;
-    items = [...items].sort((a, b) => {
-      const order = compare(fieldOf(a, field), fieldOf(b, field)) || a.id.localeCompare(b.id);
-      return descending ? -order : order;
-    });
-  }
-  if (query.limit === undefined) {
-    if (query.marker) return { items: afterMarker(items, query.marker, options.kindLabel), markers: { prev: null, next: null } };
-    return { items };
-  }
+  const descending = query.sort_by!.startsWith("-");
+  const field = descending ? query.sort_by!.slice(1) : query.sort_by!;
+  const items = [...all].sort((a, b) => {
+    const order = compare(fieldOf(a, field), fieldOf(b, field)) || compare(a.id, b.id);
+    return descending ? -order : order;
+  });
+  const position = query.marker ? items.findIndex((item) => item.id === query.marker) : -1;
+  if (query.marker && position < 0) throw new NotFoundError(kindLabel, query.marker);
+  if (query.limit === undefined)
+    return query.marker ? { items: items.slice(position + 1), markers: { prev: null, next: null } } : { items };
   const limit = query.limit;
   if (!query.marker) {
     const next = limit < items.length ? items[limit - 1].id : null;
     const page = items.slice(0, limit);
     return next ? { items: page, markers: { prev: null, next } } : { items: page };
   }
-  const position = items.findIndex((item) => item.id === query.marker);
-  if (position < 0) throw new NotFoundError(options.kindLabel, query.marker);
   const prev = position - limit >= 0 ? items[position - limit].id : null;
-  const next = position + limit < items.length ? items[position + limit].id : null;
+  const next = position + limit + 1 < items.length ? items[position + limit].id : null;
   return { items: items.slice(position + 1, position + 1 + limit), markers: { prev, next } };
-}
-
-function afterMarker<T extends Resource>(items: T[], marker: string, label: string): T[] {
-  const position = items.findIndex((item) => item.id === marker);
-  if (position < 0) throw new NotFoundError(label, marker);
-  return items.slice(position + 1);
 }
 
 function compare(a: unknown, b: unknown): number {
@@ -70,5 +114,6 @@ function compare(a: unknown, b: unknown): number {
   if (a === undefined || a === null) return -1;
   if (b === undefined || b === null) return 1;
   if (typeof a === "number" && typeof b === "number") return a - b;
-  return String(a).localeCompare(String(b));
+  // Code-point order, as the indexes order their sort keys, so both listing paths agree.
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }

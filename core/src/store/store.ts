@@ -139,6 +139,47 @@ export class Store {
     return [...own, ...shared.filter((e) => !seen.has(e.id))].sort(byCreation);
   }
 
+  /**
+   * What a project can see of a kind, in creation order (or its reverse), read lazily a page
+   * at a time: its own resources and other projects' public ones, merged by their sort key.
+   * `after` is exclusive (`<created_at>#<id>` of the item to start after).
+   */
+  async *streamVisible<T extends Stored>(
+    kind: Kind,
+    projectId: string,
+    options: { after?: string; descending?: boolean; pageSize: number },
+  ): AsyncGenerator<T> {
+    const own = this.streamIndex<T>(INDEXES.byProject, `${kind}#${projectId}`, options);
+    // The project's own public resources are in both indexes; they come from `own`.
+    const shared = filterStream(this.streamIndex<T>(INDEXES.byPublic, kind, options), (e) => e.project_id !== projectId);
+    yield* mergeStreams(own, shared, options.descending ?? false);
+  }
+
+  private async *streamIndex<T extends Stored>(
+    index: { name: string; partition: string; sort: string },
+    partition: string,
+    options: { after?: string; descending?: boolean; pageSize: number },
+  ): AsyncGenerator<T> {
+    const condition = options.after === undefined ? "" : options.descending ? " AND #sort < :after" : " AND #sort > :after";
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: `#partition = :partition${condition}`,
+          ExpressionAttributeNames: { "#partition": index.partition, ...(options.after === undefined ? {} : { "#sort": index.sort }) },
+          ExpressionAttributeValues: { ":partition": partition, ...(options.after === undefined ? {} : { ":after": options.after }) },
+          ScanIndexForward: !options.descending,
+          Limit: options.pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield fromItem<T>(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
   /** Every PENDING, RUNNING or TOBEKILLED execution, grouped by cluster (the active index's sort order). */
   async listActiveExecutions(): Promise<JobExecution[]> {
     return this.queryAll<JobExecution & Stored>({
@@ -245,13 +286,37 @@ function nameKey(kind: Kind, projectId: string, name: string): string {
   return `NAME#${kind}#${projectId}#${name}`;
 }
 
+/** The order listings use: creation time, then id (the byProject and byPublic indexes' sort key). */
+export function sortKeyOf(resource: Pick<Resource, "created_at" | "id">): string {
+  return `${resource.created_at}#${resource.id}`;
+}
+
+async function* filterStream<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of stream) if (keep(item)) yield item;
+}
+
+/** Merges two streams that are each ordered by sort key into one ordered stream. */
+async function* mergeStreams<T extends Resource>(a: AsyncGenerator<T>, b: AsyncGenerator<T>, descending: boolean): AsyncGenerator<T> {
+  let [left, right] = await Promise.all([a.next(), b.next()]);
+  while (!left.done || !right.done) {
+    const takeLeft = right.done || (!left.done && sortKeyOf(left.value) < sortKeyOf(right.value) !== descending);
+    if (takeLeft && !left.done) {
+      yield left.value;
+      left = await a.next();
+    } else if (!right.done) {
+      yield right.value;
+      right = await b.next();
+    }
+  }
+}
+
 function byCreation(a: Resource, b: Resource): number {
   return a.created_at === b.created_at ? a.id.localeCompare(b.id) : a.created_at.localeCompare(b.created_at);
 }
 
 /** The stored item: the entity's own fields plus keys derived from its state. */
 function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
-  const order = `${entity.created_at}#${entity.id}`;
+  const order = sortKeyOf(entity);
   const item: Record<string, unknown> = {
     ...entity,
     pk: entityKey(kind, entity.id),
