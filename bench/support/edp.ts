@@ -12,6 +12,7 @@ import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
 import type { Caller } from "@edp/core/services/access";
 import { startLocalServer } from "@edp/functions/local/server";
+import { type ApiResponse, apiRequest, type RequestOptions } from "../../test/support/http-client.js";
 import type { SshServer } from "../../test/support/sshd.js";
 
 export interface Runtime {
@@ -109,47 +110,15 @@ export async function createShellTemplate(core: Core, caller: Caller, name: stri
   return template;
 }
 
-export interface ApiResponse {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: API bodies are read field by field
-  body: any;
-  text: string;
-}
-
-/** One request to the API over loopback. */
-export async function request(
-  url: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; raw?: Buffer | string } = {},
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers["x-auth-token"] = options.token;
-  let body: string | Buffer | undefined = options.raw;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers["content-type"] = "application/json";
-  }
-  const response = await fetch(`${url}${path}`, { method, headers, body });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, body: parsed, text };
-}
-
 /** Like `request`, but any status other than `expected` is an error naming the call. */
 export async function expectStatus(
   expected: number,
   url: string,
   method: string,
   path: string,
-  options: Parameters<typeof request>[3] = {},
+  options: RequestOptions = {},
 ): Promise<ApiResponse> {
-  const response = await request(url, method, path, options);
+  const response = await apiRequest(url, method, path, options);
   if (response.status !== expected)
     throw new Error(`${method} ${path} answered ${response.status}, expected ${expected}: ${response.text.slice(0, 500)}`);
   return response;

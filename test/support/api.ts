@@ -7,6 +7,7 @@ import type { EngineRegistration } from "@edp/core/engines/engine";
 import { type Core, createCore } from "@edp/core/runtime/core";
 import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
 import { startLocalServer } from "@edp/functions/local/server";
+import { type ApiResponse, apiRequest, type RequestOptions } from "./http-client.js";
 
 export interface TestApi {
   url: string;
@@ -16,22 +17,6 @@ export interface TestApi {
   newProject(name?: string): Promise<{ projectId: string; token: string }>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   close(): Promise<void>;
-}
-
-export interface RequestOptions {
-  token?: string;
-  body?: unknown;
-  /** Raw bytes or text sent as is. */
-  raw?: Buffer | string;
-  headers?: Record<string, string>;
-}
-
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field in tests
-  body: any;
-  text: string;
 }
 
 /**
@@ -54,24 +39,7 @@ export async function startTestApi(options: { registrations: EngineRegistration[
       const projectId = name ?? `project-${++projects}-${Math.random().toString(36).slice(2, 8)}`;
       return { projectId, token: await core.tokens.issue(projectId) };
     },
-    async request(method, path, requestOptions = {}) {
-      const headers: Record<string, string> = { ...requestOptions.headers };
-      if (requestOptions.token) headers["x-auth-token"] = requestOptions.token;
-      let body: string | Buffer | undefined = requestOptions.raw;
-      if (requestOptions.body !== undefined) {
-        body = JSON.stringify(requestOptions.body);
-        headers["content-type"] ??= "application/json";
-      }
-      const response = await fetch(`${url}${path}`, { method, headers, body });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed, text };
-    },
+    request: (method, path, requestOptions = {}) => apiRequest(url, method, path, requestOptions),
     async close() {
       await closeServer(server);
       await ports.close();

@@ -26,7 +26,3 @@ export interface Resource {
   is_public: boolean;
   is_protected: boolean;
 }
-
-export function nowIso(): string {
-  return new Date().toISOString();
-}

@@ -1,5 +1,6 @@
 import type { JobSeries } from "@edp/core/manager/job-series";
 import type { Cluster } from "@edp/core/model/cluster";
+import type { Resource } from "@edp/core/model/common";
 import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
@@ -11,14 +12,7 @@ import type { Page } from "@edp/core/services/listing";
  * (secret ids, versions, request hashes) or secret can reach a response by accident.
  */
 
-function common(resource: {
-  id: string;
-  project_id: string;
-  created_at: string;
-  updated_at: string | null;
-  is_public: boolean;
-  is_protected: boolean;
-}) {
+function common(resource: Resource) {
   return {
     id: resource.id,
     project_id: resource.project_id,
