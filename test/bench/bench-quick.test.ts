@@ -111,6 +111,7 @@ describe("the quick benchmark suite", () => {
 
   it.for(["sweep", "api", "launch", "cold-start"])("%s prints its table and writes its JSON with the expected fields", (name, context) => {
     if (!benchmarks.includes(name)) {
+      // Reason: the SSH benchmarks need sshd, ssh-keygen and setsid. Only outside CI: with CI set, the run above fails instead.
       console.warn(`bench ${name} skipped: it needs sshd, ssh-keygen and setsid`);
       context.skip();
     }
