@@ -140,6 +140,12 @@ describe("resources in Sahara's shapes", () => {
     expect(response.status).toBe(200);
     expect(response.body.job_types).toEqual([{ name: "Spark", plugins: [expect.objectContaining({ name: "test" })] }]);
     expect((await api.request("GET", "/v2/job-types?plugin_name=vanilla", { token })).body.job_types).toEqual([]);
+    // The test plugin runs nothing below version 1.
+    expect((await api.request("GET", "/v2/job-types?plugin_version=0.5", { token })).body.job_types).toEqual([]);
+    const versioned = await api.request("GET", "/v2/job-types?type=Pig&plugin_name=test&plugin_version=2.0", { token });
+    expect(versioned.body.job_types).toEqual([
+      { name: "Pig", plugins: [expect.objectContaining({ name: "test", versions: { "2.0": {} } })] },
+    ]);
   });
 
   it("uploads refuse empty, oversized and badly named code, storing nothing", async () => {

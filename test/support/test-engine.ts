@@ -69,6 +69,7 @@ export function testEngineRegistration(engine: TestEngine): EngineRegistration {
     plugins: ["test"],
     connectionSchema: z.object({ endpoint: z.string().default("test://"), password: z.string().optional() }).strict(),
     secretFields: ["password"],
+    jobTypes: ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"],
     supportedJobTypes: (version) =>
       Number.parseFloat(version) >= 1 ? ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"] : [],
     validateJobExecution: ({ template, configs }) => {

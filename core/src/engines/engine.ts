@@ -92,6 +92,8 @@ export interface EngineRegistration {
   /** Validates a cluster's `connection` for these plugins; `secretFields` are kept in the secret store. */
   connectionSchema: import("zod").ZodType<Record<string, unknown>>;
   secretFields: readonly string[];
+  /** Every job type this engine runs, on a recent enough cluster. */
+  jobTypes: readonly JobType[];
   /** The job types this engine runs on a cluster of this plugin version; empty if the version is too old. */
   supportedJobTypes(pluginVersion: string): readonly JobType[];
   /** Submit-time checks beyond the template's own (e.g. a main class); throw an EdpError to refuse. */

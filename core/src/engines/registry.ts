@@ -29,8 +29,14 @@ export class EngineRegistry {
     return this.registrations;
   }
 
-  supports(cluster: Pick<Cluster, "plugin_name" | "plugin_version">, jobType: JobType): boolean {
-    return this.registrationFor(cluster.plugin_name)?.supportedJobTypes(cluster.plugin_version).includes(jobType) ?? false;
+  /**
+   * The plugins that run a job type (GET /v2/job-types): at `pluginVersion` when given,
+   * otherwise at their newest versions.
+   */
+  pluginsRunning(jobType: JobType, filter: { pluginName?: string; pluginVersion?: string } = {}): string[] {
+    return this.registrations
+      .filter((r) => (filter.pluginVersion === undefined ? r.jobTypes : r.supportedJobTypes(filter.pluginVersion)).includes(jobType))
+      .flatMap((r) => r.plugins.filter((plugin) => filter.pluginName === undefined || plugin === filter.pluginName));
   }
 
   /** The engine for a cluster and job type; a clear 400 when the cluster cannot run that type. */

@@ -22,6 +22,7 @@ export const oozieEngineRegistration: EngineRegistration = {
   plugins: ["vanilla", "cdh", "hdp"],
   connectionSchema: OozieConnectionSchema,
   secretFields: OOZIE_SECRET_FIELDS,
+  jobTypes: OOZIE_JOB_TYPES,
   supportedJobTypes: oozieSupportedJobTypes,
   validateJobExecution: validateOozieExecution,
   configHints: (jobType) => (OOZIE_JOB_TYPES.includes(jobType) ? oozieConfigHints(jobType) : undefined),

@@ -10,6 +10,7 @@ export const sparkEngineRegistration: EngineRegistration = {
   plugins: ["spark"],
   connectionSchema: SparkConnectionSchema,
   secretFields: SECRET_FIELDS,
+  jobTypes: SPARK_JOB_TYPES,
   supportedJobTypes: (sparkVersion) => (isAtLeast(sparkVersion, MINIMUM_SPARK_VERSION) ? SPARK_JOB_TYPES : []),
   validateJobExecution({ cluster, template, configs }) {
     const problem = findJobProblem({
