@@ -69,7 +69,9 @@ function numbersIn(value: unknown, path = "$"): [string, number][] {
 
 describe("the quick benchmark suite", () => {
   const out = mkdtempSync(join(tmpdir(), "edp-bench-test-"));
+  // The sweep and launch benchmarks need sshd; without it (outside CI only: ssh.assertPresent fails in CI) they are left out, and said so.
   const benchmarks = ssh.run ? ["sweep", "api", "launch", "cold-start"] : ["api", "cold-start"];
+  if (!ssh.run) console.warn("bench sweep and launch left out: they need sshd, ssh-keygen and setsid (apt-get install openssh-server)");
   let stdout = "";
   let stderr = "";
   let exitCode: number | null = null;
@@ -109,12 +111,7 @@ describe("the quick benchmark suite", () => {
     expect(exitCode, `${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`).toBe(0);
   });
 
-  it.for(["sweep", "api", "launch", "cold-start"])("%s prints its table and writes its JSON with the expected fields", (name, context) => {
-    if (!benchmarks.includes(name)) {
-      // Reason: the SSH benchmarks need sshd, ssh-keygen and setsid. Only outside CI: with CI set, the run above fails instead.
-      console.warn(`bench ${name} skipped: it needs sshd, ssh-keygen and setsid`);
-      context.skip();
-    }
+  it.for(benchmarks)("%s prints its table and writes its JSON with the expected fields", (name) => {
     const path = join(out, `${name}.json`);
     expect(existsSync(path), `${path} missing; output:\n${stdout.slice(-3000)}\n--- stderr ---\n${stderr.slice(-3000)}`).toBe(true);
     const result = JSON.parse(readFileSync(path, "utf8"));
