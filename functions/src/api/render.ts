@@ -4,6 +4,7 @@ import type { Resource } from "@edp/core/model/common";
 import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
+import { maskCredentials } from "@edp/core/secrets/masking";
 import type { ExpandedTemplate } from "@edp/core/services/job-templates";
 import type { Page } from "@edp/core/services/listing";
 
@@ -76,13 +77,8 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[])
   };
 }
 
-/** Configuration keys whose values are credentials; Sahara blanks them in output. */
-const SECRET_CONFIG_KEYS = /(password|secret|secretkey|secret\.key|access\.key|token)$/i;
-
 export function renderExecution(execution: JobExecution) {
-  const configs = Object.fromEntries(
-    Object.entries(execution.job_configs.configs).map(([k, v]) => [k, SECRET_CONFIG_KEYS.test(k) ? "" : v]),
-  );
+  const configs = maskCredentials(execution.job_configs.configs);
   return {
     ...common(execution),
     job_template_id: execution.job_template_id,
