@@ -69,7 +69,8 @@ function numbersIn(value: unknown, path = "$"): [string, number][] {
 
 describe("the quick benchmark suite", () => {
   const out = mkdtempSync(join(tmpdir(), "edp-bench-test-"));
-  // The sweep and launch benchmarks need sshd; without it (outside CI only: ssh.assertPresent fails in CI) they are left out, and said so.
+  // The sweep and launch benchmarks need sshd. Outside CI, without it, they are left out and said so;
+  // in CI they stay in, and assertPresent fails the suite, as every other test does.
   const benchmarks = ssh.run ? ["sweep", "api", "launch", "cold-start"] : ["api", "cold-start"];
   if (!ssh.run) console.warn("bench sweep and launch left out: they need sshd, ssh-keygen and setsid (apt-get install openssh-server)");
   let stdout = "";
@@ -77,7 +78,7 @@ describe("the quick benchmark suite", () => {
   let exitCode: number | null = null;
 
   beforeAll(async () => {
-    ssh.assertPresent();
+    if (benchmarks.includes("sweep")) ssh.assertPresent();
     exitCode = await new Promise<number | null>((done) => {
       const child = spawn(
         process.execPath,
