@@ -248,7 +248,8 @@ describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", 
           .map((r) => r.path)
           .sort(),
       ).toEqual([`/oozie/v2/job/${jobs[1].result.engineJobId}`, `/oozie/v2/job/${jobs[2].result.engineJobId}`].sort());
-      expect(calls[0].query).toMatchObject({ jobtype: "wf", filter: expect.stringMatching(/^user=hadoop;name=edp-/) });
+      // By name alone: the owner Oozie records is not always hdfs_user (10.4).
+      expect(calls[0].query).toMatchObject({ jobtype: "wf", filter: expect.stringMatching(/^name=edp-[^;]+(;name=edp-[^;]+)*$/) });
       const byExecution = (index: number) => reports.get(jobs[index].prepared.execution.id)?.status;
       expect([byExecution(0), byExecution(1), byExecution(2), byExecution(3)]).toEqual(["SUCCEEDED", "DONEWITHERROR", "KILLED", "RUNNING"]);
     });
