@@ -1416,6 +1416,13 @@ export async function startOozieDouble(options: OozieDoubleOptions = {}): Promis
       const node = child(element, tag);
       return node ? el(node.text) : undefined;
     };
+    // ActionStartXCommand evaluates the whole action element (job-tracker, name-node, prepare, ... included).
+    const evaluateTree = (node: Node): void => {
+      el(node.text);
+      for (const attribute of Object.values(node.attributes)) el(attribute);
+      for (const inner of node.children) evaluateTree(inner);
+    };
+    evaluateTree(element);
     const appDir = Hdfs.normalise(job.appPath.slice(nameNode.length)).replace(/\/workflow\.xml$/, "");
     const resolvePath = (path: string) => (path.startsWith("/") ? path : `${appDir}/${path}`);
     // JavaActionExecutor registers FileNotFoundException as an ERROR, JA008 (the workflow takes its error

@@ -102,6 +102,17 @@ describe.runIf(schemasPresent)("the Oozie double follows Oozie (issue 10)", () =
     const info = await h.oozie.info(id);
     expect(info.status).toBe("FAILED");
     expect(info.actions?.[1]).toMatchObject({ name: "job-node", status: "FAILED", errorCode: "EL_ERROR" });
+
+    // The whole action is evaluated, not only the parts the double keeps: here the job-tracker.
+    const tracker = await h.deploy("el-tracker", workflow(shellAction("<exec>run.sh</exec>")));
+    const trackerProps = h.props(tracker);
+    trackerProps.delete("jobTracker");
+    const trackerId = await h.oozie.submit(trackerProps);
+    await h.oozie.start(trackerId);
+    expect(await h.oozie.info(trackerId)).toMatchObject({
+      status: "FAILED",
+      actions: [{}, { status: "FAILED", errorCode: "EL_ERROR", errorMessage: "variable [jobTracker] cannot be resolved" }],
+    });
   });
 
   // core/src/main/java/org/apache/oozie/action/hadoop/JavaActionExecutor.java (registerError FileNotFoundException → ERROR JA008;
