@@ -260,7 +260,7 @@ describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", 
       expect(await engine.cancelJob(launched(prepared, result.engineJobId), { force: false })).toMatchObject({ status: "KILLED" });
       expect(remote.status).toBe("KILLED");
       expect(remote.actions.find((a) => a.name === "job-node")?.status).toBe("KILLED");
-      // Oozie refuses to kill an ended workflow (E0725); the cancel reports its end status instead.
+      // Oozie's kill of an ended workflow is 200 and changes nothing (KillXCommand, XCommand.call); the cancel reports its end status.
       const done = job({ type: "Shell", mains: [binary("d.sh", "")] });
       const second = await run(done);
       double.finish(second.result.engineJobId, "SUCCEEDED");

@@ -98,8 +98,9 @@ export class OozieJobEngine implements JobEngine {
 
   /**
    * Oozie's kill is already final (it kills the launcher and the Hadoop jobs), so `force`
-   * changes nothing. A job that ended before the kill makes Oozie refuse it (E0725); its
-   * real end status is then what is reported.
+   * changes nothing. Oozie answers 200 and changes nothing for a job that had already ended
+   * (KillXCommand's E0725 precondition, swallowed by XCommand.call), and a FAILED job stays
+   * FAILED; the status read after the kill is what is reported.
    */
   async cancelJob(job: LaunchedJob, _options: { force: boolean }): Promise<StatusReport | undefined> {
     const { oozie } = this.clients(job.access);
