@@ -1036,19 +1036,15 @@ export async function startOozieDouble(options: OozieDoubleOptions = {}): Promis
         // KillXCommand: SUCCEEDED and KILLED fail the precondition (E0725), swallowed by XCommand.call: 200, no change.
         if (["PREP", "RUNNING", "SUSPENDED", "FAILED"].includes(job.status)) kill(job);
         break;
+      // SuspendXCommand (E0727 unless RUNNING) and ResumeXCommand (E1100 unless SUSPENDED) fail preconditions,
+      // which XCommand.call swallows too: 200 and nothing happens.
       case "suspend":
-        if (job.status !== "RUNNING")
-          throw new OozieError(400, "E0727", `Workflow Job can not be suspended as its not in running state, ${id}, Status: ${job.status}`);
+        if (job.status !== "RUNNING") break;
         setStatus(job, "SUSPENDED");
         notify(job);
         break;
       case "resume":
-        if (job.status !== "SUSPENDED")
-          throw new OozieError(
-            400,
-            "E1100",
-            `Command precondition does not hold before execution, [workflow's status is ${job.status} is not SUSPENDED]`,
-          );
+        if (job.status !== "SUSPENDED") break;
         setStatus(job, "RUNNING");
         notify(job);
         schedule(job);

@@ -183,7 +183,8 @@ describe.runIf(schemasPresent)("the Oozie double follows Oozie (issue 10)", () =
 
   // core/src/main/java/org/apache/oozie/command/wf/KillXCommand.java (verifyPrecondition, execute: FAILED stays FAILED),
   // core/src/main/java/org/apache/oozie/command/XCommand.java (call: PreconditionException swallowed),
-  // core/src/main/java/org/apache/oozie/command/wf/SignalXCommand.java (E0801 only when RUNNING, E0813 otherwise)
+  // core/src/main/java/org/apache/oozie/command/wf/SignalXCommand.java (E0801 only when RUNNING, E0813 otherwise),
+  // core/src/main/java/org/apache/oozie/command/wf/SuspendXCommand.java, ResumeXCommand.java (preconditions)
   it("10.3 kill of a SUCCEEDED or KILLED job is 200 and changes nothing; a FAILED job stays FAILED; start is refused only when RUNNING", async () => {
     const app = await h.deploy("preconditions", workflow(shellAction("<exec>run.sh</exec>")));
     const done = await h.oozie.submit(h.props(app));
@@ -217,6 +218,12 @@ describe.runIf(schemasPresent)("the Oozie double follows Oozie (issue 10)", () =
     const refused = await put(running, "start");
     expect(refused.status).toBe(400);
     expect(refused.headers.get("oozie-error-code")).toBe("E0801");
+
+    // SuspendXCommand / ResumeXCommand: their preconditions (E0727, E1100) are swallowed the same way.
+    expect((await put(running, "resume")).status).toBe(200);
+    expect((await h.oozie.info(running)).status).toBe("RUNNING");
+    expect((await put(done, "suspend")).status).toBe(200);
+    expect((await h.oozie.info(done)).status).toBe("SUCCEEDED");
   });
 
   // core/src/main/java/org/apache/oozie/servlet/BaseJobsServlet.java (doPost: conf.set(USER_NAME, getUser(request))),
