@@ -5,15 +5,15 @@ import { normaliseConnection } from "../../core/src/engines/oozie/connection.js"
 import { OozieJobEngine } from "../../core/src/engines/oozie/engine.js";
 import { WebHdfsClient } from "../../core/src/engines/oozie/webhdfs-client.js";
 import { EngineError } from "../../core/src/errors.js";
-import { type OozieDouble, schemaToolingProblem, startOozieDouble } from "../doubles/oozie-webhdfs.js";
+import { type OozieDouble, schemaTestsRun, startOozieDouble } from "../doubles/oozie-webhdfs.js";
 import { binary, clusterAccess, dataSource, HOSTILE, type JobOptions, launched, preparedJob } from "../unit/oozie-fixtures.js";
 
 const SETTINGS: EngineSettings = { cancelGraceSeconds: 5, connectTimeoutMs: 2_000, commandTimeoutMs: 5_000 };
 
-const toolingProblem = schemaToolingProblem();
-if (toolingProblem && !process.env.CI) console.warn(`Skipping the Oozie engine integration tests: ${toolingProblem}`);
+// In CI a missing xmllint or XSD directory fails this file; elsewhere it is skipped, saying where the XSDs come from.
+const schemasPresent = schemaTestsRun("the Oozie engine integration tests");
 
-describe.runIf(!toolingProblem || process.env.CI)("Oozie engine against the Oozie/WebHDFS double", () => {
+describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", () => {
   let double: OozieDouble;
   const engine = new OozieJobEngine({ settings: SETTINGS });
 
@@ -248,7 +248,8 @@ describe.runIf(!toolingProblem || process.env.CI)("Oozie engine against the Oozi
           .map((r) => r.path)
           .sort(),
       ).toEqual([`/oozie/v2/job/${jobs[1].result.engineJobId}`, `/oozie/v2/job/${jobs[2].result.engineJobId}`].sort());
-      expect(calls[0].query).toMatchObject({ jobtype: "wf", filter: expect.stringMatching(/^user=hadoop;name=edp-/) });
+      // By name alone: the owner Oozie records is not always hdfs_user (10.4).
+      expect(calls[0].query).toMatchObject({ jobtype: "wf", filter: expect.stringMatching(/^name=edp-[^;]+(;name=edp-[^;]+)*$/) });
       const byExecution = (index: number) => reports.get(jobs[index].prepared.execution.id)?.status;
       expect([byExecution(0), byExecution(1), byExecution(2), byExecution(3)]).toEqual(["SUCCEEDED", "DONEWITHERROR", "KILLED", "RUNNING"]);
     });
@@ -259,7 +260,7 @@ describe.runIf(!toolingProblem || process.env.CI)("Oozie engine against the Oozi
       expect(await engine.cancelJob(launched(prepared, result.engineJobId), { force: false })).toMatchObject({ status: "KILLED" });
       expect(remote.status).toBe("KILLED");
       expect(remote.actions.find((a) => a.name === "job-node")?.status).toBe("KILLED");
-      // Oozie refuses to kill an ended workflow (E0725); the cancel reports its end status instead.
+      // Oozie's kill of an ended workflow is 200 and changes nothing (KillXCommand, XCommand.call); the cancel reports its end status.
       const done = job({ type: "Shell", mains: [binary("d.sh", "")] });
       const second = await run(done);
       double.finish(second.result.engineJobId, "SUCCEEDED");
@@ -418,9 +419,13 @@ describe.runIf(!toolingProblem || process.env.CI)("Oozie engine against the Oozi
       await gated?.stop();
     });
 
+    // Behind the gateway Oozie and HDFS act for the principal "knox" (BaseJobsServlet.doPost, Knox's doAs), so its
+    // workflows live under its own home.
+    const gatedConnection = (password: string) => gated.connection({ auth_user: "knox", password, workflow_base_dir: "/user/knox/edp" });
+
     it("sends the password to Oozie and the NameNode but never to a DataNode on another origin", async () => {
       const prepared = preparedJob({
-        access: clusterAccess(gated.connection({ auth_user: "knox", password: "pw-123" })),
+        access: clusterAccess(gatedConnection("pw-123")),
         type: "Shell",
         mains: [binary("g.sh", "x")],
       });
@@ -433,12 +438,13 @@ describe.runIf(!toolingProblem || process.env.CI)("Oozie engine against the Oozi
 
     it("a wrong password is refused with the server's reason, and the password appears nowhere in it", async () => {
       const prepared = preparedJob({
-        access: clusterAccess(gated.connection({ auth_user: "knox", password: "wrong-pw" })),
+        access: clusterAccess(gatedConnection("wrong-pw")),
         type: "Shell",
         mains: [binary("g.sh", "x")],
       });
       const error = await engine.runJob(prepared).catch((e: unknown) => e);
-      expect(String(error)).toContain("Oozie jobs listing failed (HTTP 401 E0500)");
+      // 10.5: a refused login never reaches Oozie's servlets, so it carries no oozie-error-code (Oozie never sends E0500).
+      expect(String(error)).toMatch(/Oozie jobs listing failed \(HTTP 401\)/);
       expect(String(error)).not.toContain("wrong-pw");
     });
   });

@@ -65,17 +65,32 @@ describe("Oozie workflow status → EDP status", () => {
     expect(mapWorkflowStatus(workflow("FAILED"))?.error).toBe("Oozie workflow 0000001-240101000000000-oozie-oozi-W ended FAILED");
   });
 
-  it("SUSPENDED keeps Oozie's status and the action's EL error in details", () => {
+  // ActionStartXCommand: an EL function's error (ELEvaluationException) is transient; once the retries are spent the
+  // action waits in START_MANUAL and the workflow is suspended. (An unresolved variable fails the workflow instead.)
+  it("SUSPENDED keeps Oozie's status and the action's transient error in details", () => {
     const report = mapWorkflowStatus(
       workflow("SUSPENDED", [
         start,
-        { name: "job-node", type: "java", status: "START_MANUAL", errorCode: "EL_ERROR", errorMessage: "variable [x] cannot be resolved" },
+        { name: "job-node", type: "java", status: "START_MANUAL", errorCode: "EL_EVAL_ERROR", errorMessage: "function failed" },
       ]),
     );
     expect(report?.status).toBe("RUNNING");
     expect(report?.details).toMatchObject({
       oozie_status: "SUSPENDED",
-      oozie_actions: [{ status: "START_MANUAL", error_code: "EL_ERROR" }],
+      oozie_actions: [{ status: "START_MANUAL", error_code: "EL_EVAL_ERROR" }],
+    });
+  });
+
+  it("10.1 an unresolved EL variable (Oozie FAILED, action FAILED with EL_ERROR) is FAILED with the variable named", () => {
+    const report = mapWorkflowStatus(
+      workflow("FAILED", [
+        start,
+        { name: "job-node", type: "java", status: "FAILED", errorCode: "EL_ERROR", errorMessage: "variable [x] cannot be resolved" },
+      ]),
+    );
+    expect(report).toMatchObject({
+      status: "FAILED",
+      error: "Oozie action job-node ended in FAILED: [EL_ERROR] variable [x] cannot be resolved",
     });
   });
 

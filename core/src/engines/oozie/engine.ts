@@ -98,8 +98,9 @@ export class OozieJobEngine implements JobEngine {
 
   /**
    * Oozie's kill is already final (it kills the launcher and the Hadoop jobs), so `force`
-   * changes nothing. A job that ended before the kill makes Oozie refuse it (E0725); its
-   * real end status is then what is reported.
+   * changes nothing. Oozie answers 200 and changes nothing for a job that had already ended
+   * (KillXCommand's E0725 precondition, swallowed by XCommand.call), and a FAILED job stays
+   * FAILED; the status read after the kill is what is reported.
    */
   async cancelJob(job: LaunchedJob, _options: { force: boolean }): Promise<StatusReport | undefined> {
     const { oozie } = this.clients(job.access);
@@ -115,7 +116,7 @@ export class OozieJobEngine implements JobEngine {
 
   /**
    * One jobs-listing request per 40 workflows (normally one per cluster): the listing
-   * filters on the HDFS user and the workflows' names, `edp-<execution id>`. The listing has
+   * filters on the workflows' names alone (see `findWorkflow` for why not the user). The listing has
    * no action details, so the few workflows found KILLED or FAILED are read once more with
    * `show=info` to tell a failed job from a cancelled one. Keyed by execution id.
    */
@@ -128,7 +129,7 @@ export class OozieJobEngine implements JobEngine {
       const chunk = jobs.slice(start, start + NAMES_PER_LISTING);
       const names = [...new Set(chunk.map((job) => workflowAppName(job.execution.id)))];
       // Room for more than one workflow per name (e.g. a submission retried by hand in Oozie).
-      const workflows = await clients.oozie.listWorkflows({ user: clients.connection.hdfsUser, names }, names.length * 2 + 10);
+      const workflows = await clients.oozie.listWorkflows({ names }, names.length * 2 + 10);
       for (const workflow of workflows) if (byOozieId.has(workflow.id)) listed.set(workflow.id, workflow);
     }
     const limit = pLimit(PER_CLUSTER_CONCURRENCY);
@@ -168,8 +169,13 @@ export class OozieJobEngine implements JobEngine {
     return { connection, oozie: new OozieClient(connection, this.http), hdfs: new WebHdfsClient(connection, this.http) };
   }
 
+  /**
+   * By the workflow's name alone: Oozie makes the job's owner the authenticated (or doAs) user
+   * whatever `user.name` says (BaseJobsServlet.doPost), so behind a gateway the owner is the
+   * gateway's principal, not hdfs_user, and a `user=` filter would miss the earlier launch.
+   */
   private async findWorkflow(clients: Clients, appName: string): Promise<OozieWorkflow | undefined> {
-    const found = await clients.oozie.listWorkflows({ user: clients.connection.hdfsUser, names: [appName] }, 10);
+    const found = await clients.oozie.listWorkflows({ names: [appName] }, 10);
     // Oozie lists the newest first.
     return found.find((workflow) => workflow.appName === appName);
   }

@@ -12,11 +12,11 @@ import { KILL_NODE } from "./workflow.js";
  * |-----------|---------------|-----|
  * | PREP      | PENDING       | submitted, not started: nothing runs yet |
  * | RUNNING   | RUNNING       | |
- * | SUSPENDED | RUNNING       | not terminal and still holds its place; it resumes or is killed. Oozie also suspends a workflow whose action hit an EL or transient error (START_MANUAL); Oozie's status and the action's error are kept in `details` |
+ * | SUSPENDED | RUNNING       | not terminal and still holds its place; it resumes or is killed. Oozie also suspends a workflow whose action is waiting for a manual retry (START_MANUAL: a non-transient error, or a transient one such as an EL function's error once its retries are spent); Oozie's status and the action's error are kept in `details` |
  * | SUCCEEDED | SUCCEEDED     | |
  * | KILLED    | DONEWITHERROR | when the action ended in ERROR/FAILED and the workflow took its error transition to the kill node: the user's job failed |
  * | KILLED    | KILLED        | otherwise: killed through the API (EDP's cancel) |
- * | FAILED    | FAILED        | Oozie could not run the action (e.g. a disallowed property, a missing sharelib) |
+ * | FAILED    | FAILED        | Oozie could not run the action (e.g. a disallowed property, an unresolved EL variable, a missing sharelib) |
  *
  * Other strings (coordinator statuses) are not workflow statuses: nothing to update.
  */
