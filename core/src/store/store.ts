@@ -36,7 +36,7 @@ export class Store {
    * kind (a claim item, since there are no transactions); a taken name is refused.
    */
   async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string } = {}): Promise<T> {
-    if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id);
+    if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id, entity.version);
     try {
       await this.client.send(
         new PutCommand({
@@ -84,7 +84,7 @@ export class Store {
     const oldName = options.nameOf?.(current);
     const newName = options.nameOf?.(next);
     const renamed = oldName !== undefined && newName !== undefined && oldName !== newName;
-    if (renamed) await this.claimName(kind, next.project_id, newName, next.id);
+    if (renamed) await this.claimName(kind, next.project_id, newName, next.id, next.version);
     try {
       await this.client.send(
         new PutCommand({
@@ -215,30 +215,37 @@ export class Store {
   }
 
   /**
-   * Claims `name` for `ownerId`. A claim left behind by a writer that crashed between
-   * claiming and creating (its owner does not exist) is taken over.
+   * Claims `name` for `ownerId`, whose write that takes the name will leave it at `ownerVersion`.
+   * A claim is stale once its owner no longer holds the name and cannot still be about to:
+   * the owner is gone (a create or delete that crashed around its claim), or it has reached
+   * the claim's version under another name (a rename that crashed before releasing the old
+   * name, or one that lost its write). Such a claim is taken over. An owner still below the
+   * claim's version may be in the middle of the write, so its claim stands.
    */
-  private async claimName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
+  private async claimName(kind: Kind, projectId: string, name: string, ownerId: string, ownerVersion: number): Promise<void> {
     const key = { pk: nameKey(kind, projectId, name), sk: "name" };
+    const claim = { ...key, owner_id: ownerId, owner_version: ownerVersion };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, owner_id: ownerId },
+          Item: claim,
           ConditionExpression: "attribute_not_exists(pk) OR owner_id = :me",
           ExpressionAttributeValues: { ":me": ownerId },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const claim = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      const staleOwner = claim.Item?.owner_id as string | undefined;
-      if (staleOwner && !(await this.get(kind, staleOwner))) {
+      const current = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const staleOwner = current.Item?.owner_id as string | undefined;
+      // Claims written before claims carried a version belong to a create (version 1).
+      const claimedVersion = (current.Item?.owner_version as number | undefined) ?? 1;
+      if (staleOwner && (await this.claimIsStale(kind, staleOwner, claimedVersion, name))) {
         try {
           await this.client.send(
             new PutCommand({
               TableName: this.tableName,
-              Item: { ...key, owner_id: ownerId },
+              Item: claim,
               ConditionExpression: "owner_id = :stale",
               ExpressionAttributeValues: { ":stale": staleOwner },
             }),
@@ -250,6 +257,11 @@ export class Store {
       }
       throw new NameAlreadyExistsError(KIND_LABELS[kind], name);
     }
+  }
+
+  private async claimIsStale(kind: Kind, ownerId: string, claimedVersion: number, name: string): Promise<boolean> {
+    const owner = await this.get<Stored & { name?: string }>(kind, ownerId);
+    return !owner || (owner.version >= claimedVersion && owner.name !== name);
   }
 
   private async releaseName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
