@@ -16,7 +16,6 @@ export class ClusterService {
     private readonly store: Store,
     private readonly secrets: SecretStore,
     private readonly registry: EngineRegistry,
-    private readonly isInUse: (clusterId: string) => Promise<boolean>,
     private readonly allowLocalClusters: boolean,
   ) {}
 
@@ -67,7 +66,8 @@ export class ClusterService {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredCluster>(this.store, "cluster", id, caller, "delete");
-    if (await this.isInUse(id)) throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
+    if (await this.store.isUsedByActiveExecution("cluster", id))
+      throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
     await this.store.remove("cluster", current, { name: current.name });
     if (current.secrets_ref) await this.secrets.delete(current.secrets_ref);
   }

@@ -17,7 +17,6 @@ export class DataSourceService {
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretStore,
-    private readonly isInUse: (dataSourceId: string) => Promise<boolean>,
   ) {}
 
   async create(caller: Caller, input: DataSourceCreate): Promise<StoredDataSource> {
@@ -55,7 +54,7 @@ export class DataSourceService {
       const credentialProblem = checkDataSourceCredentials(type, input.credentials);
       if (credentialProblem) throw new ValidationError([{ path: "credentials", message: credentialProblem }]);
     }
-    if ((input.type !== undefined || input.url !== undefined) && (await this.isInUse(id)))
+    if ((input.type !== undefined || input.url !== undefined) && (await this.store.isUsedByActiveExecution("data_source", id)))
       throw new OperationRefusedError("UPDATE_FAILED", "DataSource is used in a PENDING Job and can not be updated.");
     const changes: Partial<StoredDataSource> = { ...flagChanges(input), type, url };
     if (input.name !== undefined) changes.name = input.name;
@@ -69,7 +68,7 @@ export class DataSourceService {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "delete");
-    if (await this.isInUse(id))
+    if (await this.store.isUsedByActiveExecution("data_source", id))
       throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
     await this.store.remove("data_source", current, { name: current.name });
     if (current.credentials_ref) await this.secrets.delete(current.credentials_ref);
