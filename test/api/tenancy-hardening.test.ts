@@ -1,4 +1,6 @@
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
+import type { Cluster } from "@edp/core/model/cluster";
 import type { JobBinaryInternal } from "@edp/core/model/job-binary";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import type { Stored } from "@edp/core/store/store";
@@ -151,5 +153,92 @@ describe("tenancy hardening", () => {
       });
       expect(ownRun.status, ownRun.text).toBe(202);
     });
+  });
+});
+
+/** The local runtime runs `mode: local` clusters on its own machine, next to every project's secrets. */
+describe("9a local-mode clusters belong to the local project", () => {
+  let api: TestApi;
+  let local: string;
+  let other: string;
+  const localCluster = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    plugin_name: "spark",
+    plugin_version: "3.5.0",
+    connection: { mode: "local", working_dir_base: "/tmp/edp-tenancy-test-jobs" },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    api = await startTestApi({ registrations: [sparkEngineRegistration, testEngineRegistration(new TestEngine())] });
+    local = (await api.newProject("local")).token;
+    other = (await api.newProject()).token;
+  });
+  afterAll(async () => api?.close());
+
+  it("9a another project's token cannot register a mode: local cluster, nor switch its cluster to one", async () => {
+    const refused = await api.request("POST", "/v2/clusters", { token: other, body: localCluster("sneaky") });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.body).toMatchObject({ error_code: 400, error_name: "VALIDATION_ERROR" });
+    expect(refused.body.error_message).toMatch(/connection\.mode: .*'local' project/);
+    expect((await api.request("GET", "/v2/clusters", { token: other })).body.clusters).toEqual([]);
+
+    const ssh = await api.request("POST", "/v2/clusters", {
+      token: other,
+      body: { name: "ssh", plugin_name: "spark", plugin_version: "3.5.0", connection: { mode: "ssh", host: "spark.invalid", user: "edp" } },
+    });
+    expect(ssh.status, ssh.text).toBe(202);
+    const switched = await api.request("PATCH", `/v2/clusters/${ssh.body.cluster.id}`, {
+      token: other,
+      body: { connection: { mode: "local" } },
+    });
+    expect(switched.status, switched.text).toBe(400);
+    expect(switched.body.error_name).toBe("VALIDATION_ERROR");
+    expect((await api.request("GET", `/v2/clusters/${ssh.body.cluster.id}`, { token: other })).body.cluster.connection.mode).toBe("ssh");
+
+    const own = await api.request("POST", "/v2/clusters", { token: local, body: localCluster("the-local-one") });
+    expect(own.status, own.text).toBe(202);
+  });
+
+  it("9a a mode: local cluster cannot be made public", async () => {
+    const publicAtOnce = await api.request("POST", "/v2/clusters", {
+      token: local,
+      body: localCluster("public-local", { is_public: true }),
+    });
+    expect(publicAtOnce.status, publicAtOnce.text).toBe(400);
+    expect(publicAtOnce.body.error_message).toMatch(/cannot be public/);
+    const created = await api.request("POST", "/v2/clusters", { token: local, body: localCluster("private-local") });
+    expect(created.status, created.text).toBe(202);
+    const published = await api.request("PATCH", `/v2/clusters/${created.body.cluster.id}`, { token: local, body: { is_public: true } });
+    expect(published.status, published.text).toBe(400);
+    expect(published.body.error_message).toMatch(/cannot be public/);
+    expect((await api.request("GET", `/v2/clusters/${created.body.cluster.id}`, { token: other })).status).toBe(404);
+  });
+
+  it("9a another project cannot run jobs on a mode: local cluster, even one left public from before", async () => {
+    const created = await api.request("POST", "/v2/clusters", { token: local, body: localCluster("legacy-public-local") });
+    expect(created.status, created.text).toBe(202);
+    // A cluster made public before this rule existed.
+    const stored = (await api.ports.store.get<Cluster & Stored>("cluster", created.body.cluster.id))!;
+    await api.ports.store.update("cluster", stored, { is_public: true });
+
+    const upload = await api.request("PUT", "/v2/job-binary-internals/steal.sh", { token: other, raw: "cat .edp/secrets.json\n" });
+    const binary = await api.request("POST", "/v2/job-binaries", {
+      token: other,
+      body: { name: "steal.sh", url: `internal-db://${upload.body.job_binary_internal.id}` },
+    });
+    const shell = await api.request("POST", "/v2/job-templates", {
+      token: other,
+      body: { name: "steal", type: "Shell", mains: [binary.body.job_binary.id] },
+    });
+    expect(shell.status, shell.text).toBe(202);
+    const run = await api.request("POST", "/v2/jobs", {
+      token: other,
+      body: { cluster_id: stored.id, job_template_id: shell.body.job_template.id },
+    });
+    expect(run.status, run.text).toBe(400);
+    expect(run.body.error_message).toMatch(/only by the 'local' project/);
+    const jobs = await api.request("GET", "/v2/jobs", { token: other });
+    expect(jobs.body.jobs).toEqual([]);
   });
 });
