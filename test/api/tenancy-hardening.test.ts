@@ -4,6 +4,7 @@ import type { Cluster } from "@edp/core/model/cluster";
 import type { JobBinaryInternal } from "@edp/core/model/job-binary";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import type { Stored } from "@edp/core/store/store";
+import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -183,9 +184,16 @@ describe("9a local-mode clusters belong to the local project", () => {
     expect(refused.body.error_message).toMatch(/connection\.mode: .*'local' project/);
     expect((await api.request("GET", "/v2/clusters", { token: other })).body.clusters).toEqual([]);
 
+    const keys = ssh2.utils.generateKeyPairSync("ed25519");
     const ssh = await api.request("POST", "/v2/clusters", {
       token: other,
-      body: { name: "ssh", plugin_name: "spark", plugin_version: "3.5.0", connection: { mode: "ssh", host: "spark.invalid", user: "edp" } },
+      body: {
+        name: "ssh",
+        plugin_name: "spark",
+        plugin_version: "3.5.0",
+        // Never contacted: registering a cluster does not connect to it.
+        connection: { mode: "ssh", host: "spark.invalid", user: "edp", private_key: keys.private, host_key: keys.public },
+      },
     });
     expect(ssh.status, ssh.text).toBe(202);
     const switched = await api.request("PATCH", `/v2/clusters/${ssh.body.cluster.id}`, {
