@@ -58,7 +58,7 @@ export class JobManager {
   ) {
     this.writer = new ExecutionWriter(store, now);
     this.engines = new ClusterEngines(store, registry, clusters);
-    this.factory = new ExecutionFactory(store, registry, templates);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;

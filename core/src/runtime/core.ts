@@ -6,7 +6,7 @@ import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
-import { ClusterService } from "../services/clusters.js";
+import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
 import { DataSourceService } from "../services/data-sources.js";
 import { JobBinaryService } from "../services/job-binaries.js";
 import { JobTemplateService } from "../services/job-templates.js";
@@ -33,7 +33,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     },
   });
   // "Is this in use" is a query of the store's, so the services need nothing of the manager.
-  const clusters = new ClusterService(store, secrets, registry, settings.EDP_RUNTIME === "local");
+  const clusters = new ClusterService(store, secrets, registry, settings.EDP_RUNTIME === "local" ? LOCAL_PROJECT : undefined);
   const dataSources = new DataSourceService(store, secrets);
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);

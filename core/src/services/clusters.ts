@@ -10,17 +10,22 @@ import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredCluster = Cluster & Stored;
 
+/** The project the local runtime makes its `local` cluster for, and the only one that may use `mode: "local"` clusters. */
+export const LOCAL_PROJECT = "local";
+
 /** Registered clusters: EDP stores how to reach them; secret connection fields go to the secret store. */
 export class ClusterService {
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretStore,
     private readonly registry: EngineRegistry,
-    private readonly allowLocalClusters: boolean,
+    /** The one project allowed `mode: "local"` clusters (the local runtime's); undefined where there is none (AWS). */
+    private readonly localProject: string | undefined,
   ) {}
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
-    const { publicFields, secretFields } = this.checkConnection(input.plugin_name, input.connection);
+    const { publicFields, secretFields } = this.checkConnection(caller, input.plugin_name, input.connection);
+    this.checkNotPublicLocal(publicFields, input.is_public ?? false);
     const entity: StoredCluster = {
       ...newResource(caller, input),
       name: input.name,
@@ -53,10 +58,11 @@ export class ClusterService {
     if (input.name !== undefined) changes.name = input.name;
     if (input.description !== undefined) changes.description = input.description ?? "";
     if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+    this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
     if (input.connection !== undefined) {
       const storedSecrets = current.secrets_ref ? ((await this.secrets.get(current.secrets_ref)) ?? {}) : {};
       const merged = { ...current.connection, ...storedSecrets, ...input.connection };
-      const { publicFields, secretFields } = this.checkConnection(current.plugin_name, merged);
+      const { publicFields, secretFields } = this.checkConnection(caller, current.plugin_name, merged);
       changes.connection = publicFields;
       if (current.secrets_ref) await this.secrets.replace(current.secrets_ref, secretFields);
       else if (Object.keys(secretFields).length > 0) changes.secrets_ref = await this.secrets.put(secretFields);
@@ -79,14 +85,32 @@ export class ClusterService {
   }
 
   /**
-   * Validates a connection with its plugin's schema and splits off the secret fields.
-   * A `mode: "local"` connection runs commands on the machine EDP itself runs on: fine for
-   * the local runtime, but on AWS it would hand any token holder a shell inside a function
-   * that holds the deployment's credentials, so only the local runtime accepts it.
+   * Refuses a run on a cluster the caller may see but not use: a `mode: "local"` cluster
+   * runs its jobs as EDP's own user, next to the data directory that holds every project's
+   * secrets, so only the local project may run on one (even if one was made public before
+   * this rule).
    */
-  private checkConnection(pluginName: string, connection: Record<string, unknown>) {
-    if (connection.mode === "local" && !this.allowLocalClusters)
+  checkUsableBy(caller: Caller, cluster: Cluster): void {
+    if (isLocalMode(cluster.connection) && caller.projectId !== this.localProject)
+      throw new InvalidDataError(
+        `Cluster '${cluster.id}' runs jobs on EDP's own machine and can be used only by the '${LOCAL_PROJECT}' project`,
+      );
+  }
+
+  /**
+   * Validates a connection with its plugin's schema and splits off the secret fields.
+   * A `mode: "local"` connection runs commands on the machine EDP itself runs on, as EDP's
+   * own user: on AWS that would hand any token holder a shell inside a function that holds
+   * the deployment's credentials, and in the local runtime one next to every project's
+   * secrets. So only the local runtime accepts it, and only from its local project.
+   */
+  private checkConnection(caller: Caller, pluginName: string, connection: Record<string, unknown>) {
+    if (isLocalMode(connection) && this.localProject === undefined)
       throw new ValidationError([{ path: "connection.mode", message: "'local' clusters exist only in the local runtime" }]);
+    if (isLocalMode(connection) && caller.projectId !== this.localProject)
+      throw new ValidationError([
+        { path: "connection.mode", message: `'local' clusters run on EDP's own machine and belong to the '${LOCAL_PROJECT}' project only` },
+      ]);
     const registration = this.registry.registrationFor(pluginName);
     if (!registration)
       throw new InvalidDataError(`Plugin '${pluginName}' is not supported; supported plugins: ${this.registry.knownPlugins().join(", ")}`);
@@ -101,4 +125,16 @@ export class ClusterService {
     }
     return { publicFields, secretFields };
   }
+
+  /** A local cluster is its project's alone: made public, it would be offered to every project. */
+  private checkNotPublicLocal(connection: Record<string, unknown>, isPublic: boolean): void {
+    if (isPublic && isLocalMode(connection))
+      throw new ValidationError([
+        { path: "is_public", message: "a 'local' cluster cannot be public: it belongs to the local project only" },
+      ]);
+  }
+}
+
+function isLocalMode(connection: Record<string, unknown>): boolean {
+  return connection.mode === "local";
 }
