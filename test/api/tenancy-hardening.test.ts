@@ -250,3 +250,60 @@ describe("9a local-mode clusters belong to the local project", () => {
     expect(jobs.body.jobs).toEqual([]);
   });
 });
+
+describe("9.19 concurrent patches", () => {
+  let api: TestApi;
+  let token: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({ registrations: [testEngineRegistration(new TestEngine())] });
+    token = (await api.newProject()).token;
+  });
+  afterAll(async () => api?.close());
+
+  it("9.19 two concurrent PATCHes to different fields of one resource both apply, for every kind", async () => {
+    const upload = await api.request("PUT", "/v2/job-binary-internals/patched.sh", { token, raw: "echo hi\n" });
+    const created = {
+      "data-sources": await api.request("POST", "/v2/data-sources", {
+        token,
+        body: { name: "ds", type: "hdfs", url: "hdfs://namenode/data" },
+      }),
+      clusters: await api.request("POST", "/v2/clusters", {
+        token,
+        body: { name: "cl", plugin_name: "test", plugin_version: "2.0", connection: { password: "pw-1" } },
+      }),
+      "job-binaries": await api.request("POST", "/v2/job-binaries", {
+        token,
+        body: { name: "jb", url: `internal-db://${upload.body.job_binary_internal.id}` },
+      }),
+    };
+    const binaryId = created["job-binaries"].body.job_binary.id;
+    const template = await api.request("POST", "/v2/job-templates", { token, body: { name: "jt", type: "Shell", mains: [binaryId] } });
+    const resources: [string, string, string][] = [
+      ["data-sources", "data_source", created["data-sources"].body.data_source.id],
+      ["clusters", "cluster", created.clusters.body.cluster.id],
+      ["job-binaries", "job_binary", binaryId],
+      ["job-templates", "job_template", template.body.job_template.id],
+    ];
+    const statuses: number[] = [];
+    for (const [path, key, id] of resources) {
+      for (let round = 0; round < 5; round++) {
+        const [described, renamed] = await Promise.all([
+          api.request("PATCH", `/v2/${path}/${id}`, { token, body: { description: `description ${round}` } }),
+          api.request("PATCH", `/v2/${path}/${id}`, { token, body: { name: `${key}-${round}` } }),
+        ]);
+        statuses.push(described.status, renamed.status);
+        const now = (await api.request("GET", `/v2/${path}/${id}`, { token })).body[key];
+        expect({ path, name: now.name, description: now.description }).toEqual({
+          path,
+          name: `${key}-${round}`,
+          description: `description ${round}`,
+        });
+      }
+    }
+    expect(
+      statuses.every((status) => status === 202),
+      `statuses: ${statuses.join(",")}`,
+    ).toBe(true);
+  });
+});

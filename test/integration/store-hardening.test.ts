@@ -2,9 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { NameAlreadyExistsError } from "@edp/core/errors";
+import { NameAlreadyExistsError, VersionConflictError } from "@edp/core/errors";
 import type { DataSource } from "@edp/core/model/data-source";
 import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
+import { updateModifiable } from "@edp/core/services/access";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { Store, type Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -100,5 +101,41 @@ describe("the store's hardening on dynalite", () => {
     // Once the owner has moved past that version without the name, the claim is stale.
     await store.update("data_source", source, { description: "a later write" });
     expect((await store.create("data_source", dataSource("in-flight-new"), { uniqueName: "in-flight-new" })).name).toBe("in-flight-new");
+  });
+
+  it("9.19 a field-level update that loses a race to a write of another field is applied to the fresh version", async () => {
+    const source = await store.create("data_source", dataSource("race-other-field"), { uniqueName: "race-other-field" });
+    let raced = false;
+    const updated = await updateModifiable<Source>(
+      store,
+      "data_source",
+      source.id,
+      { projectId: "p1" },
+      {},
+      async (current) => {
+        if (!raced) {
+          raced = true;
+          await store.update("data_source", current, { description: "written meanwhile" });
+        }
+        return { name: "race-renamed" };
+      },
+      { nameOf: (s) => s.name },
+    );
+    expect(updated).toMatchObject({ name: "race-renamed", description: "written meanwhile", version: 3 });
+  });
+
+  it("9.19 an update that loses a race to a write of the same field is still a conflict", async () => {
+    const source = await store.create("data_source", dataSource("race-same-field"), { uniqueName: "race-same-field" });
+    let raced = false;
+    await expect(
+      updateModifiable<Source>(store, "data_source", source.id, { projectId: "p1" }, {}, async (current) => {
+        if (!raced) {
+          raced = true;
+          await store.update("data_source", current, { description: "theirs" });
+        }
+        return { description: "mine" };
+      }),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    expect((await store.get<Source>("data_source", source.id))?.description).toBe("theirs");
   });
 });
