@@ -5,7 +5,7 @@ import { InvalidDataError, OperationRefusedError, ValidationError } from "../err
 import type { Cluster, ClusterCreate, ClusterUpdate } from "../model/cluster.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredCluster = Cluster & Stored;
@@ -53,21 +53,32 @@ export class ClusterService {
   }
 
   async update(caller: Caller, id: string, input: ClusterUpdate): Promise<StoredCluster> {
-    const current = await getModifiable<StoredCluster>(this.store, "cluster", id, caller, "update", input);
-    const changes: Partial<StoredCluster> = flagChanges(input);
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
-    this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
-    if (input.connection !== undefined) {
-      const storedSecrets = current.secrets_ref ? ((await this.secrets.get(current.secrets_ref)) ?? {}) : {};
-      const merged = { ...current.connection, ...storedSecrets, ...input.connection };
-      const { publicFields, secretFields } = this.checkConnection(caller, current.plugin_name, merged);
-      changes.connection = publicFields;
-      if (current.secrets_ref) await this.secrets.replace(current.secrets_ref, secretFields);
-      else if (Object.keys(secretFields).length > 0) changes.secrets_ref = await this.secrets.put(secretFields);
+    // A secret stored by an attempt that then lost a race is reused by the next attempt, not stored again.
+    let createdRef: string | undefined;
+    const decide = async (current: StoredCluster) => {
+      const changes: Partial<StoredCluster> = flagChanges(input);
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+      this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
+      if (input.connection !== undefined) {
+        const secretsRef = current.secrets_ref ?? createdRef;
+        const storedSecrets = secretsRef ? ((await this.secrets.get(secretsRef)) ?? {}) : {};
+        const merged = { ...current.connection, ...storedSecrets, ...input.connection };
+        const { publicFields, secretFields } = this.checkConnection(caller, current.plugin_name, merged);
+        changes.connection = publicFields;
+        if (secretsRef) await this.secrets.replace(secretsRef, secretFields);
+        else if (Object.keys(secretFields).length > 0) createdRef = await this.secrets.put(secretFields);
+        if (!current.secrets_ref && createdRef) changes.secrets_ref = createdRef;
+      }
+      return changes;
+    };
+    try {
+      return await updateModifiable<StoredCluster>(this.store, "cluster", id, caller, input, decide, { nameOf: (c) => c.name });
+    } catch (error) {
+      if (createdRef) await this.secrets.delete(createdRef);
+      throw error;
     }
-    return this.store.update("cluster", current, changes, { nameOf: (c) => c.name });
   }
 
   async delete(caller: Caller, id: string): Promise<void> {

@@ -5,7 +5,7 @@ import { parseUrl } from "../model/data-source.js";
 import type { JobBinary, JobBinaryCreate, JobBinaryInternal, JobBinaryUpdate } from "../model/job-binary.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Reference, Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredBinary = JobBinary & Stored;
@@ -82,21 +82,35 @@ export class JobBinaryService {
   }
 
   async update(caller: Caller, id: string, input: JobBinaryUpdate): Promise<StoredBinary> {
-    const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "update", input);
-    if (input.url !== undefined && input.url !== current.url) {
-      if (current.url.startsWith("internal-db://"))
-        throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
-      await this.checkInternalReference(caller, input.url);
+    // Credentials stored by an attempt that then lost a race are reused by the next attempt, not stored again.
+    let createdRef: string | undefined;
+    const decide = async (current: StoredBinary) => {
+      if (input.url !== undefined && input.url !== current.url) {
+        if (current.url.startsWith("internal-db://"))
+          throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
+        await this.checkInternalReference(caller, input.url);
+      }
+      const changes: Partial<StoredBinary> = flagChanges(input);
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.url !== undefined) changes.url = input.url;
+      if (input.extra) {
+        const extraRef = current.extra_ref ?? createdRef;
+        if (extraRef) await this.secrets.replace(extraRef, input.extra);
+        else createdRef = await this.secrets.put(input.extra);
+        if (!current.extra_ref) changes.extra_ref = createdRef;
+      }
+      return changes;
+    };
+    try {
+      return await updateModifiable<StoredBinary>(this.store, "job_binary", id, caller, input, decide, {
+        nameOf: (b) => b.name,
+        referencesOf: binaryReferences,
+      });
+    } catch (error) {
+      if (createdRef) await this.secrets.delete(createdRef);
+      throw error;
     }
-    const changes: Partial<StoredBinary> = flagChanges(input);
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    if (input.url !== undefined) changes.url = input.url;
-    if (input.extra) {
-      if (current.extra_ref) await this.secrets.replace(current.extra_ref, input.extra);
-      else changes.extra_ref = await this.secrets.put(input.extra);
-    }
-    return this.store.update("job_binary", current, changes, { nameOf: (b) => b.name, referencesOf: binaryReferences });
   }
 
   async delete(caller: Caller, id: string): Promise<void> {

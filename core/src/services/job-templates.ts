@@ -2,7 +2,7 @@ import { InvalidReferenceError, OperationRefusedError } from "../errors.js";
 import type { JobBinary } from "../model/job-binary.js";
 import type { JobTemplate, JobTemplateCreate, JobTemplateUpdate } from "../model/job-template.js";
 import type { Reference, Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredTemplate = JobTemplate & Stored;
@@ -57,11 +57,15 @@ export class JobTemplateService {
   }
 
   async update(caller: Caller, id: string, input: JobTemplateUpdate): Promise<ExpandedTemplate> {
-    const current = await getModifiable<StoredTemplate>(this.store, "job_template", id, caller, "update", input);
-    const changes: Partial<StoredTemplate> = flagChanges(input);
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    return this.expand(await this.store.update("job_template", current, changes, { nameOf: (t) => t.name }));
+    const decide = async () => {
+      const changes: Partial<StoredTemplate> = flagChanges(input);
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      return changes;
+    };
+    return this.expand(
+      await updateModifiable<StoredTemplate>(this.store, "job_template", id, caller, input, decide, { nameOf: (t) => t.name }),
+    );
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
