@@ -158,7 +158,7 @@ describe("tenancy hardening", () => {
 });
 
 /** The local runtime runs `mode: local` clusters on its own machine, next to every project's secrets. */
-describe("9a local-mode clusters belong to the local project", () => {
+describe("9.9a local-mode clusters belong to the local project", () => {
   let api: TestApi;
   let local: string;
   let other: string;
@@ -177,7 +177,7 @@ describe("9a local-mode clusters belong to the local project", () => {
   });
   afterAll(async () => api?.close());
 
-  it("9a another project's token cannot register a mode: local cluster, nor switch its cluster to one", async () => {
+  it("9.9a another project's token cannot register a mode: local cluster, nor switch its cluster to one", async () => {
     const refused = await api.request("POST", "/v2/clusters", { token: other, body: localCluster("sneaky") });
     expect(refused.status, refused.text).toBe(400);
     expect(refused.body).toMatchObject({ error_code: 400, error_name: "VALIDATION_ERROR" });
@@ -208,7 +208,7 @@ describe("9a local-mode clusters belong to the local project", () => {
     expect(own.status, own.text).toBe(202);
   });
 
-  it("9a a mode: local cluster cannot be made public", async () => {
+  it("9.9a a mode: local cluster cannot be made public", async () => {
     const publicAtOnce = await api.request("POST", "/v2/clusters", {
       token: local,
       body: localCluster("public-local", { is_public: true }),
@@ -223,7 +223,7 @@ describe("9a local-mode clusters belong to the local project", () => {
     expect((await api.request("GET", `/v2/clusters/${created.body.cluster.id}`, { token: other })).status).toBe(404);
   });
 
-  it("9a another project cannot run jobs on a mode: local cluster, even one left public from before", async () => {
+  it("9.9a another project cannot run jobs on a mode: local cluster, even one left public from before", async () => {
     const created = await api.request("POST", "/v2/clusters", { token: local, body: localCluster("legacy-public-local") });
     expect(created.status, created.text).toBe(202);
     // A cluster made public before this rule existed.
