@@ -79,14 +79,34 @@ describe("tenancy hardening", () => {
         body: { name: `private-${unique()}.sh`, url: `internal-db://${upload.body.job_binary_internal.id}`, description: "owner's" },
       });
       expect(privateBinary.status, privateBinary.text).toBe(202);
-      const publicTemplate = await template(owner, privateBinary.body.job_binary.id, { is_public: true });
+      const privateLib = await api.request("POST", "/v2/job-binaries", {
+        token: owner,
+        body: { name: `lib-${unique()}.jar`, url: "swift://container/lib.jar", extra: { user: "u", password: "swift-secret-pw" } },
+      });
+      expect(privateLib.status, privateLib.text).toBe(202);
+      const created = await api.request("POST", "/v2/job-templates", {
+        token: owner,
+        body: {
+          name: `tpl-${unique()}`,
+          type: "Shell",
+          mains: [privateBinary.body.job_binary.id],
+          libs: [privateLib.body.job_binary.id],
+          is_public: true,
+        },
+      });
+      expect(created.status, created.text).toBe(202);
+      const publicTemplate = created.body.job_template.id;
       for (const token of [other, third]) {
+        const list = await api.request("GET", "/v2/job-templates", { token });
+        expect(list.text).not.toContain("swift-secret-pw");
         const listed = (await listTemplates(token)).find((t) => t.id === publicTemplate);
         // Sahara renders a template's binaries whoever owns them (its DB relationship is not tenant-scoped).
         expect(listed?.mains).toEqual([privateBinary.body.job_binary]);
         const got = await api.request("GET", `/v2/job-templates/${publicTemplate}`, { token });
         expect(got.status, got.text).toBe(200);
         expect(got.body.job_template.mains).toEqual([privateBinary.body.job_binary]);
+        expect(got.body.job_template.libs).toEqual([privateLib.body.job_binary]);
+        expect(got.text).not.toContain("swift-secret-pw");
         // The binary itself stays private: its record and its bytes are the owner's.
         expect((await api.request("GET", `/v2/job-binaries/${privateBinary.body.job_binary.id}`, { token })).status).toBe(404);
         expect((await api.request("GET", `/v2/job-binaries/${privateBinary.body.job_binary.id}/data`, { token })).status).toBe(404);
