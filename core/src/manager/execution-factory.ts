@@ -5,6 +5,8 @@ import type { DataSource } from "../model/data-source.js";
 import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { type Caller, newResource } from "../services/access.js";
+import type { ClusterService } from "../services/clusters.js";
+import type { JobTemplateService } from "../services/job-templates.js";
 import type { Store, Stored } from "../store/store.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { mergeInterface } from "./interface-merge.js";
@@ -14,6 +16,8 @@ export class ExecutionFactory {
   constructor(
     private readonly store: Store,
     private readonly registry: EngineRegistry,
+    private readonly templates: JobTemplateService,
+    private readonly clusters: ClusterService,
   ) {}
 
   /** Validates the request (Sahara's check_job_execution, in its order) and builds the execution, not yet stored. */
@@ -31,6 +35,8 @@ export class ExecutionFactory {
     if (clusterRead.status === "rejected") throw clusterRead.reason;
     if (templateRead.status === "rejected") throw templateRead.reason;
     const [cluster, template] = [clusterRead.value, templateRead.value];
+    this.clusters.checkUsableBy(caller, cluster);
+    await this.templates.checkRunnable(caller, template);
     const { registration } = this.registry.select(cluster, template.type);
     const [inputSource, outputSource] = await Promise.all([
       this.dataSource(caller, input.input_id),

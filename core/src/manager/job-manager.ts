@@ -7,6 +7,7 @@ import { type Caller, flagChanges, getModifiable, getVisible } from "../services
 import type { ClusterService } from "../services/clusters.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
+import type { JobTemplateService } from "../services/job-templates.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
@@ -51,12 +52,13 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
+    templates: JobTemplateService,
     settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.writer = new ExecutionWriter(store, now);
     this.engines = new ClusterEngines(store, registry, clusters);
-    this.factory = new ExecutionFactory(store, registry);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
@@ -184,13 +186,6 @@ export class JobManager {
   /** The scheduled sweep. */
   sweep(): Promise<SweepReport> {
     return this.sweeper.sweep();
-  }
-
-  /** Whether any active execution uses a cluster, template or data source (which then cannot be removed). */
-  async isInUse(field: "cluster_id" | "job_template_id" | "data_source", id: string): Promise<boolean> {
-    const active = await this.store.listActiveExecutions();
-    if (field === "data_source") return active.some((e) => e.input_id === id || e.output_id === id);
-    return active.some((e) => e[field] === id);
   }
 }
 

@@ -6,7 +6,7 @@ import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
-import { ClusterService } from "../services/clusters.js";
+import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
 import { DataSourceService } from "../services/data-sources.js";
 import { JobBinaryService } from "../services/job-binaries.js";
 import { JobTemplateService } from "../services/job-templates.js";
@@ -32,20 +32,15 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       commandTimeoutMs: settings.EDP_COMMAND_TIMEOUT_MS,
     },
   });
-  // The services and the manager refer to each other only through these checks, so each stays small.
-  let jobs: JobManager | undefined;
-  const inUse = (field: "cluster_id" | "job_template_id" | "data_source") => (id: string) => jobs!.isInUse(field, id);
-  const clusters = new ClusterService(store, secrets, registry, inUse("cluster_id"), settings.EDP_RUNTIME === "local");
-  const dataSources = new DataSourceService(store, secrets, inUse("data_source"));
-  const jobTemplates = new JobTemplateService(store, inUse("job_template_id"));
-  const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024, (caller, id) =>
-    jobTemplates.usesBinary(caller, id),
-  );
-  jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, {
+  // "Is this in use" is a query of the store's, so the services need nothing of the manager.
+  const clusters = new ClusterService(store, secrets, registry, settings.EDP_RUNTIME === "local" ? LOCAL_PROJECT : undefined);
+  const dataSources = new DataSourceService(store, secrets);
+  const jobTemplates = new JobTemplateService(store);
+  const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
+  const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
   });
-  const jobManager = jobs;
   return {
     settings,
     ports,
@@ -55,18 +50,18 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     dataSources,
     jobBinaries,
     jobTemplates,
-    jobs: jobManager,
+    jobs,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
       switch (action.action) {
         case "launch":
-          await jobManager.launch(action.execution_id);
+          await jobs.launch(action.execution_id);
           return;
         case "deadline":
-          await jobManager.enforceDeadline(action.execution_id);
+          await jobs.enforceDeadline(action.execution_id);
           return;
         case "series":
-          await jobManager.series.fire(action.series_id);
+          await jobs.series.fire(action.series_id);
           return;
       }
     },

@@ -1,5 +1,6 @@
-import { NotFoundError, OperationRefusedError } from "../errors.js";
-import { KIND_LABELS, type Kind, type Store, type Stored } from "../store/store.js";
+import { isDeepStrictEqual } from "node:util";
+import { NotFoundError, OperationRefusedError, VersionConflictError } from "../errors.js";
+import { KIND_LABELS, type Kind, type ReferencesOf, type Store, type Stored } from "../store/store.js";
 
 /** Who is asking: every request is authenticated to exactly one project. */
 export interface Caller {
@@ -39,6 +40,44 @@ export async function getModifiable<T extends Stored>(
   if (entity.is_protected && changes.is_protected !== false)
     throw new OperationRefusedError(REFUSAL_CODES[action], `${label} ${id} is protected; set is_protected to false first`);
   return entity;
+}
+
+/** How often a field-level update that lost a version race is applied again to fresh state. */
+const MAX_UPDATE_ATTEMPTS = 8;
+
+/**
+ * The one way a PATCH is written, for every kind: read the resource (checking it may be
+ * changed), let `decide` compute the changes from it, and write them conditioned on the
+ * version read. A write that loses the race to another writer is decided again from fresh
+ * state, as the execution writer does, unless the other writer changed a field this update
+ * changes: that is a real conflict and stays a 409. `decide` may run more than once, so any
+ * side effect in it must be safe to repeat.
+ */
+export async function updateModifiable<T extends Stored>(
+  store: Store,
+  kind: Kind,
+  id: string,
+  caller: Caller,
+  flags: { is_protected?: boolean | null },
+  decide: (current: T) => Promise<Partial<T>>,
+  options: { nameOf?: (entity: T) => string; referencesOf?: ReferencesOf<T> } = {},
+): Promise<T> {
+  let base: T | undefined;
+  let changedFields: (keyof T)[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const current = await getModifiable<T>(store, kind, id, caller, "update", flags);
+    if (base && changedFields.some((field) => !isDeepStrictEqual(current[field], base![field]))) throw new VersionConflictError(kind, id);
+    const changes = await decide(current);
+    if (!base) {
+      base = current;
+      changedFields = (Object.keys(changes) as (keyof T)[]).filter((field) => !isDeepStrictEqual(changes[field], current[field]));
+    }
+    try {
+      return await store.update(kind, current, changes, options);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** The base fields of a new resource. */

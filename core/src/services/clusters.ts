@@ -5,10 +5,13 @@ import { InvalidDataError, OperationRefusedError, ValidationError } from "../err
 import type { Cluster, ClusterCreate, ClusterUpdate } from "../model/cluster.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredCluster = Cluster & Stored;
+
+/** The project the local runtime makes its `local` cluster for, and the only one that may use `mode: "local"` clusters. */
+export const LOCAL_PROJECT = "local";
 
 /** Registered clusters: EDP stores how to reach them; secret connection fields go to the secret store. */
 export class ClusterService {
@@ -16,12 +19,13 @@ export class ClusterService {
     private readonly store: Store,
     private readonly secrets: SecretStore,
     private readonly registry: EngineRegistry,
-    private readonly isInUse: (clusterId: string) => Promise<boolean>,
-    private readonly allowLocalClusters: boolean,
+    /** The one project allowed `mode: "local"` clusters (the local runtime's); undefined where there is none (AWS). */
+    private readonly localProject: string | undefined,
   ) {}
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
-    const { publicFields, secretFields } = this.checkConnection(input.plugin_name, input.connection);
+    const { publicFields, secretFields } = this.checkConnection(caller, input.plugin_name, input.connection);
+    this.checkNotPublicLocal(publicFields, input.is_public ?? false);
     const entity: StoredCluster = {
       ...newResource(caller, input),
       name: input.name,
@@ -49,25 +53,38 @@ export class ClusterService {
   }
 
   async update(caller: Caller, id: string, input: ClusterUpdate): Promise<StoredCluster> {
-    const current = await getModifiable<StoredCluster>(this.store, "cluster", id, caller, "update", input);
-    const changes: Partial<StoredCluster> = flagChanges(input);
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
-    if (input.connection !== undefined) {
-      const storedSecrets = current.secrets_ref ? ((await this.secrets.get(current.secrets_ref)) ?? {}) : {};
-      const merged = { ...current.connection, ...storedSecrets, ...input.connection };
-      const { publicFields, secretFields } = this.checkConnection(current.plugin_name, merged);
-      changes.connection = publicFields;
-      if (current.secrets_ref) await this.secrets.replace(current.secrets_ref, secretFields);
-      else if (Object.keys(secretFields).length > 0) changes.secrets_ref = await this.secrets.put(secretFields);
+    // A secret stored by an attempt that then lost a race is reused by the next attempt, not stored again.
+    let createdRef: string | undefined;
+    const decide = async (current: StoredCluster) => {
+      const changes: Partial<StoredCluster> = flagChanges(input);
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+      this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
+      if (input.connection !== undefined) {
+        const secretsRef = current.secrets_ref ?? createdRef;
+        const storedSecrets = secretsRef ? ((await this.secrets.get(secretsRef)) ?? {}) : {};
+        const merged = { ...current.connection, ...storedSecrets, ...input.connection };
+        const { publicFields, secretFields } = this.checkConnection(caller, current.plugin_name, merged);
+        changes.connection = publicFields;
+        if (secretsRef) await this.secrets.replace(secretsRef, secretFields);
+        else if (Object.keys(secretFields).length > 0) createdRef = await this.secrets.put(secretFields);
+        if (!current.secrets_ref && createdRef) changes.secrets_ref = createdRef;
+      }
+      return changes;
+    };
+    try {
+      return await updateModifiable<StoredCluster>(this.store, "cluster", id, caller, input, decide, { nameOf: (c) => c.name });
+    } catch (error) {
+      if (createdRef) await this.secrets.delete(createdRef);
+      throw error;
     }
-    return this.store.update("cluster", current, changes, { nameOf: (c) => c.name });
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredCluster>(this.store, "cluster", id, caller, "delete");
-    if (await this.isInUse(id)) throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
+    if (await this.store.isUsedByActiveExecution("cluster", id))
+      throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
     await this.store.remove("cluster", current, { name: current.name });
     if (current.secrets_ref) await this.secrets.delete(current.secrets_ref);
   }
@@ -79,14 +96,32 @@ export class ClusterService {
   }
 
   /**
-   * Validates a connection with its plugin's schema and splits off the secret fields.
-   * A `mode: "local"` connection runs commands on the machine EDP itself runs on: fine for
-   * the local runtime, but on AWS it would hand any token holder a shell inside a function
-   * that holds the deployment's credentials, so only the local runtime accepts it.
+   * Refuses a run on a cluster the caller may see but not use: a `mode: "local"` cluster
+   * runs its jobs as EDP's own user, next to the data directory that holds every project's
+   * secrets, so only the local project may run on one (even if one was made public before
+   * this rule).
    */
-  private checkConnection(pluginName: string, connection: Record<string, unknown>) {
-    if (connection.mode === "local" && !this.allowLocalClusters)
+  checkUsableBy(caller: Caller, cluster: Cluster): void {
+    if (isLocalMode(cluster.connection) && caller.projectId !== this.localProject)
+      throw new InvalidDataError(
+        `Cluster '${cluster.id}' runs jobs on EDP's own machine and can be used only by the '${LOCAL_PROJECT}' project`,
+      );
+  }
+
+  /**
+   * Validates a connection with its plugin's schema and splits off the secret fields.
+   * A `mode: "local"` connection runs commands on the machine EDP itself runs on, as EDP's
+   * own user: on AWS that would hand any token holder a shell inside a function that holds
+   * the deployment's credentials, and in the local runtime one next to every project's
+   * secrets. So only the local runtime accepts it, and only from its local project.
+   */
+  private checkConnection(caller: Caller, pluginName: string, connection: Record<string, unknown>) {
+    if (isLocalMode(connection) && this.localProject === undefined)
       throw new ValidationError([{ path: "connection.mode", message: "'local' clusters exist only in the local runtime" }]);
+    if (isLocalMode(connection) && caller.projectId !== this.localProject)
+      throw new ValidationError([
+        { path: "connection.mode", message: `'local' clusters run on EDP's own machine and belong to the '${LOCAL_PROJECT}' project only` },
+      ]);
     const registration = this.registry.registrationFor(pluginName);
     if (!registration)
       throw new InvalidDataError(`Plugin '${pluginName}' is not supported; supported plugins: ${this.registry.knownPlugins().join(", ")}`);
@@ -101,4 +136,16 @@ export class ClusterService {
     }
     return { publicFields, secretFields };
   }
+
+  /** A local cluster is its project's alone: made public, it would be offered to every project. */
+  private checkNotPublicLocal(connection: Record<string, unknown>, isPublic: boolean): void {
+    if (isPublic && isLocalMode(connection))
+      throw new ValidationError([
+        { path: "is_public", message: "a 'local' cluster cannot be public: it belongs to the local project only" },
+      ]);
+  }
+}
+
+function isLocalMode(connection: Record<string, unknown>): boolean {
+  return connection.mode === "local";
 }

@@ -8,7 +8,7 @@ import {
 } from "../model/data-source.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredDataSource = DataSource & Stored;
@@ -17,7 +17,6 @@ export class DataSourceService {
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretStore,
-    private readonly isInUse: (dataSourceId: string) => Promise<boolean>,
   ) {}
 
   async create(caller: Caller, input: DataSourceCreate): Promise<StoredDataSource> {
@@ -46,30 +45,41 @@ export class DataSourceService {
   }
 
   async update(caller: Caller, id: string, input: DataSourceUpdate): Promise<StoredDataSource> {
-    const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "update", input);
-    const type = input.type ?? current.type;
-    const url = input.url ?? current.url;
-    const urlProblem = checkDataSourceUrl(type, url);
-    if (urlProblem) throw new ValidationError([{ path: "url", message: urlProblem }]);
-    if (input.credentials) {
-      const credentialProblem = checkDataSourceCredentials(type, input.credentials);
-      if (credentialProblem) throw new ValidationError([{ path: "credentials", message: credentialProblem }]);
+    // Credentials stored by an attempt that then lost a race are reused by the next attempt, not stored again.
+    let createdRef: string | undefined;
+    const decide = async (current: StoredDataSource) => {
+      const type = input.type ?? current.type;
+      const url = input.url ?? current.url;
+      const urlProblem = checkDataSourceUrl(type, url);
+      if (urlProblem) throw new ValidationError([{ path: "url", message: urlProblem }]);
+      if (input.credentials) {
+        const credentialProblem = checkDataSourceCredentials(type, input.credentials);
+        if (credentialProblem) throw new ValidationError([{ path: "credentials", message: credentialProblem }]);
+      }
+      if ((input.type !== undefined || input.url !== undefined) && (await this.store.isUsedByActiveExecution("data_source", id)))
+        throw new OperationRefusedError("UPDATE_FAILED", "DataSource is used in a PENDING Job and can not be updated.");
+      const changes: Partial<StoredDataSource> = { ...flagChanges(input), type, url };
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.credentials) {
+        const credentialsRef = current.credentials_ref ?? createdRef;
+        if (credentialsRef) await this.secrets.replace(credentialsRef, input.credentials);
+        else createdRef = await this.secrets.put(input.credentials);
+        if (!current.credentials_ref) changes.credentials_ref = createdRef;
+      }
+      return changes;
+    };
+    try {
+      return await updateModifiable<StoredDataSource>(this.store, "data_source", id, caller, input, decide, { nameOf: (d) => d.name });
+    } catch (error) {
+      if (createdRef) await this.secrets.delete(createdRef);
+      throw error;
     }
-    if ((input.type !== undefined || input.url !== undefined) && (await this.isInUse(id)))
-      throw new OperationRefusedError("UPDATE_FAILED", "DataSource is used in a PENDING Job and can not be updated.");
-    const changes: Partial<StoredDataSource> = { ...flagChanges(input), type, url };
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    if (input.credentials) {
-      if (current.credentials_ref) await this.secrets.replace(current.credentials_ref, input.credentials);
-      else changes.credentials_ref = await this.secrets.put(input.credentials);
-    }
-    return this.store.update("data_source", current, changes, { nameOf: (d) => d.name });
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredDataSource>(this.store, "data_source", id, caller, "delete");
-    if (await this.isInUse(id))
+    if (await this.store.isUsedByActiveExecution("data_source", id))
       throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
     await this.store.remove("data_source", current, { name: current.name });
     if (current.credentials_ref) await this.secrets.delete(current.credentials_ref);

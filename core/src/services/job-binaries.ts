@@ -4,14 +4,20 @@ import { NameSchema } from "../model/common.js";
 import { parseUrl } from "../model/data-source.js";
 import type { JobBinary, JobBinaryCreate, JobBinaryInternal, JobBinaryUpdate } from "../model/job-binary.js";
 import type { SecretStore } from "../secrets/secret-store.js";
-import type { Store, Stored } from "../store/store.js";
-import { type Caller, flagChanges, getModifiable, getVisible, newResource } from "./access.js";
+import type { Reference, Store, Stored } from "../store/store.js";
+import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
 import { type ListQuery, listResources, type Page } from "./listing.js";
 
 type StoredBinary = JobBinary & Stored;
 type StoredInternal = JobBinaryInternal & Stored;
 
 const internalKey = (id: string) => `internal/${id}`;
+
+/** The uploaded code an `internal-db://` binary uses; kept as a reference item so it is not deleted while in use, by any project. */
+export const binaryReferences = (binary: JobBinary): Reference[] => {
+  const url = parseUrl(binary.url);
+  return url?.scheme === "internal-db" ? [{ kind: "job_binary_internal", id: url.host }] : [];
+};
 
 /** Job binaries (references to job code) and the uploaded bytes behind `internal-db://` URLs. */
 export class JobBinaryService {
@@ -20,7 +26,6 @@ export class JobBinaryService {
     private readonly secrets: SecretStore,
     private readonly bytes: BinaryStore,
     private readonly maxBinaryBytes: number,
-    private readonly isReferenced: (caller: Caller, binaryId: string) => Promise<boolean>,
   ) {}
 
   async upload(caller: Caller, name: string, data: Buffer): Promise<StoredInternal> {
@@ -50,8 +55,7 @@ export class JobBinaryService {
 
   async deleteInternal(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredInternal>(this.store, "job_binary_internal", id, caller, "delete");
-    const binaries = await this.store.listVisible<StoredBinary>("job_binary", caller.projectId);
-    if (binaries.some((b) => b.url === `internal-db://${id}`))
+    if (await this.store.isReferenced("job_binary_internal", id))
       throw new OperationRefusedError("DELETION_FAILED", "Job binary internal is referenced by a job binary and cannot be deleted");
     await this.store.remove("job_binary_internal", current);
     await this.bytes.delete(internalKey(id));
@@ -62,7 +66,7 @@ export class JobBinaryService {
     const entity: StoredBinary = { ...newResource(caller, input), name: input.name, description: input.description ?? "", url: input.url };
     if (input.extra && Object.keys(input.extra).length > 0) entity.extra_ref = await this.secrets.put(input.extra);
     try {
-      return await this.store.create("job_binary", entity, { uniqueName: input.name });
+      return await this.store.create("job_binary", entity, { uniqueName: input.name, referencesOf: binaryReferences });
     } catch (error) {
       if (entity.extra_ref) await this.secrets.delete(entity.extra_ref);
       throw error;
@@ -78,28 +82,43 @@ export class JobBinaryService {
   }
 
   async update(caller: Caller, id: string, input: JobBinaryUpdate): Promise<StoredBinary> {
-    const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "update", input);
-    if (input.url !== undefined && input.url !== current.url) {
-      if (current.url.startsWith("internal-db://"))
-        throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
-      await this.checkInternalReference(caller, input.url);
+    // Credentials stored by an attempt that then lost a race are reused by the next attempt, not stored again.
+    let createdRef: string | undefined;
+    const decide = async (current: StoredBinary) => {
+      if (input.url !== undefined && input.url !== current.url) {
+        if (current.url.startsWith("internal-db://"))
+          throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
+        await this.checkInternalReference(caller, input.url);
+      }
+      const changes: Partial<StoredBinary> = flagChanges(input);
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.url !== undefined) changes.url = input.url;
+      if (input.extra) {
+        const extraRef = current.extra_ref ?? createdRef;
+        if (extraRef) await this.secrets.replace(extraRef, input.extra);
+        else createdRef = await this.secrets.put(input.extra);
+        if (!current.extra_ref) changes.extra_ref = createdRef;
+      }
+      return changes;
+    };
+    try {
+      return await updateModifiable<StoredBinary>(this.store, "job_binary", id, caller, input, decide, {
+        nameOf: (b) => b.name,
+        referencesOf: binaryReferences,
+      });
+    } catch (error) {
+      if (createdRef) await this.secrets.delete(createdRef);
+      throw error;
     }
-    const changes: Partial<StoredBinary> = flagChanges(input);
-    if (input.name !== undefined) changes.name = input.name;
-    if (input.description !== undefined) changes.description = input.description ?? "";
-    if (input.url !== undefined) changes.url = input.url;
-    if (input.extra) {
-      if (current.extra_ref) await this.secrets.replace(current.extra_ref, input.extra);
-      else changes.extra_ref = await this.secrets.put(input.extra);
-    }
-    return this.store.update("job_binary", current, changes, { nameOf: (b) => b.name });
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
     const current = await getModifiable<StoredBinary>(this.store, "job_binary", id, caller, "delete");
-    if (await this.isReferenced(caller, id))
+    // Sahara's check counts every project's templates (project_only=False), not only the caller's.
+    if (await this.store.isReferenced("job_binary", id))
       throw new OperationRefusedError("DELETION_FAILED", "JobBinary is referenced and cannot be deleted");
-    await this.store.remove("job_binary", current, { name: current.name });
+    await this.store.remove("job_binary", current, { name: current.name, referencesOf: binaryReferences });
     if (current.extra_ref) await this.secrets.delete(current.extra_ref);
   }
 

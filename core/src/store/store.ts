@@ -18,6 +18,18 @@ export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_intern
 /** Every stored resource carries a version; every write is conditioned on it (DESIGN.md rule 5). */
 export type Stored = Resource & { version: number };
 
+/** A resource another one refers to (a template's binary, a binary's uploaded code). */
+export interface Reference {
+  kind: Kind;
+  id: string;
+}
+
+/** What an entity refers to, for the reference items its writes keep (see `isReferenced`). */
+export type ReferencesOf<T> = (entity: T) => Reference[];
+
+/** The fields of an execution that refer to a cluster, a template or a data source. */
+export type ExecutionReference = "cluster" | "job_template" | "data_source";
+
 const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
 
 /**
@@ -35,9 +47,11 @@ export class Store {
    * Stores a new resource. With `uniqueName`, the name is first claimed per project and
    * kind (a claim item, since there are no transactions); a taken name is refused.
    */
-  async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string } = {}): Promise<T> {
-    if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id);
+  async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<T> {
+    if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id, entity.version);
+    const references = options.referencesOf?.(entity) ?? [];
     try {
+      await this.addReferences({ kind, id: entity.id }, references);
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -46,6 +60,7 @@ export class Store {
         }),
       );
     } catch (error) {
+      await this.removeReferences({ kind, id: entity.id }, references);
       if (options.uniqueName !== undefined) await this.releaseName(kind, entity.project_id, options.uniqueName, entity.id);
       throw error;
     }
@@ -79,13 +94,23 @@ export class Store {
    * Index keys (public, active) are derived from the new state, so a terminal execution
    * leaves the sweep's index in the same write.
    */
-  async update<T extends Stored>(kind: Kind, current: T, changes: Partial<T>, options: { nameOf?: (e: T) => string } = {}): Promise<T> {
+  async update<T extends Stored>(
+    kind: Kind,
+    current: T,
+    changes: Partial<T>,
+    options: { nameOf?: (e: T) => string; referencesOf?: ReferencesOf<T> } = {},
+  ): Promise<T> {
     const next = { ...current, ...changes, version: current.version + 1, updated_at: new Date().toISOString() } as T;
     const oldName = options.nameOf?.(current);
     const newName = options.nameOf?.(next);
     const renamed = oldName !== undefined && newName !== undefined && oldName !== newName;
-    if (renamed) await this.claimName(kind, next.project_id, newName, next.id);
+    if (renamed) await this.claimName(kind, next.project_id, newName, next.id, next.version);
+    const self = { kind, id: current.id };
+    const [before, after] = [options.referencesOf?.(current) ?? [], options.referencesOf?.(next) ?? []];
+    const added = after.filter((r) => !before.some((b) => sameReference(b, r)));
+    const dropped = before.filter((b) => !after.some((r) => sameReference(b, r)));
     try {
+      await this.addReferences(self, added);
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -95,16 +120,18 @@ export class Store {
         }),
       );
     } catch (error) {
+      await this.removeReferences(self, added);
       if (renamed) await this.releaseName(kind, next.project_id, newName, next.id);
       if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(kind, current.id);
       throw error;
     }
+    await this.removeReferences(self, dropped);
     if (renamed) await this.releaseName(kind, current.project_id, oldName, current.id);
     return next;
   }
 
   /** Deletes the entity if unchanged since read, and releases its name. */
-  async remove(kind: Kind, current: Stored, options: { name?: string } = {}): Promise<void> {
+  async remove<T extends Stored>(kind: Kind, current: T, options: { name?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<void> {
     try {
       await this.client.send(
         new DeleteCommand({
@@ -118,7 +145,62 @@ export class Store {
       if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(kind, current.id);
       throw error;
     }
+    await this.removeReferences({ kind, id: current.id }, options.referencesOf?.(current) ?? []);
     if (options.name !== undefined) await this.releaseName(kind, current.project_id, options.name, current.id);
+  }
+
+  /**
+   * Whether anything, in any project, refers to the resource. Every reference is an item of
+   * its own (`REFS#<kind>#<id>` / `<referrer kind>#<referrer id>`), written before its
+   * referrer and removed after it, so one consistent Query of one partition answers. An item
+   * whose referrer does not exist is left over from a writer that failed between the two
+   * writes, and does not count.
+   */
+  async isReferenced(kind: Kind, id: string): Promise<boolean> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": referencesKey({ kind, id }) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) if (await this.get(item.referrer_kind as Kind, item.referrer_id as string)) return true;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return false;
+  }
+
+  /**
+   * Whether a PENDING, RUNNING or TOBEKILLED execution of any project uses the resource
+   * (which then cannot be removed). Reads only the active index: a cluster's executions are
+   * one range of it, the others are filtered on the server.
+   */
+  async isUsedByActiveExecution(kind: ExecutionReference, id: string): Promise<boolean> {
+    const filters: Record<Exclude<ExecutionReference, "cluster">, string> = {
+      job_template: "job_template_id = :id",
+      data_source: "input_id = :id OR output_id = :id",
+    };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEXES.active.name,
+          ...(kind === "cluster"
+            ? { KeyConditionExpression: "activepk = :a AND begins_with(activesk, :cluster)" }
+            : { KeyConditionExpression: "activepk = :a", FilterExpression: filters[kind] }),
+          ExpressionAttributeValues: { ":a": ACTIVE_PARTITION, ...(kind === "cluster" ? { ":cluster": `${id}#` } : { ":id": id }) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      if ((page.Items ?? []).length > 0) return true;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return false;
   }
 
   /** Everything of a kind that a project can see: its own resources and public ones, oldest first. */
@@ -215,30 +297,37 @@ export class Store {
   }
 
   /**
-   * Claims `name` for `ownerId`. A claim left behind by a writer that crashed between
-   * claiming and creating (its owner does not exist) is taken over.
+   * Claims `name` for `ownerId`, whose write that takes the name will leave it at `ownerVersion`.
+   * A claim is stale once its owner no longer holds the name and cannot still be about to:
+   * the owner is gone (a create or delete that crashed around its claim), or it has reached
+   * the claim's version under another name (a rename that crashed before releasing the old
+   * name, or one that lost its write). Such a claim is taken over. An owner still below the
+   * claim's version may be in the middle of the write, so its claim stands.
    */
-  private async claimName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
+  private async claimName(kind: Kind, projectId: string, name: string, ownerId: string, ownerVersion: number): Promise<void> {
     const key = { pk: nameKey(kind, projectId, name), sk: "name" };
+    const claim = { ...key, owner_id: ownerId, owner_version: ownerVersion };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, owner_id: ownerId },
+          Item: claim,
           ConditionExpression: "attribute_not_exists(pk) OR owner_id = :me",
           ExpressionAttributeValues: { ":me": ownerId },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const claim = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      const staleOwner = claim.Item?.owner_id as string | undefined;
-      if (staleOwner && !(await this.get(kind, staleOwner))) {
+      const current = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const staleOwner = current.Item?.owner_id as string | undefined;
+      // Claims written before claims carried a version belong to a create (version 1).
+      const claimedVersion = (current.Item?.owner_version as number | undefined) ?? 1;
+      if (staleOwner && (await this.claimIsStale(kind, staleOwner, claimedVersion, name))) {
         try {
           await this.client.send(
             new PutCommand({
               TableName: this.tableName,
-              Item: { ...key, owner_id: ownerId },
+              Item: claim,
               ConditionExpression: "owner_id = :stale",
               ExpressionAttributeValues: { ":stale": staleOwner },
             }),
@@ -250,6 +339,39 @@ export class Store {
       }
       throw new NameAlreadyExistsError(KIND_LABELS[kind], name);
     }
+  }
+
+  private async claimIsStale(kind: Kind, ownerId: string, claimedVersion: number, name: string): Promise<boolean> {
+    const owner = await this.get<Stored & { name?: string }>(kind, ownerId);
+    return !owner || (owner.version >= claimedVersion && owner.name !== name);
+  }
+
+  private async addReferences(referrer: Reference, targets: Reference[]): Promise<void> {
+    await Promise.all(
+      targets.map((target) =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: referencesKey(target),
+              sk: `${referrer.kind}#${referrer.id}`,
+              referrer_kind: referrer.kind,
+              referrer_id: referrer.id,
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  private async removeReferences(referrer: Reference, targets: Reference[]): Promise<void> {
+    await Promise.all(
+      targets.map((target) =>
+        this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { pk: referencesKey(target), sk: `${referrer.kind}#${referrer.id}` } }),
+        ),
+      ),
+    );
   }
 
   private async releaseName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
@@ -280,6 +402,14 @@ export const KIND_LABELS: Record<Kind, string> = {
 
 function entityKey(kind: Kind, id: string): string {
   return `${kind}#${id}`;
+}
+
+function referencesKey(target: Reference): string {
+  return `REFS#${target.kind}#${target.id}`;
+}
+
+function sameReference(a: Reference, b: Reference): boolean {
+  return a.kind === b.kind && a.id === b.id;
 }
 
 function nameKey(kind: Kind, projectId: string, name: string): string {

@@ -5,7 +5,7 @@ import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import { maskCredentials } from "@edp/core/secrets/masking";
-import type { ExpandedTemplate } from "@edp/core/services/job-templates";
+import type { BinaryReference, ExpandedTemplate } from "@edp/core/services/job-templates";
 import type { Page } from "@edp/core/services/listing";
 
 /**
@@ -47,8 +47,8 @@ export function renderJobTemplate({ template, mains, libs }: ExpandedTemplate) {
     name: template.name,
     type: template.type,
     description: template.description,
-    mains: mains.map(renderJobBinary),
-    libs: libs.map(renderJobBinary),
+    mains: mains.map(renderBinaryReference),
+    libs: libs.map(renderBinaryReference),
     interface: template.interface.map((arg) => ({
       name: arg.name,
       description: arg.description ?? "",
@@ -60,6 +60,11 @@ export function renderJobTemplate({ template, mains, libs }: ExpandedTemplate) {
       order: arg.order,
     })),
   };
+}
+
+/** A template's binary in full, or, if it no longer exists, its id marked missing so the template still renders. */
+function renderBinaryReference(reference: BinaryReference) {
+  return reference.binary ? renderJobBinary(reference.binary) : { id: reference.id, name: null, missing: true };
 }
 
 export function renderCluster(cluster: Cluster, secretFields: readonly string[]) {

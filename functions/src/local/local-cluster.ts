@@ -2,11 +2,12 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Core } from "@edp/core/runtime/core";
+import { LOCAL_PROJECT } from "@edp/core/services/clusters";
 
 const run = promisify(execFile);
 
-/** The project the local runtime's own token acts for. */
-export const LOCAL_PROJECT = "local";
+/** The project the local runtime's own token acts for: the only one that may use its `local` cluster. */
+export { LOCAL_PROJECT };
 
 /**
  * Registers the `local` cluster once: a Spark-plugin cluster run by the local command
