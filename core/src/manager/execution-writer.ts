@@ -1,7 +1,7 @@
 import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
-import { canTransition, isTerminal, type JobStatus } from "../model/status.js";
+import { assertTransition, canTransition, isTerminal, type JobStatus, resolveStatus } from "../model/status.js";
 import type { Store, Stored } from "../store/store.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
@@ -29,8 +29,7 @@ export class ExecutionWriter {
       if (!current) throw new NotFoundError("Job", id);
       const changes = await decide(current);
       if (!changes || Object.keys(changes).length === 0) return current;
-      if (changes.info && isTerminal(current.info.status) && changes.info.status !== current.info.status)
-        throw new Error(`Refusing to change terminal execution ${id}`);
+      if (changes.info && changes.info.status !== current.info.status) assertTransition(current.info.status, changes.info.status);
       try {
         return await this.store.update("job_execution", current, changes);
       } catch (error) {
@@ -77,15 +76,4 @@ export class ExecutionWriter {
       if (fresh) await this.store.remove("job_execution", fresh);
     }
   }
-}
-
-/**
- * What an engine's report means for the stored status: the new status, or undefined to
- * leave it. A cancel in flight stays TOBEKILLED while the job still runs; a terminal
- * status never changes; anything the state machine forbids is ignored.
- */
-export function resolveStatus(current: JobStatus, reported: JobStatus): JobStatus | undefined {
-  if (current === reported) return undefined;
-  if (current === "TOBEKILLED" && (reported === "RUNNING" || reported === "PENDING")) return undefined;
-  return canTransition(current, reported) ? reported : undefined;
 }

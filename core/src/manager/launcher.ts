@@ -3,7 +3,7 @@ import type { PreparedJob } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
 import type { DataSource } from "../model/data-source.js";
 import type { JobTemplate } from "../model/job-template.js";
-import { isTerminal } from "../model/status.js";
+import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
@@ -11,7 +11,7 @@ import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import { runtimeUrl, substituteDataSources } from "./data-source-substitution.js";
-import { type ExecutionWriter, resolveStatus, type StoredExecution } from "./execution-writer.js";
+import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import { deadlineScheduleName } from "./schedule-names.js";
 
 /** EventBridge Scheduler fires to the minute; a launch up to this early is on time. */

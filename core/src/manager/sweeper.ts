@@ -2,11 +2,11 @@ import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
 import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
 import { describeError } from "../errors.js";
-import { isTerminal } from "../model/status.js";
+import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Store } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import { type ClusterEngines, launched } from "./cluster-engines.js";
-import { type ExecutionWriter, resolveStatus, type StoredExecution } from "./execution-writer.js";
+import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
 
 /** How many clusters the sweep talks to at once. */
