@@ -1,0 +1,108 @@
+import type { StoredExecution } from "@edp/core/manager/job-manager";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
+import { createJobChain } from "./fixtures.js";
+
+/** Issue 9's lifecycle items, through the API with a controllable engine and dynalite. */
+describe("job lifecycle hardening", () => {
+  let api: TestApi;
+  let engine: TestEngine;
+  let token: string;
+  let chain: Awaited<ReturnType<typeof createJobChain>>;
+
+  beforeAll(async () => {
+    engine = new TestEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)], env: { EDP_CANCEL_GRACE_SECONDS: "1" } });
+    ({ token } = await api.newProject());
+    chain = await createJobChain(api, token);
+  });
+  afterAll(async () => api?.close());
+  afterEach(async () => {
+    engine.hanging.clear();
+    engine.idempotent = false;
+    engine.statusAfterCancel = "KILLED";
+    // Hung calls end as a timeout would, so nothing is left running between tests.
+    engine.releaseHung();
+    await api.ports.scheduler.whenIdle();
+  });
+
+  const stored = async (id: string) => api.core.ports.store.get<StoredExecution>("job_execution", id);
+  const get = async (id: string) => (await api.request("GET", `/v2/jobs/${id}`, { token })).body.job;
+  const status = async (id: string) => (await get(id)).info.status as string;
+  const create = async (body: Record<string, unknown> = {}) => {
+    const response = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, ...body },
+    });
+    expect(response.status, response.text).toBe(202);
+    return response.body.job as { id: string };
+  };
+  const cancel = (id: string) => api.request("PATCH", `/v2/jobs/${id}`, { token, body: { info: { status: "cancel" } } });
+  /** Ages the launcher's claim past its expiry, as if the launcher had died long ago. */
+  const expireClaim = async (id: string) => {
+    const current = (await stored(id))!;
+    await api.core.ports.store.update("job_execution", current, { launch_claimed_at: new Date(Date.now() - 3_600_000).toISOString() });
+  };
+  const isActive = async (id: string) => (await api.core.ports.store.listActiveExecutions()).some((e) => e.id === id);
+
+  describe("9.1 a cancelled job whose launcher died", () => {
+    it("9.1 ends KILLED once its claim expires, without starting, when the launcher died before the engine started it", async () => {
+      engine.idempotent = true;
+      engine.hanging.add("launch");
+      const job = await create();
+      await eventually("the launcher inside the engine", async () => engine.launchesStarted.includes(job.id));
+      expect((await cancel(job.id)).body.job.info.status).toBe("TOBEKILLED");
+      // The launcher is gone (a Lambda timeout mid-upload); its claim expires.
+      await expireClaim(job.id);
+      engine.hanging.clear();
+      await api.core.jobs.sweep();
+      const after = await eventually(
+        "KILLED",
+        async () => {
+          const current = await get(job.id);
+          return current.info.status === "KILLED" && current;
+        },
+        5_000,
+      );
+      expect(after.end_time).toBeTruthy();
+      expect(engine.launches).not.toContain(job.id);
+      expect(await isActive(job.id)).toBe(false);
+    });
+
+    it("9.1 is found and killed by the re-drive when the dead launcher had already started it", async () => {
+      engine.idempotent = true;
+      engine.hanging.add("launched");
+      const job = await create();
+      await eventually("the job started on the cluster", async () => engine.launches.includes(job.id));
+      expect((await cancel(job.id)).body.job.info.status).toBe("TOBEKILLED");
+      await expireClaim(job.id);
+      engine.hanging.clear();
+      await api.core.jobs.sweep();
+      const after = await eventually(
+        "KILLED",
+        async () => {
+          const current = await get(job.id);
+          return current.info.status === "KILLED" && current;
+        },
+        5_000,
+      );
+      expect(after.engine_job_id).toBe(`test-${job.id}`);
+      expect(engine.launches.filter((id) => id === job.id)).toHaveLength(1);
+      expect(engine.cancels.map((c) => c.id)).toContain(job.id);
+      expect(await isActive(job.id)).toBe(false);
+    });
+
+    it("9.1 is left alone while its claim is fresh", async () => {
+      engine.idempotent = true;
+      engine.hanging.add("launch");
+      const job = await create();
+      await eventually("the launcher inside the engine", async () => engine.launchesStarted.includes(job.id));
+      await cancel(job.id);
+      engine.hanging.clear();
+      await api.core.jobs.sweep();
+      expect(await status(job.id)).toBe("TOBEKILLED");
+      expect(engine.launchesStarted.filter((id) => id === job.id)).toHaveLength(1);
+    });
+  });
+});
