@@ -18,9 +18,15 @@ import { deadlineScheduleName } from "./schedule-names.js";
 const SCHEDULE_PRECISION_MS = 60_000;
 
 /**
- * The asynchronous launcher. Claims a PENDING execution (so two triggers never launch it
- * twice), prepares everything the engine needs, launches, and records the outcome. Any
- * error ends the execution FAILED with the reason kept in `info.error`.
+ * The asynchronous launcher. Claims an execution that awaits its launch (so two triggers
+ * never launch it twice), prepares everything the engine needs, launches, and records the
+ * outcome. Any error before the engine took the job ends the execution FAILED with the
+ * reason kept in `info.error`.
+ *
+ * A launcher can die holding its claim (a Lambda timeout mid-upload) after its engine
+ * started the job. Once the claim expires the execution is launched again, even if it was
+ * cancelled meanwhile: the engine's idempotent launch then finds the first launch (which the
+ * cancel then signals) or, with the cancel requested, starts nothing and reports KILLED.
  */
 export class Launcher {
   constructor(
@@ -37,15 +43,18 @@ export class Launcher {
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
-    const claimed = await this.claim(id);
-    if (!claimed) return undefined;
+    const claim = await this.claim(id);
+    if (!claim) return undefined;
+    const { claimed, takenOver } = claim;
     try {
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
       const { job, dataSourceUrls } = await this.prepare(claimed, template, access);
       await this.writer.write(id, async () => ({ data_source_urls: dataSourceUrls }));
-      if (await job.isCancelRequested()) return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
+      // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
+      if (!takenOver && (await job.isCancelRequested()))
+        return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
         const next = resolveStatus(current.info.status, result.status);
@@ -77,20 +86,30 @@ export class Launcher {
     return this.now().getTime() - new Date(claimedAt).getTime() >= this.claimSeconds * 1000;
   }
 
+  /**
+   * Whether the execution waits for a launch that this call may start: not launched yet
+   * (PENDING, or cancelled while a launcher held it before the engine's job was recorded),
+   * not held by a live claim, and due.
+   */
+  isClaimable(execution: StoredExecution): boolean {
+    const awaitsLaunch = execution.info.status === "PENDING" || (execution.info.status === "TOBEKILLED" && !execution.engine_job_id);
+    if (!awaitsLaunch) return false;
+    if (execution.launch_claimed_at && !this.claimExpired(execution.launch_claimed_at)) return false;
+    if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS) return false;
+    return true;
+  }
+
   /** Marks the execution as being launched by this call; undefined if it is not ours to launch. */
-  private async claim(id: string): Promise<StoredExecution | undefined> {
+  private async claim(id: string): Promise<{ claimed: StoredExecution; takenOver: boolean } | undefined> {
     let mine = false;
+    let takenOver = false;
     try {
       const claimed = await this.writer.write(id, async (current) => {
-        mine = false;
-        if (current.info.status !== "PENDING") return undefined;
-        if (current.launch_claimed_at && !this.claimExpired(current.launch_claimed_at)) return undefined;
-        if (current.scheduled_at && new Date(current.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS)
-          return undefined;
-        mine = true;
-        return { launch_claimed_at: this.now().toISOString() };
+        mine = this.isClaimable(current);
+        takenOver = Boolean(current.launch_claimed_at);
+        return mine ? { launch_claimed_at: this.now().toISOString() } : undefined;
       });
-      return mine ? claimed : undefined;
+      return mine ? { claimed, takenOver } : undefined;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;

@@ -116,11 +116,14 @@ export class Sweeper {
     if (execution.deleted_at && isTerminal(execution.info.status)) await this.writer.remove(execution);
   }
 
-  /** A PENDING execution whose launch trigger was lost, or whose launcher died holding its claim. */
+  /**
+   * An execution whose launch trigger was lost, or whose launcher died holding its claim
+   * (a cancelled one too: the re-drive then finds and kills what that launcher started).
+   */
   private needsRedrive(execution: StoredExecution): boolean {
-    if (execution.info.status !== "PENDING") return false;
+    if (!this.launcher.isClaimable(execution)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
-    if (execution.launch_claimed_at) return this.launcher.claimExpired(execution.launch_claimed_at);
+    if (execution.launch_claimed_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
   }
 
