@@ -1,5 +1,5 @@
 import type { StoredExecution } from "@edp/core/manager/job-manager";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
@@ -104,5 +104,38 @@ describe("job lifecycle hardening", () => {
       expect(await status(job.id)).toBe("TOBEKILLED");
       expect(engine.launchesStarted.filter((id) => id === job.id)).toHaveLength(1);
     });
+  });
+
+  it("9.4 a launched job whose deadline could not be scheduled stays RUNNING and tracked, and its deadline still holds", async () => {
+    // A throttled CreateSchedule: the one-time deadline action cannot be created.
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    const runAt = vi.spyOn(api.ports.scheduler, "runAt").mockRejectedValueOnce(throttled);
+    try {
+      const job = await create({ job_configs: { configs: { "edp.timeout": 1 } } });
+      await eventually("the launch", async () => engine.launches.includes(job.id));
+      await api.ports.scheduler.whenIdle();
+      expect(runAt).toHaveBeenCalled();
+      const launched = await get(job.id);
+      expect(launched.info.status).toBe("RUNNING");
+      expect(launched.end_time).toBeNull();
+      expect(launched.engine_job_id).toBe(`test-${job.id}`);
+      expect(launched.info.error).toMatch(/Rate exceeded/);
+      expect(await isActive(job.id)).toBe(true);
+      // The sweep keeps tracking it and enforces the deadline the schedule would have.
+      await new Promise((r) => setTimeout(r, 1100));
+      await api.core.jobs.sweep();
+      const ended = await eventually(
+        "KILLED by the deadline",
+        async () => {
+          const current = await get(job.id);
+          return current.info.status === "KILLED" && current;
+        },
+        5_000,
+      );
+      expect(ended.info.reason).toMatch(/edp.timeout/);
+      expect(engine.cancels.map((c) => c.id)).toContain(job.id);
+    } finally {
+      runAt.mockRestore();
+    }
   });
 });
