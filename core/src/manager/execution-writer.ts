@@ -63,7 +63,11 @@ export class ExecutionWriter {
 
   /** Keeps the last error reaching the cluster on the execution, without touching its status. */
   recordUnreachable(id: string, error: unknown): Promise<StoredExecution> {
-    const message = `Could not reach the cluster: ${describeError(error)}`;
+    return this.recordError(id, `Could not reach the cluster: ${describeError(error)}`);
+  }
+
+  /** Keeps an error on the execution without touching its status. */
+  recordError(id: string, message: string): Promise<StoredExecution> {
     return this.write(id, async (current) => (current.info.error === message ? undefined : { info: { ...current.info, error: message } }));
   }
 

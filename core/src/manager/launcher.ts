@@ -11,7 +11,7 @@ import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import { runtimeUrl, substituteDataSources } from "./data-source-substitution.js";
-import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
+import type { ExecutionChanges, ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import { deadlineScheduleName } from "./schedule-names.js";
 
 /** EventBridge Scheduler fires to the minute; a launch up to this early is on time. */
@@ -21,7 +21,8 @@ const SCHEDULE_PRECISION_MS = 60_000;
  * The asynchronous launcher. Claims an execution that awaits its launch (so two triggers
  * never launch it twice), prepares everything the engine needs, launches, and records the
  * outcome. Any error before the engine took the job ends the execution FAILED with the
- * reason kept in `info.error`.
+ * reason kept in `info.error`; once its `engine_job_id` is recorded, an error is only
+ * recorded, and the job stays tracked by the sweep.
  *
  * A launcher can die holding its claim (a Lambda timeout mid-upload) after its engine
  * started the job. Once the claim expires the execution is launched again, even if it was
@@ -58,12 +59,16 @@ export class Launcher {
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
         const next = resolveStatus(current.info.status, result.status);
-        return {
+        const changes: ExecutionChanges = {
           engine_job_id: result.engineJobId,
           start_time: this.now().toISOString(),
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
+        // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
+        const deadline = this.deadlineOf(current);
+        if (deadline && !isTerminal(changes.info?.status ?? current.info.status)) changes.deadline_at = deadline.toISOString();
+        return changes;
       });
       await this.scheduleDeadline(started);
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
@@ -73,6 +78,8 @@ export class Launcher {
       logger.error("Launch failed", { executionId: id, error: describeError(error) });
       return this.writer.write(id, async (current) => {
         if (isTerminal(current.info.status)) return undefined;
+        // The engine has the job: it runs on, so it stays tracked (and cancellable); the error is only recorded.
+        if (current.engine_job_id) return { info: { ...current.info, error: describeError(error) } };
         return {
           ...this.writer.statusChange(current, "FAILED", describeError(error)),
           start_time: current.start_time ?? this.now().toISOString(),
@@ -166,12 +173,27 @@ export class Launcher {
     return { job, dataSourceUrls: Object.fromEntries(urls) };
   }
 
-  /** `edp.timeout` (seconds): a one-time action cancels the job when it passes; the sweep is the safety net. */
-  private async scheduleDeadline(execution: StoredExecution): Promise<void> {
+  /** `edp.timeout` (seconds) from now, if the execution has one. */
+  private deadlineOf(execution: StoredExecution): Date | undefined {
     const timeout = Number(execution.job_configs.configs["edp.timeout"]);
-    if (!Number.isFinite(timeout) || timeout <= 0 || isTerminal(execution.info.status)) return;
-    const deadline = new Date(this.now().getTime() + timeout * 1000);
-    await this.writer.write(execution.id, async () => ({ deadline_at: deadline.toISOString() }));
-    await this.scheduler.runAt(deadlineScheduleName(execution.id), deadline, { action: "deadline", execution_id: execution.id });
+    if (!Number.isFinite(timeout) || timeout <= 0) return undefined;
+    return new Date(this.now().getTime() + timeout * 1000);
+  }
+
+  /**
+   * A one-time action cancels the job when its deadline passes. The sweep is the safety net, so
+   * a schedule that cannot be made (a throttled CreateSchedule) is recorded, not fatal.
+   */
+  private async scheduleDeadline(execution: StoredExecution): Promise<void> {
+    if (!execution.deadline_at || isTerminal(execution.info.status)) return;
+    try {
+      await this.scheduler.runAt(deadlineScheduleName(execution.id), new Date(execution.deadline_at), {
+        action: "deadline",
+        execution_id: execution.id,
+      });
+    } catch (error) {
+      logger.warn("Deadline schedule failed", { executionId: execution.id, error: describeError(error) });
+      await this.writer.recordError(execution.id, `The edp.timeout deadline could not be scheduled: ${describeError(error)}`);
+    }
   }
 }
