@@ -138,4 +138,58 @@ describe("job lifecycle hardening", () => {
       runAt.mockRestore();
     }
   });
+
+  describe("9.11 a job deleted while it runs is removed on every path to a terminal status", () => {
+    const remove = (id: string) => api.request("DELETE", `/v2/jobs/${id}`, { token });
+    const gone = (id: string) =>
+      eventually(`job ${id} removed from the store`, async () => (await stored(id)) === undefined, 5_000).catch(async (error) => {
+        throw new Error(`${error.message}; it is still stored as ${(await stored(id))?.info.status}`);
+      });
+    const running = async (body: Record<string, unknown> = {}) => {
+      const job = await create(body);
+      await eventually("RUNNING", async () => (await status(job.id)) === "RUNNING");
+      return job;
+    };
+
+    it("9.11 the launcher's KILLED: deleted while its launch was under way", async () => {
+      let release: () => void = () => {};
+      engine.launchGate = new Promise((r) => {
+        release = r;
+      });
+      try {
+        const job = await create();
+        await eventually("the engine launching", async () => engine.launchesStarted.includes(job.id));
+        expect((await remove(job.id)).status).toBe(204);
+        expect((await api.request("GET", `/v2/jobs/${job.id}`, { token })).status).toBe(404);
+        release();
+        await gone(job.id);
+        expect(engine.cancels.map((c) => c.id)).toContain(job.id);
+      } finally {
+        engine.launchGate = undefined;
+        release();
+      }
+    });
+
+    it("9.11 forced escalation: deleted while it ignored the first signal", async () => {
+      engine.statusAfterCancel = "RUNNING";
+      const job = await running();
+      expect((await remove(job.id)).status).toBe(204);
+      expect(await stored(job.id)).toBeDefined();
+      await new Promise((r) => setTimeout(r, 1100));
+      await api.core.jobs.sweep();
+      await gone(job.id);
+      expect(engine.cancels).toContainEqual({ id: job.id, force: true });
+    });
+
+    it("9.11 the deadline: deleted, still stopping when its edp.timeout passed", async () => {
+      engine.statusAfterCancel = "RUNNING";
+      const job = await running({ job_configs: { configs: { "edp.timeout": 1 } } });
+      expect((await remove(job.id)).status).toBe(204);
+      expect(await stored(job.id)).toBeDefined();
+      // The job now stops on the next signal, which the deadline action sends.
+      engine.statusAfterCancel = "KILLED";
+      await gone(job.id);
+      expect(engine.cancels.filter((c) => c.id === job.id && !c.force).length).toBeGreaterThanOrEqual(2);
+    });
+  });
 });
