@@ -14,7 +14,8 @@ const MAX_WRITE_ATTEMPTS = 8;
  * The one way job executions are written (DESIGN.md rules 1 and 5). Every write reads the
  * execution, decides from that state, and is conditioned on the version read; a lost race
  * decides again from fresh state. Status changes go through the state machine, and
- * `end_time` is set exactly when a status becomes terminal.
+ * `end_time` is set exactly when a status becomes terminal. A write that leaves a deleted
+ * execution terminal removes it.
  */
 export class ExecutionWriter {
   constructor(
@@ -30,11 +31,16 @@ export class ExecutionWriter {
       const changes = await decide(current);
       if (!changes || Object.keys(changes).length === 0) return current;
       if (changes.info && changes.info.status !== current.info.status) assertTransition(current.info.status, changes.info.status);
+      let written: StoredExecution;
       try {
-        return await this.store.update("job_execution", current, changes);
+        written = await this.store.update("job_execution", current, changes);
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        continue;
       }
+      // A deleted job is kept only until it has ended, whichever path ended it.
+      if (written.deleted_at && isTerminal(written.info.status)) await this.remove(written);
+      return written;
     }
   }
 

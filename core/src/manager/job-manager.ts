@@ -161,13 +161,21 @@ export class JobManager {
     return this.canceller.cancel(execution.id, "Cancelled by request");
   }
 
-  /** DELETE /v2/jobs/{id}: cancel, then remove. A job still stopping is hidden now and removed by the sweep once it ends. */
+  /**
+   * DELETE /v2/jobs/{id}: hidden at once, then cancelled. The writer removes a deleted job with
+   * the write that leaves it terminal: this one for a job that has ended, else whichever ends it.
+   */
   async delete(caller: Caller, id: string): Promise<void> {
-    const execution = await this.get(caller, id);
+    await this.get(caller, id);
     await getModifiable(this.store, "job_execution", id, caller, "delete");
-    const after = isTerminal(execution.info.status) ? execution : await this.canceller.cancel(id, "Cancelled because the job was deleted");
-    if (isTerminal(after.info.status)) return this.writer.remove(after);
-    await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
+    const hidden = await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
+    if (isTerminal(hidden.info.status)) return;
+    try {
+      await this.canceller.cancel(id, "Cancelled because the job was deleted");
+    } catch (error) {
+      // It ended (and was removed) meanwhile.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
   }
 
   /** The `launch` action (the asynchronous launcher). */
