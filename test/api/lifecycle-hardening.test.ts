@@ -4,6 +4,27 @@ import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
 
+/** The request deadline these tests set: each request must answer well within it plus some slack. */
+const REQUEST_DEADLINE_MS = 400;
+/** How long a client waits here before giving up, as API Gateway does after 29 s. */
+const GATEWAY_PATIENCE_MS = 5_000;
+
+/** The response, or an error saying the request waited on the cluster past the gateway's patience. */
+async function answered<T>(request: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${GATEWAY_PATIENCE_MS} ms: the request waited on the cluster`)),
+      GATEWAY_PATIENCE_MS,
+    );
+  });
+  try {
+    return await Promise.race([request, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Issue 9's lifecycle items, through the API with a controllable engine and dynalite. */
 describe("job lifecycle hardening", () => {
   let api: TestApi;
@@ -13,7 +34,10 @@ describe("job lifecycle hardening", () => {
 
   beforeAll(async () => {
     engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)], env: { EDP_CANCEL_GRACE_SECONDS: "1" } });
+    api = await startTestApi({
+      registrations: [testEngineRegistration(engine)],
+      env: { EDP_CANCEL_GRACE_SECONDS: "1", EDP_REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS) },
+    });
     ({ token } = await api.newProject());
     chain = await createJobChain(api, token);
   });
@@ -190,6 +214,67 @@ describe("job lifecycle hardening", () => {
       engine.statusAfterCancel = "KILLED";
       await gone(job.id);
       expect(engine.cancels.filter((c) => c.id === job.id && !c.force).length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe("9.8 nothing waits on a hung cluster inside a request", () => {
+    const running = async () => {
+      const job = await create();
+      await eventually("RUNNING", async () => (await status(job.id)) === "RUNNING");
+      return job;
+    };
+
+    it("9.8 cancel marks TOBEKILLED and answers at once; the signal is sent asynchronously", async () => {
+      const job = await running();
+      engine.hanging.add("cancel");
+      const response = await answered(cancel(job.id));
+      expect(response.status).toBe(202);
+      expect(response.body.job.info.status).toBe("TOBEKILLED");
+      await eventually("the signal sent", async () => engine.cancels.some((c) => c.id === job.id));
+      // The hung signal times out; the job stays TOBEKILLED with the error recorded, for the sweep to retry.
+      engine.releaseHung();
+      await api.ports.scheduler.whenIdle();
+      const after = await get(job.id);
+      expect(after.info.status).toBe("TOBEKILLED");
+      expect(after.info.error).toMatch(/Could not reach the cluster: The cancel call timed out/);
+      // A node that answers again: the sweep's retry ends it.
+      engine.hanging.clear();
+      await new Promise((r) => setTimeout(r, 1100));
+      await api.core.jobs.sweep();
+      await eventually("KILLED", async () => (await status(job.id)) === "KILLED", 5_000);
+    });
+
+    it("9.8 delete hides the job and answers at once while the node hangs", async () => {
+      const job = await running();
+      engine.hanging.add("cancel");
+      const response = await answered(api.request("DELETE", `/v2/jobs/${job.id}`, { token }));
+      expect(response.status).toBe(204);
+      expect((await api.request("GET", `/v2/jobs/${job.id}`, { token })).status).toBe(404);
+      expect((await stored(job.id))?.info.status).toBe("TOBEKILLED");
+      await eventually("the signal sent", async () => engine.cancels.some((c) => c.id === job.id));
+    });
+
+    it("9.8 refresh_status answers with the stored status when the engine is slow", async () => {
+      const job = await running();
+      engine.hanging.add("status");
+      engine.statuses.set(job.id, "SUCCEEDED");
+      const response = await answered(api.request("GET", `/v2/jobs/${job.id}?refresh_status=true`, { token }));
+      expect(response.status).toBe(200);
+      expect(response.body.job.info.status).toBe("RUNNING");
+      // When the engine answers in time, refresh still asks it.
+      engine.hanging.clear();
+      engine.releaseHung();
+      const fresh = await api.request("GET", `/v2/jobs/${job.id}?refresh_status=true`, { token });
+      expect(fresh.body.job.info.status).toBe("SUCCEEDED");
+    });
+
+    it("9.8 the output route times out with a 504 in Sahara's error body", async () => {
+      const job = await running();
+      engine.hanging.add("output");
+      const response = await answered(api.request("GET", `/v2/jobs/${job.id}/output`, { token }));
+      expect(response.status).toBe(504);
+      expect(response.body).toMatchObject({ error_code: 504, error_name: "CLUSTER_TIMEOUT" });
+      expect(response.body.error_message).toMatch(new RegExp(`did not answer within ${REQUEST_DEADLINE_MS} ms`));
     });
   });
 });
