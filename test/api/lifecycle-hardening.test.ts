@@ -209,6 +209,7 @@ describe("job lifecycle hardening", () => {
       engine.statusAfterCancel = "RUNNING";
       const job = await running({ job_configs: { configs: { "edp.timeout": 1 } } });
       expect((await remove(job.id)).status).toBe(204);
+      await eventually("the delete's signal", async () => engine.cancels.some((c) => c.id === job.id));
       expect(await stored(job.id)).toBeDefined();
       // The job now stops on the next signal, which the deadline action sends.
       engine.statusAfterCancel = "KILLED";

@@ -23,6 +23,10 @@ export class ExecutionWriter {
     private readonly now: () => Date,
   ) {}
 
+  read(id: string): Promise<StoredExecution | undefined> {
+    return this.store.get<StoredExecution>("job_execution", id);
+  }
+
   /** `decide` returns the changes to write, or undefined for "nothing to write". */
   async write(id: string, decide: (current: StoredExecution) => Promise<ExecutionChanges | undefined>): Promise<StoredExecution> {
     for (let attempt = 1; ; attempt++) {

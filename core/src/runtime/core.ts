@@ -44,6 +44,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
+    requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
   });
   const jobManager = jobs;
   return {
@@ -64,6 +65,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "deadline":
           await jobManager.enforceDeadline(action.execution_id);
+          return;
+        case "signal":
+          await jobManager.signalCancel(action.execution_id);
           return;
         case "series":
           await jobManager.series.fire(action.series_id);
