@@ -278,4 +278,39 @@ describe("job lifecycle hardening", () => {
       expect(response.body.error_message).toMatch(new RegExp(`did not answer within ${REQUEST_DEADLINE_MS} ms`));
     });
   });
+
+  describe("9.7 bodies DynamoDB cannot store", () => {
+    /** `count` arguments of 25 000 characters: about count × 25 KB once stored. */
+    const bigArgs = (count: number) => Array.from({ length: count }, (_, i) => `${i}`.padEnd(25_000, "x"));
+
+    it("9.7 a job whose item would exceed DynamoDB's item limit is a 400 naming the field, and nothing is stored", async () => {
+      const before = (await api.request("GET", "/v2/jobs", { token })).body.jobs.length;
+      const response = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs: { args: bigArgs(20) } },
+      });
+      expect(response.status, response.text).toBe(400);
+      expect(response.body).toMatchObject({ error_code: 400, error_name: "VALIDATION_ERROR" });
+      expect(response.body.error_message).toMatch(/^job_configs\.args: /);
+      expect(response.body.error_message).toMatch(/400 KB/);
+      expect((await api.request("GET", "/v2/jobs", { token })).body.jobs.length).toBe(before);
+    });
+
+    it("9.7 the launcher still records FAILED for a job close to the limit, with its error shortened", async () => {
+      engine.failNextLaunch = `spark-submit failed: ${"e".repeat(150_000)}`;
+      const job = await create({ job_configs: { args: bigArgs(14) } });
+      const failed = await eventually(
+        "FAILED",
+        async () => {
+          const current = await get(job.id);
+          return current.info.status === "FAILED" && current;
+        },
+        5_000,
+      );
+      expect(failed.end_time).toBeTruthy();
+      expect(failed.info.error).toMatch(/^spark-submit failed: e+/);
+      expect(failed.info.error.length).toBeLessThan(150_000);
+      expect(await isActive(job.id)).toBe(false);
+    });
+  });
 });
