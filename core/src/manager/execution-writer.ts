@@ -3,6 +3,7 @@ import { describeError, NotFoundError, VersionConflictError } from "../errors.js
 import type { JobExecution } from "../model/job-execution.js";
 import { assertTransition, canTransition, isTerminal, type JobStatus, resolveStatus } from "../model/status.js";
 import type { Store, Stored } from "../store/store.js";
+import { fitToItem } from "./execution-size.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
 export type ExecutionChanges = Partial<StoredExecution>;
@@ -32,8 +33,9 @@ export class ExecutionWriter {
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.get<StoredExecution>("job_execution", id);
       if (!current) throw new NotFoundError("Job", id);
-      const changes = await decide(current);
-      if (!changes || Object.keys(changes).length === 0) return current;
+      const decided = await decide(current);
+      if (!decided || Object.keys(decided).length === 0) return current;
+      const changes = fitToItem(current, decided);
       if (changes.info && changes.info.status !== current.info.status) assertTransition(current.info.status, changes.info.status);
       let written: StoredExecution;
       try {
