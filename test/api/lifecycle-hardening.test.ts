@@ -1,4 +1,7 @@
+import { createRequire } from "node:module";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
+import { itemBytes } from "@edp/core/store/item-size";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -294,6 +297,18 @@ describe("job lifecycle hardening", () => {
       expect(response.body.error_message).toMatch(/^job_configs\.args: /);
       expect(response.body.error_message).toMatch(/400 KB/);
       expect((await api.request("GET", "/v2/jobs", { token })).body.jobs.length).toBe(before);
+    });
+
+    it("9.7 counts an execution's size as dynalite (which enforces DynamoDB's limit) does", async () => {
+      const job = await create({ job_configs: { args: bigArgs(3), configs: { "edp.timeout": 3600, n: 12.5 } } });
+      await eventually("RUNNING", async () => (await status(job.id)) === "RUNNING");
+      const execution = (await stored(job.id))!;
+      const dynaliteItemSize = createRequire(import.meta.url)("dynalite/db/index.js").itemSize as (item: unknown) => number;
+      const theirs = dynaliteItemSize(marshall(execution, { removeUndefinedValues: true }));
+      const ours = itemBytes(execution as unknown as Record<string, unknown>);
+      // At least as large (UTF-8, rounding numbers up), and off by a few bytes at most.
+      expect(ours).toBeGreaterThanOrEqual(theirs);
+      expect(ours - theirs).toBeLessThan(16);
     });
 
     it("9.7 the launcher still records FAILED for a job close to the limit, with its error shortened", async () => {
