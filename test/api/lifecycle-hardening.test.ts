@@ -120,6 +120,39 @@ describe("job lifecycle hardening", () => {
       expect(await isActive(job.id)).toBe(false);
     });
 
+    it("9.1 a launcher slower than its claim: what it starts after the take-over ended the job is killed, and the record stays", async () => {
+      let release: () => void = () => {};
+      engine.launchGate = new Promise((r) => {
+        release = r;
+      });
+      try {
+        const job = await create();
+        await eventually("the first launcher inside the engine", async () => engine.launchesStarted.includes(job.id));
+        await cancel(job.id);
+        await expireClaim(job.id);
+        engine.launchGate = undefined;
+        await api.core.jobs.sweep();
+        const ended = await eventually(
+          "KILLED by the take-over",
+          async () => {
+            const current = await get(job.id);
+            return current.info.status === "KILLED" && current;
+          },
+          5_000,
+        );
+        // The first launcher was only slow: it now starts the job (this engine does not find earlier launches).
+        release();
+        await eventually("the late launch killed", async () => engine.cancels.some((c) => c.id === job.id && c.force), 5_000);
+        const after = await get(job.id);
+        expect(after.info.status).toBe("KILLED");
+        expect(after.end_time).toBe(ended.end_time);
+        expect(after.start_time).toBe(ended.start_time);
+      } finally {
+        engine.launchGate = undefined;
+        release();
+      }
+    });
+
     it("9.1 is left alone while its claim is fresh", async () => {
       engine.idempotent = true;
       engine.hanging.add("launch");
