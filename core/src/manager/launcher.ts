@@ -58,6 +58,8 @@ export class Launcher {
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
+        // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
+        if (isTerminal(current.info.status)) return undefined;
         const next = resolveStatus(current.info.status, result.status);
         const changes: ExecutionChanges = {
           engine_job_id: result.engineJobId,
@@ -70,6 +72,15 @@ export class Launcher {
         if (deadline && !isTerminal(changes.info?.status ?? current.info.status)) changes.deadline_at = deadline.toISOString();
         return changes;
       });
+      if (isTerminal(started.info.status)) {
+        // Nobody watches a job started for an execution that has ended: stop it now, for good.
+        if (result.engineJobId && !isTerminal(result.status))
+          await this.canceller.signal(
+            { ...started, engine_job_id: result.engineJobId, extra: { ...started.extra, ...result.extra } },
+            true,
+          );
+        return started;
+      }
       await this.scheduleDeadline(started);
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
       if (started.info.status === "TOBEKILLED") return this.canceller.signal(started, false);
