@@ -95,6 +95,13 @@ export class PayloadTooLargeError extends EdpError {
   }
 }
 
+/** A cluster did not answer within the request's deadline (DESIGN.md rule 6); the client may try again. */
+export class ClusterTimeoutError extends EdpError {
+  constructor(deadlineMs: number) {
+    super(504, "CLUSTER_TIMEOUT", `The cluster did not answer within ${deadlineMs} ms; try again later`);
+  }
+}
+
 /**
  * A failure inside an engine or on a cluster (Sahara's EDPError). The job manager
  * records its message on the execution; the API never returns it as a 5xx.

@@ -98,7 +98,10 @@ describe("job executions", () => {
       const job = await running();
       const response = await cancel(job.id);
       expect(response.status).toBe(202);
-      expect(response.body.job.info.status).toBe("KILLED");
+      // The request only marks the job; the signal is sent asynchronously (DESIGN.md rule 6).
+      expect(response.body.job.info.status).toBe("TOBEKILLED");
+      await api.ports.scheduler.whenIdle();
+      expect(await status(job.id)).toBe("KILLED");
       expect(engine.cancels).toContainEqual({ id: job.id, force: false });
     });
 
@@ -129,9 +132,11 @@ describe("job executions", () => {
       engine.statusAfterCancel = "RUNNING";
       const job = await running();
       await cancel(job.id);
+      await api.ports.scheduler.whenIdle();
       const again = await cancel(job.id);
       expect(again.status).toBe(202);
       expect(again.body.job.info.status).toBe("TOBEKILLED");
+      await api.ports.scheduler.whenIdle();
       expect(engine.cancels.filter((c) => c.id === job.id)).toEqual([
         { id: job.id, force: false },
         { id: job.id, force: false },
@@ -267,6 +272,7 @@ describe("job executions", () => {
       const job = await running();
       const response = await api.request("DELETE", `/v2/jobs/${job.id}`, { token });
       expect(response.status).toBe(204);
+      await api.ports.scheduler.whenIdle();
       expect(engine.cancels.map((c) => c.id)).toContain(job.id);
       expect((await api.request("GET", `/v2/jobs/${job.id}`, { token })).status).toBe(404);
     });
@@ -275,6 +281,7 @@ describe("job executions", () => {
       engine.statusAfterCancel = "RUNNING";
       const job = await running();
       expect((await api.request("DELETE", `/v2/jobs/${job.id}`, { token })).status).toBe(204);
+      await api.ports.scheduler.whenIdle();
       expect((await api.request("GET", `/v2/jobs/${job.id}`, { token })).status).toBe(404);
       expect(await api.core.ports.store.get("job_execution", job.id)).toBeDefined();
       engine.statuses.set(job.id, "KILLED");

@@ -101,7 +101,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     "secretsmanager:PutSecretValue",
   ],
   status: [...STORE, "s3:GetObject", "s3:ListBucket", "secretsmanager:GetSecretValue"],
-  cancel: [...STORE, "scheduler:DeleteSchedule", "secretsmanager:GetSecretValue"],
+  cancel: [...STORE, "lambda:InvokeFunction", "scheduler:DeleteSchedule", "secretsmanager:GetSecretValue"],
   run: [
     ...STORE,
     "iam:PassRole",

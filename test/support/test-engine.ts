@@ -26,39 +26,70 @@ export class TestEngine implements JobEngine {
   /** Resolves runJob only when released, to test cancels that arrive mid-launch. */
   launchGate: Promise<void> | undefined;
   outputs = new Map<string, string>();
+  /**
+   * Calls that hang, as on a node that takes the connection and never answers, or a launcher that
+   * crashed: "launch" before the job starts, "launched" once it runs. releaseHung() ends them.
+   */
+  readonly hanging = new Set<"launch" | "launched" | "status" | "cancel" | "output">();
+  /**
+   * When set, runJob keeps the engine contract's idempotency as the real engines do: a relaunch
+   * finds the earlier launch instead of starting another, and a launch whose cancel was requested
+   * starts nothing.
+   */
+  idempotent = false;
+  private readonly hung: (() => void)[] = [];
 
   async runJob(job: PreparedJob) {
     this.launchesStarted.push(job.execution.id);
     await this.launchGate;
+    await this.hangIf("launch");
     if (this.failNextLaunch) {
       const message = this.failNextLaunch;
       this.failNextLaunch = undefined;
       throw new EngineError(message);
     }
+    if (this.idempotent && this.launches.includes(job.execution.id))
+      return { engineJobId: `test-${job.execution.id}`, status: this.statuses.get(job.execution.id) ?? "RUNNING" };
+    if (this.idempotent && (await job.isCancelRequested())) return { engineJobId: "", status: "KILLED" as const };
     this.launches.push(job.execution.id);
+    await this.hangIf("launched");
     return { engineJobId: `test-${job.execution.id}`, status: "RUNNING" as const, extra: { args: job.configs.args } };
+  }
+
+  /** Ends every hung call with an error, as a command timeout or a crashed process would. */
+  releaseHung(): void {
+    for (const release of this.hung.splice(0)) release();
+  }
+
+  private async hangIf(kind: "launch" | "launched" | "status" | "cancel" | "output"): Promise<void> {
+    if (!this.hanging.has(kind)) return;
+    await new Promise<void>((_, reject) => this.hung.push(() => reject(new EngineError(`The ${kind} call timed out`))));
   }
 
   async getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined> {
     this.statusCalls++;
+    await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
     return { status: this.statuses.get(job.execution.id) ?? "RUNNING" };
   }
 
   async getJobStatuses(_cluster: unknown, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
     this.batchedCalls++;
+    await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
     return new Map(jobs.map((job) => [job.execution.id, { status: this.statuses.get(job.execution.id) ?? "RUNNING" }]));
   }
 
   async cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined> {
     this.cancels.push({ id: job.execution.id, force: options.force });
+    await this.hangIf("cancel");
     const status = options.force ? "KILLED" : this.statusAfterCancel;
     this.statuses.set(job.execution.id, status);
     return { status };
   }
 
   async readOutput(job: LaunchedJob, stream: "stdout" | "stderr", tail: number): Promise<string> {
+    await this.hangIf("output");
     return (this.outputs.get(`${job.execution.id}:${stream}`) ?? "").split("\n").slice(-tail).join("\n");
   }
 }

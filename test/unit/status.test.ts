@@ -1,6 +1,13 @@
 import { IllegalTransitionError } from "@edp/core/errors";
-import { resolveStatus } from "@edp/core/manager/execution-writer";
-import { assertTransition, canTransition, isTerminal, JOB_STATUSES, type JobStatus, TERMINAL_STATUSES } from "@edp/core/model/status";
+import {
+  assertTransition,
+  canTransition,
+  isTerminal,
+  JOB_STATUSES,
+  type JobStatus,
+  resolveStatus,
+  TERMINAL_STATUSES,
+} from "@edp/core/model/status";
 import { describe, expect, it } from "vitest";
 
 /** The transitions DESIGN.md rule 5 allows, spelled out independently of the implementation. */

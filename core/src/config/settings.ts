@@ -20,6 +20,11 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * How long a request may wait on a cluster (refresh_status, job output) before it answers
+   * without it (DESIGN.md rule 6): well under API Gateway's 29 s, whatever the command timeout.
+   */
+  EDP_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
 
   // ---- AWS runtime only (EDP_RUNTIME=aws). The stack (infra/) sets all of them on every
   // function; the local runtime ignores them. createAwsPorts refuses to start without them.

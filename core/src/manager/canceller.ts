@@ -21,7 +21,9 @@ export class Canceller {
 
   /**
    * An execution that never launched (and that nobody is launching) ends KILLED at once;
-   * a terminal one is left as it is; anything else is marked TOBEKILLED and signalled.
+   * a terminal one is left as it is; anything else is marked TOBEKILLED, and a launched job's
+   * signal is handed to the `signal` action, so no request waits on its cluster (DESIGN.md
+   * rule 6). A job still launching is signalled by its launcher.
    */
   async cancel(id: string, reason: string): Promise<StoredExecution> {
     const marked = await this.writer.write(id, async (current) => {
@@ -32,7 +34,19 @@ export class Canceller {
     });
     if (marked.scheduled_at) await this.scheduler.cancel(launchScheduleName(id));
     if (marked.info.status !== "TOBEKILLED" || !marked.engine_job_id) return marked;
-    return this.signal(marked, false);
+    try {
+      await this.scheduler.runSoon({ action: "signal", execution_id: id });
+    } catch (error) {
+      // The mark stands: the sweep escalates a cancel that is not carried out within its grace period.
+      logger.warn("Could not hand off the cancel signal", { executionId: id, error: describeError(error) });
+    }
+    return marked;
+  }
+
+  /** The `signal` action: signals the job if it is still being cancelled. */
+  async sendSignal(id: string): Promise<void> {
+    const execution = await this.writer.read(id);
+    if (execution?.info.status === "TOBEKILLED" && execution.engine_job_id) await this.signal(execution, false);
   }
 
   /**

@@ -8,6 +8,7 @@ import { type Caller, newResource } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { JobTemplateService } from "../services/job-templates.js";
 import type { Store, Stored } from "../store/store.js";
+import { assertStorable } from "./execution-size.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { mergeInterface } from "./interface-merge.js";
 
@@ -47,7 +48,7 @@ export class ExecutionFactory {
       ...input.job_configs,
       job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
     });
-    return {
+    const execution: StoredExecution = {
       ...pendingExecution({
         ...newResource(caller, input),
         id,
@@ -63,6 +64,8 @@ export class ExecutionFactory {
       cancel_requested_at: null,
       cancel_escalations: 0,
     };
+    assertStorable(execution);
+    return execution;
   }
 
   private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {

@@ -1,8 +1,9 @@
 import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
-import { canTransition, isTerminal, type JobStatus } from "../model/status.js";
+import { assertTransition, canTransition, isTerminal, type JobStatus, resolveStatus } from "../model/status.js";
 import type { Store, Stored } from "../store/store.js";
+import { fitToItem } from "./execution-size.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
 export type ExecutionChanges = Partial<StoredExecution>;
@@ -14,7 +15,8 @@ const MAX_WRITE_ATTEMPTS = 8;
  * The one way job executions are written (DESIGN.md rules 1 and 5). Every write reads the
  * execution, decides from that state, and is conditioned on the version read; a lost race
  * decides again from fresh state. Status changes go through the state machine, and
- * `end_time` is set exactly when a status becomes terminal.
+ * `end_time` is set exactly when a status becomes terminal. A write that leaves a deleted
+ * execution terminal removes it.
  */
 export class ExecutionWriter {
   constructor(
@@ -22,20 +24,29 @@ export class ExecutionWriter {
     private readonly now: () => Date,
   ) {}
 
+  read(id: string): Promise<StoredExecution | undefined> {
+    return this.store.get<StoredExecution>("job_execution", id);
+  }
+
   /** `decide` returns the changes to write, or undefined for "nothing to write". */
   async write(id: string, decide: (current: StoredExecution) => Promise<ExecutionChanges | undefined>): Promise<StoredExecution> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.get<StoredExecution>("job_execution", id);
       if (!current) throw new NotFoundError("Job", id);
-      const changes = await decide(current);
-      if (!changes || Object.keys(changes).length === 0) return current;
-      if (changes.info && isTerminal(current.info.status) && changes.info.status !== current.info.status)
-        throw new Error(`Refusing to change terminal execution ${id}`);
+      const decided = await decide(current);
+      if (!decided || Object.keys(decided).length === 0) return current;
+      const changes = fitToItem(current, decided);
+      if (changes.info && changes.info.status !== current.info.status) assertTransition(current.info.status, changes.info.status);
+      let written: StoredExecution;
       try {
-        return await this.store.update("job_execution", current, changes);
+        written = await this.store.update("job_execution", current, changes);
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        continue;
       }
+      // A deleted job is kept only until it has ended, whichever path ended it.
+      if (written.deleted_at && isTerminal(written.info.status)) await this.remove(written);
+      return written;
     }
   }
 
@@ -64,7 +75,11 @@ export class ExecutionWriter {
 
   /** Keeps the last error reaching the cluster on the execution, without touching its status. */
   recordUnreachable(id: string, error: unknown): Promise<StoredExecution> {
-    const message = `Could not reach the cluster: ${describeError(error)}`;
+    return this.recordError(id, `Could not reach the cluster: ${describeError(error)}`);
+  }
+
+  /** Keeps an error on the execution without touching its status. */
+  recordError(id: string, message: string): Promise<StoredExecution> {
     return this.write(id, async (current) => (current.info.error === message ? undefined : { info: { ...current.info, error: message } }));
   }
 
@@ -77,15 +92,4 @@ export class ExecutionWriter {
       if (fresh) await this.store.remove("job_execution", fresh);
     }
   }
-}
-
-/**
- * What an engine's report means for the stored status: the new status, or undefined to
- * leave it. A cancel in flight stays TOBEKILLED while the job still runs; a terminal
- * status never changes; anything the state machine forbids is ignored.
- */
-export function resolveStatus(current: JobStatus, reported: JobStatus): JobStatus | undefined {
-  if (current === reported) return undefined;
-  if (current === "TOBEKILLED" && (reported === "RUNNING" || reported === "PENDING")) return undefined;
-  return canTransition(current, reported) ? reported : undefined;
 }

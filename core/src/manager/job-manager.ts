@@ -1,5 +1,5 @@
 import type { EngineRegistry } from "../engines/registry.js";
-import { IdempotencyConflictError, InvalidDataError, NotFoundError } from "../errors.js";
+import { ClusterTimeoutError, IdempotencyConflictError, InvalidDataError, NotFoundError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
@@ -17,6 +17,7 @@ import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
 import { Launcher } from "./launcher.js";
+import { beforeDeadline } from "./request-deadline.js";
 import { checkSchedule } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
@@ -27,6 +28,8 @@ export type { SweepReport } from "./sweeper.js";
 export interface JobManagerSettings {
   cancelGraceSeconds: number;
   launchRedriveSeconds: number;
+  /** How long a request may wait on a cluster (EDP_REQUEST_DEADLINE_MS). */
+  requestDeadlineMs: number;
 }
 
 /**
@@ -53,7 +56,7 @@ export class JobManager {
     dataSources: DataSourceService,
     binaries: JobBinaryService,
     templates: JobTemplateService,
-    settings: JobManagerSettings,
+    private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.writer = new ExecutionWriter(store, now);
@@ -124,25 +127,35 @@ export class JobManager {
     );
   }
 
-  /** GET /v2/jobs/{id}?refresh_status=true: asks the engine now instead of waiting for the sweep. */
+  /**
+   * GET /v2/jobs/{id}?refresh_status=true: asks the engine now instead of waiting for the sweep.
+   * A cluster slower than the request's deadline gets the stored status as the answer.
+   */
   async refresh(caller: Caller, id: string): Promise<StoredExecution> {
     const execution = await this.get(caller, id);
     if (!execution.engine_job_id || isTerminal(execution.info.status)) return execution;
-    try {
-      const { engine, access } = await this.engines.forExecution(execution);
-      const report = await engine.getJobStatus(launched(execution, access));
-      return report ? await this.writer.applyReport(execution.id, report) : execution;
-    } catch (error) {
-      return this.writer.recordUnreachable(execution.id, error);
-    }
+    const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, async () => {
+      try {
+        const { engine, access } = await this.engines.forExecution(execution);
+        const report = await engine.getJobStatus(launched(execution, access));
+        return report ? await this.writer.applyReport(execution.id, report) : execution;
+      } catch (error) {
+        return this.writer.recordUnreachable(execution.id, error);
+      }
+    });
+    return refreshed?.value ?? execution;
   }
 
+  /** The tail of a job's saved output; a cluster slower than the request's deadline is a 504. */
   async readOutput(caller: Caller, id: string, stream: "stdout" | "stderr", tailLines: number): Promise<string> {
     const execution = await this.get(caller, id);
     if (!execution.engine_job_id) return "";
     const { engine, access } = await this.engines.forExecution(execution);
-    if (!engine.readOutput) throw new InvalidDataError("This cluster's engine does not keep job output");
-    return engine.readOutput(launched(execution, access), stream, tailLines);
+    const read = engine.readOutput?.bind(engine);
+    if (!read) throw new InvalidDataError("This cluster's engine does not keep job output");
+    const output = await beforeDeadline(this.settings.requestDeadlineMs, () => read(launched(execution, access), stream, tailLines));
+    if (!output) throw new ClusterTimeoutError(this.settings.requestDeadlineMs);
+    return output.value;
   }
 
   async updateFlags(
@@ -155,7 +168,7 @@ export class JobManager {
     return this.writer.write(id, async () => flagChanges(changes));
   }
 
-  /** PATCH {"info": {"status": "cancel"}}: returns at once; a terminal job is left as it is. */
+  /** PATCH {"info": {"status": "cancel"}}: marks the job and returns at once, the signal sent asynchronously; a terminal job is left as it is. */
   async cancel(caller: Caller, id: string): Promise<StoredExecution> {
     const execution = await this.get(caller, id);
     await getModifiable(this.store, "job_execution", id, caller, "cancel");
@@ -163,18 +176,31 @@ export class JobManager {
     return this.canceller.cancel(execution.id, "Cancelled by request");
   }
 
-  /** DELETE /v2/jobs/{id}: cancel, then remove. A job still stopping is hidden now and removed by the sweep once it ends. */
+  /**
+   * DELETE /v2/jobs/{id}: hidden at once, then cancelled. The writer removes a deleted job with
+   * the write that leaves it terminal: this one for a job that has ended, else whichever ends it.
+   */
   async delete(caller: Caller, id: string): Promise<void> {
-    const execution = await this.get(caller, id);
+    await this.get(caller, id);
     await getModifiable(this.store, "job_execution", id, caller, "delete");
-    const after = isTerminal(execution.info.status) ? execution : await this.canceller.cancel(id, "Cancelled because the job was deleted");
-    if (isTerminal(after.info.status)) return this.writer.remove(after);
-    await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
+    const hidden = await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
+    if (isTerminal(hidden.info.status)) return;
+    try {
+      await this.canceller.cancel(id, "Cancelled because the job was deleted");
+    } catch (error) {
+      // It ended (and was removed) meanwhile.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
   }
 
   /** The `launch` action (the asynchronous launcher). */
   launch(id: string): Promise<StoredExecution | undefined> {
     return this.launcher.launch(id);
+  }
+
+  /** The `signal` action: the cancel signal a request handed off. */
+  async signalCancel(id: string): Promise<void> {
+    await this.canceller.sendSignal(id);
   }
 
   /** The `deadline` action. */

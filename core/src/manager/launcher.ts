@@ -3,7 +3,7 @@ import type { PreparedJob } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
 import type { DataSource } from "../model/data-source.js";
 import type { JobTemplate } from "../model/job-template.js";
-import { isTerminal } from "../model/status.js";
+import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
@@ -11,16 +11,23 @@ import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import { runtimeUrl, substituteDataSources } from "./data-source-substitution.js";
-import { type ExecutionWriter, resolveStatus, type StoredExecution } from "./execution-writer.js";
+import type { ExecutionChanges, ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import { deadlineScheduleName } from "./schedule-names.js";
 
 /** EventBridge Scheduler fires to the minute; a launch up to this early is on time. */
 const SCHEDULE_PRECISION_MS = 60_000;
 
 /**
- * The asynchronous launcher. Claims a PENDING execution (so two triggers never launch it
- * twice), prepares everything the engine needs, launches, and records the outcome. Any
- * error ends the execution FAILED with the reason kept in `info.error`.
+ * The asynchronous launcher. Claims an execution that awaits its launch (so two triggers
+ * never launch it twice), prepares everything the engine needs, launches, and records the
+ * outcome. Any error before the engine took the job ends the execution FAILED with the
+ * reason kept in `info.error`; once its `engine_job_id` is recorded, an error is only
+ * recorded, and the job stays tracked by the sweep.
+ *
+ * A launcher can die holding its claim (a Lambda timeout mid-upload) after its engine
+ * started the job. Once the claim expires the execution is launched again, even if it was
+ * cancelled meanwhile: the engine's idempotent launch then finds the first launch (which the
+ * cancel then signals) or, with the cancel requested, starts nothing and reports KILLED.
  */
 export class Launcher {
   constructor(
@@ -37,25 +44,43 @@ export class Launcher {
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
-    const claimed = await this.claim(id);
-    if (!claimed) return undefined;
+    const claim = await this.claim(id);
+    if (!claim) return undefined;
+    const { claimed, takenOver } = claim;
     try {
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
       const { job, dataSourceUrls } = await this.prepare(claimed, template, access);
       await this.writer.write(id, async () => ({ data_source_urls: dataSourceUrls }));
-      if (await job.isCancelRequested()) return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
+      // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
+      if (!takenOver && (await job.isCancelRequested()))
+        return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
+        // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
+        if (isTerminal(current.info.status)) return undefined;
         const next = resolveStatus(current.info.status, result.status);
-        return {
+        const changes: ExecutionChanges = {
           engine_job_id: result.engineJobId,
           start_time: this.now().toISOString(),
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
+        // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
+        const deadline = this.deadlineOf(current);
+        if (deadline && !isTerminal(changes.info?.status ?? current.info.status)) changes.deadline_at = deadline.toISOString();
+        return changes;
       });
+      if (isTerminal(started.info.status)) {
+        // Nobody watches a job started for an execution that has ended: stop it now, for good.
+        if (result.engineJobId && !isTerminal(result.status))
+          await this.canceller.signal(
+            { ...started, engine_job_id: result.engineJobId, extra: { ...started.extra, ...result.extra } },
+            true,
+          );
+        return started;
+      }
       await this.scheduleDeadline(started);
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
       if (started.info.status === "TOBEKILLED") return this.canceller.signal(started, false);
@@ -64,6 +89,8 @@ export class Launcher {
       logger.error("Launch failed", { executionId: id, error: describeError(error) });
       return this.writer.write(id, async (current) => {
         if (isTerminal(current.info.status)) return undefined;
+        // The engine has the job: it runs on, so it stays tracked (and cancellable); the error is only recorded.
+        if (current.engine_job_id) return { info: { ...current.info, error: describeError(error) } };
         return {
           ...this.writer.statusChange(current, "FAILED", describeError(error)),
           start_time: current.start_time ?? this.now().toISOString(),
@@ -77,20 +104,30 @@ export class Launcher {
     return this.now().getTime() - new Date(claimedAt).getTime() >= this.claimSeconds * 1000;
   }
 
+  /**
+   * Whether the execution waits for a launch that this call may start: not launched yet
+   * (PENDING, or cancelled while a launcher held it before the engine's job was recorded),
+   * not held by a live claim, and due.
+   */
+  isClaimable(execution: StoredExecution): boolean {
+    const awaitsLaunch = execution.info.status === "PENDING" || (execution.info.status === "TOBEKILLED" && !execution.engine_job_id);
+    if (!awaitsLaunch) return false;
+    if (execution.launch_claimed_at && !this.claimExpired(execution.launch_claimed_at)) return false;
+    if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS) return false;
+    return true;
+  }
+
   /** Marks the execution as being launched by this call; undefined if it is not ours to launch. */
-  private async claim(id: string): Promise<StoredExecution | undefined> {
+  private async claim(id: string): Promise<{ claimed: StoredExecution; takenOver: boolean } | undefined> {
     let mine = false;
+    let takenOver = false;
     try {
       const claimed = await this.writer.write(id, async (current) => {
-        mine = false;
-        if (current.info.status !== "PENDING") return undefined;
-        if (current.launch_claimed_at && !this.claimExpired(current.launch_claimed_at)) return undefined;
-        if (current.scheduled_at && new Date(current.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS)
-          return undefined;
-        mine = true;
-        return { launch_claimed_at: this.now().toISOString() };
+        mine = this.isClaimable(current);
+        takenOver = Boolean(current.launch_claimed_at);
+        return mine ? { launch_claimed_at: this.now().toISOString() } : undefined;
       });
-      return mine ? claimed : undefined;
+      return mine ? { claimed, takenOver } : undefined;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -147,12 +184,27 @@ export class Launcher {
     return { job, dataSourceUrls: Object.fromEntries(urls) };
   }
 
-  /** `edp.timeout` (seconds): a one-time action cancels the job when it passes; the sweep is the safety net. */
-  private async scheduleDeadline(execution: StoredExecution): Promise<void> {
+  /** `edp.timeout` (seconds) from now, if the execution has one. */
+  private deadlineOf(execution: StoredExecution): Date | undefined {
     const timeout = Number(execution.job_configs.configs["edp.timeout"]);
-    if (!Number.isFinite(timeout) || timeout <= 0 || isTerminal(execution.info.status)) return;
-    const deadline = new Date(this.now().getTime() + timeout * 1000);
-    await this.writer.write(execution.id, async () => ({ deadline_at: deadline.toISOString() }));
-    await this.scheduler.runAt(deadlineScheduleName(execution.id), deadline, { action: "deadline", execution_id: execution.id });
+    if (!Number.isFinite(timeout) || timeout <= 0) return undefined;
+    return new Date(this.now().getTime() + timeout * 1000);
+  }
+
+  /**
+   * A one-time action cancels the job when its deadline passes. The sweep is the safety net, so
+   * a schedule that cannot be made (a throttled CreateSchedule) is recorded, not fatal.
+   */
+  private async scheduleDeadline(execution: StoredExecution): Promise<void> {
+    if (!execution.deadline_at || isTerminal(execution.info.status)) return;
+    try {
+      await this.scheduler.runAt(deadlineScheduleName(execution.id), new Date(execution.deadline_at), {
+        action: "deadline",
+        execution_id: execution.id,
+      });
+    } catch (error) {
+      logger.warn("Deadline schedule failed", { executionId: execution.id, error: describeError(error) });
+      await this.writer.recordError(execution.id, `The edp.timeout deadline could not be scheduled: ${describeError(error)}`);
+    }
   }
 }

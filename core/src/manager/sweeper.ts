@@ -2,11 +2,11 @@ import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
 import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
 import { describeError } from "../errors.js";
-import { isTerminal } from "../model/status.js";
+import { resolveStatus } from "../model/status.js";
 import type { Store } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import { type ClusterEngines, launched } from "./cluster-engines.js";
-import { type ExecutionWriter, resolveStatus, type StoredExecution } from "./execution-writer.js";
+import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
 
 /** How many clusters the sweep talks to at once. */
@@ -26,8 +26,8 @@ export interface SweepReport {
  * The scheduled sweep. Reads the active index once, then per cluster: re-drives launches a
  * lost trigger or a crash left PENDING, asks the engine for every launched job's status in
  * one batched call when it can (DESIGN.md rule 7), writes only the executions whose status
- * changed, escalates cancels past their grace period, enforces deadlines and removes
- * deleted jobs once they have ended.
+ * changed, escalates cancels past their grace period and enforces deadlines. (A deleted
+ * job is removed by the write that ends it.)
  */
 export class Sweeper {
   constructor(
@@ -101,7 +101,7 @@ export class Sweeper {
     return reports;
   }
 
-  /** After the status: escalate a slow cancel, enforce a deadline, remove a deleted job that has ended. */
+  /** After the status: escalate a slow cancel, enforce a deadline. */
   private async followUp(execution: StoredExecution): Promise<void> {
     if (execution.info.status === "TOBEKILLED" && execution.cancel_requested_at) {
       // Each further grace period earns one more escalation (SIGTERM, then SIGKILL).
@@ -113,14 +113,16 @@ export class Sweeper {
       }
     }
     await this.canceller.enforceDeadline(execution);
-    if (execution.deleted_at && isTerminal(execution.info.status)) await this.writer.remove(execution);
   }
 
-  /** A PENDING execution whose launch trigger was lost, or whose launcher died holding its claim. */
+  /**
+   * An execution whose launch trigger was lost, or whose launcher died holding its claim
+   * (a cancelled one too: the re-drive then finds and kills what that launcher started).
+   */
   private needsRedrive(execution: StoredExecution): boolean {
-    if (execution.info.status !== "PENDING") return false;
+    if (!this.launcher.isClaimable(execution)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
-    if (execution.launch_claimed_at) return this.launcher.claimExpired(execution.launch_claimed_at);
+    if (execution.launch_claimed_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
   }
 

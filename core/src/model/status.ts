@@ -9,6 +9,9 @@ import { IllegalTransitionError } from "../errors.js";
  *
  * A PENDING execution may also end directly (an engine that finishes at once,
  * a cancel before launch, a launch failure). A terminal status never changes.
+ *
+ * This module is the whole policy: the ExecutionWriter asserts every status it writes
+ * against it, and reads every engine report through `resolveStatus`.
  */
 export const JOB_STATUSES = ["PENDING", "RUNNING", "TOBEKILLED", "SUCCEEDED", "KILLED", "DONEWITHERROR", "FAILED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -35,6 +38,18 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return ALLOWED[from].includes(to);
 }
 
+/** Throws IllegalTransitionError for a change the state machine forbids; the ExecutionWriter calls it on every status write. */
 export function assertTransition(from: JobStatus, to: JobStatus): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}
+
+/**
+ * What an engine's report means for the stored status: the new status, or undefined to
+ * leave it. A cancel in flight stays TOBEKILLED while the job still runs; a terminal
+ * status never changes; anything the state machine forbids is ignored.
+ */
+export function resolveStatus(current: JobStatus, reported: JobStatus): JobStatus | undefined {
+  if (current === reported) return undefined;
+  if (current === "TOBEKILLED" && (reported === "RUNNING" || reported === "PENDING")) return undefined;
+  return canTransition(current, reported) ? reported : undefined;
 }

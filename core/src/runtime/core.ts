@@ -40,6 +40,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
+    requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
   });
   return {
     settings,
@@ -59,6 +60,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "deadline":
           await jobs.enforceDeadline(action.execution_id);
+          return;
+        case "signal":
+          await jobs.signalCancel(action.execution_id);
           return;
         case "series":
           await jobs.series.fire(action.series_id);

@@ -6,6 +6,8 @@
 export type ScheduledAction =
   | { action: "launch"; execution_id: string }
   | { action: "deadline"; execution_id: string }
+  /** Sends the cancel signal of an execution marked TOBEKILLED, outside the request that cancelled it. */
+  | { action: "signal"; execution_id: string }
   | { action: "series"; series_id: string };
 
 export interface Scheduler {

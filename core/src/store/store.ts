@@ -11,6 +11,7 @@ import { NameAlreadyExistsError, VersionConflictError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
+import { itemBytes } from "./item-size.js";
 import { ACTIVE_PARTITION, INDEXES } from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
@@ -462,6 +463,11 @@ function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
       Object.assign(item, { activepk: ACTIVE_PARTITION, activesk: `${execution.cluster_id}#${execution.id}` });
   }
   return item;
+}
+
+/** The size DynamoDB counts for the entity as stored, index attributes included. */
+export function storedItemBytes(kind: Kind, entity: Stored): number {
+  return itemBytes(toItem(kind, entity));
 }
 
 function fromItem<T>(item: Record<string, unknown>): T {

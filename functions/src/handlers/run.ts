@@ -6,12 +6,14 @@ import { getCore } from "../runtime.js";
 const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("launch"), execution_id: z.uuid() }),
   z.object({ action: z.literal("deadline"), execution_id: z.uuid() }),
+  z.object({ action: z.literal("signal"), execution_id: z.uuid() }),
   z.object({ action: z.literal("series"), series_id: z.uuid() }),
 ]);
 
 /**
- * The asynchronous launcher: invoked without waiting by the create function, and by
- * EventBridge Scheduler for scheduled launches and deadlines. Delivery is at least once,
+ * The asynchronous launcher: invoked without waiting by the create function (launches) and
+ * the cancel function (cancel signals), and by EventBridge Scheduler for scheduled launches
+ * and deadlines. Delivery is at least once,
  * so every action is idempotent (a launch claims its execution first).
  */
 export const handler = middy<unknown, void>().handler(async (event) => {
