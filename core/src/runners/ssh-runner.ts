@@ -33,7 +33,7 @@ class ChannelRefusedError extends EngineError {}
 
 /**
  * Runs commands on one host over ONE SSH connection, opened on first use and reused by every later
- * call (the runner factory keeps one runner per host:port:user). The host key is checked against
+ * call (the runner factory keeps one runner per connection identity). The host key is checked against
  * the pinned one on every (re)connection; a connection that dies is replaced on the next call.
  */
 export class SshRunner implements CommandRunner {
