@@ -1,14 +1,26 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SparkEngine } from "@edp/core/engines/spark/engine";
+import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { createRunnerFactory, type RunnerFactory, type RunnerTarget } from "@edp/core/runners/runner-factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
+import { groupMembers, launched, pidOf, preparedJob, sshAccess, waitForStatus, waitUntil } from "../support/spark-jobs.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
 
-/** Issue 9 items on the real sshd: the connection pool (13). */
+/**
+ * A Shell job whose background children outlive the job script: non-interactive shells start them
+ * with SIGINT ignored, and the second one ignores SIGTERM too, so only SIGKILL ends it.
+ */
+const STUBBORN_CHILDREN = ["sleep 300 &", "sh -c 'trap \"\" INT TERM; while :; do sleep 1; done' &", "echo started", "wait", ""].join("\n");
+
+/** Issue 9 items on the real sshd: the connection pool (13), cancel (15). */
 describe.runIf(tools.run)("engines hardening on a real sshd", () => {
   let sshd: SshServer;
   /** A second client key the server also accepts: another cluster on the same host and user. */
@@ -56,6 +68,95 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
       expect(runners.runnerFor(target(sshd.privateKey))).toBe(first);
       expect(runners.runnerFor(target(otherKey))).toBe(second);
       expect(second).not.toBe(first);
+    });
+  });
+
+  describe("cancel", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "edp-hardening-"));
+    let engine: SparkEngine;
+    const pids: number[] = [];
+    beforeAll(() => {
+      engine = new SparkEngine({ settings: ENGINE_SETTINGS, termGraceSeconds: 1 });
+    });
+    afterAll(async () => {
+      await engine?.close();
+      // A failed assertion must not leave the stubborn children behind.
+      for (const pid of pids) if (groupMembers(pid).length > 0) process.kill(-pid, "SIGKILL");
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it("9.15 a cancelled Shell job's whole process group is gone, background children included", async () => {
+      const job = preparedJob({
+        access: sshAccess(sshd, { working_dir_base: join(scratch, "work") }),
+        type: "Shell",
+        mains: [{ name: "job.sh", content: STUBBORN_CHILDREN }],
+      });
+      const run = await engine.runJob(job);
+      pids.push(pidOf(run));
+      const launchedJob = launched(job, run);
+      await waitUntil(async () => (await engine.readOutput(launchedJob, "stdout", 10)).includes("started"), "the job started");
+      expect(groupMembers(pidOf(run)).length).toBeGreaterThanOrEqual(3);
+
+      await engine.cancelJob(launchedJob, { force: false });
+      expect((await waitForStatus(engine, launchedJob, ["KILLED", "SUCCEEDED", "DONEWITHERROR"], 15_000)).status).toBe("KILLED");
+      // No sweep escalates a job that already ended KILLED: the cancel itself must clear the group.
+      await waitUntil(() => groupMembers(pidOf(run)).length === 0, "no process of the job's group remains", 15_000).catch(() => undefined);
+      expect(groupMembers(pidOf(run))).toEqual([]);
+    });
+  });
+
+  describe("cancel through the API", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "edp-hardening-api-"));
+    let api: TestApi;
+    let token: string;
+    const pids: number[] = [];
+    beforeAll(async () => {
+      api = await startTestApi({ registrations: [sparkEngineRegistration] });
+      ({ token } = await api.newProject());
+    });
+    afterAll(async () => {
+      for (const pid of pids) if (groupMembers(pid).length > 0) process.kill(-pid, "SIGKILL");
+      await api?.close();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it("9.15 DELETE of a running Shell job leaves no process of its group behind", async () => {
+      const post = async (path: string, body: unknown) => {
+        const response = await api.request("POST", path, { token, body });
+        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+        return response.body;
+      };
+      const cluster = await post("/v2/clusters", {
+        name: "sshd",
+        plugin_name: "spark",
+        plugin_version: "4.3.0",
+        connection: {
+          host: sshd.host,
+          port: sshd.port,
+          user: sshd.user,
+          private_key: sshd.privateKey,
+          host_key: sshd.hostKey,
+          working_dir_base: join(scratch, "work"),
+        },
+      });
+      const upload = await api.request("PUT", "/v2/job-binary-internals/job.sh", { token, raw: STUBBORN_CHILDREN });
+      const binary = await post("/v2/job-binaries", { name: "job.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
+      const template = await post("/v2/job-templates", { name: "stubborn", type: "Shell", mains: [binary.job_binary.id] });
+      const created = await post("/v2/jobs", { cluster_id: cluster.cluster.id, job_template_id: template.job_template.id });
+      const id = created.job.id as string;
+      const job = await eventually("RUNNING", async () => {
+        await api.core.jobs.sweep();
+        const body = (await api.request("GET", `/v2/jobs/${id}`, { token })).body.job;
+        return body.info.status === "RUNNING" && body;
+      });
+      const pid = Number(String(job.engine_job_id).split("@")[0]);
+      pids.push(pid);
+      await waitUntil(() => groupMembers(pid).length >= 3, "the job started its children");
+
+      expect((await api.request("DELETE", `/v2/jobs/${id}`, { token })).status).toBe(204);
+      // The default grace before SIGKILL is 10 s; the sleep ends at SIGTERM, the stubborn loop at SIGKILL.
+      await waitUntil(() => groupMembers(pid).length === 0, "no process of the job's group remains", 30_000).catch(() => undefined);
+      expect(groupMembers(pid)).toEqual([]);
     });
   });
 });
