@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { createRunnerFactory, type RunnerFactory, type RunnerTarget } from "@edp/core/runners/runner-factory";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { captureLogs, scanTable } from "../support/leaks.js";
 import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
 import { groupMembers, launched, pidOf, preparedJob, sshAccess, waitForStatus, waitUntil } from "../support/spark-jobs.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
@@ -20,7 +21,7 @@ const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
  */
 const STUBBORN_CHILDREN = ["sleep 300 &", "sh -c 'trap \"\" INT TERM; while :; do sleep 1; done' &", "echo started", "wait", ""].join("\n");
 
-/** Issue 9 items on the real sshd: the connection pool (13), cancel (15). */
+/** Issue 9 items on the real sshd: the connection pool (13), cancel (15), remote error text (16). */
 describe.runIf(tools.run)("engines hardening on a real sshd", () => {
   let sshd: SshServer;
   /** A second client key the server also accepts: another cluster on the same host and user. */
@@ -157,6 +158,98 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
       // The default grace before SIGKILL is 10 s; the sleep ends at SIGTERM, the stubborn loop at SIGKILL.
       await waitUntil(() => groupMembers(pid).length === 0, "no process of the job's group remains", 30_000).catch(() => undefined);
       expect(groupMembers(pid)).toEqual([]);
+    });
+  });
+
+  describe("remote error text", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "edp-hardening-scrub-"));
+    const ACCESS_KEY = "AKIAHARDENING9SIXTEEN";
+    const SECRET_KEY = "s3cr3t/Key+Nine-Sixteen-0123456789abcdef";
+    let api: TestApi;
+    let token: string;
+    let written: string[];
+    beforeAll(async () => {
+      api = await startTestApi({ registrations: [sparkEngineRegistration], env: { EDP_LOG_LEVEL: "DEBUG" } });
+      ({ token } = await api.newProject());
+      written = captureLogs();
+    });
+    afterAll(async () => {
+      vi.restoreAllMocks();
+      await api?.close();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it("9.16 a Shell job that prints its S3 keys and the cluster's private key to stderr leaves them in no response, table item or log line", async () => {
+      const post = async (path: string, body: unknown) => {
+        const response = await api.request("POST", path, { token, body });
+        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+        return response.body;
+      };
+      const cluster = await post("/v2/clusters", {
+        name: "sshd",
+        plugin_name: "spark",
+        plugin_version: "4.3.0",
+        connection: {
+          host: sshd.host,
+          port: sshd.port,
+          user: sshd.user,
+          private_key: sshd.privateKey,
+          host_key: sshd.hostKey,
+          working_dir_base: join(scratch, "work"),
+        },
+      });
+      const source = await post("/v2/data-sources", {
+        name: "in",
+        type: "s3",
+        url: "s3://bucket/in",
+        credentials: { accesskey: ACCESS_KEY, secretkey: SECRET_KEY, endpoint: "http://s3.example.invalid" },
+      });
+      // The job echoes everything it could know, the way a hostile or careless cluster would.
+      const keyLines = sshd.privateKey.trim().split("\n");
+      const script = [
+        `echo "Error: cannot read s3://bucket/in with access key ${ACCESS_KEY} and secret ${SECRET_KEY}" >&2`,
+        `echo 'Error: fs.s3a.secret.key=${SECRET_KEY} fs.s3a.access.key=${ACCESS_KEY}' >&2`,
+        "sed 's/^/Error: key line /' >&2 <<'EOF'",
+        ...keyLines,
+        "EOF",
+        "exit 3",
+        "",
+      ].join("\n");
+      const upload = await api.request("PUT", "/v2/job-binary-internals/leak.sh", { token, raw: script });
+      const binary = await post("/v2/job-binaries", { name: "leak.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
+      const template = await post("/v2/job-templates", { name: "leak", type: "Shell", mains: [binary.job_binary.id] });
+      const created = await post("/v2/jobs", {
+        cluster_id: cluster.cluster.id,
+        job_template_id: template.job_template.id,
+        input_id: source.data_source.id,
+        is_public: true,
+        job_configs: { configs: { "fs.s3a.access.key": ACCESS_KEY, "fs.s3a.secret.key": SECRET_KEY } },
+      });
+      const id = created.job.id as string;
+      const responses: string[] = [];
+      const job = await eventually(
+        "DONEWITHERROR",
+        async () => {
+          await api.core.jobs.sweep();
+          const response = await api.request("GET", `/v2/jobs/${id}`, { token });
+          responses.push(response.text);
+          return response.body.job.info.status === "DONEWITHERROR" && response.body.job;
+        },
+        30_000,
+      );
+      // The error is there, and useful: only the secrets are gone from it.
+      expect(job.info.error).toMatch(/exited with status 3/);
+      expect(job.info.error).toContain("cannot read s3://bucket/in");
+      const other = await api.newProject();
+      responses.push((await api.request("GET", `/v2/jobs/${id}`, { token: other.token })).text);
+      responses.push((await api.request("GET", "/v2/jobs", { token })).text);
+      const table = await scanTable(api.ports.dynamoEndpoint, "edp-test");
+      const secrets = [ACCESS_KEY, SECRET_KEY, ...keyLines.filter((line) => line.length > 16 && !line.startsWith("-----"))];
+      for (const secret of secrets) {
+        for (const text of responses) expect(text).not.toContain(secret);
+        expect(table).not.toContain(secret);
+        expect(written.join("\n")).not.toContain(secret);
+      }
     });
   });
 });
