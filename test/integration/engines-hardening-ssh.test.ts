@@ -223,7 +223,6 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
         job_template_id: template.job_template.id,
         input_id: source.data_source.id,
         is_public: true,
-        job_configs: { configs: { "fs.s3a.access.key": ACCESS_KEY, "fs.s3a.secret.key": SECRET_KEY } },
       });
       const id = created.job.id as string;
       const responses: string[] = [];

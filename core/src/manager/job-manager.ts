@@ -10,7 +10,7 @@ import type { JobBinaryService } from "../services/job-binaries.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
-import { ClusterEngines, launched } from "./cluster-engines.js";
+import { ClusterEngines } from "./cluster-engines.js";
 import { derivedId, stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
@@ -55,7 +55,7 @@ export class JobManager {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.writer = new ExecutionWriter(store, now);
-    this.engines = new ClusterEngines(store, registry, clusters);
+    this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
@@ -128,7 +128,7 @@ export class JobManager {
     if (!execution.engine_job_id || isTerminal(execution.info.status)) return execution;
     try {
       const { engine, access } = await this.engines.forExecution(execution);
-      const report = await engine.getJobStatus(launched(execution, access));
+      const report = await engine.getJobStatus(this.engines.launched(execution, access));
       return report ? await this.writer.applyReport(execution.id, report) : execution;
     } catch (error) {
       return this.writer.recordUnreachable(execution.id, error);
@@ -140,7 +140,7 @@ export class JobManager {
     if (!execution.engine_job_id) return "";
     const { engine, access } = await this.engines.forExecution(execution);
     if (!engine.readOutput) throw new InvalidDataError("This cluster's engine does not keep job output");
-    return engine.readOutput(launched(execution, access), stream, tailLines);
+    return engine.readOutput(this.engines.launched(execution, access), stream, tailLines);
   }
 
   async updateFlags(

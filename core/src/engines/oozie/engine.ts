@@ -149,6 +149,12 @@ export class OozieJobEngine implements JobEngine {
     return reports;
   }
 
+  /** The Authorization header sent with every request: what a hostile endpoint echoes instead of the password. */
+  secretsDerived(access: ClusterAccess): readonly string[] {
+    const { authorization } = resolveConnection(access);
+    return authorization ? [authorization, authorization.replace(/^Basic /, "")] : [];
+  }
+
   /** `show=log` for stdout, `show=errorlog` (Oozie 4.2+) for stderr; the last `tailLines` lines. */
   async readOutput(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string> {
     const { oozie } = this.clients(job.access);
