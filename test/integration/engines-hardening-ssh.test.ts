@@ -251,4 +251,40 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
       }
     });
   });
+
+  describe("the destination rule", () => {
+    let api: TestApi;
+    beforeAll(async () => {
+      api = await startTestApi({ registrations: [sparkEngineRegistration], env: { EDP_ALLOW_DESTINATIONS: "10.0.0.0/8" } });
+    });
+    afterAll(async () => {
+      await api?.close();
+    });
+
+    it("9.9b refuses an SSH cluster host on a denied address with a clear error", async () => {
+      const { token } = await api.newProject();
+      const post = async (path: string, body: unknown) => {
+        const response = await api.request("POST", path, { token, body });
+        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+        return response.body;
+      };
+      const cluster = await post("/v2/clusters", {
+        name: "sshd",
+        plugin_name: "spark",
+        plugin_version: "4.3.0",
+        connection: { host: sshd.host, port: sshd.port, user: sshd.user, private_key: sshd.privateKey, host_key: sshd.hostKey },
+      });
+      const upload = await api.request("PUT", "/v2/job-binary-internals/never.sh", { token, raw: "echo never\n" });
+      const binary = await post("/v2/job-binaries", { name: "never.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
+      const template = await post("/v2/job-templates", { name: "never", type: "Shell", mains: [binary.job_binary.id] });
+      const created = await post("/v2/jobs", { cluster_id: cluster.cluster.id, job_template_id: template.job_template.id });
+      const job = await eventually("FAILED", async () => {
+        const body = (await api.request("GET", `/v2/jobs/${created.job.id}`, { token })).body.job;
+        return body.info.status === "FAILED" && body;
+      });
+      expect(job.info.error).toBe(
+        "Refusing to connect to '127.0.0.1': 127.0.0.1 is a loopback address, and EDP_ALLOW_DESTINATIONS does not list its range",
+      );
+    });
+  });
 });
