@@ -138,4 +138,9 @@ export interface EngineSettings {
   connectTimeoutMs: number;
   /** Timeout for one remote command. */
   commandTimeoutMs: number;
+  /**
+   * CIDRs the destination rule allows although they are loopback, private or metadata ranges
+   * (EDP_ALLOW_DESTINATIONS); unset means the local runtime's default, loopback only.
+   */
+  allowedDestinations?: readonly string[];
 }

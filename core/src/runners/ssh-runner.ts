@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
 import ssh2, { type Client, type ClientChannel, type SFTPWrapper, type Stats } from "ssh2";
 import { EngineError } from "../errors.js";
+import { DestinationRule, LOCAL_DEFAULT_ALLOWED } from "../net/destinations.js";
 import type { CommandResult, CommandRunner, FileToWrite, RunOptions } from "./command-runner.js";
 import { fingerprintOf, keyTypeOf, type PinnedHostKey, parsePinnedHostKey } from "./ssh-host-key.js";
 
@@ -24,6 +25,10 @@ export interface SshRunnerOptions {
   /** An unused connection is closed after this long, so idle processes do not hold sockets open. */
   idleCloseMs?: number;
   keepaliveIntervalMs?: number;
+  /** CIDRs the destination rule allows (EDP_ALLOW_DESTINATIONS); unset means loopback only, the local runtime's default. */
+  allowedDestinations?: readonly string[];
+  /** The rule itself, when the caller already made one for these ranges. */
+  destinations?: DestinationRule;
 }
 
 /** The connection was already dead when a channel was asked for; the command did not run. */
@@ -41,6 +46,7 @@ export class SshRunner implements CommandRunner {
   private connected: Client | undefined;
   private readonly limit: LimitFunction;
   private readonly pinned: PinnedHostKey;
+  private readonly destinations: DestinationRule;
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -54,6 +60,7 @@ export class SshRunner implements CommandRunner {
       throw new EngineError(`The host_key pinned for ${this.label} ${(error as Error).message}`);
     }
     this.limit = pLimit(options.maxChannels ?? 8);
+    this.destinations = options.destinations ?? new DestinationRule(options.allowedDestinations ?? LOCAL_DEFAULT_ALLOWED);
   }
 
   get label(): string {
@@ -142,8 +149,17 @@ export class SshRunner implements CommandRunner {
     client.end();
   }
 
-  private connect(): Promise<Client> {
-    const { host, port, user, privateKey } = this.target;
+  /**
+   * The host goes through the destination rule (DESIGN.md rule 11) and the connection is made to
+   * the address that was checked, so the name cannot re-resolve somewhere else in between.
+   */
+  private async connect(): Promise<Client> {
+    const { address } = await this.destinations.resolve(this.target.host);
+    return this.handshake(address);
+  }
+
+  private handshake(address: string): Promise<Client> {
+    const { port, user, privateKey } = this.target;
     const client = new ssh2.Client();
     let presented: Buffer | undefined;
     return new Promise<Client>((resolve, reject) => {
@@ -158,7 +174,7 @@ export class SshRunner implements CommandRunner {
       });
       try {
         client.connect({
-          host,
+          host: address,
           port,
           username: user,
           privateKey,
