@@ -88,3 +88,16 @@ describe("the destination rule", () => {
     }
   });
 });
+
+describe("EDP_ALLOW_DESTINATIONS", () => {
+  it("9.9b defaults to loopback for the local runtime and to nothing on AWS; a bad range fails at start-up", async () => {
+    const { allowedDestinations, readSettings } = await import("@edp/core/config/settings");
+    expect(allowedDestinations(readSettings({}))).toEqual(["127.0.0.0/8", "::1/128"]);
+    expect(allowedDestinations(readSettings({ EDP_RUNTIME: "aws" }))).toEqual([]);
+    expect(allowedDestinations(readSettings({ EDP_ALLOW_DESTINATIONS: "" }))).toEqual([]);
+    expect(allowedDestinations(readSettings({ EDP_RUNTIME: "aws", EDP_ALLOW_DESTINATIONS: "10.1.0.0/16" }))).toEqual(["10.1.0.0/16"]);
+    expect(() => readSettings({ EDP_ALLOW_DESTINATIONS: "10.0.0.0/8,intranet" })).toThrow(
+      /EDP_ALLOW_DESTINATIONS: 'intranet' is not a CIDR range/,
+    );
+  });
+});

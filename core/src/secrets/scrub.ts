@@ -43,6 +43,9 @@ export class Scrubber {
       this.values.add(form);
     }
     for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_LINE_LENGTH) this.values.add(line.trim());
+    // An Authorization value is echoed with or without its scheme.
+    const credentials = /^(?:Basic|Bearer|Negotiate|Digest)\s+(\S+)$/i.exec(value)?.[1];
+    if (credentials) this.add(credentials);
     return this;
   }
 

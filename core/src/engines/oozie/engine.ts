@@ -155,7 +155,7 @@ export class OozieJobEngine implements JobEngine {
   /** The Authorization header sent with every request: what a hostile endpoint echoes instead of the password. */
   secretsDerived(access: ClusterAccess): readonly string[] {
     const { authorization } = resolveConnection(access);
-    return authorization ? [authorization, authorization.replace(/^Basic /, "")] : [];
+    return authorization ? [authorization] : [];
   }
 
   /** `show=log` for stdout, `show=errorlog` (Oozie 4.2+) for stderr; the last `tailLines` lines. */
