@@ -103,6 +103,11 @@ export class DestinationRule {
   };
 }
 
+/** The rule for configured ranges; unset (engines built directly, as tests do) means the local runtime's default. */
+export function destinationRuleFor(allowedRanges: readonly string[] | undefined): DestinationRule {
+  return new DestinationRule(allowedRanges ?? LOCAL_DEFAULT_ALLOWED);
+}
+
 function denied(host: string, reason: string): DestinationDeniedError {
   return new DestinationDeniedError(`Refusing to connect to '${host}': ${reason}, and EDP_ALLOW_DESTINATIONS does not list its range`);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import ssh2 from "ssh2";
-import { DestinationRule, LOCAL_DEFAULT_ALLOWED } from "../net/destinations.js";
+import { destinationRuleFor } from "../net/destinations.js";
 import type { CommandRunner } from "./command-runner.js";
 import { LocalRunner } from "./local-runner.js";
 import { fingerprintOf, parsePinnedHostKey } from "./ssh-host-key.js";
@@ -19,14 +19,14 @@ export interface RunnerFactory {
 export function createRunnerFactory(options: SshRunnerOptions): RunnerFactory {
   const local = new LocalRunner(options);
   const pool = new Map<string, SshRunner>();
-  const destinations = options.destinations ?? new DestinationRule(options.allowedDestinations ?? LOCAL_DEFAULT_ALLOWED);
+  const destinations = destinationRuleFor(options.allowedDestinations);
   return {
     runnerFor(target) {
       if (target.mode === "local") return local;
       const key = poolKeyOf(target);
       let runner = pool.get(key);
       if (!runner) {
-        runner = new SshRunner(target, { ...options, destinations });
+        runner = new SshRunner(target, options, destinations);
         pool.set(key, runner);
       }
       return runner;

@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
 import ssh2, { type Client, type ClientChannel, type SFTPWrapper, type Stats } from "ssh2";
 import { EngineError } from "../errors.js";
-import { DestinationRule, LOCAL_DEFAULT_ALLOWED } from "../net/destinations.js";
+import type { DestinationRule } from "../net/destinations.js";
 import type { CommandResult, CommandRunner, FileToWrite, RunOptions } from "./command-runner.js";
 import { fingerprintOf, keyTypeOf, type PinnedHostKey, parsePinnedHostKey } from "./ssh-host-key.js";
 
@@ -27,8 +27,6 @@ export interface SshRunnerOptions {
   keepaliveIntervalMs?: number;
   /** CIDRs the destination rule allows (EDP_ALLOW_DESTINATIONS); unset means loopback only, the local runtime's default. */
   allowedDestinations?: readonly string[];
-  /** The rule itself, when the caller already made one for these ranges. */
-  destinations?: DestinationRule;
 }
 
 /** The connection was already dead when a channel was asked for; the command did not run. */
@@ -46,13 +44,14 @@ export class SshRunner implements CommandRunner {
   private connected: Client | undefined;
   private readonly limit: LimitFunction;
   private readonly pinned: PinnedHostKey;
-  private readonly destinations: DestinationRule;
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: SshTarget,
     private readonly options: SshRunnerOptions,
+    /** Every (re)connection resolves the host through it. */
+    private readonly destinations: DestinationRule,
   ) {
     try {
       this.pinned = parsePinnedHostKey(target.hostKey);
@@ -60,7 +59,6 @@ export class SshRunner implements CommandRunner {
       throw new EngineError(`The host_key pinned for ${this.label} ${(error as Error).message}`);
     }
     this.limit = pLimit(options.maxChannels ?? 8);
-    this.destinations = options.destinations ?? new DestinationRule(options.allowedDestinations ?? LOCAL_DEFAULT_ALLOWED);
   }
 
   get label(): string {

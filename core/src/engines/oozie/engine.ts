@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import { EngineError } from "../../errors.js";
 import type { JobType } from "../../model/job-types.js";
 import { checkedFetch } from "../../net/checked-fetch.js";
-import { DestinationRule, LOCAL_DEFAULT_ALLOWED } from "../../net/destinations.js";
+import { destinationRuleFor } from "../../net/destinations.js";
 import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
 import { type OozieConnection, resolveConnection } from "./connection.js";
 import { elLiteral } from "./el.js";
@@ -43,7 +43,7 @@ export class OozieJobEngine implements JobEngine {
   private readonly http: HttpOptions;
 
   constructor(options: OozieEngineOptions) {
-    const destinations = new DestinationRule(options.settings.allowedDestinations ?? LOCAL_DEFAULT_ALLOWED);
+    const destinations = destinationRuleFor(options.settings.allowedDestinations);
     this.http = { fetch: options.fetch ?? checkedFetch(destinations), timeoutMs: options.settings.commandTimeoutMs };
   }
 
