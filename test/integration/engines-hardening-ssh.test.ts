@@ -121,14 +121,16 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
       rmSync(scratch, { recursive: true, force: true });
     });
 
-    it("9.15 DELETE of a running Shell job leaves no process of its group behind", async () => {
+    /** Runs the stubborn Shell job through the API and waits until its children run; `configs` are its job_configs.configs. */
+    const startStubbornJob = async (configs: Record<string, unknown> = {}) => {
       const post = async (path: string, body: unknown) => {
         const response = await api.request("POST", path, { token, body });
         if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
         return response.body;
       };
+      const suffix = Math.random().toString(36).slice(2, 8);
       const cluster = await post("/v2/clusters", {
-        name: "sshd",
+        name: `sshd-${suffix}`,
         plugin_name: "spark",
         plugin_version: "4.3.0",
         connection: {
@@ -140,22 +142,40 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
           working_dir_base: join(scratch, "work"),
         },
       });
-      const upload = await api.request("PUT", "/v2/job-binary-internals/job.sh", { token, raw: STUBBORN_CHILDREN });
-      const binary = await post("/v2/job-binaries", { name: "job.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
-      const template = await post("/v2/job-templates", { name: "stubborn", type: "Shell", mains: [binary.job_binary.id] });
-      const created = await post("/v2/jobs", { cluster_id: cluster.cluster.id, job_template_id: template.job_template.id });
+      const upload = await api.request("PUT", `/v2/job-binary-internals/${suffix}.sh`, { token, raw: STUBBORN_CHILDREN });
+      const binary = await post("/v2/job-binaries", { name: `${suffix}.sh`, url: `internal-db://${upload.body.job_binary_internal.id}` });
+      const template = await post("/v2/job-templates", { name: `stubborn-${suffix}`, type: "Shell", mains: [binary.job_binary.id] });
+      const created = await post("/v2/jobs", {
+        cluster_id: cluster.cluster.id,
+        job_template_id: template.job_template.id,
+        job_configs: { configs },
+      });
       const id = created.job.id as string;
       const job = await eventually("RUNNING", async () => {
-        await api.core.jobs.sweep();
-        const body = (await api.request("GET", `/v2/jobs/${id}`, { token })).body.job;
-        return body.info.status === "RUNNING" && body;
+        const body = (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job;
+        return body.engine_job_id && body;
       });
       const pid = Number(String(job.engine_job_id).split("@")[0]);
       pids.push(pid);
       await waitUntil(() => groupMembers(pid).length >= 3, "the job started its children");
+      return { id, pid };
+    };
 
+    it("9.15 DELETE of a running Shell job leaves no process of its group behind", async () => {
+      const { id, pid } = await startStubbornJob();
       expect((await api.request("DELETE", `/v2/jobs/${id}`, { token })).status).toBe(204);
       // The default grace before SIGKILL is 10 s; the sleep ends at SIGTERM, the stubborn loop at SIGKILL.
+      await waitUntil(() => groupMembers(pid).length === 0, "no process of the job's group remains", 30_000).catch(() => undefined);
+      expect(groupMembers(pid)).toEqual([]);
+    });
+
+    it("9.15 a Shell job cancelled by its edp.timeout deadline leaves no process of its group behind", async () => {
+      const { id, pid } = await startStubbornJob({ "edp.timeout": 3 });
+      await eventually(
+        "KILLED by the deadline",
+        async () => (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job.info.status === "KILLED",
+        30_000,
+      );
       await waitUntil(() => groupMembers(pid).length === 0, "no process of the job's group remains", 30_000).catch(() => undefined);
       expect(groupMembers(pid)).toEqual([]);
     });
