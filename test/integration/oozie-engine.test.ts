@@ -354,7 +354,7 @@ describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", 
       expect((error as EngineError).httpStatus).toBe(502);
     });
 
-    it("an HTML error page without Oozie's headers is reduced to its text", async () => {
+    it("an HTML error page without Oozie's headers is not echoed: the status says what happened", async () => {
       const prepared = job({ type: "Shell", mains: [binary("h.sh", "")] });
       const { result } = await run(prepared);
       double.failNext((r) => r.method === "GET" && r.path.endsWith(result.engineJobId), {
@@ -363,20 +363,18 @@ describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", 
         body: "<html><head><title>x</title><style>p{}</style></head><body><h1>HTTP Status 404 - /oozie/v2/job</h1><p>The requested resource is not available.</p></body></html>",
       });
       await expect(engine.getJobStatus(launched(prepared, result.engineJobId))).rejects.toThrow(
-        `Oozie info for ${result.engineJobId} failed (HTTP 404): x HTTP Status 404 - /oozie/v2/job The requested resource is not available.`,
+        `Oozie info for ${result.engineJobId} failed (HTTP 404): Not Found`,
       );
     });
 
-    it("HDFS permission errors carry the RemoteException's message", async () => {
+    it("HDFS permission errors carry the RemoteException's class, never its message", async () => {
       const denied = preparedJob({
         access: clusterAccess(double.connection({ workflow_base_dir: "/user/someone-else/edp" })),
         type: "Shell",
         mains: [binary("p.sh", "")],
       });
       await expect(engine.runJob(denied)).rejects.toThrow(
-        "WebHDFS MKDIRS /user/someone-else/edp/wordcount/" +
-          denied.execution.id +
-          ' failed (HTTP 403): AccessControlException: Permission denied: user=hadoop, access=WRITE, inode="/user":hdfs:supergroup:drwxr-xr-x',
+        `WebHDFS MKDIRS /user/someone-else/edp/wordcount/${denied.execution.id} failed (HTTP 403): AccessControlException`,
       );
     });
 
@@ -388,14 +386,12 @@ describe.runIf(schemasPresent)("Oozie engine against the Oozie/WebHDFS double", 
       await client.mkdirs("/user/hadoop/rules", "755");
       await client.create("/user/hadoop/rules/a.txt", "one", { overwrite: false, permission: "640" });
       await expect(client.create("/user/hadoop/rules/a.txt", "two", { overwrite: false, permission: "640" })).rejects.toThrow(
-        "WebHDFS CREATE /user/hadoop/rules/a.txt failed (HTTP 403): FileAlreadyExistsException: /user/hadoop/rules/a.txt for client 127.0.0.1 already exists",
+        "WebHDFS CREATE /user/hadoop/rules/a.txt failed (HTTP 403): FileAlreadyExistsException",
       );
       expect(double.readHdfs("/user/hadoop/rules/a.txt")?.toString()).toBe("one");
       await client.create("/user/hadoop/rules/a.txt", "three", { overwrite: true, permission: "640" });
       expect(double.readHdfs("/user/hadoop/rules/a.txt")?.toString()).toBe("three");
-      await expect(client.mkdirs("/user/hadoop/rules/x", "999")).rejects.toThrow(
-        'IllegalArgumentException: Invalid value for webhdfs parameter "permission"',
-      );
+      await expect(client.mkdirs("/user/hadoop/rules/x", "999")).rejects.toThrow("failed (HTTP 400): IllegalArgumentException");
       await expect(client.mkdirs("/user/hadoop/rules/a.txt/sub", "755")).rejects.toThrow("ParentNotDirectoryException");
     });
 

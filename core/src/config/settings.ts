@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOCAL_DEFAULT_ALLOWED, parseAllowedDestinations } from "../net/destinations.js";
 
 /**
  * Every setting EDP reads from the environment, with its default. Parsed once, so a
@@ -25,6 +26,21 @@ const SettingsSchema = z.object({
    * without it (DESIGN.md rule 6): well under API Gateway's 29 s, whatever the command timeout.
    */
   EDP_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Comma-separated CIDRs EDP may call on a user's behalf although they are loopback, link-local,
+   * private or metadata addresses (DESIGN.md rule 11). Unset: `127.0.0.0/8,::1/128` for the local
+   * runtime, nothing on AWS. Set to an empty string to allow none.
+   */
+  EDP_ALLOW_DESTINATIONS: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseAllowedDestinations(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    })
+    .optional(),
 
   // ---- AWS runtime only (EDP_RUNTIME=aws). The stack (infra/) sets all of them on every
   // function; the local runtime ignores them. createAwsPorts refuses to start without them.
@@ -52,4 +68,12 @@ export function readSettings(env: Record<string, string | undefined> = process.e
     throw new Error(`Invalid EDP settings: ${problems}`);
   }
   return result.data;
+}
+
+/** The ranges the destination rule allows (EDP_ALLOW_DESTINATIONS, or the runtime's default). */
+export function allowedDestinations(settings: Settings): string[] {
+  if (settings.EDP_ALLOW_DESTINATIONS !== undefined) {
+    return parseAllowedDestinations(settings.EDP_ALLOW_DESTINATIONS).map((range) => `${range.network}/${range.prefix}`);
+  }
+  return settings.EDP_RUNTIME === "local" ? [...LOCAL_DEFAULT_ALLOWED] : [];
 }

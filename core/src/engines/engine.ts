@@ -28,6 +28,11 @@ export interface JobEngine {
   getJobStatuses?(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>>;
   /** Optional: the tail of a job's saved output. */
   readOutput?(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string>;
+  /**
+   * Optional: secret values the engine derives from the cluster's secrets and sends (an HTTP
+   * Authorization header), so the engine boundary scrubs them from remote text too (scrubbing-engine.ts).
+   */
+  secretsDerived?(access: ClusterAccess): readonly string[];
 }
 
 /** A cluster together with its secret connection fields, loaded from the secret store. */
@@ -68,6 +73,11 @@ export interface DataSourceAccess {
 export interface LaunchedJob {
   execution: JobExecution & { engine_job_id: string };
   access: ClusterAccess;
+  /**
+   * The credentials of the execution's data sources. Status calls never send them, but the job had
+   * them and may print them; the engine boundary loads them only when there is remote text to scrub.
+   */
+  dataSourceCredentials?(): Promise<Record<string, unknown>[]>;
 }
 
 export interface RunResult {
@@ -128,4 +138,9 @@ export interface EngineSettings {
   connectTimeoutMs: number;
   /** Timeout for one remote command. */
   commandTimeoutMs: number;
+  /**
+   * CIDRs the destination rule allows although they are loopback, private or metadata ranges
+   * (EDP_ALLOW_DESTINATIONS); unset means the local runtime's default, loopback only.
+   */
+  allowedDestinations?: readonly string[];
 }

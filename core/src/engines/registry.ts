@@ -2,6 +2,7 @@ import { InvalidDataError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { JobType } from "../model/job-types.js";
 import type { EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+import { scrubbingEngine } from "./scrubbing-engine.js";
 
 /**
  * Chooses an engine from the cluster's plugin and version and the job type
@@ -62,7 +63,8 @@ export class EngineRegistry {
   private engineFrom(registration: EngineRegistration): JobEngine {
     let engine = this.engines.get(registration);
     if (!engine) {
-      engine = registration.create(this.deps);
+      // Every engine answers through the scrubbing boundary: remote text never carries a secret it was sent.
+      engine = scrubbingEngine(registration.create(this.deps));
       this.engines.set(registration, engine);
     }
     return engine;

@@ -2,7 +2,7 @@ import { logger } from "../config/logger.js";
 import { describeError } from "../errors.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
-import { type ClusterEngines, launched } from "./cluster-engines.js";
+import type { ClusterEngines } from "./cluster-engines.js";
 import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import { launchScheduleName } from "./schedule-names.js";
 
@@ -56,7 +56,7 @@ export class Canceller {
   async signal(execution: StoredExecution, force: boolean): Promise<StoredExecution> {
     try {
       const { engine, access } = await this.engines.forExecution(execution);
-      const report = await engine.cancelJob(launched(execution, access), { force });
+      const report = await engine.cancelJob(this.engines.launched(execution, access), { force });
       return report ? await this.writer.applyReport(execution.id, report) : execution;
     } catch (error) {
       logger.warn("Cancel signal failed", { executionId: execution.id, error: describeError(error) });

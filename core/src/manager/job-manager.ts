@@ -11,7 +11,7 @@ import type { JobTemplateService } from "../services/job-templates.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
-import { ClusterEngines, launched } from "./cluster-engines.js";
+import { ClusterEngines } from "./cluster-engines.js";
 import { derivedId, stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
@@ -60,7 +60,7 @@ export class JobManager {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.writer = new ExecutionWriter(store, now);
-    this.engines = new ClusterEngines(store, registry, clusters);
+    this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry, templates, clusters);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
@@ -137,7 +137,7 @@ export class JobManager {
     const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, async () => {
       try {
         const { engine, access } = await this.engines.forExecution(execution);
-        const report = await engine.getJobStatus(launched(execution, access));
+        const report = await engine.getJobStatus(this.engines.launched(execution, access));
         return report ? await this.writer.applyReport(execution.id, report) : execution;
       } catch (error) {
         return this.writer.recordUnreachable(execution.id, error);
@@ -153,7 +153,7 @@ export class JobManager {
     const { engine, access } = await this.engines.forExecution(execution);
     const read = engine.readOutput?.bind(engine);
     if (!read) throw new InvalidDataError("This cluster's engine does not keep job output");
-    const output = await beforeDeadline(this.settings.requestDeadlineMs, () => read(launched(execution, access), stream, tailLines));
+    const output = await beforeDeadline(this.settings.requestDeadlineMs, () => read(this.engines.launched(execution, access), stream, tailLines));
     if (!output) throw new ClusterTimeoutError(this.settings.requestDeadlineMs);
     return output.value;
   }

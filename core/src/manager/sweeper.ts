@@ -5,7 +5,7 @@ import { describeError } from "../errors.js";
 import { resolveStatus } from "../model/status.js";
 import type { Store } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
-import { type ClusterEngines, launched } from "./cluster-engines.js";
+import type { ClusterEngines } from "./cluster-engines.js";
 import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
 
@@ -88,7 +88,7 @@ export class Sweeper {
   }
 
   private async statusesOf(engine: JobEngine, access: ClusterAccess, executions: StoredExecution[], report: SweepReport) {
-    const jobs = executions.map((e) => launched(e, access));
+    const jobs = executions.map((e) => this.engines.launched(e, access));
     if (engine.getJobStatuses) {
       report.statusCalls++;
       return (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined>;

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
 import ssh2, { type Client, type ClientChannel, type SFTPWrapper, type Stats } from "ssh2";
 import { EngineError } from "../errors.js";
+import type { DestinationRule } from "../net/destinations.js";
 import type { CommandResult, CommandRunner, FileToWrite, RunOptions } from "./command-runner.js";
 import { fingerprintOf, keyTypeOf, type PinnedHostKey, parsePinnedHostKey } from "./ssh-host-key.js";
 
@@ -24,6 +25,8 @@ export interface SshRunnerOptions {
   /** An unused connection is closed after this long, so idle processes do not hold sockets open. */
   idleCloseMs?: number;
   keepaliveIntervalMs?: number;
+  /** CIDRs the destination rule allows (EDP_ALLOW_DESTINATIONS); unset means loopback only, the local runtime's default. */
+  allowedDestinations?: readonly string[];
 }
 
 /** The connection was already dead when a channel was asked for; the command did not run. */
@@ -33,7 +36,7 @@ class ChannelRefusedError extends EngineError {}
 
 /**
  * Runs commands on one host over ONE SSH connection, opened on first use and reused by every later
- * call (the runner factory keeps one runner per host:port:user). The host key is checked against
+ * call (the runner factory keeps one runner per connection identity). The host key is checked against
  * the pinned one on every (re)connection; a connection that dies is replaced on the next call.
  */
 export class SshRunner implements CommandRunner {
@@ -47,6 +50,8 @@ export class SshRunner implements CommandRunner {
   constructor(
     private readonly target: SshTarget,
     private readonly options: SshRunnerOptions,
+    /** Every (re)connection resolves the host through it. */
+    private readonly destinations: DestinationRule,
   ) {
     try {
       this.pinned = parsePinnedHostKey(target.hostKey);
@@ -142,8 +147,17 @@ export class SshRunner implements CommandRunner {
     client.end();
   }
 
-  private connect(): Promise<Client> {
-    const { host, port, user, privateKey } = this.target;
+  /**
+   * The host goes through the destination rule (DESIGN.md rule 11) and the connection is made to
+   * the address that was checked, so the name cannot re-resolve somewhere else in between.
+   */
+  private async connect(): Promise<Client> {
+    const { address } = await this.destinations.resolve(this.target.host);
+    return this.handshake(address);
+  }
+
+  private handshake(address: string): Promise<Client> {
+    const { port, user, privateKey } = this.target;
     const client = new ssh2.Client();
     let presented: Buffer | undefined;
     return new Promise<Client>((resolve, reject) => {
@@ -158,7 +172,7 @@ export class SshRunner implements CommandRunner {
       });
       try {
         client.connect({
-          host,
+          host: address,
           port,
           username: user,
           privateKey,

@@ -1,6 +1,6 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
-import type { Settings } from "../config/settings.js";
+import { allowedDestinations, type Settings } from "../config/settings.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
@@ -30,6 +30,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
       connectTimeoutMs: settings.EDP_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: settings.EDP_COMMAND_TIMEOUT_MS,
+      allowedDestinations: allowedDestinations(settings),
     },
   });
   // "Is this in use" is a query of the store's, so the services need nothing of the manager.

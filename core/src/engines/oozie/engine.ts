@@ -1,6 +1,8 @@
 import pLimit from "p-limit";
 import { EngineError } from "../../errors.js";
 import type { JobType } from "../../model/job-types.js";
+import { checkedFetch } from "../../net/checked-fetch.js";
+import { destinationRuleFor } from "../../net/destinations.js";
 import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
 import { type OozieConnection, resolveConnection } from "./connection.js";
 import { elLiteral } from "./el.js";
@@ -21,7 +23,7 @@ const PER_CLUSTER_CONCURRENCY = 4;
 
 export interface OozieEngineOptions {
   settings: EngineSettings;
-  /** For tests; defaults to the global fetch. */
+  /** For tests; defaults to fetch through the destination rule of `settings.allowedDestinations`. */
   fetch?: FetchLike;
 }
 
@@ -41,7 +43,8 @@ export class OozieJobEngine implements JobEngine {
   private readonly http: HttpOptions;
 
   constructor(options: OozieEngineOptions) {
-    this.http = { fetch: options.fetch ?? fetch, timeoutMs: options.settings.commandTimeoutMs };
+    const destinations = destinationRuleFor(options.settings.allowedDestinations);
+    this.http = { fetch: options.fetch ?? checkedFetch(destinations), timeoutMs: options.settings.commandTimeoutMs };
   }
 
   async runJob(job: PreparedJob): Promise<RunResult> {
@@ -148,6 +151,12 @@ export class OozieJobEngine implements JobEngine {
       ),
     );
     return reports;
+  }
+
+  /** The Authorization header sent with every request: what a hostile endpoint echoes instead of the password. */
+  secretsDerived(access: ClusterAccess): readonly string[] {
+    const { authorization } = resolveConnection(access);
+    return authorization ? [authorization] : [];
   }
 
   /** `show=log` for stdout, `show=errorlog` (Oozie 4.2+) for stderr; the last `tailLines` lines. */

@@ -1,10 +1,16 @@
 import pRetry from "p-retry";
 import { EngineError } from "../../errors.js";
+import { DestinationDeniedError } from "../../net/destinations.js";
 
 /**
  * The one place the Oozie engine talks HTTP: timeouts, retries of idempotent reads, and
  * turning transport failures into EngineErrors that name the service but never a secret
- * (no Authorization header, no query string, which can carry delegation tokens).
+ * (no Authorization header, no query string, which can carry delegation tokens). The engine's
+ * fetch goes through the destination rule (net/checked-fetch.ts); its refusal is passed on as is.
+ *
+ * Error messages never carry a response body: a cluster URL pointed at an internal service would
+ * otherwise read that service out through `info.error` (SSRF). Only statuses, Oozie's error headers
+ * and exception class names are reported.
  */
 
 export type FetchLike = typeof fetch;
@@ -39,12 +45,13 @@ export async function send(url: string, options: SendOptions, http: HttpOptions)
         signal: AbortSignal.timeout(http.timeoutMs),
       });
     } catch (error) {
+      if (error instanceof TypeError && error.cause instanceof DestinationDeniedError) throw error.cause;
       throw new TransportError(options.service, url, error);
     }
     if (options.idempotent && response.status >= 500) {
       // Drain so the connection can be reused, then let p-retry try again.
-      const text = await response.text().catch(() => "");
-      throw new RetryableStatus(response.status, text, response.headers);
+      await response.body?.cancel().catch(() => undefined);
+      throw new RetryableStatus(response.status, response.statusText, response.headers);
     }
     return response;
   };
@@ -56,11 +63,12 @@ export async function send(url: string, options: SendOptions, http: HttpOptions)
       factor: 2,
       unref: true,
       // A timed-out request already cost a full timeout; do not triple it.
-      shouldRetry: ({ error }) => !(error instanceof TransportError && error.timedOut),
+      shouldRetry: ({ error }) => !(error instanceof TransportError && error.timedOut) && !(error instanceof DestinationDeniedError),
     });
   } catch (error) {
-    // The last 5xx answer is still an answer: hand it back so the caller reports the server's message.
-    if (error instanceof RetryableStatus) return new Response(error.body, { status: error.status, headers: error.headers });
+    // The last 5xx answer is still an answer: hand it back (without its body) so the caller reports it.
+    if (error instanceof RetryableStatus)
+      return new Response(null, { status: error.status, statusText: error.statusText, headers: error.headers });
     throw error;
   }
 }
@@ -79,7 +87,7 @@ export class TransportError extends EngineError {
 class RetryableStatus extends Error {
   constructor(
     readonly status: number,
-    readonly body: string,
+    readonly statusText: string,
     readonly headers: Headers,
   ) {
     super(`HTTP ${status}`);
@@ -107,17 +115,7 @@ function transportReason(error: unknown): string {
   return String(error);
 }
 
-/** Text of an error page: Tomcat and Jetty answer HTML, which is reduced to its words. */
-export function errorPageText(body: string, limit = 500): string {
-  const text = body
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+/** Reads an error answer's body to its end without keeping it, so the connection can be reused. */
+export async function discardBody(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
 }

@@ -1,6 +1,6 @@
 import { EngineError } from "../../errors.js";
 import type { OozieConnection } from "./connection.js";
-import { errorPageText, type HttpOptions, send } from "./http.js";
+import { discardBody, type HttpOptions, send } from "./http.js";
 import { jobPropertiesXml } from "./job-properties.js";
 
 /**
@@ -148,15 +148,14 @@ export class OozieClient {
 }
 
 /**
- * Oozie puts its error in the `oozie-error-code` and `oozie-error-message` headers; the body
- * is then a servlet container's HTML page, reduced to text when the headers are missing.
+ * Oozie puts its error in the `oozie-error-code` and `oozie-error-message` headers. The body (a
+ * servlet container's HTML page) is never read into the message: see http.ts.
  */
 async function oozieError(operation: string, response: Response): Promise<OozieError> {
   const code = response.headers.get("oozie-error-code") ?? undefined;
   const headerMessage = response.headers.get("oozie-error-message");
-  const body = await response.text().catch(() => "");
-  const message = headerMessage ?? errorPageText(body) ?? response.statusText;
-  return new OozieError(operation, response.status, code, message || response.statusText);
+  await discardBody(response);
+  return new OozieError(operation, response.status, code, headerMessage ?? response.statusText);
 }
 
 function parseWorkflow(value: unknown, operation: string): OozieWorkflow {

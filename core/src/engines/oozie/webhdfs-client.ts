@@ -1,6 +1,6 @@
 import { EngineError } from "../../errors.js";
 import type { OozieConnection } from "./connection.js";
-import { errorPageText, type HttpOptions, send } from "./http.js";
+import { type HttpOptions, send } from "./http.js";
 
 /**
  * The few WebHDFS operations the Oozie engine needs (Hadoop's WebHDFS.md): MKDIRS and the
@@ -30,7 +30,7 @@ export class WebHdfsClient {
     );
     if (!response.ok) throw await webHdfsError("MKDIRS", path, response);
     const body = (await response.json().catch(() => undefined)) as { boolean?: unknown } | undefined;
-    if (body?.boolean !== true) throw new EngineError(`WebHDFS MKDIRS ${path} failed: the NameNode answered ${JSON.stringify(body)}`);
+    if (body?.boolean !== true) throw new EngineError(`WebHDFS MKDIRS ${path} failed: the NameNode did not answer {"boolean": true}`);
   }
 
   /**
@@ -95,15 +95,23 @@ export class WebHdfsClient {
   }
 }
 
-/** WebHDFS errors are JSON: {"RemoteException": {"exception", "javaClassName", "message"}}. */
+/** A Java class name, the one part of a RemoteException body that is reported. */
+const JAVA_CLASS = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+
+/**
+ * WebHDFS errors are JSON: {"RemoteException": {"exception", "javaClassName", "message"}}. Only
+ * the exception's class name is reported, never the message or any other body text (see http.ts).
+ */
 async function webHdfsError(operation: string, path: string, response: Response): Promise<EngineError> {
   const body = await response.text().catch(() => "");
-  let detail: string;
+  let exception: string | undefined;
   try {
-    const remote = (JSON.parse(body) as { RemoteException?: { exception?: string; message?: string } }).RemoteException;
-    detail = remote ? `${remote.exception ?? "RemoteException"}: ${remote.message ?? ""}`.trim() : errorPageText(body);
+    const remote = (JSON.parse(body) as { RemoteException?: { exception?: unknown } }).RemoteException;
+    if (typeof remote?.exception === "string" && JAVA_CLASS.test(remote.exception) && remote.exception.length <= 200)
+      exception = remote.exception;
   } catch {
-    detail = errorPageText(body) || response.statusText;
+    // Not WebHDFS's JSON: nothing of it is reported.
   }
-  return new EngineError(`WebHDFS ${operation} ${path} failed (HTTP ${response.status}): ${detail || "no message"}`);
+  const reason = exception ?? (response.statusText || "no reason given");
+  return new EngineError(`WebHDFS ${operation} ${path} failed (HTTP ${response.status}): ${reason}`);
 }

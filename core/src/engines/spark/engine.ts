@@ -68,7 +68,7 @@ export class SparkEngine implements JobEngine {
       ...fileNames.map((name, i) => ({ path: posix.join(stagingDir, name), content: contents[i], mode: 0o644 })),
       {
         path: posix.join(stagingDir, WORKING_FILES.wrapper),
-        content: wrapperScript({ workingDir, environment: connection.environment, command }),
+        content: wrapperScript({ workingDir, environment: connection.environment, command, termGraceSeconds: this.termGraceSeconds }),
         mode: 0o700,
       },
     ];

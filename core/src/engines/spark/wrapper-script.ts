@@ -9,6 +9,8 @@ export interface WrapperInput {
   environment: Record<string, string>;
   /** The job command, built by buildJobCommand. */
   command: string;
+  /** After a cancel, how long what the job left in the group has between SIGTERM and SIGKILL. */
+  termGraceSeconds?: number;
 }
 
 /**
@@ -18,12 +20,21 @@ export interface WrapperInput {
  * in the foreground with SIGINT and SIGTERM at their defaults; a cancel signals the whole group, as a
  * terminal's Ctrl-C would, so spark-submit receives the signal directly and stops its application.
  * The wrapper only traps the signals, so that it outlives the job and records how it ended.
+ *
+ * A cancelled job's whole group must go, not just the job's own process: non-interactive shells
+ * start background children (`sleep 300 &`) with SIGINT ignored, and once the result is written
+ * the job counts as ended and nothing escalates any more. So after a cancel the wrapper itself
+ * sends SIGTERM to the group, waits up to the grace period, writes the result, and SIGKILLs the
+ * group (itself included) if anything is left. The wrapper's own helpers (ps, awk, sleep) are its
+ * children, which is how `edp_others` tells them from the job's leftovers: the job's foreground
+ * process has exited by then and its orphans have another parent.
  */
 export function wrapperScript(input: WrapperInput): string {
   const exports = Object.entries(input.environment).map(([name, value]) => {
     if (!ENV_NAME.test(name)) throw new EngineError(`'${name}' is not a valid environment variable name`);
     return `${name}=${shellQuote(value)}; export ${name}`;
   });
+  const graceTenths = Math.max(1, Math.round((input.termGraceSeconds ?? 10) * 10));
   return [
     "#!/bin/sh",
     "# Launch wrapper of one EDP job execution (written by core/src/engines/spark/wrapper-script.ts).",
@@ -36,7 +47,16 @@ export function wrapperScript(input: WrapperInput): string {
     "code=$?",
     "# A cancelled job that stopped with any error counts as killed (130, as after SIGINT).",
     'if [ -n "$cancelled" ] && [ "$code" -ne 0 ]; then code=130; fi',
+    "edp_others() {",
+    `  ps -e -o pid= -o ppid= -o pgid= -o stat= 2>/dev/null | awk -v g="$$" '$3 == g && $1 != g && $2 != g && $4 !~ /^Z/ { found = 1 } END { exit !found }'`,
+    "}",
+    'if [ -n "$cancelled" ]; then',
+    "  kill -s TERM 0 2>/dev/null",
+    "  i=0",
+    `  while edp_others && [ "$i" -lt ${graceTenths} ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done`,
+    "fi",
     `echo "$code" > ${F.result}.tmp && mv -f ${F.result}.tmp ${F.result}`,
+    'if [ -n "$cancelled" ] && edp_others; then kill -s KILL 0 2>/dev/null; fi',
     "",
   ].join("\n");
 }
