@@ -153,7 +153,9 @@ export class JobManager {
     const { engine, access } = await this.engines.forExecution(execution);
     const read = engine.readOutput?.bind(engine);
     if (!read) throw new InvalidDataError("This cluster's engine does not keep job output");
-    const output = await beforeDeadline(this.settings.requestDeadlineMs, () => read(this.engines.launched(execution, access), stream, tailLines));
+    const output = await beforeDeadline(this.settings.requestDeadlineMs, () =>
+      read(this.engines.launched(execution, access), stream, tailLines),
+    );
     if (!output) throw new ClusterTimeoutError(this.settings.requestDeadlineMs);
     return output.value;
   }
