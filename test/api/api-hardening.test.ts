@@ -1,0 +1,191 @@
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
+import { logger } from "@edp/core/config/logger";
+import { operations } from "@edp/functions/api/index";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { countItems } from "../support/table.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
+import { createJobChain } from "./fixtures.js";
+
+/** Issue 9's API items: Sahara compatibility, malformed requests, prototype keys, NUL bytes, OpenAPI, aborted bodies. */
+describe("API hardening", () => {
+  let api: TestApi;
+  let engine: TestEngine;
+  let token: string;
+  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    engine = new TestEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
+    ({ token } = await api.newProject());
+    chain = await createJobChain(api, token);
+    // The logger writes INFO and below to stdout, WARN and ERROR to stderr.
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write.bind(stream);
+      vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        logLines.push(...String(chunk).split("\n").filter(Boolean));
+        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write);
+    }
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await api?.close();
+  });
+
+  /** The structured log lines written since `from`. */
+  function logsSince(from: number): Record<string, unknown>[] {
+    return logLines.slice(from).flatMap((line) => {
+      try {
+        const parsed = JSON.parse(line);
+        return parsed && typeof parsed === "object" && "level" in parsed ? [parsed] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  const byIdOperations = operations.filter((o) => o.path.includes("{id}") && o.method !== "PUT");
+  const listOperations = operations.filter(
+    (o) => o.method === "GET" && !o.path.includes("{") && o.path.startsWith("/v2/") && o.path !== "/v2/job-types",
+  );
+
+  /** Sends a request target exactly as given (no URL normalisation), on loopback. */
+  function rawTarget(target: string): Promise<{ status: number; body: string }> {
+    const url = new URL(api.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), "127.0.0.1", () => {
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: ${token}\r\nConnection: close\r\n\r\n`);
+      });
+      let received = "";
+      socket.on("data", (chunk) => {
+        received += chunk.toString("utf8");
+      });
+      socket.on("error", reject);
+      socket.on("end", () => {
+        const [head, ...rest] = received.split("\r\n\r\n");
+        resolve({ status: Number(head.split(" ")[1]), body: rest.join("\r\n\r\n") });
+      });
+    });
+  }
+
+  describe("9.14 Sahara compatibility", () => {
+    it("9.14 an optional string sent as null means absent, as python-saharaclient sends it", async () => {
+      const source = await api.request("POST", "/v2/data-sources", {
+        token,
+        body: { name: "null-desc", type: "hdfs", url: "hdfs://nn/x", description: null },
+      });
+      expect(source.status, source.text).toBe(202);
+      expect(source.body.data_source.description).toBe("");
+      const binary = await api.request("POST", "/v2/job-binaries", {
+        token,
+        body: { name: "null-desc.sh", url: `internal-db://${chain.internalId}`, description: null },
+      });
+      expect(binary.status, binary.text).toBe(202);
+      const template = await api.request("POST", "/v2/job-templates", {
+        token,
+        body: { name: "null-desc", type: "Shell", mains: [chain.binaryId], description: null },
+      });
+      expect(template.status, template.text).toBe(202);
+      const cluster = await api.request("POST", "/v2/clusters", {
+        token,
+        body: { name: "null-desc", plugin_name: "test", plugin_version: "2.0", description: null },
+      });
+      expect(cluster.status, cluster.text).toBe(202);
+    });
+
+    it.each(byIdOperations.map((o) => [`${o.method} ${o.path}`, o] as const))(
+      "9.14 %s answers a non-UUID id with 404, as Sahara does",
+      async (_name, operation) => {
+        const response = await api.request(operation.method, operation.path.replace("{id}", "not-a-uuid"), {
+          token,
+          body: operation.body?.kind === "json" ? {} : undefined,
+        });
+        expect(response.status, response.text).toBe(404);
+        expect(response.body.error_name).toBe("NOT_FOUND");
+      },
+    );
+
+    it("9.14 template mains/libs rule failures are INVALID_DATA", async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ name: "t", type: "Pig" }, /Pig flow requires main script/],
+        [{ name: "t", type: "Java", mains: [chain.binaryId], libs: [chain.binaryId] }, /Java flow does not use mains/],
+        [{ name: "t", type: "MapReduce" }, /MapReduce flow requires libs/],
+        [{ name: "t", type: "Shell", mains: [chain.binaryId], libs: [chain.binaryId] }, /'mains' and 'libs' overlap/],
+      ];
+      for (const [body, message] of cases) {
+        const response = await api.request("POST", "/v2/job-templates", { token, body });
+        expect(response.status, response.text).toBe(400);
+        expect(response.body.error_name, response.text).toBe("INVALID_DATA");
+        expect(response.body.error_message).toMatch(message);
+      }
+    });
+
+    it("9.14 times have one format everywhere", async () => {
+      const start = new Date(Date.now() + 3_600_000 + 123);
+      const scheduled = await api.request("POST", "/v2/jobs", {
+        token,
+        body: {
+          cluster_id: chain.clusterId,
+          job_template_id: chain.templateId,
+          job_execution_info: {
+            job_execution_type: "scheduled",
+            start: start.toISOString(),
+            end: new Date(start.getTime() + 86_400_000 * 3).toISOString(),
+            interval: "rate(1 day)",
+          },
+        },
+      });
+      expect(scheduled.status, scheduled.text).toBe(202);
+      const job = (await api.request("GET", `/v2/jobs/${scheduled.body.job.id}`, { token })).body.job;
+      const series = (await api.request("GET", `/v2/job-series/${job.series_id}`, { token })).body.job_series;
+      const times = {
+        created_at: job.created_at,
+        scheduled_at: job.scheduled_at,
+        series_created_at: series.created_at,
+        series_start: series.start,
+        series_end: series.end,
+      };
+      for (const [field, value] of Object.entries(times)) expect(value, field).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+      const ran = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId },
+      });
+      engine.statuses.set(ran.body.job.id, "SUCCEEDED");
+      const done = await eventually("SUCCEEDED", async () => {
+        const current = await api.request("GET", `/v2/jobs/${ran.body.job.id}?refresh_status=true`, { token });
+        return current.body.job.info.status === "SUCCEEDED" && current.body.job;
+      });
+      for (const field of ["created_at", "updated_at", "start_time", "end_time"])
+        expect(done[field], field).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    });
+
+    it("9.14 credential-looking config keys are masked, Swift usernames and *.password included", async () => {
+      const configs = {
+        "fs.swift.service.mine.username": "swift-user",
+        "fs.swift.service.mine.password": "swift-pass",
+        "my.db.password": "db-pass",
+        "fs.s3a.secret.key": "s3-secret",
+        "mapred.reduce.tasks": "3",
+      };
+      const created = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs: { configs } },
+      });
+      expect(created.status, created.text).toBe(202);
+      const shown = await api.request("GET", `/v2/jobs/${created.body.job.id}`, { token });
+      const listed = (await api.request("GET", "/v2/jobs", { token })).body.jobs.find((j: { id: string }) => j.id === created.body.job.id);
+      for (const job of [created.body.job, shown.body.job, listed]) {
+        expect(job.job_configs.configs).toEqual({
+          "fs.swift.service.mine.username": "",
+          "fs.swift.service.mine.password": "",
+          "my.db.password": "",
+          "fs.s3a.secret.key": "",
+          "mapred.reduce.tasks": "3",
+        });
+      }
+    });
+  });
+
