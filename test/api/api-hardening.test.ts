@@ -189,3 +189,37 @@ describe("API hardening", () => {
     });
   });
 
+  describe("9.17 malformed requests", () => {
+    it.each(listOperations.map((o) => [o.path, o] as const))("9.17 %s answers a 5,000-character marker with 400", async (path) => {
+      const response = await api.request("GET", `${path}?marker=${"m".repeat(5000)}`, { token });
+      expect(response.status, response.text).toBe(400);
+      expect(response.body).toMatchObject({ error_code: 400, error_name: expect.any(String), error_message: expect.any(String) });
+    });
+
+    it.each(["//[", "//%zz", "/v2/%zz", "http://127.0.0.1/v2/clusters", "//evil.invalid/v2/clusters"])(
+      "9.17 the request target %s answers 400 in Sahara's error body",
+      async (target) => {
+        const response = await rawTarget(target);
+        expect(response.status, response.body).toBe(400);
+        expect(JSON.parse(response.body)).toMatchObject({ error_code: 400, error_name: "BAD_REQUEST", error_message: expect.any(String) });
+      },
+    );
+
+    it("9.17 a path with a broken percent escape, sent literally with http.request, is a 400", async () => {
+      // http.request sends a literal path; a path with a bad percent escape is a 400, not a 500.
+      const url = new URL(api.url);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: "127.0.0.1", port: Number(url.port), path: "/v2/clusters/%E0%A4%A", headers: { "x-auth-token": token } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(400);
+    });
+  });
+
