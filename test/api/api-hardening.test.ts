@@ -223,3 +223,53 @@ describe("API hardening", () => {
     });
   });
 
+  describe("9.18 prototype keys and unknown query keys", () => {
+    const run = (body: Record<string, unknown> = {}) => ({ cluster_id: chain.clusterId, job_template_id: chain.templateId, ...body });
+
+    it("9.18 __proto__ and constructor query keys are refused on every kind of route", async () => {
+      for (const key of ["__proto__", "constructor", "prototype"]) {
+        const list = await api.request("GET", `/v2/data-sources?${key}=x`, { token });
+        expect(list.status, `${key} ${list.text}`).toBe(400);
+        expect(list.body.error_name).toBe("INVALID_PARAMS_ON_REQUEST");
+        const get = await api.request("GET", `/v2/jobs/${crypto.randomUUID()}?${key}=x`, { token });
+        expect(get.status, `${key} ${get.text}`).toBe(400);
+        expect(get.body.error_name).toBe("INVALID_PARAMS_ON_REQUEST");
+        const before = await countItems(api.ports.dynamoEndpoint, "edp-test");
+        const create = await api.request("POST", `/v2/jobs?${key}=x`, { token, body: run() });
+        expect(create.status, `${key} ${create.text}`).toBe(400);
+        expect(create.body.error_name).toBe("INVALID_PARAMS_ON_REQUEST");
+        expect(await countItems(api.ports.dynamoEndpoint, "edp-test")).toBe(before);
+      }
+    });
+
+    it("9.18 unknown query keys are refused by one rule on every route", async () => {
+      const paths: [string, string, unknown?][] = [
+        ["GET", "/v2/job-types?colour=blue"],
+        ["GET", `/v2/jobs/${crypto.randomUUID()}?colour=blue`],
+        ["GET", `/v2/jobs/${crypto.randomUUID()}/output?colour=blue`],
+        ["POST", "/v2/data-sources?colour=blue", { name: "q", type: "hdfs", url: "/q" }],
+        ["DELETE", `/v2/clusters/${crypto.randomUUID()}?colour=blue`],
+      ];
+      for (const [method, path, body] of paths) {
+        const response = await api.request(method, path, { token, body });
+        expect(response.status, `${method} ${path} ${response.text}`).toBe(400);
+        expect(response.body.error_name, `${method} ${path}`).toBe("INVALID_PARAMS_ON_REQUEST");
+        expect(response.body.error_message).toMatch(/The only valid params for/);
+      }
+    });
+
+    it("9.18 __proto__ and constructor keys in a body are refused before anything reads them", async () => {
+      for (const raw of [
+        `{"cluster_id":"${chain.clusterId}","job_template_id":"${chain.templateId}","job_configs":{"configs":{"__proto__":"x"}}}`,
+        `{"cluster_id":"${chain.clusterId}","job_template_id":"${chain.templateId}","job_configs":{"params":{"constructor":"x"}}}`,
+        `{"cluster_id":"${chain.clusterId}","job_template_id":"${chain.templateId}","interface":{"__proto__":"x"}}`,
+      ]) {
+        const before = await countItems(api.ports.dynamoEndpoint, "edp-test");
+        const response = await api.request("POST", "/v2/jobs", { token, raw, headers: { "content-type": "application/json" } });
+        expect(response.status, `${raw} ${response.text}`).toBe(400);
+        expect(response.body.error_message).toMatch(/__proto__|constructor/);
+        expect(await countItems(api.ports.dynamoEndpoint, "edp-test")).toBe(before);
+      }
+    });
+  });
+
