@@ -273,3 +273,50 @@ describe("API hardening", () => {
     });
   });
 
+  describe("9.19 small holes", () => {
+    it("9.19 a NUL byte in args or params is refused at submit", async () => {
+      for (const job_configs of [{ args: ["a\u0000b"] }, { params: { NAME: "x\u0000" } }, { configs: { "a\u0000": "x" } }]) {
+        const before = await countItems(api.ports.dynamoEndpoint, "edp-test");
+        const response = await api.request("POST", "/v2/jobs", {
+          token,
+          body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs },
+        });
+        expect(response.status, response.text).toBe(400);
+        expect(response.body.error_message).toMatch(/NUL/);
+        expect(await countItems(api.ports.dynamoEndpoint, "edp-test")).toBe(before);
+      }
+    });
+
+    it("9.19 the OpenAPI document lists limit, marker and sort_by on list routes", async () => {
+      const document = (await api.request("GET", "/openapi.json")).body;
+      for (const operation of listOperations) {
+        const names = (document.paths[operation.path].get.parameters ?? []).map((p: { name: string }) => p.name);
+        expect(names, operation.path).toEqual(expect.arrayContaining(["limit", "marker", "sort_by"]));
+      }
+    });
+
+    it("9.19 a client that drops mid-body is not logged as a server error", async () => {
+      const from = logLines.length;
+      const url = new URL(api.url);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(url.port), "127.0.0.1", () => {
+          socket.write(
+            `POST /v2/data-sources HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name": "dr`,
+          );
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 100);
+        });
+      });
+      const lines = await eventually("a log line about the dropped request", async () => {
+        const found = logsSince(from);
+        return found.length > 0 && found;
+      });
+      for (const line of lines) {
+        expect(line.level, JSON.stringify(line)).not.toBe("ERROR");
+        expect(JSON.stringify(line)).not.toMatch(/stack/);
+      }
+    });
+  });
+
