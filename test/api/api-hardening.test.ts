@@ -320,3 +320,66 @@ describe("API hardening", () => {
     });
   });
 
+  describe("correlation ids", () => {
+    afterEach(() => logger.setLogLevel("INFO"));
+
+    it("every log line of one request, and of one launch, carries that request's or launch's one id", async () => {
+      logger.setLogLevel("DEBUG");
+      const from = logLines.length;
+      const requests = await Promise.all(Array.from({ length: 4 }, () => api.request("GET", `/v2/clusters/${chain.clusterId}`, { token })));
+      engine.failNextLaunch = "the cluster refused the job";
+      const job = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId },
+      });
+      await eventually(
+        "FAILED",
+        async () => (await api.request("GET", `/v2/jobs/${job.body.job.id}`, { token })).body.job.info.status === "FAILED",
+      );
+      await api.ports.scheduler.whenIdle();
+      const lines = logsSince(from);
+
+      const requestIds = [...requests, job].map((response) => response.headers.get("x-openstack-request-id"));
+      expect(new Set(requestIds).size).toBe(requestIds.length);
+      for (const id of requestIds) {
+        const own = lines.filter((line) => line.correlation_id === id);
+        expect(own.length, `lines of request ${id}`).toBeGreaterThan(0);
+        expect(new Set(own.map((line) => line.path)).size).toBe(1);
+      }
+
+      const launchLines = lines.filter((line) => line.execution_id === job.body.job.id || line.executionId === job.body.job.id);
+      expect(launchLines.map((line) => line.message)).toEqual(expect.arrayContaining(["Launch failed"]));
+      expect(launchLines.length).toBeGreaterThan(1);
+      const launchIds = new Set(launchLines.map((line) => line.correlation_id));
+      expect(launchIds.size, JSON.stringify(launchLines)).toBe(1);
+      const [launchId] = launchIds;
+      expect(launchId).toEqual(expect.any(String));
+      expect(requestIds).not.toContain(launchId);
+      for (const line of lines) expect(line.correlation_id, JSON.stringify(line)).toEqual(expect.any(String));
+    });
+
+    it("the run handler logs under Lambda's request id, with Lambda's context injected", async () => {
+      const { useCore } = await import("@edp/functions/runtime");
+      const { handler } = await import("@edp/functions/handlers/run");
+      useCore(api.core);
+      logger.setLogLevel("DEBUG");
+      const created = await api.request("POST", "/v2/jobs", {
+        token,
+        body: {
+          cluster_id: chain.clusterId,
+          job_template_id: chain.templateId,
+          job_execution_info: { job_execution_type: "scheduled", start: new Date(Date.now() + 3_600_000).toISOString() },
+        },
+      });
+      const from = logLines.length;
+      const context = { awsRequestId: "lambda-request-1", functionName: "edp-test-run", invokedFunctionArn: "arn:aws:lambda:x" };
+      await handler({ action: "deadline", execution_id: created.body.job.id }, context as never);
+      const lines = logsSince(from);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line.correlation_id).toBe("lambda-request-1");
+        expect(line.function_request_id).toBe("lambda-request-1");
+      }
+    });
+  });
+});
