@@ -11,6 +11,22 @@ export const IdSchema = z.uuid({ message: "must be a UUID" });
 
 export const DescriptionSchema = z.string().max(4096);
 
+/**
+ * An optional string field where JSON `null` means absent: python-saharaclient sends
+ * `"description": null` (and other unset strings) when it was given none.
+ */
+export function optionalString(schema: z.ZodString) {
+  return schema.nullish().transform((value) => value ?? undefined);
+}
+
+/** A description on create: optional, `null` meaning none. */
+export const OptionalDescriptionSchema = optionalString(DescriptionSchema);
+
+/** An object without the keys whose value is undefined (an optional field sent as `null`), so key counts stay honest. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
 /** Sahara accepts `null` for the flags and treats it as false. */
 export const FlagSchema = z.boolean().nullable().optional();
 

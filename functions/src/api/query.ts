@@ -1,4 +1,5 @@
 import { InvalidDataError } from "@edp/core/errors";
+import { IdSchema } from "@edp/core/model/common";
 import type { ListQuery } from "@edp/core/services/listing";
 import { z } from "zod";
 
@@ -59,4 +60,17 @@ export function requireBoolean(value: string | undefined, name: string): boolean
   throw new InvalidDataError(`'${name}' must be true or false`);
 }
 
-export const IdParams = z.object({ id: z.uuid({ message: "must be a UUID" }) });
+/**
+ * An id in a path. Sahara looks any id up and answers 404 when nothing has it, so an id
+ * that is not even a UUID is a 404 too, not a validation error.
+ */
+export const PathIdSchema = z.string().superRefine((id, ctx) => {
+  if (!IdSchema.safeParse(id).success)
+    ctx.addIssue({
+      code: "custom",
+      message: `Object with {'id': ${JSON.stringify(id.slice(0, 64))}} not found`,
+      params: { code: "NOT_FOUND", status: 404 },
+    });
+});
+
+export const IdParams = z.object({ id: PathIdSchema });

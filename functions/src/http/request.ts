@@ -24,13 +24,17 @@ export function jsonBody(event: APIGatewayProxyEventV2, limit: number): unknown 
   }
 }
 
-/** Validates with zod, naming every failing field; a few issues carry a Sahara error name of their own. */
+/**
+ * Validates with zod, naming every failing field. A few issues carry a Sahara error name
+ * of their own (`params.code`), and an HTTP status when it is not 400 (`params.status`).
+ */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "path" | "query"): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    const saharaName = issue.code === "custom" ? (issue.params?.code as string | undefined) : undefined;
-    if (saharaName) throw new EdpError(400, saharaName, issue.message);
+    if (issue.code !== "custom") continue;
+    const saharaName = issue.params?.code as string | undefined;
+    if (saharaName) throw new EdpError(Number(issue.params?.status ?? 400), saharaName, issue.message);
   }
   throw new ValidationError(
     result.error.issues.map((issue) => ({
