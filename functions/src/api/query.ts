@@ -23,6 +23,9 @@ export function listQuery(operationName: string, filters: readonly string[], sor
         });
       if (raw.limit !== undefined && !/^[1-9]\d{0,5}$/.test(raw.limit))
         ctx.addIssue({ code: "custom", path: ["limit"], message: "'limit' must be positive integer" });
+      // Every listed object has a UUID id, so anything else cannot be a marker (and is never looked up).
+      if (raw.marker !== undefined && !IdSchema.safeParse(raw.marker).success)
+        ctx.addIssue({ code: "custom", path: ["marker"], message: "'marker' must be the id of an object in the list" });
       if (raw.sort_by !== undefined && !sortValues.includes(raw.sort_by))
         ctx.addIssue({
           code: "custom",

@@ -34,7 +34,7 @@ export async function startLocalServer(core: Core, options: { host: string; port
   });
 
   async function serve(request: IncomingMessage, response: ServerResponse) {
-    const url = new URL(request.url ?? "/", "http://localhost");
+    const url = parseRequestTarget(request.url ?? "");
     const method = request.method ?? "GET";
     const matches = routes.filter((route) => route.pattern.test(url.pathname));
     const route = matches.find((r) => r.method === method);
@@ -101,7 +101,7 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const pathParameters: Record<string, string> = {};
   route.names.forEach((name, index) => {
-    pathParameters[name] = safeDecode(values[index]);
+    pathParameters[name] = decodeURIComponent(values[index]);
   });
   const now = new Date();
   return {
@@ -135,12 +135,27 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
   };
 }
 
-function safeDecode(value: string): string {
+/** RFC 3986 path characters (pchar and `/`), with every `%` starting a two-digit escape. */
+const PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * The request target as API Gateway accepts it: origin-form only (`/path?query`), its
+ * path made of RFC 3986 path characters with well-formed escapes that decode to UTF-8.
+ * Anything else (`//[`, `//%zz`, an absolute-form `http://...`, or a path starting with
+ * `//`, which URL parsers read as a host) is a 400, never handed to the URL parser.
+ */
+function parseRequestTarget(target: string): URL {
+  const queryAt = target.indexOf("?");
+  const path = queryAt < 0 ? target : target.slice(0, queryAt);
+  const refuse = (why: string) => new EdpError(400, "BAD_REQUEST", `Invalid request target: ${why}`);
+  if (!path.startsWith("/") || path.startsWith("//")) throw refuse("it must be a path starting with a single '/'");
+  if (!PATH.test(path)) throw refuse("the path has characters or escapes that are not allowed in a URL path");
   try {
-    return decodeURIComponent(value);
+    decodeURIComponent(path);
   } catch {
-    throw new EdpError(400, "INVALID_DATA", "The path is not valid URL encoding");
+    throw refuse("the path's escapes are not UTF-8");
   }
+  return new URL(`http://localhost${target}`);
 }
 
 /** Reads the body, refusing (413) as soon as it passes the limit rather than after buffering it all. */
