@@ -18,10 +18,20 @@ export function jsonBody(event: APIGatewayProxyEventV2, limit: number): unknown 
   const bytes = bodyBytes(event, limit);
   if (bytes.length === 0) return {};
   try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
+    return JSON.parse(bytes.toString("utf8"), refusePrototypeKeys);
+  } catch (error) {
+    if (error instanceof EdpError) throw error;
     throw new InvalidDataError("Malformed message body: the body is not valid JSON", "MALFORMED_REQUEST_BODY");
   }
+}
+
+/** Keys that would reach an object's prototype in a merge or a lookup. No EDP field is called so. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A JSON.parse reviver refusing prototype keys at any depth, before any schema, merge or lookup sees the body. */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (PROTOTYPE_KEYS.has(key)) throw new InvalidDataError(`The key '${key}' is not allowed in a request body`);
+  return value;
 }
 
 /**

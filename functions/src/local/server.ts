@@ -93,13 +93,14 @@ function compileRoutes(): Route[] {
 }
 
 function toEvent(request: IncomingMessage, url: URL, route: Route, values: string[], body: Buffer): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+  // Null-prototype records: a `__proto__` or `constructor` key stays an ordinary key (and is refused later).
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const pathParameters: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
+  for (const [name, value] of url.searchParams) query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
+  const pathParameters: Record<string, string> = Object.create(null);
   route.names.forEach((name, index) => {
     pathParameters[name] = decodeURIComponent(values[index]);
   });

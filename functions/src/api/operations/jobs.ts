@@ -2,7 +2,7 @@ import { InvalidDataError } from "@edp/core/errors";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery, requireBoolean } from "../query.js";
+import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
 import { renderExecution, renderPage } from "../render.js";
 
 const IdempotencyKey = z
@@ -26,7 +26,7 @@ export const jobOperations = [
     method: "GET",
     path: "/v2/jobs",
     group: "status",
-    query: listQuery("jobs_list", ["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
+    query: listQuery(["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("jobs", await core.jobs.list(caller, query), renderExecution),
@@ -101,7 +101,7 @@ export const jobOperations = [
     path: "/v2/jobs/{id}",
     group: "cancel",
     params: IdParams,
-    query: noQuery("jobs_delete"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => {
       await core.jobs.delete(caller, params.id);
       return { status: 204 };
