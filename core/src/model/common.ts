@@ -30,8 +30,20 @@ export function withoutUndefined<T extends object>(value: T): T {
 /** Sahara accepts `null` for the flags and treats it as false. */
 export const FlagSchema = z.boolean().nullable().optional();
 
+/**
+ * Text that becomes a process argument, an environment variable or a configuration
+ * property on a cluster. None of them can hold a NUL byte (execve takes C strings), so one
+ * is refused at submit rather than failing the launch.
+ */
+export function processText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .refine((text) => !text.includes("\0"), "must not contain a NUL byte");
+}
+
 /** Sahara's `simple_config`: string keys to string or number values (no booleans). */
-export const SimpleConfigSchema = z.record(z.string().max(1024), z.union([z.string().max(65536), z.number()]));
+export const SimpleConfigSchema = z.record(processText(1024), z.union([processText(65536), z.number()]));
 
 /** Fields every stored resource carries. */
 export interface Resource {

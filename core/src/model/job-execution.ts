@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FlagSchema, IdSchema, optionalString, type Resource, SimpleConfigSchema } from "./common.js";
+import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { JobStatus } from "./status.js";
 
 /**
@@ -20,7 +20,7 @@ export const JobConfigsSchema = z
   .object({
     configs: SimpleConfigSchema.default({}),
     params: SimpleConfigSchema.default({}),
-    args: z.array(z.string().max(65536)).max(1000).default([]),
+    args: z.array(processText(65536)).max(1000).default([]),
     job_execution_info: JobExecutionInfoSchema.optional(),
   })
   .strict();

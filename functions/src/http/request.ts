@@ -49,7 +49,8 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" 
   throw new ValidationError(
     result.error.issues.map((issue) => ({
       path: [where === "body" ? "" : where, ...issue.path.map(String)].filter(Boolean).join("."),
-      message: issue.message,
+      // A bad record key says only "Invalid key in record"; what was wrong with it is nested.
+      message: issue.code === "invalid_key" ? `key ${issue.issues.map((nested) => nested.message).join("; ")}` : issue.message,
     })),
   );
 }
