@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { logger } from "@edp/core/config/logger";
 import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -30,7 +31,14 @@ export async function startLocalServer(core: Core, options: { host: string; port
   const bodyLimit = Math.max(core.settings.EDP_MAX_BODY_BYTES, core.settings.EDP_MAX_BINARY_KB * 1024);
 
   const server = createServer((request, response) => {
-    serve(request, response).catch((error) => send(response, errorResponse(error)));
+    serve(request, response).catch((error) => {
+      // A client that hangs up mid-request is the client's doing: nothing to answer, nothing to alarm anyone about.
+      if (error instanceof ClientClosedRequestError) {
+        logger.info("Client closed the connection before its request was read", { method: request.method, path: request.url });
+        return;
+      }
+      send(response, errorResponse(error));
+    });
   });
 
   async function serve(request: IncomingMessage, response: ServerResponse) {
@@ -159,7 +167,18 @@ function parseRequestTarget(target: string): URL {
   return new URL(`http://localhost${target}`);
 }
 
-/** Reads the body, refusing (413) as soon as it passes the limit rather than after buffering it all. */
+/** The connection closed before the whole request arrived. */
+class ClientClosedRequestError extends EdpError {
+  constructor(options?: { cause?: unknown }) {
+    super(400, "BAD_REQUEST", "The client closed the connection before sending the whole request", options);
+  }
+}
+
+/**
+ * Reads the body, refusing (413) as soon as it passes the limit rather than after buffering
+ * it all. An error on the incoming stream means the client went away (Node reports it as
+ * `aborted`/ECONNRESET), never that the server failed.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -175,7 +194,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
+    request.on("error", (error) => reject(new ClientClosedRequestError({ cause: error })));
   });
 }
 
