@@ -1,5 +1,6 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
+import { logger } from "../config/logger.js";
 import type { Settings } from "../config/settings.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
@@ -58,6 +59,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     jobs: jobManager,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
+      logger.debug("Scheduled action started", { ...action });
       switch (action.action) {
         case "launch":
           await jobManager.launch(action.execution_id);

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { logger } from "@edp/core/config/logger";
+import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -31,7 +32,10 @@ export async function startLocalServer(core: Core, options: { host: string; port
   const bodyLimit = Math.max(core.settings.EDP_MAX_BODY_BYTES, core.settings.EDP_MAX_BINARY_KB * 1024);
 
   const server = createServer((request, response) => {
-    serve(request, response).catch((error) => {
+    // One id for everything this request logs, from the first byte read to the answer; the
+    // handler is given the same id as API Gateway's request id, as on AWS.
+    const requestId = randomUUID();
+    withCorrelationId(requestId, () => serve(request, response, requestId)).catch((error) => {
       // A client that hangs up mid-request is the client's doing: nothing to answer, nothing to alarm anyone about.
       if (error instanceof ClientClosedRequestError) {
         logger.info("Client closed the connection before its request was read", { method: request.method, path: request.url });
@@ -41,7 +45,7 @@ export async function startLocalServer(core: Core, options: { host: string; port
     });
   });
 
-  async function serve(request: IncomingMessage, response: ServerResponse) {
+  async function serve(request: IncomingMessage, response: ServerResponse, requestId: string) {
     const url = parseRequestTarget(request.url ?? "");
     const method = request.method ?? "GET";
     const matches = routes.filter((route) => route.pattern.test(url.pathname));
@@ -62,8 +66,8 @@ export async function startLocalServer(core: Core, options: { host: string; port
     }
     const body = await readBody(request, bodyLimit);
     const values = route.pattern.exec(url.pathname)!.slice(1);
-    const event = toEvent(request, url, route, values, body);
-    const result = (await handlers[route.group](event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const event = toEvent(request, url, route, values, body, requestId);
+    const result = (await handlers[route.group](event, lambdaContext(route.group, requestId))) as APIGatewayProxyStructuredResultV2;
     send(response, result);
   }
 
@@ -100,7 +104,14 @@ function compileRoutes(): Route[] {
     .sort((a, b) => b.literalSegments - a.literalSegments);
 }
 
-function toEvent(request: IncomingMessage, url: URL, route: Route, values: string[], body: Buffer): APIGatewayProxyEventV2 {
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: Route,
+  values: string[],
+  body: Buffer,
+  requestId: string,
+): APIGatewayProxyEventV2 {
   // Null-prototype records: a `__proto__` or `constructor` key stays an ordinary key (and is refused later).
   const headers: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(request.headers)) {
@@ -135,7 +146,7 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
         sourceIp: request.socket.remoteAddress ?? "",
         userAgent: headers["user-agent"] ?? "",
       },
-      requestId: crypto.randomUUID(),
+      requestId,
       routeKey: route.routeKey,
       stage: "$default",
       time: now.toUTCString(),
@@ -208,8 +219,9 @@ function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV
   response.end(body);
 }
 
-function lambdaContext(): Context {
-  return {} as Context;
+/** What Lambda would pass: enough of a context for the logger's injected fields. */
+function lambdaContext(group: HandlerGroup, requestId: string): Context {
+  return { awsRequestId: requestId, functionName: `edp-local-${group}`, invokedFunctionArn: "", memoryLimitInMB: "" } as Context;
 }
 
 function escapeRegExp(text: string): string {
