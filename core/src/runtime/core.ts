@@ -10,6 +10,7 @@ import type { SecretStore } from "../secrets/secret-store.js";
 import { ClusterService } from "../services/clusters.js";
 import { DataSourceService } from "../services/data-sources.js";
 import { JobBinaryService } from "../services/job-binaries.js";
+import { JobCatalog } from "../services/job-catalog.js";
 import { JobTemplateService } from "../services/job-templates.js";
 import type { Store } from "../store/store.js";
 
@@ -51,6 +52,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     settings,
     ports,
     registry,
+    /** Which job types the registered engines run, and their config hints. */
+    catalog: new JobCatalog(registry),
     tokens: new TokenService(store),
     clusters,
     dataSources,

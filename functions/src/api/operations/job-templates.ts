@@ -1,4 +1,3 @@
-import { NotFoundError } from "@edp/core/errors";
 import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
 import { JobTypeSchema } from "@edp/core/model/job-types";
 import { z } from "zod";
@@ -39,12 +38,7 @@ export const jobTemplateOperations = [
     group: "status",
     params: z.object({ job_type: JobTypeSchema }),
     query: NoQuery,
-    handle: async ({ core, params }) => {
-      const registration = core.registry.allRegistrations().find((r) => r.configHints?.(params.job_type));
-      const hints = registration?.configHints?.(params.job_type);
-      if (!hints) throw new NotFoundError("Config hints for job type", params.job_type);
-      return { status: 200, body: { job_config: hints } };
-    },
+    handle: async ({ core, params }) => ({ status: 200, body: { job_config: core.catalog.configHints(params.job_type) } }),
   }),
   defineOperation({
     operationId: "getJobTemplate",

@@ -1,5 +1,6 @@
 import { InvalidDataError } from "@edp/core/errors";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
+import { updateJob } from "@edp/core/services/job-updates";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
@@ -88,11 +89,10 @@ export const jobOperations = [
     group: "cancel",
     params: IdParams,
     body: { kind: "json", schema: JobExecutionUpdateSchema },
-    handle: async ({ core, caller, params, body }) => {
-      if (body.info?.status === "suspend") throw new InvalidDataError("Engine doesn't support suspending job feature");
-      const execution = body.info ? await core.jobs.cancel(caller, params.id) : await core.jobs.updateFlags(caller, params.id, body);
-      return { status: 202, body: { job: renderExecution(execution) } };
-    },
+    handle: async ({ core, caller, params, body }) => ({
+      status: 202,
+      body: { job: renderExecution(await updateJob(core.jobs, caller, params.id, body)) },
+    }),
   }),
   defineOperation({
     operationId: "deleteJob",
