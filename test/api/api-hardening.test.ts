@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { logger } from "@edp/core/config/logger";
+import { EngineError } from "@edp/core/errors";
 import { operations } from "@edp/functions/api/index";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
@@ -320,6 +321,42 @@ describe("API hardening", () => {
       for (const line of lines) {
         expect(line.level, JSON.stringify(line)).not.toBe("ERROR");
         expect(JSON.stringify(line)).not.toMatch(/stack/);
+      }
+    });
+  });
+
+  describe("rules moved to core, and the EngineError mapping", () => {
+    it("PATCH with suspend is refused in Sahara's words and changes nothing", async () => {
+      const job = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId },
+      });
+      const response = await api.request("PATCH", `/v2/jobs/${job.body.job.id}`, { token, body: { info: { status: "suspend" } } });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ error_name: "INVALID_DATA", error_message: "Engine doesn't support suspending job feature" });
+      expect(engine.cancels.map((cancel) => cancel.id)).not.toContain(job.body.job.id);
+    });
+
+    it("a cluster failing while a request reads from it is 502 EDP_ERROR, as EngineError documents", async () => {
+      const job = await api.request("POST", "/v2/jobs", {
+        token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId },
+      });
+      await eventually("launched", async () => engine.launches.includes(job.body.job.id));
+      await eventually(
+        "an engine job id",
+        async () => (await api.request("GET", `/v2/jobs/${job.body.job.id}`, { token })).body.job.engine_job_id,
+      );
+      const readOutput = engine.readOutput;
+      engine.readOutput = async () => {
+        throw new EngineError("the cluster is gone");
+      };
+      try {
+        const response = await api.request("GET", `/v2/jobs/${job.body.job.id}/output`, { token });
+        expect(response.status, response.text).toBe(502);
+        expect(response.body).toMatchObject({ error_code: 502, error_name: "EDP_ERROR" });
+      } finally {
+        engine.readOutput = readOutput;
       }
     });
   });
