@@ -199,7 +199,7 @@ describe("API hardening", () => {
       expect(response.body).toMatchObject({ error_code: 400, error_name: expect.any(String), error_message: expect.any(String) });
     });
 
-    it.each(["//[", "//%zz", "/v2/%zz", "http://127.0.0.1/v2/clusters", "//evil.invalid/v2/clusters"])(
+    it.each(["//[", "//%zz", "/v2/%zz", "http://127.0.0.1/v2/clusters", "//evil.invalid/v2/clusters", "/v2/\u0001", "/v2/é"])(
       "9.17 the request target %s answers 400 in Sahara's error body",
       async (target) => {
         const response = await rawTarget(target);
