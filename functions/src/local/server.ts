@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
@@ -70,6 +71,8 @@ export async function startLocalServer(core: Core, options: { host: string; port
     const result = (await handlers[route.group](event, lambdaContext(route.group, requestId))) as APIGatewayProxyStructuredResultV2;
     send(response, result);
   }
+
+  server.on("clientError", answerUnparsable);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -176,6 +179,25 @@ function parseRequestTarget(target: string): URL {
     throw refuse("the path's escapes are not UTF-8");
   }
   return new URL(`http://localhost${target}`);
+}
+
+/**
+ * A request Node's HTTP parser refused (a control or non-ASCII byte in the target, a
+ * malformed header) gets Sahara's error body too, rather than Node's bare 400.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, name, reason] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request Header Fields Too Large"]
+      : [400, "BAD_REQUEST", "Bad Request"];
+  const body = JSON.stringify({ error_code: status, error_name: name, error_message: "The request is not valid HTTP" });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The connection closed before the whole request arrived. */
