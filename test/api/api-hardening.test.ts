@@ -111,6 +111,12 @@ describe("API hardening", () => {
       },
     );
 
+    it("9.14 config hints for a job type that does not exist are 404, as in Sahara", async () => {
+      const response = await api.request("GET", "/v2/job-templates/config-hints/Storm", { token });
+      expect(response.status, response.text).toBe(404);
+      expect(response.body.error_name).toBe("NOT_FOUND");
+    });
+
     it("9.14 template mains/libs rule failures are INVALID_DATA", async () => {
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ name: "t", type: "Pig" }, /Pig flow requires main script/],
