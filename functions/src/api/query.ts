@@ -85,16 +85,21 @@ export function requireBoolean(value: string | undefined, name: string): boolean
 }
 
 /**
- * An id in a path. Sahara looks any id up and answers 404 when nothing has it, so an id
- * that is not even a UUID is a 404 too, not a validation error.
+ * A path segment that names something (an id, a job type). Sahara looks any value up and
+ * answers 404 when nothing has it, so a value that could never name anything (an id that
+ * is not a UUID, a type that does not exist) is a 404 too, not a validation error.
  */
-export const PathIdSchema = z.string().superRefine((id, ctx) => {
-  if (!IdSchema.safeParse(id).success)
+export function pathName<T>(schema: z.ZodType<T>, field: string) {
+  return z.string().transform((value, ctx) => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
     ctx.addIssue({
       code: "custom",
-      message: `Object with {'id': ${JSON.stringify(id.slice(0, 64))}} not found`,
+      message: `Object with {'${field}': ${JSON.stringify(value.slice(0, 64))}} not found`,
       params: { code: "NOT_FOUND", status: 404 },
     });
-});
+    return z.NEVER;
+  });
+}
 
-export const IdParams = z.object({ id: PathIdSchema });
+export const IdParams = z.object({ id: pathName(IdSchema, "id") });

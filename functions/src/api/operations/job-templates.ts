@@ -2,7 +2,7 @@ import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/mode
 import { JobTypeSchema } from "@edp/core/model/job-types";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, NoQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery, pathName } from "../query.js";
 import { renderJobTemplate, renderPage } from "../render.js";
 
 export const jobTemplateOperations = [
@@ -36,7 +36,7 @@ export const jobTemplateOperations = [
     method: "GET",
     path: "/v2/job-templates/config-hints/{job_type}",
     group: "status",
-    params: z.object({ job_type: JobTypeSchema }),
+    params: z.object({ job_type: pathName(JobTypeSchema, "job_type") }),
     query: NoQuery,
     handle: async ({ core, params }) => ({ status: 200, body: { job_config: core.catalog.configHints(params.job_type) } }),
   }),
