@@ -11,6 +11,8 @@ const { createJobChain } = await import("../api/fixtures.js");
 const { useCore } = await import("@edp/functions/runtime");
 const { handler: runHandler } = await import("@edp/functions/handlers/run");
 const { handler: sweepHandler } = await import("@edp/functions/handlers/sweep");
+const { logger, withCorrelationId } = await import("@edp/core/config/logger");
+const { InProcessScheduler } = await import("@edp/core/scheduling/in-process-scheduler");
 
 /** Every log line of one request, launch or sweep carries that work's one correlation id. */
 describe("correlation ids", () => {
@@ -106,5 +108,23 @@ describe("correlation ids", () => {
         expect(line.function_name).toBe("edp-test");
       }
     }
+  });
+
+  it("an in-process action started from a request logs under its own id, its failure line included", async () => {
+    const scheduler = new InProcessScheduler();
+    scheduler.attach(async (action) => {
+      logger.warn("Working on it", { action: action.action });
+      throw new Error("the action broke");
+    });
+    const from = logLines.length;
+    await withCorrelationId("the-request", () => scheduler.runSoon({ action: "launch", execution_id: crypto.randomUUID() }));
+    await eventually("the action to finish", async () => {
+      await scheduler.whenIdle();
+      return logsSince(from).some((line) => line.message === "Scheduled action failed");
+    });
+    const lines = logsSince(from).filter((line) => line.message === "Working on it" || line.message === "Scheduled action failed");
+    expect(lines).toHaveLength(2);
+    expect(new Set(lines.map((line) => line.correlation_id)).size, JSON.stringify(lines)).toBe(1);
+    expect(lines[0].correlation_id).not.toBe("the-request");
   });
 });
