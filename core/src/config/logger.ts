@@ -41,7 +41,9 @@ export function currentCorrelationId(): string | undefined {
 class CorrelatingLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
     const current = correlation.getStore();
-    const lambda = current?.lambda ? { ...attributes.lambdaContext, ...current.lambda } : attributes.lambdaContext;
+    // Inside served work, only that work's own Lambda context counts: the logger's copy is the
+    // last one any handler set, which in the local runtime may be another request's.
+    const lambda = current ? current.lambda && { ...attributes.lambdaContext, ...current.lambda } : attributes.lambdaContext;
     return new LogItem({
       attributes: {
         level: attributes.logLevel,
@@ -49,7 +51,7 @@ class CorrelatingLogFormatter extends LogFormatter {
         timestamp: this.formatTimestamp(attributes.timestamp),
         service: attributes.serviceName,
         ...(current ? { correlation_id: current.id } : {}),
-        cold_start: attributes.lambdaContext?.coldStart,
+        cold_start: lambda?.coldStart,
         function_arn: lambda?.invokedFunctionArn,
         function_memory_size: lambda?.memoryLimitInMB,
         function_name: lambda?.functionName,

@@ -87,10 +87,13 @@ export class InProcessScheduler implements Scheduler {
 
   private fire(action: ScheduledAction): void {
     // Each action is its own unit of work, as each `run` invocation is on AWS; without this a
-    // launch would log under the id of the request whose timer started it.
-    const running = withCorrelationId(randomUUID(), () => this.dispatch(action))
-      .catch((error) => logger.error("Scheduled action failed", { action: action.action, error: describeError(error) }))
-      .finally(() => this.inFlight.delete(running));
+    // launch would log under the id of the request whose timer started it. The failure line is
+    // registered inside too, so it carries the action's id as well.
+    const running = withCorrelationId(randomUUID(), () =>
+      this.dispatch(action).catch((error) =>
+        logger.error("Scheduled action failed", { action: action.action, error: describeError(error) }),
+      ),
+    ).finally(() => this.inFlight.delete(running));
     this.inFlight.add(running);
   }
 }
