@@ -46,18 +46,22 @@ const localCluster = await ensureLocalCluster(core, dataDir);
 const { server, url } = await startLocalServer(core, { host: options.host, port });
 
 let sweeping = false;
-const sweepTimer = setInterval(async () => {
-  if (sweeping) return;
-  sweeping = true;
-  try {
-    // Each sweep is its own unit of work in the logs, as each sweep invocation is on AWS.
-    await withCorrelationId(randomUUID(), () => core.jobs.sweep());
-  } catch (error) {
-    logger.error("Sweep failed", { error: describeError(error) });
-  } finally {
-    sweeping = false;
-  }
-}, sweepSeconds * 1000);
+// Each sweep is its own unit of work in the logs, its failure included, as each sweep invocation is on AWS.
+const sweepTimer = setInterval(
+  () =>
+    withCorrelationId(randomUUID(), async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        await core.jobs.sweep();
+      } catch (error) {
+        logger.error("Sweep failed", { error: describeError(error) });
+      } finally {
+        sweeping = false;
+      }
+    }),
+  sweepSeconds * 1000,
+);
 
 process.stdout.write(
   [
