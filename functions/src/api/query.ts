@@ -27,10 +27,9 @@ export function listQuery(filters: readonly string[], sortFields: readonly strin
         .optional()
         .describe("The id of the last object of the previous page"),
       sort_by: z
-        .string()
-        .refine((field) => sortValues.includes(field), `Unknown field for sorting; use one of ${sortFields.join(", ")}`)
+        .enum(sortValues as [string, ...string[]], { message: `Unknown field for sorting; use one of ${sortFields.join(", ")}` })
         .optional()
-        .describe(`Sort field, '-' prefixed for descending: ${sortValues.join(", ")}`),
+        .describe("Sort field, '-' prefixed for descending"),
       ...filterShape,
     })
     .transform((raw) => {
