@@ -103,8 +103,14 @@ export class ClusterTimeoutError extends EdpError {
 }
 
 /**
- * A failure inside an engine or on a cluster (Sahara's EDPError). The job manager
- * records its message on the execution; the API never returns it as a 5xx.
+ * A failure inside an engine or on a cluster (Sahara's EDPError).
+ *
+ * - In a launch, a sweep, a cancel or `refresh_status=true`, the job manager traps it and
+ *   records its message on the execution (`info.error`); the request itself succeeds.
+ * - Where a request reads from the cluster itself and has nothing to record it on
+ *   (`GET /v2/jobs/{id}/output`), it reaches the API and is answered 502 `EDP_ERROR`:
+ *   Bad Gateway, because the cluster behind EDP failed, not EDP. It is the one 5xx an
+ *   EdpError may become besides the output route's deadline.
  */
 export class EngineError extends EdpError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -97,7 +97,7 @@ describe("every route", () => {
   );
 
   it.each(byIdOperations.map((o) => [`${o.method} ${o.path}`, o] as const))(
-    "%s answers 404 for an unknown id and 400 for a malformed one",
+    "%s answers 404 for an unknown id and for a malformed one, as Sahara does",
     async (_name, operation) => {
       const body = operation.body?.kind === "json" ? {} : undefined;
       const unknown = await api.request(operation.method, operation.path.replace("{id}", crypto.randomUUID()), {
@@ -110,8 +110,8 @@ describe("every route", () => {
         token: owner.token,
         body,
       });
-      expect(malformed.status).toBe(400);
-      expect(malformed.body.error_message).toMatch(/path\.id/);
+      expect(malformed.status).toBe(404);
+      expect(malformed.body.error_name).toBe("NOT_FOUND");
     },
   );
 

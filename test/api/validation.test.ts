@@ -61,7 +61,6 @@ describe("validation", () => {
     ["a huge RANDSTR", { name: "n", type: "hdfs", url: "/out/%RANDSTR(2000)%" }, /too long/],
     ["a relative file url", { name: "n", type: "file", url: "../etc/passwd" }, /absolute path/],
     ["an extra field", { name: "n", type: "hdfs", url: "/x", owner: "me" }, /Unrecognized key/],
-    ["a null description", { name: "n", type: "hdfs", url: "/x", description: null }, /description/],
   ];
   it.each(dataSourceCases)("data source: refuses %s", (_case, body, message) => refused("/v2/data-sources", body, message));
 
@@ -93,15 +92,21 @@ describe("validation", () => {
 
   const templateCases = (): [string, Record<string, unknown>, RegExp, string?][] => [
     ["an unknown type", { name: "t", type: "Jar" }, /type: Invalid option/],
-    ["Pig without mains", { name: "t", type: "Pig" }, /Pig flow requires main script/],
-    ["Spark without mains", { name: "t", type: "Spark" }, /Spark job requires main application jar/],
+    ["Pig without mains", { name: "t", type: "Pig" }, /Pig flow requires main script/, "INVALID_DATA"],
+    ["Spark without mains", { name: "t", type: "Spark" }, /Spark job requires main application jar/, "INVALID_DATA"],
     [
       "overlapping mains and libs",
       { name: "t", type: "Shell", mains: [chain.binaryId], libs: [chain.binaryId] },
       /'mains' and 'libs' overlap/,
+      "INVALID_DATA",
     ],
-    ["Java with mains", { name: "t", type: "Java", mains: [chain.binaryId], libs: [chain.binaryId] }, /Java flow does not use mains/],
-    ["MapReduce without libs", { name: "t", type: "MapReduce" }, /MapReduce flow requires libs/],
+    [
+      "Java with mains",
+      { name: "t", type: "Java", mains: [chain.binaryId], libs: [chain.binaryId] },
+      /Java flow does not use mains/,
+      "INVALID_DATA",
+    ],
+    ["MapReduce without libs", { name: "t", type: "MapReduce" }, /MapReduce flow requires libs/, "INVALID_DATA"],
     ["a binary id that is not a uuid", { name: "t", type: "Shell", mains: ["$(id)"] }, /mains\.0: must be a UUID/],
     [
       "a binary that does not exist",

@@ -1,10 +1,76 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { LogFormatter, Logger, LogItem } from "@aws-lambda-powertools/logger";
+import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 
 /**
- * The one logger: structured JSON (powertools), level from EDP_LOG_LEVEL.
- * Never pass secrets or whole cluster/data-source objects to it.
+ * The id of the request, launch or sweep being served. It lives in AsyncLocalStorage rather
+ * than in the logger's keys because the local runtime serves many requests at once in one
+ * process: a logger-wide key would be overwritten by whichever request set it last.
+ */
+const correlation = new AsyncLocalStorage<Correlation>();
+
+interface Correlation {
+  id: string;
+  /** The invocation's Lambda context: kept per request too, since the logger's own copy is process-wide. */
+  lambda?: InvocationContext;
+}
+
+/** The fields of Lambda's context that log lines carry. */
+export interface InvocationContext {
+  awsRequestId?: string;
+  functionName?: string;
+  invokedFunctionArn?: string;
+  memoryLimitInMB?: string | number;
+}
+
+/**
+ * Runs `work` with every log line it writes, however deep and however asynchronous, carrying
+ * `id` (a fresh one when none is given) and, in a handler, that invocation's Lambda context.
+ */
+export function withCorrelationId<T>(id: string | undefined, work: () => T, lambda?: InvocationContext): T {
+  return correlation.run({ id: id || randomUUID(), lambda }, work);
+}
+
+/** The id of the work being served now, if any. */
+export function currentCorrelationId(): string | undefined {
+  return correlation.getStore()?.id;
+}
+
+/** Powertools' standard line, plus `correlation_id` (and the Lambda context) of the work being served. */
+class CorrelatingLogFormatter extends LogFormatter {
+  formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const current = correlation.getStore();
+    // Inside served work, only that work's own Lambda context counts: the logger's copy is the
+    // last one any handler set, which in the local runtime may be another request's.
+    const lambda = current ? current.lambda && { ...attributes.lambdaContext, ...current.lambda } : attributes.lambdaContext;
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        ...(current ? { correlation_id: current.id } : {}),
+        cold_start: lambda?.coldStart,
+        function_arn: lambda?.invokedFunctionArn,
+        function_memory_size: lambda?.memoryLimitInMB,
+        function_name: lambda?.functionName,
+        function_request_id: lambda?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+      },
+    }).addAttributes(additional);
+  }
+}
+
+/**
+ * The one logger: structured JSON (powertools), level from EDP_LOG_LEVEL. Every line
+ * carries the correlation id of the request, launch or sweep that wrote it; handlers
+ * also inject Lambda's context (injectLambdaContext). Never pass secrets or whole
+ * cluster/data-source objects to it.
  */
 export const logger = new Logger({
   serviceName: "edp",
   logLevel: (process.env.EDP_LOG_LEVEL ?? process.env.LOG_LEVEL ?? "INFO") as "INFO",
+  logFormatter: new CorrelatingLogFormatter(),
 });

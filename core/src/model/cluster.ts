@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DescriptionSchema, FlagSchema, NameSchema, type Resource } from "./common.js";
+import { DescriptionSchema, FlagSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
 
 /**
  * A cluster is registered, not provisioned: EDP only needs to know how to reach it.
@@ -20,7 +20,7 @@ export const PluginVersionSchema = z
 export const ClusterCreateSchema = z
   .object({
     name: NameSchema,
-    description: DescriptionSchema.optional(),
+    description: OptionalDescriptionSchema,
     plugin_name: PluginNameSchema,
     plugin_version: PluginVersionSchema,
     connection: z.record(z.string(), z.unknown()).default({}),

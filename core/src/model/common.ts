@@ -11,11 +11,39 @@ export const IdSchema = z.uuid({ message: "must be a UUID" });
 
 export const DescriptionSchema = z.string().max(4096);
 
+/**
+ * An optional string field where JSON `null` means absent: python-saharaclient sends
+ * `"description": null` (and other unset strings) when it was given none.
+ */
+export function optionalString(schema: z.ZodString) {
+  return schema.nullish().transform((value) => value ?? undefined);
+}
+
+/** A description on create: optional, `null` meaning none. */
+export const OptionalDescriptionSchema = optionalString(DescriptionSchema);
+
+/** An object without the keys whose value is undefined (an optional field sent as `null`), so key counts stay honest. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
 /** Sahara accepts `null` for the flags and treats it as false. */
 export const FlagSchema = z.boolean().nullable().optional();
 
+/**
+ * Text that becomes a process argument, an environment variable or a configuration
+ * property on a cluster. None of them can hold a NUL byte (execve takes C strings), so one
+ * is refused at submit rather than failing the launch.
+ */
+export function processText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .refine((text) => !text.includes("\0"), "must not contain a NUL byte");
+}
+
 /** Sahara's `simple_config`: string keys to string or number values (no booleans). */
-export const SimpleConfigSchema = z.record(z.string().max(1024), z.union([z.string().max(65536), z.number()]));
+export const SimpleConfigSchema = z.record(processText(1024), z.union([processText(65536), z.number()]));
 
 /** Fields every stored resource carries. */
 export interface Resource {

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { DescriptionSchema, FlagSchema, NameSchema, type Resource } from "./common.js";
+import {
+  DescriptionSchema,
+  FlagSchema,
+  NameSchema,
+  OptionalDescriptionSchema,
+  optionalString,
+  type Resource,
+  withoutUndefined,
+} from "./common.js";
 
 export const DATA_SOURCE_TYPES = ["swift", "hdfs", "maprfs", "manila", "s3", "file"] as const;
 export const DataSourceTypeSchema = z.enum(DATA_SOURCE_TYPES);
@@ -10,20 +18,21 @@ const RANDSTR = /%RANDSTR\((-?\d+)\)%/g;
 /** Credentials are accepted on write and kept in the secret store; they never come back out. */
 export const DataSourceCredentialsSchema = z
   .object({
-    user: z.string().max(1024).optional(),
-    password: z.string().max(4096).optional(),
-    accesskey: z.string().max(1024).optional(),
-    secretkey: z.string().max(4096).optional(),
-    endpoint: z.string().max(1024).optional(),
+    user: optionalString(z.string().max(1024)),
+    password: optionalString(z.string().max(4096)),
+    accesskey: optionalString(z.string().max(1024)),
+    secretkey: optionalString(z.string().max(4096)),
+    endpoint: optionalString(z.string().max(1024)),
     bucket_in_path: z.boolean({ message: "Config 'bucket_in_path' must be boolean" }).optional(),
     ssl: z.boolean({ message: "Config 'ssl' must be boolean" }).optional(),
   })
-  .strict();
+  .strict()
+  .transform(withoutUndefined);
 export type DataSourceCredentials = z.infer<typeof DataSourceCredentialsSchema>;
 
 const DataSourceFields = {
   name: NameSchema,
-  description: DescriptionSchema.optional(),
+  description: OptionalDescriptionSchema,
   type: DataSourceTypeSchema,
   url: z.string().max(256),
   credentials: DataSourceCredentialsSchema.optional(),

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { DescriptionSchema, FlagSchema, NameSchema, type Resource } from "./common.js";
+import {
+  DescriptionSchema,
+  FlagSchema,
+  NameSchema,
+  OptionalDescriptionSchema,
+  optionalString,
+  type Resource,
+  withoutUndefined,
+} from "./common.js";
 import { parseUrl } from "./data-source.js";
 
 export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift"] as const;
@@ -8,13 +16,14 @@ export type JobBinaryScheme = (typeof JOB_BINARY_SCHEMES)[number];
 /** `extra` holds credentials for the binary's store; write-only like data-source credentials. */
 export const JobBinaryExtraSchema = z
   .object({
-    user: z.string().max(1024).optional(),
-    password: z.string().max(4096).optional(),
-    accesskey: z.string().max(1024).optional(),
-    secretkey: z.string().max(4096).optional(),
-    endpoint: z.string().max(1024).optional(),
+    user: optionalString(z.string().max(1024)),
+    password: optionalString(z.string().max(4096)),
+    accesskey: optionalString(z.string().max(1024)),
+    secretkey: optionalString(z.string().max(4096)),
+    endpoint: optionalString(z.string().max(1024)),
   })
-  .strict();
+  .strict()
+  .transform(withoutUndefined);
 export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
 
 /** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
@@ -51,7 +60,7 @@ export function checkJobBinaryExtra(url: string, extra: JobBinaryExtra | undefin
 export const JobBinaryCreateSchema = z
   .object({
     name: NameSchema,
-    description: DescriptionSchema.optional(),
+    description: OptionalDescriptionSchema,
     url: z.string().max(256),
     extra: JobBinaryExtraSchema.optional(),
     is_public: FlagSchema,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FlagSchema, IdSchema, type Resource, SimpleConfigSchema } from "./common.js";
+import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { JobStatus } from "./status.js";
 
 /**
@@ -9,9 +9,9 @@ import type { JobStatus } from "./status.js";
 export const JobExecutionInfoSchema = z
   .object({
     job_execution_type: z.enum(["workflow", "scheduled"]).default("workflow"),
-    start: z.string().max(64).optional(),
-    interval: z.string().max(256).optional(),
-    end: z.string().max(64).optional(),
+    start: optionalString(z.string().max(64)),
+    interval: optionalString(z.string().max(256)),
+    end: optionalString(z.string().max(64)),
   })
   .strict();
 export type JobExecutionInfo = z.infer<typeof JobExecutionInfoSchema>;
@@ -20,7 +20,7 @@ export const JobConfigsSchema = z
   .object({
     configs: SimpleConfigSchema.default({}),
     params: SimpleConfigSchema.default({}),
-    args: z.array(z.string().max(65536)).max(1000).default([]),
+    args: z.array(processText(65536)).max(1000).default([]),
     job_execution_info: JobExecutionInfoSchema.optional(),
   })
   .strict();

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, type Resource } from "./common.js";
+import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
 import { ACCEPTED_MAPPING_TYPES, type JobType, JobTypeSchema, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
 
 export const InterfaceArgumentSchema = z
   .object({
     name: z.string().min(1).max(80),
-    description: DescriptionSchema.optional(),
+    description: OptionalDescriptionSchema,
     mapping_type: z.enum(["args", "configs", "params"]),
     location: z.string().min(1).max(255),
     value_type: z.enum(["string", "number", "data_source"]).default("string"),
@@ -47,7 +47,7 @@ export const JobTemplateCreateSchema = z
   .object({
     name: NameSchema,
     type: JobTypeSchema,
-    description: DescriptionSchema.optional(),
+    description: OptionalDescriptionSchema,
     mains: BinaryIdList.default([]),
     libs: BinaryIdList.default([]),
     streaming: z.boolean().optional(),
@@ -58,11 +58,14 @@ export const JobTemplateCreateSchema = z
   .strict()
   .superRefine((input, ctx) => {
     const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    // Sahara's check_mains_libs raises InvalidDataException: these are INVALID_DATA, not schema errors.
+    const invalidData = (path: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [path], message, params: { code: "INVALID_DATA" } });
     const mainMessage = MAIN_REQUIRED[input.type];
-    if (mainMessage && input.mains.length === 0) addIssue(["mains"], mainMessage);
-    if (mainMessage && input.mains.some((id) => input.libs.includes(id))) addIssue(["libs"], "'mains' and 'libs' overlap");
-    if (MAINS_FORBIDDEN.includes(input.type) && input.mains.length > 0) addIssue(["mains"], `${input.type} flow does not use mains`);
-    if (LIBS_REQUIRED.includes(input.type) && input.libs.length === 0) addIssue(["libs"], `${input.type} flow requires libs`);
+    if (mainMessage && input.mains.length === 0) invalidData("mains", mainMessage);
+    if (mainMessage && input.mains.some((id) => input.libs.includes(id))) invalidData("libs", "'mains' and 'libs' overlap");
+    if (MAINS_FORBIDDEN.includes(input.type) && input.mains.length > 0) invalidData("mains", `${input.type} flow does not use mains`);
+    if (LIBS_REQUIRED.includes(input.type) && input.libs.length === 0) invalidData("libs", `${input.type} flow requires libs`);
     if (new Set(input.mains).size !== input.mains.length) addIssue(["mains"], "Binary ids must be unique");
     if (new Set(input.libs).size !== input.libs.length) addIssue(["libs"], "Binary ids must be unique");
     checkInterface(input.type, input.interface, addIssue);

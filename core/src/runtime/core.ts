@@ -1,5 +1,6 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
+import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
@@ -9,6 +10,7 @@ import type { SecretStore } from "../secrets/secret-store.js";
 import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
 import { DataSourceService } from "../services/data-sources.js";
 import { JobBinaryService } from "../services/job-binaries.js";
+import { JobCatalog } from "../services/job-catalog.js";
 import { JobTemplateService } from "../services/job-templates.js";
 import type { Store } from "../store/store.js";
 
@@ -47,6 +49,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     settings,
     ports,
     registry,
+    /** Which job types the registered engines run, and their config hints. */
+    catalog: new JobCatalog(registry),
     tokens: new TokenService(store),
     clusters,
     dataSources,
@@ -55,6 +59,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     jobs,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
+      logger.debug("Scheduled action started", { ...action });
       switch (action.action) {
         case "launch":
           await jobs.launch(action.execution_id);

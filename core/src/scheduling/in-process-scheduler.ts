@@ -1,4 +1,5 @@
-import { logger } from "../config/logger.js";
+import { randomUUID } from "node:crypto";
+import { logger, withCorrelationId } from "../config/logger.js";
 import { describeError, InvalidDataError } from "../errors.js";
 import { rateMilliseconds } from "../manager/schedule.js";
 import type { RecurringSchedule, ScheduledAction, Scheduler } from "./scheduler.js";
@@ -85,9 +86,14 @@ export class InProcessScheduler implements Scheduler {
   }
 
   private fire(action: ScheduledAction): void {
-    const running = this.dispatch(action)
-      .catch((error) => logger.error("Scheduled action failed", { action: action.action, error: describeError(error) }))
-      .finally(() => this.inFlight.delete(running));
+    // Each action is its own unit of work, as each `run` invocation is on AWS; without this a
+    // launch would log under the id of the request whose timer started it. The failure line is
+    // registered inside too, so it carries the action's id as well.
+    const running = withCorrelationId(randomUUID(), () =>
+      this.dispatch(action).catch((error) =>
+        logger.error("Scheduled action failed", { action: action.action, error: describeError(error) }),
+      ),
+    ).finally(() => this.inFlight.delete(running));
     this.inFlight.add(running);
   }
 }

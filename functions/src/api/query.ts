@@ -1,37 +1,40 @@
-import { InvalidDataError } from "@edp/core/errors";
+import { EdpError, InvalidDataError } from "@edp/core/errors";
+import { IdSchema } from "@edp/core/model/common";
 import type { ListQuery } from "@edp/core/services/listing";
 import { z } from "zod";
 
 /**
  * Query strings of list routes, as Sahara v2 reads them: `limit` (a positive integer),
- * `marker`, `sort_by` (an allowed field, `-` for descending) and the route's own
- * exact-match filters. Any other parameter is refused with Sahara's
- * INVALID_PARAMS_ON_REQUEST, naming the ones that are allowed.
+ * `marker` (the id of an object in the list), `sort_by` (an allowed field, `-` for
+ * descending) and the route's own exact-match filters. Each is a declared property, so
+ * the OpenAPI document lists them and the one unknown-key rule (refuseUnknownQueryKeys)
+ * knows them.
  */
-export function listQuery(operationName: string, filters: readonly string[], sortFields: readonly string[]): z.ZodType<ListQuery> {
+export function listQuery(filters: readonly string[], sortFields: readonly string[]): z.ZodType<ListQuery> {
   const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
+  const filterShape = Object.fromEntries(filters.map((filter) => [filter, z.string().max(1024).optional()]));
   return z
-    .record(z.string(), z.string())
-    .superRefine((raw, ctx) => {
-      const unknown = Object.keys(raw).filter((key) => !["limit", "marker", "sort_by", ...filters].includes(key));
-      if (unknown.length > 0)
-        ctx.addIssue({
-          code: "custom",
-          message: `The only valid params for ${operationName} are ${JSON.stringify(filters)} and ['marker', 'limit', 'sort_by']`,
-          params: { code: "INVALID_PARAMS_ON_REQUEST" },
-        });
-      if (raw.limit !== undefined && !/^[1-9]\d{0,5}$/.test(raw.limit))
-        ctx.addIssue({ code: "custom", path: ["limit"], message: "'limit' must be positive integer" });
-      if (raw.sort_by !== undefined && !sortValues.includes(raw.sort_by))
-        ctx.addIssue({
-          code: "custom",
-          path: ["sort_by"],
-          message: `Unknown field for sorting: ${raw.sort_by}; use one of ${sortFields.join(", ")}`,
-        });
+    .object({
+      limit: z
+        .string()
+        .regex(/^[1-9]\d{0,5}$/, "'limit' must be positive integer")
+        .optional()
+        .describe("Page size: a positive integer"),
+      // Every listed object has a UUID id, so anything else cannot be a marker (and is never looked up).
+      marker: z
+        .string()
+        .refine((marker) => IdSchema.safeParse(marker).success, "'marker' must be the id of an object in the list")
+        .optional()
+        .describe("The id of the last object of the previous page"),
+      sort_by: z
+        .enum(sortValues as [string, ...string[]], { message: `Unknown field for sorting; use one of ${sortFields.join(", ")}` })
+        .optional()
+        .describe("Sort field, '-' prefixed for descending"),
+      ...filterShape,
     })
     .transform((raw) => {
       const { limit, marker, sort_by, ...rest } = raw;
-      const query: ListQuery = { filters: rest };
+      const query: ListQuery = { filters: withoutUndefined(rest as Record<string, string | undefined>) };
       if (limit !== undefined) query.limit = Number(limit);
       if (marker !== undefined) query.marker = marker;
       if (sort_by !== undefined) query.sort_by = sort_by;
@@ -39,17 +42,38 @@ export function listQuery(operationName: string, filters: readonly string[], sor
     });
 }
 
+function withoutUndefined(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 /** For routes that take no query parameters at all (Sahara's validate_request_params([])). */
-export function noQuery(operationName: string, allowed: readonly string[] = []) {
-  return z.record(z.string(), z.string()).superRefine((raw, ctx) => {
-    const unknown = Object.keys(raw).filter((key) => !allowed.includes(key));
-    if (unknown.length > 0)
-      ctx.addIssue({
-        code: "custom",
-        message: `The only valid params for ${operationName} are ${JSON.stringify(allowed)}`,
-        params: { code: "INVALID_PARAMS_ON_REQUEST" },
-      });
-  });
+export const NoQuery = z.object({});
+
+/** The query keys an operation declares: the properties of its query schema (none without one). */
+export function declaredQueryKeys(schema: z.ZodType | undefined): string[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, unknown> };
+  return Object.keys(json.properties ?? {});
+}
+
+const PAGING_KEYS = ["marker", "limit", "sort_by"];
+
+/**
+ * The one rule for query keys, on every route: a key the route does not declare is refused
+ * with Sahara's INVALID_PARAMS_ON_REQUEST. `__proto__` and `constructor` are never declared,
+ * so they never reach a lookup.
+ */
+export function refuseUnknownQueryKeys(operationId: string, declared: readonly string[], query: Record<string, unknown>): void {
+  const unknown = Object.keys(query).filter((key) => !declared.includes(key));
+  if (unknown.length === 0) return;
+  const own = declared.filter((key) => !PAGING_KEYS.includes(key));
+  const paging = PAGING_KEYS.every((key) => declared.includes(key)) ? ` and ${pythonList(PAGING_KEYS)}` : "";
+  throw new EdpError(400, "INVALID_PARAMS_ON_REQUEST", `The only valid params for ${operationId} are ${pythonList(own)}${paging}`);
+}
+
+/** Sahara's messages print lists as Python does. */
+function pythonList(items: readonly string[]): string {
+  return `[${items.map((item) => `'${item}'`).join(", ")}]`;
 }
 
 export function requireBoolean(value: string | undefined, name: string): boolean {
@@ -59,4 +83,22 @@ export function requireBoolean(value: string | undefined, name: string): boolean
   throw new InvalidDataError(`'${name}' must be true or false`);
 }
 
-export const IdParams = z.object({ id: z.uuid({ message: "must be a UUID" }) });
+/**
+ * A path segment that names something (an id, a job type). Sahara looks any value up and
+ * answers 404 when nothing has it, so a value that could never name anything (an id that
+ * is not a UUID, a type that does not exist) is a 404 too, not a validation error.
+ */
+export function pathName<T>(schema: z.ZodType<T>, field: string) {
+  return z.string().transform((value, ctx) => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({
+      code: "custom",
+      message: `Object with {'${field}': ${JSON.stringify(value.slice(0, 64))}} not found`,
+      params: { code: "NOT_FOUND", status: 404 },
+    });
+    return z.NEVER;
+  });
+}
+
+export const IdParams = z.object({ id: pathName(IdSchema, "id") });

@@ -17,16 +17,22 @@ function common(resource: Resource) {
   return {
     id: resource.id,
     project_id: resource.project_id,
-    created_at: withoutMilliseconds(resource.created_at),
-    updated_at: resource.updated_at ? withoutMilliseconds(resource.updated_at) : null,
+    created_at: renderTime(resource.created_at),
+    updated_at: renderTime(resource.updated_at),
     is_public: resource.is_public,
     is_protected: resource.is_protected,
   };
 }
 
-/** Sahara renders datetimes as ISO strings with the fraction dropped. */
-function withoutMilliseconds(iso: string): string {
-  return iso.replace(/\.\d+Z$/, "");
+/**
+ * The one format of every time in a response: Sahara's, an ISO 8601 UTC time to the
+ * second with no fraction and no zone (`2026-12-01T16:13:44`).
+ */
+export function renderTime(iso: string): string;
+export function renderTime(iso: string | null | undefined): string | null;
+export function renderTime(iso: string | null | undefined): string | null {
+  if (!iso) return null;
+  return new Date(iso).toISOString().slice(0, 19);
 }
 
 export function renderDataSource(source: DataSource) {
@@ -90,15 +96,15 @@ export function renderExecution(execution: JobExecution) {
     cluster_id: execution.cluster_id,
     input_id: execution.input_id,
     output_id: execution.output_id,
-    start_time: execution.start_time ? withoutMilliseconds(execution.start_time) : null,
-    end_time: execution.end_time ? withoutMilliseconds(execution.end_time) : null,
+    start_time: renderTime(execution.start_time),
+    end_time: renderTime(execution.end_time),
     info: execution.info,
     engine_job_id: execution.engine_job_id,
     return_code: execution.return_code,
     job_configs: { ...execution.job_configs, configs },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
-    ...(execution.scheduled_at ? { scheduled_at: execution.scheduled_at } : {}),
+    ...(execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {}),
     ...(execution.series_id ? { series_id: execution.series_id } : {}),
   };
 }
@@ -109,8 +115,8 @@ export function renderJobSeries(series: JobSeries) {
     job_template_id: series.request.job_template_id,
     cluster_id: series.request.cluster_id,
     interval: series.interval,
-    start: series.start,
-    end: series.end,
+    start: renderTime(series.start),
+    end: renderTime(series.end),
     runs: series.runs,
     ...(series.last_error ? { last_error: series.last_error } : {}),
   };

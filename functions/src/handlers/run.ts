@@ -1,3 +1,5 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logger, withCorrelationId } from "@edp/core/config/logger";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
 import middy from "@middy/core";
 import { z } from "zod";
@@ -16,7 +18,15 @@ const ActionSchema = z.discriminatedUnion("action", [
  * and deadlines. Delivery is at least once,
  * so every action is idempotent (a launch claims its execution first).
  */
-export const handler = middy<unknown, void>().handler(async (event) => {
-  const action = ActionSchema.parse(event) as ScheduledAction;
-  await (await getCore()).dispatch(action);
-});
+export const handler = middy<unknown, void>()
+  .use(injectLambdaContext(logger))
+  .handler((event, context) =>
+    withCorrelationId(
+      context.awsRequestId,
+      async () => {
+        const action = ActionSchema.parse(event) as ScheduledAction;
+        await (await getCore()).dispatch(action);
+      },
+      context,
+    ),
+  );

@@ -10,11 +10,15 @@ export const API_VERSION_HEADERS = {
 /**
  * The one mapping from errors to HTTP: Sahara's error body
  * `{"error_code", "error_name", "error_message"}`. An EdpError carries its own status and
- * name; anything else is a bug, logged in full and answered with an opaque 500 so no
- * internal detail (or secret) reaches the client.
+ * name (a 4xx for the caller's mistakes, 502 when a cluster failed: see EngineError);
+ * anything else is a bug, logged in full and answered with an opaque 500 so no internal
+ * detail (or secret) reaches the client.
  */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   if (error instanceof EdpError) {
+    // A cluster that failed is worth an operator's look, but it is not EDP's bug: no stack, and
+    // not the message, which carries remote text.
+    if (error.httpStatus >= 500) logger.warn("A cluster call failed", { error_code: error.httpStatus, error_name: error.code });
     return jsonResponse(error.httpStatus, { error_code: error.httpStatus, error_name: error.code, error_message: error.message });
   }
   logger.error("Unhandled error", {

@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import middy from "@middy/core";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Operation } from "../api/operation.js";
+import { declaredQueryKeys, refuseUnknownQueryKeys } from "../api/query.js";
 import { API_VERSION_HEADERS, errorResponse, jsonResponse } from "./error-response.js";
 import { bodyBytes, checkApiVersion, jsonBody, tokenOf, validate } from "./request.js";
 
@@ -13,26 +17,56 @@ import { bodyBytes, checkApiVersion, jsonBody, tokenOf, validate } from "./reque
  * `routeKey` (the local server sets the same field), so one handler serves many routes.
  */
 export function createHttpHandler(operations: readonly Operation[], getCore: () => Promise<Core>) {
-  const byRoute = new Map(operations.map((operation) => [`${operation.method} ${operation.path}`, operation]));
+  const byRoute = new Map(
+    operations.map((operation) => [
+      `${operation.method} ${operation.path}`,
+      { operation, queryKeys: declaredQueryKeys(operation.query) } satisfies Route,
+    ]),
+  );
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger))
     .use(httpHeaderNormalizer())
-    .handler(async (event) => {
-      try {
-        const operation = byRoute.get(event.routeKey);
-        if (!operation) throw new EdpError(404, "NOT_FOUND", `No route for ${event.routeKey}`);
-        return await serve(operation, event, await getCore());
-      } catch (error) {
-        return errorResponse(error);
-      }
+    .handler((event, context) => {
+      // API Gateway's request id (the local server sets one too) names every log line of this request.
+      const requestId = event.requestContext?.requestId || randomUUID();
+      return withCorrelationId(
+        requestId,
+        async () => {
+          let result: APIGatewayProxyStructuredResultV2;
+          try {
+            const route = byRoute.get(event.routeKey);
+            if (!route) throw new EdpError(404, "NOT_FOUND", `No route for ${event.routeKey}`);
+            result = await serve(route, event, await getCore());
+          } catch (error) {
+            result = errorResponse(error);
+          }
+          logger.debug("Request answered", { method: event.requestContext?.http?.method, path: event.rawPath, status: result.statusCode });
+          // OpenStack's header for the request id, so a client can quote it when reporting a problem.
+          return { ...result, headers: { ...result.headers, "x-openstack-request-id": requestId } };
+        },
+        context,
+      );
     });
 }
 
-async function serve(operation: Operation, event: APIGatewayProxyEventV2, core: Core): Promise<APIGatewayProxyStructuredResultV2> {
+interface Route {
+  operation: Operation;
+  /** The query keys the operation declares; any other is refused, on every route alike. */
+  queryKeys: string[];
+}
+
+async function serve(
+  { operation, queryKeys }: Route,
+  event: APIGatewayProxyEventV2,
+  core: Core,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const headers = event.headers as Record<string, string | undefined>;
   checkApiVersion(headers);
   const caller = operation.public ? { projectId: "" } : await core.tokens.authenticate(tokenOf(headers));
+  const rawQuery = event.queryStringParameters ?? {};
+  refuseUnknownQueryKeys(operation.operationId, queryKeys, rawQuery);
   const params = operation.params ? validate(operation.params, event.pathParameters ?? {}, "path") : {};
-  const query = operation.query ? validate(operation.query, event.queryStringParameters ?? {}, "query") : {};
+  const query = operation.query ? validate(operation.query, rawQuery, "query") : {};
   let body: unknown;
   if (operation.body?.kind === "json") body = validate(operation.body.schema, jsonBody(event, core.settings.EDP_MAX_BODY_BYTES), "body");
   else if (operation.body?.kind === "raw") body = bodyBytes(event, core.settings.EDP_MAX_BINARY_KB * 1024);

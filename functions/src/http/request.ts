@@ -18,24 +18,39 @@ export function jsonBody(event: APIGatewayProxyEventV2, limit: number): unknown 
   const bytes = bodyBytes(event, limit);
   if (bytes.length === 0) return {};
   try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
+    return JSON.parse(bytes.toString("utf8"), refusePrototypeKeys);
+  } catch (error) {
+    if (error instanceof EdpError) throw error;
     throw new InvalidDataError("Malformed message body: the body is not valid JSON", "MALFORMED_REQUEST_BODY");
   }
 }
 
-/** Validates with zod, naming every failing field; a few issues carry a Sahara error name of their own. */
+/** Keys that would reach an object's prototype in a merge or a lookup. No EDP field is called so. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A JSON.parse reviver refusing prototype keys at any depth, before any schema, merge or lookup sees the body. */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (PROTOTYPE_KEYS.has(key)) throw new InvalidDataError(`The key '${key}' is not allowed in a request body`);
+  return value;
+}
+
+/**
+ * Validates with zod, naming every failing field. A few issues carry a Sahara error name
+ * of their own (`params.code`), and an HTTP status when it is not 400 (`params.status`).
+ */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "path" | "query"): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    const saharaName = issue.code === "custom" ? (issue.params?.code as string | undefined) : undefined;
-    if (saharaName) throw new EdpError(400, saharaName, issue.message);
+    if (issue.code !== "custom") continue;
+    const saharaName = issue.params?.code as string | undefined;
+    if (saharaName) throw new EdpError(Number(issue.params?.status ?? 400), saharaName, issue.message);
   }
   throw new ValidationError(
     result.error.issues.map((issue) => ({
       path: [where === "body" ? "" : where, ...issue.path.map(String)].filter(Boolean).join("."),
-      message: issue.message,
+      // A bad record key says only "Invalid key in record"; what was wrong with it is nested.
+      message: issue.code === "invalid_key" ? `key ${issue.issues.map((nested) => nested.message).join("; ")}` : issue.message,
     })),
   );
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { logger } from "@edp/core/config/logger";
+import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { readSettings } from "@edp/core/config/settings";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { describeError } from "@edp/core/errors";
@@ -45,17 +46,22 @@ const localCluster = await ensureLocalCluster(core, dataDir);
 const { server, url } = await startLocalServer(core, { host: options.host, port });
 
 let sweeping = false;
-const sweepTimer = setInterval(async () => {
-  if (sweeping) return;
-  sweeping = true;
-  try {
-    await core.jobs.sweep();
-  } catch (error) {
-    logger.error("Sweep failed", { error: describeError(error) });
-  } finally {
-    sweeping = false;
-  }
-}, sweepSeconds * 1000);
+// Each sweep is its own unit of work in the logs, its failure included, as each sweep invocation is on AWS.
+const sweepTimer = setInterval(
+  () =>
+    withCorrelationId(randomUUID(), async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        await core.jobs.sweep();
+      } catch (error) {
+        logger.error("Sweep failed", { error: describeError(error) });
+      } finally {
+        sweeping = false;
+      }
+    }),
+  sweepSeconds * 1000,
+);
 
 process.stdout.write(
   [

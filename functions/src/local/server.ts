@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError, PayloadTooLargeError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -30,11 +33,21 @@ export async function startLocalServer(core: Core, options: { host: string; port
   const bodyLimit = Math.max(core.settings.EDP_MAX_BODY_BYTES, core.settings.EDP_MAX_BINARY_KB * 1024);
 
   const server = createServer((request, response) => {
-    serve(request, response).catch((error) => send(response, errorResponse(error)));
+    // One id for everything this request logs, from the first byte read to the answer; the
+    // handler is given the same id as API Gateway's request id, as on AWS.
+    const requestId = randomUUID();
+    withCorrelationId(requestId, () => serve(request, response, requestId)).catch((error) => {
+      // A client that hangs up mid-request is the client's doing: nothing to answer, nothing to alarm anyone about.
+      if (error instanceof ClientClosedRequestError) {
+        logger.info("Client closed the connection before its request was read", { method: request.method, path: request.url });
+        return;
+      }
+      send(response, errorResponse(error));
+    });
   });
 
-  async function serve(request: IncomingMessage, response: ServerResponse) {
-    const url = new URL(request.url ?? "/", "http://localhost");
+  async function serve(request: IncomingMessage, response: ServerResponse, requestId: string) {
+    const url = parseRequestTarget(request.url ?? "");
     const method = request.method ?? "GET";
     const matches = routes.filter((route) => route.pattern.test(url.pathname));
     const route = matches.find((r) => r.method === method);
@@ -54,10 +67,12 @@ export async function startLocalServer(core: Core, options: { host: string; port
     }
     const body = await readBody(request, bodyLimit);
     const values = route.pattern.exec(url.pathname)!.slice(1);
-    const event = toEvent(request, url, route, values, body);
-    const result = (await handlers[route.group](event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const event = toEvent(request, url, route, values, body, requestId);
+    const result = (await handlers[route.group](event, lambdaContext(route.group, requestId))) as APIGatewayProxyStructuredResultV2;
     send(response, result);
   }
+
+  server.on("clientError", answerUnparsable);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -92,16 +107,24 @@ function compileRoutes(): Route[] {
     .sort((a, b) => b.literalSegments - a.literalSegments);
 }
 
-function toEvent(request: IncomingMessage, url: URL, route: Route, values: string[], body: Buffer): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: Route,
+  values: string[],
+  body: Buffer,
+  requestId: string,
+): APIGatewayProxyEventV2 {
+  // Null-prototype records: a `__proto__` or `constructor` key stays an ordinary key (and is refused later).
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const pathParameters: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
+  for (const [name, value] of url.searchParams) query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
+  const pathParameters: Record<string, string> = Object.create(null);
   route.names.forEach((name, index) => {
-    pathParameters[name] = safeDecode(values[index]);
+    pathParameters[name] = decodeURIComponent(values[index]);
   });
   const now = new Date();
   return {
@@ -126,7 +149,7 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
         sourceIp: request.socket.remoteAddress ?? "",
         userAgent: headers["user-agent"] ?? "",
       },
-      requestId: crypto.randomUUID(),
+      requestId,
       routeKey: route.routeKey,
       stage: "$default",
       time: now.toUTCString(),
@@ -135,15 +158,60 @@ function toEvent(request: IncomingMessage, url: URL, route: Route, values: strin
   };
 }
 
-function safeDecode(value: string): string {
+/** RFC 3986 path characters (pchar and `/`), with every `%` starting a two-digit escape. */
+const PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * The request target as API Gateway accepts it: origin-form only (`/path?query`), its
+ * path made of RFC 3986 path characters with well-formed escapes that decode to UTF-8.
+ * Anything else (`//[`, `//%zz`, an absolute-form `http://...`, or a path starting with
+ * `//`, which URL parsers read as a host) is a 400, never handed to the URL parser.
+ */
+function parseRequestTarget(target: string): URL {
+  const queryAt = target.indexOf("?");
+  const path = queryAt < 0 ? target : target.slice(0, queryAt);
+  const refuse = (why: string) => new EdpError(400, "BAD_REQUEST", `Invalid request target: ${why}`);
+  if (!path.startsWith("/") || path.startsWith("//")) throw refuse("it must be a path starting with a single '/'");
+  if (!PATH.test(path)) throw refuse("the path has characters or escapes that are not allowed in a URL path");
   try {
-    return decodeURIComponent(value);
+    decodeURIComponent(path);
   } catch {
-    throw new EdpError(400, "INVALID_DATA", "The path is not valid URL encoding");
+    throw refuse("the path's escapes are not UTF-8");
+  }
+  return new URL(`http://localhost${target}`);
+}
+
+/**
+ * A request Node's HTTP parser refused (a control or non-ASCII byte in the target, a
+ * malformed header) gets Sahara's error body too, rather than Node's bare 400.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, name, reason] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request Header Fields Too Large"]
+      : [400, "BAD_REQUEST", "Bad Request"];
+  const body = JSON.stringify({ error_code: status, error_name: name, error_message: "The request is not valid HTTP" });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The connection closed before the whole request arrived. */
+class ClientClosedRequestError extends EdpError {
+  constructor(options?: { cause?: unknown }) {
+    super(400, "BAD_REQUEST", "The client closed the connection before sending the whole request", options);
   }
 }
 
-/** Reads the body, refusing (413) as soon as it passes the limit rather than after buffering it all. */
+/**
+ * Reads the body, refusing (413) as soon as it passes the limit rather than after buffering
+ * it all. An error on the incoming stream means the client went away (Node reports it as
+ * `aborted`/ECONNRESET), never that the server failed.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -159,7 +227,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
+    request.on("error", (error) => reject(new ClientClosedRequestError({ cause: error })));
   });
 }
 
@@ -173,8 +241,9 @@ function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV
   response.end(body);
 }
 
-function lambdaContext(): Context {
-  return {} as Context;
+/** What Lambda would pass: enough of a context for the logger's injected fields. */
+function lambdaContext(group: HandlerGroup, requestId: string): Context {
+  return { awsRequestId: requestId, functionName: `edp-local-${group}`, invokedFunctionArn: "", memoryLimitInMB: "" } as Context;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,7 +1,7 @@
 import { type Cluster, ClusterCreateSchema, ClusterUpdateSchema } from "@edp/core/model/cluster";
 import type { Core } from "@edp/core/runtime/core";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery } from "../query.js";
 import { renderCluster, renderPage } from "../render.js";
 
 /** Registering clusters is this project's extension: Sahara provisioned them instead. */
@@ -16,7 +16,7 @@ export const clusterOperations = [
     method: "GET",
     path: "/v2/clusters",
     group: "status",
-    query: listQuery("clusters_list", ["name", "plugin_name", "plugin_version"], ["id", "name", "plugin_name", "created_at", "updated_at"]),
+    query: listQuery(["name", "plugin_name", "plugin_version"], ["id", "name", "plugin_name", "created_at", "updated_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("clusters", await core.clusters.list(caller, query), render(core)),
@@ -38,7 +38,7 @@ export const clusterOperations = [
     path: "/v2/clusters/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("clusters_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { cluster: render(core)(await core.clusters.get(caller, params.id)) },

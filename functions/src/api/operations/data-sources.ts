@@ -1,6 +1,6 @@
 import { DataSourceCreateSchema, DataSourceUpdateSchema } from "@edp/core/model/data-source";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery } from "../query.js";
 import { renderDataSource, renderPage } from "../render.js";
 
 export const dataSourceOperations = [
@@ -10,7 +10,7 @@ export const dataSourceOperations = [
     method: "GET",
     path: "/v2/data-sources",
     group: "status",
-    query: listQuery("data_sources_list", ["type", "name"], ["id", "name", "type", "created_at", "updated_at"]),
+    query: listQuery(["type", "name"], ["id", "name", "type", "created_at", "updated_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("data_sources", await core.dataSources.list(caller, query), renderDataSource),
@@ -35,7 +35,7 @@ export const dataSourceOperations = [
     path: "/v2/data-sources/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("data_sources_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { data_source: renderDataSource(await core.dataSources.get(caller, params.id)) },

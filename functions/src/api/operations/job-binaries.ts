@@ -2,7 +2,7 @@ import { NameSchema } from "@edp/core/model/common";
 import { JobBinaryCreateSchema, JobBinaryUpdateSchema } from "@edp/core/model/job-binary";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery } from "../query.js";
 import { renderJobBinary, renderJobBinaryInternal, renderPage } from "../render.js";
 
 export const jobBinaryOperations = [
@@ -12,7 +12,7 @@ export const jobBinaryOperations = [
     method: "GET",
     path: "/v2/job-binaries",
     group: "status",
-    query: listQuery("job_binary_list", ["name"], ["id", "name", "created_at", "updated_at"]),
+    query: listQuery(["name"], ["id", "name", "created_at", "updated_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("binaries", await core.jobBinaries.list(caller, query), renderJobBinary),
@@ -37,7 +37,7 @@ export const jobBinaryOperations = [
     path: "/v2/job-binaries/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("job_binary_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { job_binary: renderJobBinary(await core.jobBinaries.get(caller, params.id)) },
@@ -50,7 +50,7 @@ export const jobBinaryOperations = [
     path: "/v2/job-binaries/{id}/data",
     group: "status",
     params: IdParams,
-    query: noQuery("job_binary_data"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       bytes: await core.jobBinaries.read(await core.jobBinaries.get(caller, params.id)),
@@ -104,7 +104,7 @@ export const jobBinaryOperations = [
     method: "GET",
     path: "/v2/job-binary-internals",
     group: "status",
-    query: listQuery("job_binary_internal_list", ["name"], ["id", "name", "created_at", "updated_at"]),
+    query: listQuery(["name"], ["id", "name", "created_at", "updated_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("binaries", await core.jobBinaries.listInternals(caller, query), renderJobBinaryInternal),
@@ -117,7 +117,7 @@ export const jobBinaryOperations = [
     path: "/v2/job-binary-internals/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("job_binary_internal_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { job_binary_internal: renderJobBinaryInternal(await core.jobBinaries.getInternal(caller, params.id)) },

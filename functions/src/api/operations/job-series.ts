@@ -1,5 +1,5 @@
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery } from "../query.js";
 import { renderJobSeries, renderPage } from "../render.js";
 
 /**
@@ -13,7 +13,7 @@ export const jobSeriesOperations = [
     method: "GET",
     path: "/v2/job-series",
     group: "status",
-    query: listQuery("job_series_list", [], ["id", "created_at"]),
+    query: listQuery([], ["id", "created_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("job_series", await core.jobs.series.list(caller, query), renderJobSeries),
@@ -26,7 +26,7 @@ export const jobSeriesOperations = [
     path: "/v2/job-series/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("job_series_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { job_series: renderJobSeries(await core.jobs.series.get(caller, params.id)) },

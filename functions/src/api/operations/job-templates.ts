@@ -1,9 +1,8 @@
-import { NotFoundError } from "@edp/core/errors";
 import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
 import { JobTypeSchema } from "@edp/core/model/job-types";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery } from "../query.js";
+import { IdParams, listQuery, NoQuery, pathName } from "../query.js";
 import { renderJobTemplate, renderPage } from "../render.js";
 
 export const jobTemplateOperations = [
@@ -13,7 +12,7 @@ export const jobTemplateOperations = [
     method: "GET",
     path: "/v2/job-templates",
     group: "status",
-    query: listQuery("job_templates_list", ["type", "name"], ["id", "name", "type", "created_at", "updated_at"]),
+    query: listQuery(["type", "name"], ["id", "name", "type", "created_at", "updated_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("job_templates", await core.jobTemplates.list(caller, query), renderJobTemplate),
@@ -37,14 +36,9 @@ export const jobTemplateOperations = [
     method: "GET",
     path: "/v2/job-templates/config-hints/{job_type}",
     group: "status",
-    params: z.object({ job_type: JobTypeSchema }),
-    query: noQuery("job_templates_get_config_hints"),
-    handle: async ({ core, params }) => {
-      const registration = core.registry.allRegistrations().find((r) => r.configHints?.(params.job_type));
-      const hints = registration?.configHints?.(params.job_type);
-      if (!hints) throw new NotFoundError("Config hints for job type", params.job_type);
-      return { status: 200, body: { job_config: hints } };
-    },
+    params: z.object({ job_type: pathName(JobTypeSchema, "job_type") }),
+    query: NoQuery,
+    handle: async ({ core, params }) => ({ status: 200, body: { job_config: core.catalog.configHints(params.job_type) } }),
   }),
   defineOperation({
     operationId: "getJobTemplate",
@@ -53,7 +47,7 @@ export const jobTemplateOperations = [
     path: "/v2/job-templates/{id}",
     group: "status",
     params: IdParams,
-    query: noQuery("job_templates_get"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { job_template: renderJobTemplate(await core.jobTemplates.getExpanded(caller, params.id)) },

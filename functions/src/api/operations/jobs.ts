@@ -1,8 +1,9 @@
 import { InvalidDataError } from "@edp/core/errors";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
+import { updateJob } from "@edp/core/services/job-updates";
 import { z } from "zod";
 import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, noQuery, requireBoolean } from "../query.js";
+import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
 import { renderExecution, renderPage } from "../render.js";
 
 const IdempotencyKey = z
@@ -26,7 +27,7 @@ export const jobOperations = [
     method: "GET",
     path: "/v2/jobs",
     group: "status",
-    query: listQuery("jobs_list", ["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
+    query: listQuery(["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("jobs", await core.jobs.list(caller, query), renderExecution),
@@ -88,11 +89,10 @@ export const jobOperations = [
     group: "cancel",
     params: IdParams,
     body: { kind: "json", schema: JobExecutionUpdateSchema },
-    handle: async ({ core, caller, params, body }) => {
-      if (body.info?.status === "suspend") throw new InvalidDataError("Engine doesn't support suspending job feature");
-      const execution = body.info ? await core.jobs.cancel(caller, params.id) : await core.jobs.updateFlags(caller, params.id, body);
-      return { status: 202, body: { job: renderExecution(execution) } };
-    },
+    handle: async ({ core, caller, params, body }) => ({
+      status: 202,
+      body: { job: renderExecution(await updateJob(core.jobs, caller, params.id, body)) },
+    }),
   }),
   defineOperation({
     operationId: "deleteJob",
@@ -101,7 +101,7 @@ export const jobOperations = [
     path: "/v2/jobs/{id}",
     group: "cancel",
     params: IdParams,
-    query: noQuery("jobs_delete"),
+    query: NoQuery,
     handle: async ({ core, caller, params }) => {
       await core.jobs.delete(caller, params.id);
       return { status: 204 };
