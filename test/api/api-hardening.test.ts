@@ -1,7 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { logger } from "@edp/core/config/logger";
-import { EngineError } from "@edp/core/errors";
 import { operations } from "@edp/functions/api/index";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
@@ -353,16 +352,13 @@ describe("API hardening", () => {
         "an engine job id",
         async () => (await api.request("GET", `/v2/jobs/${job.body.job.id}`, { token })).body.job.engine_job_id,
       );
-      const readOutput = engine.readOutput;
-      engine.readOutput = async () => {
-        throw new EngineError("the cluster is gone");
-      };
+      engine.failOutput = "the cluster is gone";
       try {
         const response = await api.request("GET", `/v2/jobs/${job.body.job.id}/output`, { token });
         expect(response.status, response.text).toBe(502);
         expect(response.body).toMatchObject({ error_code: 502, error_name: "EDP_ERROR" });
       } finally {
-        engine.readOutput = readOutput;
+        engine.failOutput = undefined;
       }
     });
   });

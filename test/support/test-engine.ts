@@ -21,6 +21,8 @@ export class TestEngine implements JobEngine {
   failNextLaunch: string | undefined;
   /** When set, status calls throw (an unreachable cluster). */
   unreachable = false;
+  /** When set, reading output throws this engine error (a cluster failing mid-read). */
+  failOutput: string | undefined;
   /** Status a cancel leaves the job in (a slow job stays RUNNING). */
   statusAfterCancel: JobStatus = "KILLED";
   /** Resolves runJob only when released, to test cancels that arrive mid-launch. */
@@ -89,6 +91,7 @@ export class TestEngine implements JobEngine {
   }
 
   async readOutput(job: LaunchedJob, stream: "stdout" | "stderr", tail: number): Promise<string> {
+    if (this.failOutput) throw new EngineError(this.failOutput);
     await this.hangIf("output");
     return (this.outputs.get(`${job.execution.id}:${stream}`) ?? "").split("\n").slice(-tail).join("\n");
   }
