@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
+import { createJobChain } from "./fixtures.js";
+
+/** Issue 9's idempotency and scheduling items, through the real API over dynalite and the in-process scheduler. */
+describe("idempotency and schedule hardening", () => {
+  let api: TestApi;
+  let engine: TestEngine;
+  let token: string;
+  let chain: Awaited<ReturnType<typeof createJobChain>>;
+
+  beforeAll(async () => {
+    engine = new TestEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)], env: { EDP_CANCEL_GRACE_SECONDS: "1" } });
+    ({ token } = await api.newProject());
+    chain = await createJobChain(api, token);
+  });
+  afterAll(async () => api?.close());
+
+  const get = async (id: string) => (await api.request("GET", `/v2/jobs/${id}`, { token })).body.job;
+  const post = (body: Record<string, unknown> = {}, headers: Record<string, string> = {}, on: TestApi = api, as = token) =>
+    on.request("POST", "/v2/jobs", {
+      token: as,
+      headers,
+      body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, ...body },
+    });
+
+  describe("9.2 idempotency keys", () => {
+    it("9.2 an Idempotency-Key reused after DELETE makes a new job with its own id, launched on its own", async () => {
+      const key = `key-${Math.random()}`;
+      const first = await post({}, { "Idempotency-Key": key });
+      expect(first.status, first.text).toBe(202);
+      const firstId = first.body.job.id as string;
+      await eventually("the first job RUNNING", async () => (await get(firstId)).info.status === "RUNNING");
+      engine.statuses.set(firstId, "SUCCEEDED");
+      await eventually("the first job SUCCEEDED", async () => {
+        const job = (await api.request("GET", `/v2/jobs/${firstId}?refresh_status=true`, { token })).body.job;
+        return job.info.status === "SUCCEEDED";
+      });
+      expect((await api.request("DELETE", `/v2/jobs/${firstId}`, { token })).status).toBe(204);
+
+      const second = await post({}, { "Idempotency-Key": key });
+      expect(second.status, second.text).toBe(202);
+      const secondId = second.body.job.id as string;
+      expect(secondId).not.toBe(firstId);
+      expect(second.body.job.info.status).toBe("PENDING");
+      await eventually("the second job RUNNING", async () => (await get(secondId)).info.status === "RUNNING");
+      expect(engine.launches.filter((id) => id === secondId)).toHaveLength(1);
+      // A repeat now finds the second job, not a third.
+      const repeat = await post({}, { "Idempotency-Key": key });
+      expect(repeat.body.job.id).toBe(secondId);
+    });
+
+    it("9.2 a key's record expires (dynalite keeps it; the code treats it as gone), then one new job replaces it", async () => {
+      const shortLived = await startTestApi({
+        registrations: [testEngineRegistration(new TestEngine())],
+        env: { EDP_IDEMPOTENCY_KEY_TTL_SECONDS: "1" },
+      });
+      try {
+        const project = await shortLived.newProject();
+        const theirChain = await createJobChain(shortLived, project.token);
+        const create = (args: string[] = []) =>
+          shortLived.request("POST", "/v2/jobs", {
+            token: project.token,
+            headers: { "Idempotency-Key": "nightly" },
+            body: { cluster_id: theirChain.clusterId, job_template_id: theirChain.templateId, job_configs: { args } },
+          });
+        const first = await create();
+        expect(first.status, first.text).toBe(202);
+        expect((await create()).body.job.id).toBe(first.body.job.id);
+        expect((await create(["other"])).status).toBe(409);
+        await new Promise((r) => setTimeout(r, 1_500));
+        // Expired: two concurrent requests agree on one new job, even with the body the old record refused.
+        const [a, b] = await Promise.all([create(["other"]), create(["other"])]);
+        expect(a.status, a.text).toBe(202);
+        expect(b.status, b.text).toBe(202);
+        expect(a.body.job.id).not.toBe(first.body.job.id);
+        expect(b.body.job.id).toBe(a.body.job.id);
+        expect((await create()).status).toBe(409);
+      } finally {
+        await shortLived.close();
+      }
+    });
+
+    it("9.2 the same key with a different body is still a 409", async () => {
+      const key = `key-${Math.random()}`;
+      expect((await post({}, { "Idempotency-Key": key })).status).toBe(202);
+      const conflict = await post({ job_configs: { args: ["different"] } }, { "Idempotency-Key": key });
+      expect(conflict.status).toBe(409);
+      expect(conflict.body).toMatchObject({ error_code: 409, error_name: "IDEMPOTENCY_KEY_REUSED" });
+    });
+  });
+});
