@@ -1,5 +1,5 @@
 import type { EngineRegistry } from "../engines/registry.js";
-import { IdempotencyConflictError, InvalidDataError, NotFoundError } from "../errors.js";
+import { InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
@@ -11,10 +11,11 @@ import { type ListQuery, listResources, type Page } from "../services/listing.js
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
 import { ClusterEngines, launched } from "./cluster-engines.js";
-import { derivedId, stableHash } from "./derived-ids.js";
+import { stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
+import { KeyRecords } from "./key-records.js";
 import { Launcher } from "./launcher.js";
 import { checkSchedule } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
@@ -26,7 +27,12 @@ export type { SweepReport } from "./sweeper.js";
 export interface JobManagerSettings {
   cancelGraceSeconds: number;
   launchRedriveSeconds: number;
+  /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
+  keyTtlSeconds: number;
 }
+
+/** Claims of one key lost in a row before giving up; each loss means another request just took it. */
+const KEY_CLAIM_ATTEMPTS = 5;
 
 /**
  * The job manager (seed 000): what the API and the scheduled functions call for job
@@ -42,6 +48,7 @@ export class JobManager {
   private readonly canceller: Canceller;
   private readonly launcher: Launcher;
   private readonly sweeper: Sweeper;
+  private readonly keys: KeyRecords;
   readonly series: JobSeriesScheduler;
 
   constructor(
@@ -62,13 +69,14 @@ export class JobManager {
     const claimSeconds = settings.launchRedriveSeconds * 10;
     this.launcher = new Launcher(store, this.writer, this.engines, this.canceller, scheduler, dataSources, binaries, claimSeconds, now);
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
-    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, now);
+    this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
+    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }
 
   /**
    * Validates and stores a PENDING execution, then triggers its launch without waiting
-   * for it. With an idempotency key the execution's id is derived from the key, so a
-   * repeated request finds the first execution instead of creating (and launching) another.
+   * for it. With an idempotency key, the key's record names the execution the first request
+   * created, so a repeated request finds it instead of creating (and launching) another.
    * A scheduled request with an interval starts a recurring series and returns its first run.
    */
   async create(
@@ -76,24 +84,50 @@ export class JobManager {
     input: JobExecutionCreate,
     idempotencyKey?: string,
   ): Promise<{ execution: StoredExecution; created: boolean }> {
-    const requestHash = idempotencyKey === undefined ? undefined : stableHash(input);
-    const id = idempotencyKey === undefined ? crypto.randomUUID() : derivedId(caller.projectId, idempotencyKey);
-    if (idempotencyKey !== undefined) {
-      const existing = await this.store.get<StoredExecution>("job_execution", id);
-      if (existing) return { execution: checkReplay(existing, requestHash), created: false };
+    if (idempotencyKey === undefined) {
+      const stored = await this.store.create("job_execution", await this.prepare(caller, input));
+      return { execution: await this.trigger(stored), created: true };
     }
+    const requestHash = stableHash(input);
+    const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
+    // A repeat is answered before the request is validated again: its start time, say, may have passed since.
+    let found = await this.keys.find(keyName, requestHash);
+    if (found.execution) return { execution: found.execution, created: false };
+    const execution = await this.prepare(caller, input);
+    execution.request_hash = requestHash;
+    execution.key_record = keyName;
+    for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
+      if (await this.keys.claim(keyName, execution.id, requestHash, found.replacing)) {
+        const stored = await this.store.create("job_execution", execution);
+        return { execution: await this.trigger(stored), created: true };
+      }
+      // Another request holds the key now: answer with its execution once it is stored.
+      found = await this.keys.find(keyName, requestHash);
+      if (found.execution) return { execution: found.execution, created: false };
+    }
+    throw new VersionConflictError("job_execution", execution.id);
+  }
+
+  /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
+  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<StoredExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
-    const execution = await this.factory.build(caller, input, id);
-    if (requestHash !== undefined) execution.request_hash = requestHash;
+    const execution = await this.factory.build(caller, input);
     if (schedule) execution.scheduled_at = schedule.start.toISOString();
     if (schedule?.interval) execution.series_id = await this.series.start(caller, input, schedule, execution.id);
-    const { entity, created } = await this.store.createOrGet("job_execution", execution);
-    if (!created) return { execution: checkReplay(entity, requestHash), created: false };
+    return execution;
+  }
+
+  /** Starts what a stored execution waits for: its launch now, at its scheduled time, or its series' schedule. */
+  private async trigger(execution: StoredExecution): Promise<StoredExecution> {
     // A series' first run is launched by the series' own schedule, which fires at its start.
-    if (schedule && !schedule.interval)
-      await this.scheduler.runAt(launchScheduleName(entity.id), schedule.start, { action: "launch", execution_id: entity.id });
-    if (!schedule) await this.scheduler.runSoon({ action: "launch", execution_id: entity.id });
-    return { execution: entity, created: true };
+    if (execution.series_id) return execution;
+    if (execution.scheduled_at)
+      await this.scheduler.runAt(launchScheduleName(execution.id), new Date(execution.scheduled_at), {
+        action: "launch",
+        execution_id: execution.id,
+      });
+    else await this.scheduler.runSoon({ action: "launch", execution_id: execution.id });
+    return execution;
   }
 
   async get(caller: Caller, id: string): Promise<StoredExecution> {
@@ -165,6 +199,8 @@ export class JobManager {
   async delete(caller: Caller, id: string): Promise<void> {
     const execution = await this.get(caller, id);
     await getModifiable(this.store, "job_execution", id, caller, "delete");
+    // The key is free again at once: a request reusing it makes a new job rather than finding this one.
+    if (execution.key_record) await this.keys.release(execution.key_record, execution.id);
     const after = isTerminal(execution.info.status) ? execution : await this.canceller.cancel(id, "Cancelled because the job was deleted");
     if (isTerminal(after.info.status)) return this.writer.remove(after);
     await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
@@ -192,9 +228,4 @@ export class JobManager {
     if (field === "data_source") return active.some((e) => e.input_id === id || e.output_id === id);
     return active.some((e) => e[field] === id);
   }
-}
-
-function checkReplay(existing: StoredExecution, requestHash: string | undefined): StoredExecution {
-  if (existing.request_hash !== requestHash) throw new IdempotencyConflictError();
-  return existing;
 }

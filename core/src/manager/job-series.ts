@@ -6,9 +6,9 @@ import { type Caller, getModifiable, getVisible, newResource } from "../services
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
-import { derivedId } from "./derived-ids.js";
 import type { ExecutionFactory } from "./execution-factory.js";
 import type { StoredExecution } from "./execution-writer.js";
+import { KeyRecords } from "./key-records.js";
 import type { Launcher } from "./launcher.js";
 import { rateMilliseconds, type ScheduleSettings } from "./schedule.js";
 import { seriesScheduleName } from "./schedule-names.js";
@@ -38,6 +38,7 @@ export class JobSeriesScheduler {
     private readonly factory: ExecutionFactory,
     private readonly launcher: Launcher,
     private readonly canceller: Canceller,
+    private readonly keys: KeyRecords,
     private readonly now: () => Date,
   ) {}
 
@@ -70,22 +71,31 @@ export class JobSeriesScheduler {
     }
     const slot = seriesSlot(series, this.now());
     if (series.end && slot.getTime() > new Date(series.end).getTime()) return undefined;
-    const id = slot.toISOString() === series.start ? series.first_run_id : derivedId(series.id, slot.toISOString());
-    if (!(await this.store.get<StoredExecution>("job_execution", id))) {
-      try {
-        const run = await this.factory.build({ projectId: series.project_id }, series.request, id);
-        run.series_id = series.id;
-        run.scheduled_at = slot.toISOString();
-        const { created } = await this.store.createOrGet("job_execution", run);
-        if (created) await this.note(series, { runs: series.runs + 1, last_error: undefined });
-      } catch (error) {
-        // The template or cluster may be gone: the series says why it could not run instead of failing silently.
-        await this.note(series, { last_error: describeError(error) });
-        return undefined;
-      }
-    }
+    const id = slot.toISOString() === series.start ? series.first_run_id : await this.runOfSlot(series, slot);
+    if (id === undefined) return undefined;
     await this.launcher.launch(id);
     return this.store.get<StoredExecution>("job_execution", id);
+  }
+
+  /** The run of a slot: the one a slot record names, or a new one that this firing records. */
+  private async runOfSlot(series: StoredSeries, slot: Date): Promise<string | undefined> {
+    const keyName = KeyRecords.seriesSlot(series.id, slot);
+    const found = await this.keys.find(keyName);
+    if (found.execution) return found.execution.id;
+    let run: StoredExecution;
+    try {
+      run = await this.factory.build({ projectId: series.project_id }, series.request);
+    } catch (error) {
+      // The template or cluster may be gone: the series says why it could not run instead of failing silently.
+      await this.note(series, { last_error: describeError(error) });
+      return undefined;
+    }
+    run.series_id = series.id;
+    run.scheduled_at = slot.toISOString();
+    if (!(await this.keys.claim(keyName, run.id, undefined, found.replacing))) return (await this.keys.find(keyName)).execution?.id;
+    await this.store.create("job_execution", run);
+    await this.note(series, { runs: series.runs + 1, last_error: undefined });
+    return run.id;
   }
 
   get(caller: Caller, id: string): Promise<StoredSeries> {

@@ -44,6 +44,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
+    keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
   });
   const jobManager = jobs;
   return {
