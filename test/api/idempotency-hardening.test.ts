@@ -19,12 +19,17 @@ describe("idempotency and schedule hardening", () => {
   afterAll(async () => api?.close());
 
   const get = async (id: string) => (await api.request("GET", `/v2/jobs/${id}`, { token })).body.job;
+  const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
   const post = (body: Record<string, unknown> = {}, headers: Record<string, string> = {}, on: TestApi = api, as = token) =>
     on.request("POST", "/v2/jobs", {
       token: as,
       headers,
       body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, ...body },
     });
+  const seriesOfTemplate = async (templateId: string) =>
+    (await api.request("GET", "/v2/job-series", { token })).body.job_series.filter(
+      (s: { job_template_id: string }) => s.job_template_id === templateId,
+    );
 
   describe("9.2 idempotency keys", () => {
     it("9.2 an Idempotency-Key reused after DELETE makes a new job with its own id, launched on its own", async () => {
@@ -90,5 +95,22 @@ describe("idempotency and schedule hardening", () => {
       expect(conflict.status).toBe(409);
       expect(conflict.body).toMatchObject({ error_code: 409, error_name: "IDEMPOTENCY_KEY_REUSED" });
     });
+  });
+
+  it("9.3 concurrent POSTs with one key and an interval create one job and one series", async () => {
+    const ownChain = await createJobChain(api, token);
+    const key = `series-${Math.random()}`;
+    const body = {
+      job_template_id: ownChain.templateId,
+      cluster_id: ownChain.clusterId,
+      job_execution_info: { job_execution_type: "scheduled", start: inSeconds(3600), interval: "rate(1 hour)" },
+    };
+    const responses = await Promise.all(Array.from({ length: 5 }, () => post(body, { "Idempotency-Key": key })));
+    for (const response of responses) expect(response.status, response.text).toBe(202);
+    const ids = new Set(responses.map((r) => r.body.job.id));
+    expect(ids.size).toBe(1);
+    const series = await seriesOfTemplate(ownChain.templateId);
+    expect(series).toHaveLength(1);
+    expect(responses[0].body.job.series_id).toBe(series[0].id);
   });
 });
