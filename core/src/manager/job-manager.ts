@@ -17,7 +17,7 @@ import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
 import { KeyRecords } from "./key-records.js";
 import { Launcher } from "./launcher.js";
-import { checkSchedule } from "./schedule.js";
+import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
 
@@ -29,6 +29,12 @@ export interface JobManagerSettings {
   launchRedriveSeconds: number;
   /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
   keyTtlSeconds: number;
+}
+
+/** A built execution and the schedule its request asked for. */
+interface PreparedExecution {
+  execution: StoredExecution;
+  schedule: ScheduleSettings | undefined;
 }
 
 /** Claims of one key lost in a row before giving up; each loss means another request just took it. */
@@ -84,50 +90,58 @@ export class JobManager {
     input: JobExecutionCreate,
     idempotencyKey?: string,
   ): Promise<{ execution: StoredExecution; created: boolean }> {
-    if (idempotencyKey === undefined) {
-      const stored = await this.store.create("job_execution", await this.prepare(caller, input));
-      return { execution: await this.trigger(stored), created: true };
-    }
+    if (idempotencyKey === undefined)
+      return { execution: await this.start(caller, input, await this.prepare(caller, input)), created: true };
     const requestHash = stableHash(input);
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
     // A repeat is answered before the request is validated again: its start time, say, may have passed since.
     let found = await this.keys.find(keyName, requestHash);
     if (found.execution) return { execution: found.execution, created: false };
-    const execution = await this.prepare(caller, input);
-    execution.request_hash = requestHash;
-    execution.key_record = keyName;
+    const prepared = await this.prepare(caller, input);
+    prepared.execution.request_hash = requestHash;
+    prepared.execution.key_record = keyName;
     for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
-      if (await this.keys.claim(keyName, execution.id, requestHash, found.replacing)) {
-        const stored = await this.store.create("job_execution", execution);
-        return { execution: await this.trigger(stored), created: true };
-      }
+      if (await this.keys.claim(keyName, prepared.execution.id, requestHash, found.replacing))
+        return { execution: await this.start(caller, input, prepared), created: true };
       // Another request holds the key now: answer with its execution once it is stored.
       found = await this.keys.find(keyName, requestHash);
       if (found.execution) return { execution: found.execution, created: false };
     }
-    throw new VersionConflictError("job_execution", execution.id);
+    throw new VersionConflictError("job_execution", prepared.execution.id);
   }
 
   /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
-  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<StoredExecution> {
+  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
     if (schedule) execution.scheduled_at = schedule.start.toISOString();
-    if (schedule?.interval) execution.series_id = await this.series.start(caller, input, schedule, execution.id);
-    return execution;
+    if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
+    return { execution, schedule };
   }
 
-  /** Starts what a stored execution waits for: its launch now, at its scheduled time, or its series' schedule. */
-  private async trigger(execution: StoredExecution): Promise<StoredExecution> {
-    // A series' first run is launched by the series' own schedule, which fires at its start.
-    if (execution.series_id) return execution;
-    if (execution.scheduled_at)
-      await this.scheduler.runAt(launchScheduleName(execution.id), new Date(execution.scheduled_at), {
-        action: "launch",
-        execution_id: execution.id,
-      });
-    else await this.scheduler.runSoon({ action: "launch", execution_id: execution.id });
-    return execution;
+  /**
+   * Stores the execution, then starts what it waits for: its launch now or at its scheduled
+   * time, or its series (which only the request that stored the first run ever starts). A
+   * series whose schedule is refused takes its first run and its key with it, so the refused
+   * request leaves nothing behind.
+   */
+  private async start(caller: Caller, input: JobExecutionCreate, { execution, schedule }: PreparedExecution): Promise<StoredExecution> {
+    const stored = await this.store.create("job_execution", execution);
+    if (schedule?.interval) {
+      try {
+        // A series' first run is launched by the series' own schedule, which fires at its first slot.
+        await this.series.start(caller, input, schedule, stored);
+      } catch (error) {
+        await this.store.remove("job_execution", stored);
+        if (stored.key_record) await this.keys.release(stored.key_record, stored.id);
+        throw error;
+      }
+    } else if (schedule) {
+      await this.scheduler.runAt(launchScheduleName(stored.id), schedule.start, { action: "launch", execution_id: stored.id });
+    } else {
+      await this.scheduler.runSoon({ action: "launch", execution_id: stored.id });
+    }
+    return stored;
   }
 
   async get(caller: Caller, id: string): Promise<StoredExecution> {

@@ -6,6 +6,7 @@ import { type Caller, getModifiable, getVisible, newResource } from "../services
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
+import { derivedId } from "./derived-ids.js";
 import type { ExecutionFactory } from "./execution-factory.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { KeyRecords } from "./key-records.js";
@@ -42,24 +43,40 @@ export class JobSeriesScheduler {
     private readonly now: () => Date,
   ) {}
 
-  /** Schedules the series first, so a stored series always has a schedule; a schedule without a series removes itself. */
-  async start(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRunId: string): Promise<string> {
+  /** The id of the series whose first run is `firstRunId`: derived, so a series can only ever be started once for its first run. */
+  static idOf(firstRunId: string): string {
+    return derivedId("series", firstRunId);
+  }
+
+  /**
+   * Starts the series of a first run that was just stored (its `series_id` is `idOf` its id).
+   * The series is written with a condition, and its schedule is created only by the write
+   * that created it, so however often this runs for one first run there is one series with
+   * one schedule. Should the schedule be refused, the series is removed again.
+   */
+  async start(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRun: StoredExecution): Promise<void> {
     const series: StoredSeries = {
       ...newResource(caller, input),
+      id: firstRun.series_id ?? JobSeriesScheduler.idOf(firstRun.id),
       request: input,
       interval: schedule.interval!,
       start: schedule.start.toISOString(),
       end: schedule.end?.toISOString() ?? null,
-      first_run_id: firstRunId,
+      first_run_id: firstRun.id,
       runs: 0,
     };
-    await this.scheduler.runRecurring(
-      seriesScheduleName(series.id),
-      { expression: series.interval, start: schedule.start, ...(schedule.end ? { end: schedule.end } : {}) },
-      { action: "series", series_id: series.id },
-    );
-    await this.store.create("job_series", series);
-    return series.id;
+    const { entity, created } = await this.store.createOrGet("job_series", series);
+    if (!created) return;
+    try {
+      await this.scheduler.runRecurring(
+        seriesScheduleName(entity.id),
+        { expression: entity.interval, start: schedule.start, ...(schedule.end ? { end: schedule.end } : {}) },
+        { action: "series", series_id: entity.id },
+      );
+    } catch (error) {
+      await this.store.remove("job_series", entity);
+      throw error;
+    }
   }
 
   /** The `series` action: creates the run for the slot this firing belongs to (once, however often it is delivered) and launches it. */
