@@ -113,4 +113,31 @@ describe("idempotency and schedule hardening", () => {
     expect(series).toHaveLength(1);
     expect(responses[0].body.job.series_id).toBe(series[0].id);
   });
+
+  it("9.6 malformed rate and cron expressions are a 400 and create nothing", async () => {
+    const ownChain = await createJobChain(api, token);
+    for (const interval of [
+      "rate(0 minutes)",
+      "rate(1 minutes)",
+      "rate(5 minute)",
+      "rate(-5 minutes)",
+      "rate(1.5 hours)",
+      "cron(0 12 * * * *)",
+      "cron(0 12 ? * ? *)",
+      "cron(61 12 * * ? *)",
+      "cron(0 24 * * ? *)",
+      "cron(a b c d e f)",
+      "cron(0 12 * FOO ? *)",
+      "cron(0 12 ? * 1#6 *)",
+      "cron(0 12 * * ? 2300)",
+    ]) {
+      const response = await post({
+        job_template_id: ownChain.templateId,
+        job_execution_info: { job_execution_type: "scheduled", start: inSeconds(3600), interval },
+      });
+      expect(response.status, `${interval}: ${response.text}`).toBe(400);
+      expect(response.body).toMatchObject({ error_code: 400, error_name: "INVALID_JOB_EXECUTION_INFO" });
+    }
+    expect(await seriesOfTemplate(ownChain.templateId)).toEqual([]);
+  });
 });
