@@ -1,5 +1,6 @@
 import { InvalidDataError } from "../errors.js";
 import type { JobExecutionInfo } from "../model/job-execution.js";
+import { occurrenceAtOrAfter, parseScheduleExpression } from "../scheduling/schedule-expression.js";
 
 export interface ScheduleSettings {
   start: Date;
@@ -7,10 +8,6 @@ export interface ScheduleSettings {
   interval?: string;
   end?: Date;
 }
-
-/** EventBridge Scheduler's rate form, which the local scheduler understands too. */
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\(([^()\s]+ ){5}[^()\s]+\)$/;
 
 /**
  * Checks `job_execution_info` (Sahara's check_scheduled_job_execution_info) and returns the
@@ -23,30 +20,28 @@ export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): Sc
   const start = parseTime(info.start, "start");
   if (start.getTime() <= now.getTime()) throw new InvalidDataError("Job start time should be later than now", "INVALID_JOB_EXECUTION_INFO");
   const schedule: ScheduleSettings = { start };
-  if (info.interval !== undefined) {
-    if (!RATE.test(info.interval) && !CRON.test(info.interval))
-      throw new InvalidDataError(
-        `Invalid interval '${info.interval}': use rate(<n> minutes|hours|days) or cron(<6 fields>)`,
-        "INVALID_JOB_EXECUTION_INFO",
-      );
-    schedule.interval = info.interval;
-  }
   if (info.end !== undefined) {
     const end = parseTime(info.end, "end");
     if (end.getTime() <= start.getTime())
       throw new InvalidDataError("Job end time should be later than its start time", "INVALID_JOB_EXECUTION_INFO");
     schedule.end = end;
   }
+  if (info.interval !== undefined) {
+    const first = occurrenceAtOrAfter(parseScheduleExpression(info.interval), start, start);
+    if (!first || (schedule.end && first.getTime() > schedule.end.getTime()))
+      throw new InvalidDataError(
+        `The interval '${info.interval}' never fires between the job's start and end`,
+        "INVALID_JOB_EXECUTION_INFO",
+      );
+    schedule.interval = info.interval;
+  }
   return schedule;
 }
 
-/** Milliseconds between runs of a `rate(...)` expression. */
+/** Milliseconds between runs of a `rate(...)` expression; undefined for cron. */
 export function rateMilliseconds(expression: string): number | undefined {
-  const match = RATE.exec(expression);
-  if (!match) return undefined;
-  const unit = match[2].replace(/s$/, "");
-  const factor = unit === "minute" ? 60_000 : unit === "hour" ? 3_600_000 : 86_400_000;
-  return Number(match[1]) * factor;
+  const parsed = parseScheduleExpression(expression);
+  return parsed.kind === "rate" ? parsed.everyMs : undefined;
 }
 
 function parseTime(value: string, field: string): Date {
