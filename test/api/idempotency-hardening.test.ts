@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -139,5 +142,58 @@ describe("idempotency and schedule hardening", () => {
       expect(response.body).toMatchObject({ error_code: 400, error_name: "INVALID_JOB_EXECUTION_INFO" });
     }
     expect(await seriesOfTemplate(ownChain.templateId)).toEqual([]);
+  });
+
+  describe("9.10 series timing", () => {
+    it("9.10 a cron series' first run is its first occurrence after start, not an extra run at start", async () => {
+      const ownChain = await createJobChain(api, token);
+      // 10:00:30 on a day a year ahead; every five minutes, so the first occurrence is 10:05.
+      const day = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+      const response = await post({
+        job_template_id: ownChain.templateId,
+        cluster_id: ownChain.clusterId,
+        job_execution_info: { job_execution_type: "scheduled", start: `${day}T10:00:30Z`, interval: "cron(0/5 * * * ? *)" },
+      });
+      expect(response.status, response.text).toBe(202);
+      expect(response.body.job.scheduled_at).toBe(`${day}T10:05:00.000Z`);
+      const series = await seriesOfTemplate(ownChain.templateId);
+      expect(series).toHaveLength(1);
+      expect((await api.request("DELETE", `/v2/job-series/${series[0].id}`, { token })).status).toBe(204);
+    });
+
+    it("9.10 a local series is re-armed when the runtime restarts", async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "edp-restart-"));
+      const restartEngine = new TestEngine();
+      let running: TestApi | undefined;
+      try {
+        running = await startTestApi({ registrations: [testEngineRegistration(restartEngine)], persistIn: dataDir });
+        const project = await running.newProject("restart-project");
+        const theirChain = await createJobChain(running, project.token);
+        const start = inSeconds(4);
+        const created = await post(
+          {
+            job_template_id: theirChain.templateId,
+            cluster_id: theirChain.clusterId,
+            job_execution_info: { job_execution_type: "scheduled", start, interval: "rate(1 hour)" },
+          },
+          {},
+          running,
+          project.token,
+        );
+        expect(created.status, created.text).toBe(202);
+        const firstId = created.body.job.id as string;
+        // The runtime stops before the series' first slot and starts again over the same data.
+        await running.close();
+        running = await startTestApi({ registrations: [testEngineRegistration(restartEngine)], persistIn: dataDir });
+        const restarted = running;
+        await eventually("the series' first run launched after the restart", async () => restartEngine.launches.includes(firstId), 10_000);
+        expect(Date.now()).toBeGreaterThanOrEqual(new Date(start).getTime());
+        const job = (await restarted.request("GET", `/v2/jobs/${firstId}`, { token: project.token })).body.job;
+        expect(job.info.status).toBe("RUNNING");
+      } finally {
+        await running?.close();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }, 30_000);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SchedulerClient, ValidationException } from "@aws-sdk/client-scheduler";
 import { EdpError } from "@edp/core/errors";
+import { seriesSlot } from "@edp/core/manager/job-series";
 import { checkSchedule } from "@edp/core/manager/schedule";
 import { seriesScheduleName } from "@edp/core/manager/schedule-names";
 import { EventBridgeScheduler } from "@edp/core/scheduling/eventbridge-scheduler";
@@ -194,5 +195,22 @@ describe("9.6 EventBridge Scheduler's ValidationException", () => {
     await expect(created).rejects.toMatchObject({ httpStatus: 400, code: "INVALID_JOB_EXECUTION_INFO" });
     await expect(created).rejects.toThrow(/Invalid Schedule Expression/);
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe("9.10 series slots", () => {
+  const series = { interval: "rate(10 minutes)", start: "2030-01-02T04:00:00.000Z" };
+  it("9.10 a delivery more than half an interval late belongs to the slot it was due for, not the next", () => {
+    expect(seriesSlot(series, new Date("2030-01-02T04:06:00Z"))?.toISOString()).toBe("2030-01-02T04:00:00.000Z");
+    expect(seriesSlot(series, new Date("2030-01-02T04:19:50Z"))?.toISOString()).toBe("2030-01-02T04:10:00.000Z");
+    expect(seriesSlot(series, new Date("2030-01-02T04:10:00Z"))?.toISOString()).toBe("2030-01-02T04:10:00.000Z");
+    // A timer that fires a hair early still counts for its own slot.
+    expect(seriesSlot(series, new Date("2030-01-02T04:09:59.990Z"))?.toISOString()).toBe("2030-01-02T04:10:00.000Z");
+  });
+
+  it("9.10 a cron series' slot is its latest occurrence, however late the delivery", () => {
+    const cron = { interval: "cron(0 * * * ? *)", start: "2030-01-02T04:30:00.000Z" };
+    expect(seriesSlot(cron, new Date("2030-01-02T05:00:20Z"))?.toISOString()).toBe("2030-01-02T05:00:00.000Z");
+    expect(seriesSlot(cron, new Date("2030-01-02T05:59:00Z"))?.toISOString()).toBe("2030-01-02T05:00:00.000Z");
   });
 });
