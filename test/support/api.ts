@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readSettings } from "@edp/core/config/settings";
 import type { EngineRegistration } from "@edp/core/engines/engine";
 import { type Core, createCore } from "@edp/core/runtime/core";
-import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
+import { type LocalPorts, startLocalPorts, startLocalScheduling } from "@edp/core/runtime/local";
 import { startLocalServer } from "@edp/functions/local/server";
 import { type ApiResponse, apiRequest, type RequestOptions } from "./http-client.js";
 
@@ -33,7 +33,7 @@ export async function startTestApi(options: {
   const settings = readSettings({ EDP_LAUNCH_REDRIVE_SECONDS: "1", ...options.env });
   const ports = await startLocalPorts({ dataDir, persist: options.persistIn !== undefined, tableName: "edp-test" });
   const core = createCore(ports, options.registrations, settings);
-  ports.scheduler.attach((action) => core.dispatch(action));
+  await startLocalScheduling(ports, core);
   const { server, url } = await startLocalServer(core, { host: "127.0.0.1", port: 0 });
   let projects = 0;
   return {

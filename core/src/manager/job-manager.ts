@@ -114,7 +114,7 @@ export class JobManager {
   private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
-    if (schedule) execution.scheduled_at = schedule.start.toISOString();
+    if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
     if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
     return { execution, schedule };
   }
@@ -137,7 +137,7 @@ export class JobManager {
         throw error;
       }
     } else if (schedule) {
-      await this.scheduler.runAt(launchScheduleName(stored.id), schedule.start, { action: "launch", execution_id: stored.id });
+      await this.scheduler.runAt(launchScheduleName(stored.id), schedule.firstRun, { action: "launch", execution_id: stored.id });
     } else {
       await this.scheduler.runSoon({ action: "launch", execution_id: stored.id });
     }

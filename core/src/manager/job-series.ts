@@ -1,6 +1,7 @@
 import { describeError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
+import { occurrenceAtOrAfter, occurrenceAtOrBefore, parseScheduleExpression } from "../scheduling/schedule-expression.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type Caller, getModifiable, getVisible, newResource } from "../services/access.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
@@ -11,7 +12,7 @@ import type { ExecutionFactory } from "./execution-factory.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { KeyRecords } from "./key-records.js";
 import type { Launcher } from "./launcher.js";
-import { rateMilliseconds, type ScheduleSettings } from "./schedule.js";
+import type { ScheduleSettings } from "./schedule.js";
 import { seriesScheduleName } from "./schedule-names.js";
 
 /**
@@ -24,7 +25,7 @@ export interface JobSeries extends Resource {
   interval: string;
   start: string;
   end: string | null;
-  /** The run created with the series, due at `start`. */
+  /** The run created with the series, due at its first slot (`start`, or a cron series' first occurrence after it). */
   first_run_id: string;
   runs: number;
   last_error?: string;
@@ -68,15 +69,20 @@ export class JobSeriesScheduler {
     const { entity, created } = await this.store.createOrGet("job_series", series);
     if (!created) return;
     try {
-      await this.scheduler.runRecurring(
-        seriesScheduleName(entity.id),
-        { expression: entity.interval, start: schedule.start, ...(schedule.end ? { end: schedule.end } : {}) },
-        { action: "series", series_id: entity.id },
-      );
+      await this.rearm(entity);
     } catch (error) {
       await this.store.remove("job_series", entity);
       throw error;
     }
+  }
+
+  /** (Re)creates a series' schedule; creating one that exists changes nothing. The local runtime calls this at start-up. */
+  async rearm(series: Pick<JobSeries, "id" | "interval" | "start" | "end">): Promise<void> {
+    await this.scheduler.runRecurring(
+      seriesScheduleName(series.id),
+      { expression: series.interval, start: new Date(series.start), ...(series.end ? { end: new Date(series.end) } : {}) },
+      { action: "series", series_id: series.id },
+    );
   }
 
   /** The `series` action: creates the run for the slot this firing belongs to (once, however often it is delivered) and launches it. */
@@ -88,7 +94,7 @@ export class JobSeriesScheduler {
     }
     const slot = seriesSlot(series, this.now());
     if (series.end && slot.getTime() > new Date(series.end).getTime()) return undefined;
-    const id = slot.toISOString() === series.start ? series.first_run_id : await this.runOfSlot(series, slot);
+    const id = slot.getTime() === firstSlot(series).getTime() ? series.first_run_id : await this.runOfSlot(series, slot);
     if (id === undefined) return undefined;
     await this.launcher.launch(id);
     return this.store.get<StoredExecution>("job_execution", id);
@@ -139,15 +145,22 @@ export class JobSeriesScheduler {
   }
 }
 
+/** A firing may come a little before its slot (timers, clocks); this much early still counts for the slot. */
+const EARLY_MS = 5_000;
+
 /**
- * The slot a firing belongs to: for `rate(...)`, the nearest start + k·interval (firings
- * are precise to the minute and delivered at least once); for cron, the minute. Runs are
- * keyed by slot, so a repeated delivery finds the run the first one created.
+ * The slot a firing belongs to: the latest occurrence of the series' expression at or before
+ * now (deliveries are at least once, and may be late by any amount, so the slot is never
+ * rounded forward). Runs are keyed by slot, so a repeated delivery finds the run the first
+ * one created.
  */
 export function seriesSlot(series: Pick<JobSeries, "interval" | "start">, now: Date): Date {
-  const every = rateMilliseconds(series.interval);
-  const start = new Date(series.start).getTime();
-  if (every === undefined) return new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const k = Math.max(0, Math.round((now.getTime() - start) / every));
-  return new Date(start + k * every);
+  const expression = parseScheduleExpression(series.interval);
+  return occurrenceAtOrBefore(expression, new Date(series.start), new Date(now.getTime() + EARLY_MS)) ?? firstSlot(series);
+}
+
+/** The series' first slot, whose run is the one created with the series: its first occurrence at or after its start. */
+export function firstSlot(series: Pick<JobSeries, "interval" | "start">): Date {
+  const start = new Date(series.start);
+  return occurrenceAtOrAfter(parseScheduleExpression(series.interval), start, start) ?? start;
 }

@@ -4,6 +4,8 @@ import { occurrenceAtOrAfter, parseScheduleExpression } from "../scheduling/sche
 
 export interface ScheduleSettings {
   start: Date;
+  /** When the first run is due: the start itself, or for a series its first occurrence at or after the start. */
+  firstRun: Date;
   /** `rate(...)` or `cron(...)` for a recurring series. */
   interval?: string;
   end?: Date;
@@ -19,7 +21,7 @@ export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): Sc
   if (!info.start) throw new InvalidDataError("Scheduled job must specify start time", "INVALID_JOB_EXECUTION_INFO");
   const start = parseTime(info.start, "start");
   if (start.getTime() <= now.getTime()) throw new InvalidDataError("Job start time should be later than now", "INVALID_JOB_EXECUTION_INFO");
-  const schedule: ScheduleSettings = { start };
+  const schedule: ScheduleSettings = { start, firstRun: start };
   if (info.end !== undefined) {
     const end = parseTime(info.end, "end");
     if (end.getTime() <= start.getTime())
@@ -34,14 +36,10 @@ export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): Sc
         "INVALID_JOB_EXECUTION_INFO",
       );
     schedule.interval = info.interval;
+    // A cron series runs at its occurrences only: its first run is the first one, not one at the start.
+    schedule.firstRun = first;
   }
   return schedule;
-}
-
-/** Milliseconds between runs of a `rate(...)` expression; undefined for cron. */
-export function rateMilliseconds(expression: string): number | undefined {
-  const parsed = parseScheduleExpression(expression);
-  return parsed.kind === "rate" ? parsed.everyMs : undefined;
 }
 
 function parseTime(value: string, field: string): Date {
