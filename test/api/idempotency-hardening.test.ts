@@ -196,4 +196,29 @@ describe("idempotency and schedule hardening", () => {
       }
     }, 30_000);
   });
+
+  it("9.19 a start time without a zone, as EDP's own created_at, is taken as UTC", async () => {
+    const ownChain = await createJobChain(api, token);
+    const start = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19);
+    const response = await post({
+      job_template_id: ownChain.templateId,
+      job_execution_info: { job_execution_type: "scheduled", start },
+    });
+    expect(response.status, response.text).toBe(202);
+    expect(response.body.job.scheduled_at).toBe(`${start}.000Z`);
+    const zoneless = await post({
+      job_template_id: ownChain.templateId,
+      job_execution_info: { job_execution_type: "scheduled", start: `${start}.250` },
+    });
+    expect(zoneless.status, zoneless.text).toBe(202);
+    expect(zoneless.body.job.scheduled_at).toBe(`${start}.250Z`);
+    // A day that does not exist is still refused, rather than rolled over into the next month.
+    const year = new Date().getUTCFullYear() + 1;
+    const noSuchDay = await post({
+      job_template_id: ownChain.templateId,
+      job_execution_info: { job_execution_type: "scheduled", start: `${year}-02-30T10:00:00` },
+    });
+    expect(noSuchDay.status).toBe(400);
+    expect(noSuchDay.body.error_message).toMatch(/Invalid Time Format for start/);
+  });
 });
