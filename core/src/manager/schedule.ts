@@ -13,8 +13,8 @@ export interface ScheduleSettings {
 
 /**
  * Checks `job_execution_info` (Sahara's check_scheduled_job_execution_info) and returns the
- * schedule, or undefined for an ordinary run. Times are UTC, in Sahara's
- * `YYYY-MM-DD HH:MM:SS` or ISO 8601.
+ * schedule, or undefined for an ordinary run. Times are Sahara's `YYYY-MM-DD HH:MM:SS` or
+ * ISO 8601, UTC unless they name a zone.
  */
 export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): ScheduleSettings | undefined {
   if (info?.job_execution_type !== "scheduled") return undefined;
@@ -42,11 +42,20 @@ export function checkSchedule(info: JobExecutionInfo | undefined, now: Date): Sc
   return schedule;
 }
 
+/**
+ * Sahara's `YYYY-MM-DD HH:MM:SS`, or ISO 8601 with or without a zone: a time without one (the
+ * form EDP itself renders `created_at` in) is UTC, like every time in the API.
+ */
 function parseTime(value: string, field: string): Date {
-  const sahara = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/.exec(value);
-  const iso = sahara ? `${sahara[1]}T${sahara[2]}Z` : value;
-  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(iso) ? new Date(iso) : new Date(Number.NaN);
-  if (Number.isNaN(time.getTime()))
-    throw new InvalidDataError(`Invalid Time Format for ${field}: use YYYY-MM-DD HH:MM:SS (UTC) or ISO 8601`, "INVALID_JOB_EXECUTION_INFO");
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?$/.exec(value);
+  const time = match ? new Date(`${match[1]}T${match[2]}${match[3] ?? "Z"}`) : new Date(Number.NaN);
+  // Date rolls 30 February over into March; a day that does not exist is refused instead.
+  const day = new Date(`${match?.[1]}T00:00:00Z`);
+  const realDay = !Number.isNaN(day.getTime()) && day.toISOString().startsWith(match?.[1] ?? "-");
+  if (Number.isNaN(time.getTime()) || !realDay)
+    throw new InvalidDataError(
+      `Invalid Time Format for ${field}: use YYYY-MM-DD HH:MM:SS or ISO 8601 (UTC unless a zone is given)`,
+      "INVALID_JOB_EXECUTION_INFO",
+    );
   return time;
 }
