@@ -1,10 +1,11 @@
-import { INDEXES, TABLE_KEYS } from "../core/src/store/table";
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../core/src/store/table";
 
 /**
  * The single DynamoDB table, declared from the same constants the store uses
  * (core/src/store/table.ts): every key attribute is a string and every index projects ALL.
  * On-demand billing and point-in-time recovery are always on in sst.aws.Dynamo; deletion
- * protection is on for the production stage.
+ * protection is on for the production stage. Key records (Idempotency-Keys, series slots)
+ * expire through the TTL attribute.
  */
 const keyFields = [TABLE_KEYS.partition, TABLE_KEYS.sort, ...Object.values(INDEXES).flatMap((index) => [index.partition, index.sort])];
 
@@ -14,6 +15,7 @@ export const table = new sst.aws.Dynamo("Table", {
   globalIndexes: Object.fromEntries(
     Object.values(INDEXES).map((index) => [index.name, { hashKey: index.partition, rangeKey: index.sort, projection: "all" as const }]),
   ),
+  ttl: TTL_ATTRIBUTE,
   deletionProtection: $app.stage === "production",
 });
 

@@ -85,11 +85,13 @@ describe("scheduling", () => {
     expect(await runsOf()).toHaveLength(2);
   }, 120_000);
 
-  it("refuses a cron series the local runtime cannot run", async () => {
+  it("runs cron series locally too, since the local scheduler computes their occurrences", async () => {
     const response = await post({
       job_execution_info: { job_execution_type: "scheduled", start: inSeconds(60), interval: "cron(0 12 * * ? *)" },
     });
-    expect(response.status).toBe(400);
-    expect(response.body.error_message).toMatch(/rate\(/);
+    expect(response.status, response.text).toBe(202);
+    const seriesId = response.body.job.series_id;
+    expect((await api.request("GET", `/v2/job-series/${seriesId}`, { token })).body.job_series.interval).toBe("cron(0 12 * * ? *)");
+    expect((await api.request("DELETE", `/v2/job-series/${seriesId}`, { token })).status).toBe(204);
   });
 });

@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { readSettings } from "@edp/core/config/settings";
 import { createAwsPorts } from "@edp/core/runtime/aws";
 import { AWS_PORT_ACTIONS, iamActionOf } from "@edp/core/runtime/aws-actions";
-import { tableDefinition } from "@edp/core/store/table";
+import { TTL_ATTRIBUTE, tableDefinition } from "@edp/core/store/table";
 import { operations } from "@edp/functions/api/index";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ROUTES } from "../../infra/routes.js";
@@ -249,6 +249,11 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
       ),
     );
     expect(args.deletionProtection).toBe(false);
+  });
+
+  it("9.2 lets DynamoDB expire key records through the TTL attribute the store writes", () => {
+    const [dynamo] = stack.recorder.constructs("sst.aws.Dynamo");
+    expect((plain(dynamo.args[1]) as { ttl?: string }).ttl).toBe(TTL_ATTRIBUTE);
   });
 
   it("gives every function the settings createAwsPorts needs, naming the stack's own resources", () => {

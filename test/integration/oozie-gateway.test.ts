@@ -39,7 +39,7 @@ describe.runIf(schemasPresent)("the Oozie engine behind a gateway whose principa
       return false;
     };
     await expect(engine.runJob(prepared)).rejects.toThrow("the launcher died here");
-    const submitted = gated.jobs().filter((job) => job.appName === workflowAppName(prepared.execution.id));
+    const submitted = gated.jobs().filter((job) => job.appName === workflowAppName(prepared.execution));
     expect(submitted.map((job) => [job.status, job.user])).toEqual([["PREP", "knox"]]);
 
     crash = false;
@@ -47,7 +47,7 @@ describe.runIf(schemasPresent)("the Oozie engine behind a gateway whose principa
     const result = await engine.runJob(prepared);
     expect(result).toMatchObject({ engineJobId: submitted[0].id, status: "RUNNING" });
     expect(submits()).toBe(before);
-    expect(gated.jobs().filter((job) => job.appName === workflowAppName(prepared.execution.id))).toHaveLength(1);
+    expect(gated.jobs().filter((job) => job.appName === workflowAppName(prepared.execution))).toHaveLength(1);
     expect(gated.job(submitted[0].id)?.status).toBe("RUNNING");
   });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readSettings } from "@edp/core/config/settings";
 import type { EngineRegistration } from "@edp/core/engines/engine";
 import { type Core, createCore } from "@edp/core/runtime/core";
-import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
+import { type LocalPorts, startLocalPorts, startLocalScheduling } from "@edp/core/runtime/local";
 import { startLocalServer } from "@edp/functions/local/server";
 import { type ApiResponse, apiRequest, type RequestOptions } from "./http-client.js";
 
@@ -23,12 +23,17 @@ export interface TestApi {
  * The real API on loopback, backed by the local adapters (dynalite in memory, temp
  * files, in-process scheduler), with the engines a test chooses.
  */
-export async function startTestApi(options: { registrations: EngineRegistration[]; env?: Record<string, string> }): Promise<TestApi> {
-  const dataDir = await mkdtemp(join(tmpdir(), "edp-test-"));
+export async function startTestApi(options: {
+  registrations: EngineRegistration[];
+  env?: Record<string, string>;
+  /** Keeps the store on disk here (and leaves it there on close), so a second API over it is a restart. */
+  persistIn?: string;
+}): Promise<TestApi> {
+  const dataDir = options.persistIn ?? (await mkdtemp(join(tmpdir(), "edp-test-")));
   const settings = readSettings({ EDP_LAUNCH_REDRIVE_SECONDS: "1", ...options.env });
-  const ports = await startLocalPorts({ dataDir, persist: false, tableName: "edp-test" });
+  const ports = await startLocalPorts({ dataDir, persist: options.persistIn !== undefined, tableName: "edp-test" });
   const core = createCore(ports, options.registrations, settings);
-  ports.scheduler.attach((action) => core.dispatch(action));
+  await startLocalScheduling(ports, core);
   const { server, url } = await startLocalServer(core, { host: "127.0.0.1", port: 0 });
   let projects = 0;
   return {
@@ -43,7 +48,7 @@ export async function startTestApi(options: { registrations: EngineRegistration[
     async close() {
       await closeServer(server);
       await ports.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.persistIn === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -19,6 +19,8 @@ const SettingsSchema = z.object({
   EDP_CANCEL_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /** Seconds a PENDING execution may wait for its launch trigger before the sweep re-drives it. */
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
+  EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**

@@ -14,7 +14,10 @@ import type { JobStatus } from "../model/status.js";
  * records them and decides the status.
  */
 export interface JobEngine {
-  /** Launch the job. Must be idempotent per execution id: a relaunch after a crash finds the first launch. */
+  /**
+   * Launch the job. Must be idempotent per attempt (`attemptName(execution)`): a relaunch after a
+   * crash finds that attempt's launch, and never another attempt's (DESIGN.md rule 10).
+   */
   runJob(job: PreparedJob): Promise<RunResult>;
   /** Status of one job, or `undefined` for "nothing to update". */
   getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined>;

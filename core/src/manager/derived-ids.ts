@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 
 /**
  * An id derived from its parts, shaped as a UUID (version 8, "custom") so it fits
- * everywhere a random id does. Deriving ids is how repeats are recognised without
- * transactions: an idempotency key, or a series' slot, always names the same item.
+ * everywhere a random id does. Only what belongs to one stored item is derived (a series
+ * from its first run): execution ids are always random, and keys name executions through
+ * key records (key-records.ts), so nothing can meet an earlier item that had the same key.
  */
 export function derivedId(...parts: string[]): string {
   const hex = createHash("sha256").update(parts.join("\0")).digest("hex");

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
@@ -21,8 +22,12 @@ export class ExecutionFactory {
     private readonly clusters: ClusterService,
   ) {}
 
-  /** Validates the request (Sahara's check_job_execution, in its order) and builds the execution, not yet stored. */
-  async build(caller: Caller, input: JobExecutionCreate, id: string): Promise<StoredExecution> {
+  /**
+   * Validates the request (Sahara's check_job_execution, in its order) and builds the execution,
+   * not yet stored, under a random id: ids are never derived, so no later execution can meet an
+   * earlier one's launch, schedule or key.
+   */
+  async build(caller: Caller, input: JobExecutionCreate): Promise<StoredExecution> {
     // Read together, but refused in Sahara's order: the cluster's problem is reported before the template's.
     const [clusterRead, templateRead] = await Promise.allSettled([
       this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`),
@@ -51,7 +56,6 @@ export class ExecutionFactory {
     const execution: StoredExecution = {
       ...pendingExecution({
         ...newResource(caller, input),
-        id,
         job_template_id: template.id,
         cluster_id: cluster.id,
         input_id: input.input_id ?? null,
@@ -61,6 +65,8 @@ export class ExecutionFactory {
       }),
       version: 1,
       launch_claimed_at: null,
+      // The execution is launched once (re-drives continue that one attempt), so its attempt's nonce is chosen with it.
+      launch_nonce: randomBytes(6).toString("hex"),
       cancel_requested_at: null,
       cancel_escalations: 0,
     };

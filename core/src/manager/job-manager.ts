@@ -1,5 +1,5 @@
 import type { EngineRegistry } from "../engines/registry.js";
-import { ClusterTimeoutError, IdempotencyConflictError, InvalidDataError, NotFoundError } from "../errors.js";
+import { ClusterTimeoutError, IdempotencyConflictError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
@@ -16,9 +16,10 @@ import { derivedId, stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
+import { KeyRecords } from "./key-records.js";
 import { Launcher } from "./launcher.js";
 import { beforeDeadline } from "./request-deadline.js";
-import { checkSchedule } from "./schedule.js";
+import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
 
@@ -30,7 +31,18 @@ export interface JobManagerSettings {
   launchRedriveSeconds: number;
   /** How long a request may wait on a cluster (EDP_REQUEST_DEADLINE_MS). */
   requestDeadlineMs: number;
+  /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
+  keyTtlSeconds: number;
 }
+
+/** A built execution and the schedule its request asked for. */
+interface PreparedExecution {
+  execution: StoredExecution;
+  schedule: ScheduleSettings | undefined;
+}
+
+/** Claims of one key lost in a row before giving up; each loss means another request just took it. */
+const KEY_CLAIM_ATTEMPTS = 5;
 
 /**
  * The job manager (seed 000): what the API and the scheduled functions call for job
@@ -46,6 +58,7 @@ export class JobManager {
   private readonly canceller: Canceller;
   private readonly launcher: Launcher;
   private readonly sweeper: Sweeper;
+  private readonly keys: KeyRecords;
   readonly series: JobSeriesScheduler;
 
   constructor(
@@ -67,13 +80,14 @@ export class JobManager {
     const claimSeconds = settings.launchRedriveSeconds * 10;
     this.launcher = new Launcher(store, this.writer, this.engines, this.canceller, scheduler, dataSources, binaries, claimSeconds, now);
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
-    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, now);
+    this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
+    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }
 
   /**
    * Validates and stores a PENDING execution, then triggers its launch without waiting
-   * for it. With an idempotency key the execution's id is derived from the key, so a
-   * repeated request finds the first execution instead of creating (and launching) another.
+   * for it. With an idempotency key, the key's record names the execution the first request
+   * created, so a repeated request finds it instead of creating (and launching) another.
    * A scheduled request with an interval starts a recurring series and returns its first run.
    */
   async create(
@@ -81,24 +95,58 @@ export class JobManager {
     input: JobExecutionCreate,
     idempotencyKey?: string,
   ): Promise<{ execution: StoredExecution; created: boolean }> {
-    const requestHash = idempotencyKey === undefined ? undefined : stableHash(input);
-    const id = idempotencyKey === undefined ? crypto.randomUUID() : derivedId(caller.projectId, idempotencyKey);
-    if (idempotencyKey !== undefined) {
-      const existing = await this.store.get<StoredExecution>("job_execution", id);
-      if (existing) return { execution: checkReplay(existing, requestHash), created: false };
+    if (idempotencyKey === undefined)
+      return { execution: await this.start(caller, input, await this.prepare(caller, input)), created: true };
+    const requestHash = stableHash(input);
+    const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
+    // A repeat is answered before the request is validated again: its start time, say, may have passed since.
+    let found = await this.keys.find(keyName, requestHash);
+    if (found.execution) return { execution: found.execution, created: false };
+    const prepared = await this.prepare(caller, input);
+    prepared.execution.request_hash = requestHash;
+    prepared.execution.key_record = keyName;
+    for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
+      if (await this.keys.claim(keyName, prepared.execution.id, requestHash, found.replacing))
+        return { execution: await this.start(caller, input, prepared), created: true };
+      // Another request holds the key now: answer with its execution once it is stored.
+      found = await this.keys.find(keyName, requestHash);
+      if (found.execution) return { execution: found.execution, created: false };
     }
+    throw new VersionConflictError("job_execution", prepared.execution.id);
+  }
+
+  /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
+  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
-    const execution = await this.factory.build(caller, input, id);
-    if (requestHash !== undefined) execution.request_hash = requestHash;
-    if (schedule) execution.scheduled_at = schedule.start.toISOString();
-    if (schedule?.interval) execution.series_id = await this.series.start(caller, input, schedule, execution.id);
-    const { entity, created } = await this.store.createOrGet("job_execution", execution);
-    if (!created) return { execution: checkReplay(entity, requestHash), created: false };
-    // A series' first run is launched by the series' own schedule, which fires at its start.
-    if (schedule && !schedule.interval)
-      await this.scheduler.runAt(launchScheduleName(entity.id), schedule.start, { action: "launch", execution_id: entity.id });
-    if (!schedule) await this.scheduler.runSoon({ action: "launch", execution_id: entity.id });
-    return { execution: entity, created: true };
+    const execution = await this.factory.build(caller, input);
+    if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
+    if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
+    return { execution, schedule };
+  }
+
+  /**
+   * Stores the execution, then starts what it waits for: its launch now or at its scheduled
+   * time, or its series (which only the request that stored the first run ever starts). A
+   * series whose schedule is refused takes its first run and its key with it, so the refused
+   * request leaves nothing behind.
+   */
+  private async start(caller: Caller, input: JobExecutionCreate, { execution, schedule }: PreparedExecution): Promise<StoredExecution> {
+    const stored = await this.store.create("job_execution", execution);
+    if (schedule?.interval) {
+      try {
+        // A series' first run is launched by the series' own schedule, which fires at its first slot.
+        await this.series.start(caller, input, schedule, stored);
+      } catch (error) {
+        await this.store.remove("job_execution", stored);
+        if (stored.key_record) await this.keys.release(stored.key_record, stored.id);
+        throw error;
+      }
+    } else if (schedule) {
+      await this.scheduler.runAt(launchScheduleName(stored.id), schedule.firstRun, { action: "launch", execution_id: stored.id });
+    } else {
+      await this.scheduler.runSoon({ action: "launch", execution_id: stored.id });
+    }
+    return stored;
   }
 
   async get(caller: Caller, id: string): Promise<StoredExecution> {
@@ -183,8 +231,10 @@ export class JobManager {
    * the write that leaves it terminal: this one for a job that has ended, else whichever ends it.
    */
   async delete(caller: Caller, id: string): Promise<void> {
-    await this.get(caller, id);
+    const execution = await this.get(caller, id);
     await getModifiable(this.store, "job_execution", id, caller, "delete");
+    // The key is free again at once: a request reusing it makes a new job rather than finding this one.
+    if (execution.key_record) await this.keys.release(execution.key_record, execution.id);
     const hidden = await this.writer.write(id, async () => ({ deleted_at: this.now().toISOString() }));
     if (isTerminal(hidden.info.status)) return;
     try {
@@ -215,9 +265,4 @@ export class JobManager {
   sweep(): Promise<SweepReport> {
     return this.sweeper.sweep();
   }
-}
-
-function checkReplay(existing: StoredExecution, requestHash: string | undefined): StoredExecution {
-  if (existing.request_hash !== requestHash) throw new IdempotencyConflictError();
-  return existing;
 }

@@ -1,6 +1,7 @@
 import { describeError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
+import { occurrenceAtOrAfter, occurrenceAtOrBefore, parseScheduleExpression } from "../scheduling/schedule-expression.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type Caller, getModifiable, getVisible, newResource } from "../services/access.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
@@ -9,8 +10,9 @@ import type { Canceller } from "./canceller.js";
 import { derivedId } from "./derived-ids.js";
 import type { ExecutionFactory } from "./execution-factory.js";
 import type { StoredExecution } from "./execution-writer.js";
+import { KeyRecords } from "./key-records.js";
 import type { Launcher } from "./launcher.js";
-import { rateMilliseconds, type ScheduleSettings } from "./schedule.js";
+import type { ScheduleSettings } from "./schedule.js";
 import { seriesScheduleName } from "./schedule-names.js";
 
 /**
@@ -23,7 +25,7 @@ export interface JobSeries extends Resource {
   interval: string;
   start: string;
   end: string | null;
-  /** The run created with the series, due at `start`. */
+  /** The run created with the series, due at its first slot (`start`, or a cron series' first occurrence after it). */
   first_run_id: string;
   runs: number;
   last_error?: string;
@@ -38,27 +40,49 @@ export class JobSeriesScheduler {
     private readonly factory: ExecutionFactory,
     private readonly launcher: Launcher,
     private readonly canceller: Canceller,
+    private readonly keys: KeyRecords,
     private readonly now: () => Date,
   ) {}
 
-  /** Schedules the series first, so a stored series always has a schedule; a schedule without a series removes itself. */
-  async start(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRunId: string): Promise<string> {
+  /** The id of the series whose first run is `firstRunId`: derived, so a series can only ever be started once for its first run. */
+  static idOf(firstRunId: string): string {
+    return derivedId("series", firstRunId);
+  }
+
+  /**
+   * Starts the series of a first run that was just stored (its `series_id` is `idOf` its id).
+   * The series is written with a condition, and its schedule is created only by the write
+   * that created it, so however often this runs for one first run there is one series with
+   * one schedule. Should the schedule be refused, the series is removed again.
+   */
+  async start(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRun: StoredExecution): Promise<void> {
     const series: StoredSeries = {
       ...newResource(caller, input),
+      id: firstRun.series_id ?? JobSeriesScheduler.idOf(firstRun.id),
       request: input,
       interval: schedule.interval!,
       start: schedule.start.toISOString(),
       end: schedule.end?.toISOString() ?? null,
-      first_run_id: firstRunId,
+      first_run_id: firstRun.id,
       runs: 0,
     };
+    const { entity, created } = await this.store.createOrGet("job_series", series);
+    if (!created) return;
+    try {
+      await this.rearm(entity);
+    } catch (error) {
+      await this.store.remove("job_series", entity);
+      throw error;
+    }
+  }
+
+  /** (Re)creates a series' schedule; creating one that exists changes nothing. The local runtime calls this at start-up. */
+  async rearm(series: Pick<JobSeries, "id" | "interval" | "start" | "end">): Promise<void> {
     await this.scheduler.runRecurring(
       seriesScheduleName(series.id),
-      { expression: series.interval, start: schedule.start, ...(schedule.end ? { end: schedule.end } : {}) },
+      { expression: series.interval, start: new Date(series.start), ...(series.end ? { end: new Date(series.end) } : {}) },
       { action: "series", series_id: series.id },
     );
-    await this.store.create("job_series", series);
-    return series.id;
   }
 
   /** The `series` action: creates the run for the slot this firing belongs to (once, however often it is delivered) and launches it. */
@@ -70,22 +94,31 @@ export class JobSeriesScheduler {
     }
     const slot = seriesSlot(series, this.now());
     if (series.end && slot.getTime() > new Date(series.end).getTime()) return undefined;
-    const id = slot.toISOString() === series.start ? series.first_run_id : derivedId(series.id, slot.toISOString());
-    if (!(await this.store.get<StoredExecution>("job_execution", id))) {
-      try {
-        const run = await this.factory.build({ projectId: series.project_id }, series.request, id);
-        run.series_id = series.id;
-        run.scheduled_at = slot.toISOString();
-        const { created } = await this.store.createOrGet("job_execution", run);
-        if (created) await this.note(series, { runs: series.runs + 1, last_error: undefined });
-      } catch (error) {
-        // The template or cluster may be gone: the series says why it could not run instead of failing silently.
-        await this.note(series, { last_error: describeError(error) });
-        return undefined;
-      }
-    }
+    const id = slot.getTime() === firstSlot(series).getTime() ? series.first_run_id : await this.runOfSlot(series, slot);
+    if (id === undefined) return undefined;
     await this.launcher.launch(id);
     return this.store.get<StoredExecution>("job_execution", id);
+  }
+
+  /** The run of a slot: the one a slot record names, or a new one that this firing records. */
+  private async runOfSlot(series: StoredSeries, slot: Date): Promise<string | undefined> {
+    const keyName = KeyRecords.seriesSlot(series.id, slot);
+    const found = await this.keys.find(keyName);
+    if (found.execution) return found.execution.id;
+    let run: StoredExecution;
+    try {
+      run = await this.factory.build({ projectId: series.project_id }, series.request);
+    } catch (error) {
+      // The template or cluster may be gone: the series says why it could not run instead of failing silently.
+      await this.note(series, { last_error: describeError(error) });
+      return undefined;
+    }
+    run.series_id = series.id;
+    run.scheduled_at = slot.toISOString();
+    if (!(await this.keys.claim(keyName, run.id, undefined, found.replacing))) return (await this.keys.find(keyName)).execution?.id;
+    await this.store.create("job_execution", run);
+    await this.note(series, { runs: series.runs + 1, last_error: undefined });
+    return run.id;
   }
 
   get(caller: Caller, id: string): Promise<StoredSeries> {
@@ -112,15 +145,22 @@ export class JobSeriesScheduler {
   }
 }
 
+/** A firing may come a little before its slot (timers, clocks); this much early still counts for the slot. */
+const EARLY_MS = 5_000;
+
 /**
- * The slot a firing belongs to: for `rate(...)`, the nearest start + k·interval (firings
- * are precise to the minute and delivered at least once); for cron, the minute. Runs are
- * keyed by slot, so a repeated delivery finds the run the first one created.
+ * The slot a firing belongs to: the latest occurrence of the series' expression at or before
+ * now (deliveries are at least once, and may be late by any amount, so the slot is never
+ * rounded forward). Runs are keyed by slot, so a repeated delivery finds the run the first
+ * one created.
  */
 export function seriesSlot(series: Pick<JobSeries, "interval" | "start">, now: Date): Date {
-  const every = rateMilliseconds(series.interval);
-  const start = new Date(series.start).getTime();
-  if (every === undefined) return new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const k = Math.max(0, Math.round((now.getTime() - start) / every));
-  return new Date(start + k * every);
+  const expression = parseScheduleExpression(series.interval);
+  return occurrenceAtOrBefore(expression, new Date(series.start), new Date(now.getTime() + EARLY_MS)) ?? firstSlot(series);
+}
+
+/** The series' first slot, whose run is the one created with the series: its first occurrence at or after its start. */
+export function firstSlot(series: Pick<JobSeries, "interval" | "start">): Date {
+  const start = new Date(series.start);
+  return occurrenceAtOrAfter(parseScheduleExpression(series.interval), start, start) ?? start;
 }

@@ -16,7 +16,11 @@ export const DescriptionSchema = z.string().max(4096);
  * `"description": null` (and other unset strings) when it was given none.
  */
 export function optionalString(schema: z.ZodString) {
-  return schema.nullish().transform((value) => value ?? undefined);
+  // `.optional()` after the transform keeps the key optional in the inferred type.
+  return schema
+    .nullish()
+    .transform((value) => value ?? undefined)
+    .optional();
 }
 
 /** A description on create: optional, `null` meaning none. */

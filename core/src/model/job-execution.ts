@@ -94,12 +94,29 @@ export interface JobExecution extends Resource {
   cancel_escalations?: number;
   /** Hash of the create request, when it came with an Idempotency-Key. */
   request_hash?: string;
+  /** The key record (an Idempotency-Key's) that points at this execution; freed when it is deleted. */
+  key_record?: string;
+  /**
+   * The random nonce of this execution's launch attempt (DESIGN.md rule 10). Chosen once, when
+   * the attempt is made, and kept: a launcher re-driving the same attempt after a crash finds
+   * that attempt's launch, and nothing else ever does.
+   */
+  launch_nonce?: string;
   /** Id of the recurring series this run belongs to. */
   series_id?: string;
   /** When a scheduled execution is due to launch. */
   scheduled_at?: string;
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
+}
+
+/**
+ * The name of an execution's launch attempt, `<execution id>-<nonce>`: engines name the
+ * attempt's working directory and workflow after it. Executions stored before nonces existed
+ * keep their bare id, so their launches are still found.
+ */
+export function attemptName(execution: Pick<JobExecution, "id" | "launch_nonce">): string {
+  return execution.launch_nonce ? `${execution.id}-${execution.launch_nonce}` : execution.id;
 }
 
 /** A new execution as it is before launch: PENDING, nothing launched, nothing recorded yet. */

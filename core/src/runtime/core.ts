@@ -44,6 +44,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
     requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
+    keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
   });
   return {
     settings,

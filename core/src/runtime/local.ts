@@ -1,16 +1,20 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { DirectoryBinaryStore } from "../binaries/directory-binary-store.js";
+import type { JobSeries } from "../manager/job-series.js";
 import { InProcessScheduler } from "../scheduling/in-process-scheduler.js";
 import { FileSecretStore } from "../secrets/file-secret-store.js";
 import { createDocumentClient, ensureTable } from "../store/dynamo-client.js";
 import { Store } from "../store/store.js";
-import type { Ports } from "./core.js";
+import type { Core, Ports } from "./core.js";
 
 export interface LocalPorts extends Ports {
   scheduler: InProcessScheduler;
   dynamoEndpoint: string;
+  /** Every stored series, of every project (a scan: the local table is small, and AWS never needs this). */
+  allSeries(): Promise<Pick<JobSeries, "id" | "interval" | "start" | "end">[]>;
   close(): Promise<void>;
 }
 
@@ -34,10 +38,39 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
     binaries: new DirectoryBinaryStore(join(options.dataDir, "binaries")),
     scheduler,
     dynamoEndpoint,
+    async allSeries() {
+      const series: Pick<JobSeries, "id" | "interval" | "start" | "end">[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: options.tableName,
+            FilterExpression: "sk = :kind",
+            ExpressionAttributeValues: { ":kind": "job_series" },
+            ProjectionExpression: "id, #interval, #start, #end",
+            ExpressionAttributeNames: { "#interval": "interval", "#start": "start", "#end": "end" },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        series.push(...((page.Items ?? []) as typeof series));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return series;
+    },
     async close() {
       await scheduler.close();
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Connects the in-process scheduler to the core and re-arms every series from the store: its
+ * timers live in this process and are gone after a restart, while the series are not. (One-time
+ * launches and deadlines need no re-arming: the sweep re-drives whatever became due.)
+ */
+export async function startLocalScheduling(ports: LocalPorts, core: Core): Promise<void> {
+  ports.scheduler.attach((action) => core.dispatch(action));
+  for (const series of await ports.allSeries()) await core.jobs.series.rearm(series);
 }

@@ -5,11 +5,12 @@ import {
   DeleteScheduleCommand,
   type SchedulerClient,
 } from "@aws-sdk/client-scheduler";
+import { InvalidDataError } from "../errors.js";
+import { parseScheduleExpression } from "./schedule-expression.js";
 import type { RecurringSchedule, ScheduledAction, Scheduler } from "./scheduler.js";
 
 /** EventBridge Scheduler's rule for schedule names. */
 const SCHEDULE_NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
-const EXPRESSION = /^(rate|cron)\([^()]+\)$/;
 
 export interface EventBridgeSchedulerOptions {
   scheduler: SchedulerClient;
@@ -32,7 +33,8 @@ export interface EventBridgeSchedulerOptions {
  * - `cancel` deletes a schedule.
  * Each schedule's target input is the action as JSON, exactly what the run handler parses.
  * Creating a name that exists is success (actions are idempotent and named per action), and
- * deleting one that is gone is too. Times are UTC.
+ * deleting one that is gone is too. A schedule EventBridge refuses (ValidationException) is a
+ * 400. Times are UTC.
  */
 export class EventBridgeScheduler implements Scheduler {
   private readonly now: () => Date;
@@ -66,7 +68,7 @@ export class EventBridgeScheduler implements Scheduler {
 
   async runRecurring(name: string, schedule: RecurringSchedule, action: ScheduledAction): Promise<void> {
     checkName(name);
-    if (!EXPRESSION.test(schedule.expression)) throw new Error(`Not a rate(...) or cron(...) expression: ${schedule.expression}`);
+    parseScheduleExpression(schedule.expression);
     const now = this.now();
     await this.create({
       Name: name,
@@ -111,7 +113,11 @@ export class EventBridgeScheduler implements Scheduler {
       await this.options.scheduler.send(new CreateScheduleCommand(input));
     } catch (error) {
       // The name is per action (e.g. `edp-launch-<execution id>`): it exists, so the action is already scheduled.
-      if (!isNamed(error, "ConflictException")) throw error;
+      if (isNamed(error, "ConflictException")) return;
+      // EventBridge refused the schedule itself (an expression or time it does not accept): the request's fault, not ours.
+      if (isNamed(error, "ValidationException"))
+        throw new InvalidDataError(`EventBridge Scheduler refused the schedule: ${(error as Error).message}`, "INVALID_JOB_EXECUTION_INFO");
+      throw error;
     }
   }
 }

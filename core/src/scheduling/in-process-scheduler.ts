@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { logger, withCorrelationId } from "../config/logger.js";
-import { describeError, InvalidDataError } from "../errors.js";
-import { rateMilliseconds } from "../manager/schedule.js";
+import { describeError } from "../errors.js";
+import { occurrenceAtOrAfter, parseScheduleExpression } from "./schedule-expression.js";
 import type { RecurringSchedule, ScheduledAction, Scheduler } from "./scheduler.js";
 
 /** setTimeout's largest delay; longer waits are taken in steps. */
@@ -29,43 +29,32 @@ export class InProcessScheduler implements Scheduler {
 
   async runAt(name: string, at: Date, action: ScheduledAction): Promise<void> {
     if (this.timers.has(name)) return;
-    const wait = () => {
-      const remaining = at.getTime() - Date.now();
-      if (remaining <= 0) {
-        this.timers.delete(name);
-        this.fire(action);
-        return;
-      }
-      this.timers.set(name, setTimeout(wait, Math.min(remaining, MAX_TIMER_MS)));
-    };
-    wait();
+    this.armAt(name, at, () => {
+      this.timers.delete(name);
+      this.fire(action);
+    });
   }
 
+  /**
+   * Fires at each occurrence of a rate or cron expression between start and end. Occurrences
+   * that passed while the process was down are not caught up (EventBridge does not deliver
+   * them either); re-arming at start-up continues from the next one.
+   */
   async runRecurring(name: string, schedule: RecurringSchedule, action: ScheduledAction): Promise<void> {
-    const every = rateMilliseconds(schedule.expression);
-    if (every === undefined)
-      throw new InvalidDataError(
-        `The local runtime runs only rate(...) schedules, not ${schedule.expression}`,
-        "INVALID_JOB_EXECUTION_INFO",
-      );
+    const expression = parseScheduleExpression(schedule.expression);
     if (this.timers.has(name)) return;
-    const tick = (at: number) => {
-      if (schedule.end && at > schedule.end.getTime()) {
+    const armNext = (after: Date) => {
+      const at = occurrenceAtOrAfter(expression, schedule.start, after);
+      if (!at || (schedule.end && at.getTime() > schedule.end.getTime())) {
         this.timers.delete(name);
         return;
       }
-      this.timers.set(
-        name,
-        setTimeout(
-          () => {
-            this.fire(action);
-            tick(at + every);
-          },
-          Math.max(0, at - Date.now()),
-        ),
-      );
+      this.armAt(name, at, () => {
+        this.fire(action);
+        armNext(new Date(at.getTime() + 1));
+      });
     };
-    tick(schedule.start.getTime());
+    armNext(new Date(Math.max(Date.now(), schedule.start.getTime())));
   }
 
   async cancel(name: string): Promise<void> {
@@ -83,6 +72,16 @@ export class InProcessScheduler implements Scheduler {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.whenIdle();
+  }
+
+  /** Runs `due` once `at` has come, in steps when it is further away than one timer can wait. */
+  private armAt(name: string, at: Date, due: () => void): void {
+    const wait = () => {
+      const remaining = at.getTime() - Date.now();
+      if (remaining <= 0) return due();
+      this.timers.set(name, setTimeout(wait, Math.min(remaining, MAX_TIMER_MS)));
+    };
+    wait();
   }
 
   private fire(action: ScheduledAction): void {

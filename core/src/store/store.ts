@@ -31,6 +31,16 @@ export type ReferencesOf<T> = (entity: T) => Reference[];
 /** The fields of an execution that refer to a cluster, a template or a data source. */
 export type ExecutionReference = "cluster" | "job_template" | "data_source";
 
+/**
+ * What a key names: an execution, with the hash of the request that made it (for an
+ * Idempotency-Key). `expires_at` is in epoch seconds: the table's TTL attribute (TTL_ATTRIBUTE).
+ */
+export interface KeyRecord {
+  execution_id: string;
+  request_hash?: string;
+  expires_at: number;
+}
+
 const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
 
 /**
@@ -272,6 +282,62 @@ export class Store {
     });
   }
 
+  /**
+   * The record a key (an Idempotency-Key, a series' slot) names, or undefined when there is
+   * none or it has expired. DynamoDB deletes expired records (the table's TTL attribute) only
+   * eventually, and dynalite never does, so an expired record is read as absent here.
+   */
+  async getKeyRecord(name: string, now: Date): Promise<KeyRecord | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: keyRecordKey(name), sk: "key" }, ConsistentRead: true }),
+    );
+    const record = result.Item as (KeyRecord & { pk: string; sk: string }) | undefined;
+    if (!record || record.expires_at <= epochSeconds(now)) return undefined;
+    return {
+      execution_id: record.execution_id,
+      expires_at: record.expires_at,
+      ...(record.request_hash ? { request_hash: record.request_hash } : {}),
+    };
+  }
+
+  /**
+   * Points a key at an execution, only if the key is free: no record, an expired one, or (with
+   * `replacing`) one still pointing at that execution id. Returns whether this write won, so of
+   * concurrent writers exactly one does.
+   */
+  async putKeyRecord(name: string, record: KeyRecord, now: Date, replacing?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: keyRecordKey(name), sk: "key", ...record },
+          ConditionExpression: `attribute_not_exists(pk) OR expires_at <= :now${replacing === undefined ? "" : " OR execution_id = :stale"}`,
+          ExpressionAttributeValues: { ":now": epochSeconds(now), ...(replacing === undefined ? {} : { ":stale": replacing }) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Frees a key, if it still points at this execution. */
+  async deleteKeyRecord(name: string, executionId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: keyRecordKey(name), sk: "key" },
+          ConditionExpression: "execution_id = :me",
+          ExpressionAttributeValues: { ":me": executionId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
     await this.client.send(
       new PutCommand({
@@ -411,6 +477,14 @@ function referencesKey(target: Reference): string {
 
 function sameReference(a: Reference, b: Reference): boolean {
   return a.kind === b.kind && a.id === b.id;
+}
+
+function keyRecordKey(name: string): string {
+  return `KEY#${name}`;
+}
+
+function epochSeconds(time: Date): number {
+  return Math.floor(time.getTime() / 1000);
 }
 
 function nameKey(kind: Kind, projectId: string, name: string): string {

@@ -24,6 +24,9 @@ export const INDEXES = {
 
 export const ACTIVE_PARTITION = "ACTIVE";
 
+/** The table's TTL attribute (epoch seconds): DynamoDB deletes expired key records some time after it passes. */
+export const TTL_ATTRIBUTE = "expires_at";
+
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const attributes = [TABLE_KEYS.partition, TABLE_KEYS.sort, ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
   return {

@@ -7,7 +7,7 @@ import { readSettings } from "@edp/core/config/settings";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { describeError } from "@edp/core/errors";
 import { createCore } from "@edp/core/runtime/core";
-import { startLocalPorts } from "@edp/core/runtime/local";
+import { startLocalPorts, startLocalScheduling } from "@edp/core/runtime/local";
 import { ensureLocalCluster, LOCAL_PROJECT } from "./local-cluster.js";
 import { startLocalServer } from "./server.js";
 
@@ -38,7 +38,7 @@ const settings = readSettings();
 await mkdir(dataDir, { recursive: true, mode: 0o700 });
 const ports = await startLocalPorts({ dataDir, persist: true, tableName: settings.EDP_TABLE_NAME });
 const core = createCore(ports, defaultEngineRegistrations, settings);
-ports.scheduler.attach((action) => core.dispatch(action));
+await startLocalScheduling(ports, core);
 
 const token = await localToken();
 await configuredTokens();

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { EngineError } from "../../errors.js";
+import { attemptName } from "../../model/job-execution.js";
 import type { JobType } from "../../model/job-types.js";
 import { checkedFetch } from "../../net/checked-fetch.js";
 import { destinationRuleFor } from "../../net/destinations.js";
@@ -50,7 +51,7 @@ export class OozieJobEngine implements JobEngine {
   async runJob(job: PreparedJob): Promise<RunResult> {
     const clients = this.clients(job.access);
     const { connection, oozie } = clients;
-    const appName = workflowAppName(job.execution.id);
+    const appName = workflowAppName(job.execution);
 
     // A launch retried after a crash finds the workflow the first attempt submitted.
     const previous = await this.findWorkflow(clients, appName);
@@ -59,7 +60,8 @@ export class OozieJobEngine implements JobEngine {
     const layout = planLayout({
       baseDir: connection.workflowBaseDir,
       templateName: job.template.name,
-      executionId: job.execution.id,
+      // The attempt's own directory: a retried launch of the attempt rewrites it, another attempt never does.
+      executionId: attemptName(job.execution),
       jobType: job.template.type,
       mains: job.mains,
       libs: job.libs,
@@ -119,7 +121,7 @@ export class OozieJobEngine implements JobEngine {
 
   /**
    * One jobs-listing request per 40 workflows (normally one per cluster): the listing
-   * filters on the workflows' names alone (see `findWorkflow` for why not the user). The listing has
+   * filters on the workflows' names alone, `edp-<execution id>-<launch nonce>` (see `findWorkflow` for why not the user). The listing has
    * no action details, so the few workflows found KILLED or FAILED are read once more with
    * `show=info` to tell a failed job from a cancelled one. Keyed by execution id.
    */
@@ -130,7 +132,7 @@ export class OozieJobEngine implements JobEngine {
     const listed = new Map<string, OozieWorkflow>();
     for (let start = 0; start < jobs.length; start += NAMES_PER_LISTING) {
       const chunk = jobs.slice(start, start + NAMES_PER_LISTING);
-      const names = [...new Set(chunk.map((job) => workflowAppName(job.execution.id)))];
+      const names = [...new Set(chunk.map((job) => workflowAppName(job.execution)))];
       // Room for more than one workflow per name (e.g. a submission retried by hand in Oozie).
       const workflows = await clients.oozie.listWorkflows({ names }, names.length * 2 + 10);
       for (const workflow of workflows) if (byOozieId.has(workflow.id)) listed.set(workflow.id, workflow);

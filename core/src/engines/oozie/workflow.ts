@@ -1,4 +1,5 @@
 import { EngineError } from "../../errors.js";
+import { attemptName, type JobExecution } from "../../model/job-execution.js";
 import type { JobType } from "../../model/job-types.js";
 import { elLiteral } from "./el.js";
 import type { SplitConfigs } from "./job-config.js";
@@ -30,7 +31,7 @@ const KILL_MESSAGE = "Workflow failed, error message[${wf:errorMessage(wf:lastEr
 
 export interface WorkflowInput {
   jobType: Exclude<JobType, "Spark">;
-  /** The workflow application's name; EDP uses it to find its workflows again (`edp-<execution id>`). */
+  /** The workflow application's name; EDP uses it to find its workflows again (`edp-<attempt>`). */
   appName: string;
   configs: SplitConfigs;
   /** Main binaries' file names, relative to the workflow directory. */
@@ -45,8 +46,12 @@ export interface WorkflowInput {
   hiveSitePath?: string;
 }
 
-export function workflowAppName(executionId: string): string {
-  return `edp-${executionId}`;
+/**
+ * `edp-<execution id>-<launch nonce>`: a launch retried after a crash finds the workflow its
+ * attempt submitted, and no other attempt's (DESIGN.md rule 10).
+ */
+export function workflowAppName(execution: Pick<JobExecution, "id" | "launch_nonce">): string {
+  return `edp-${attemptName(execution)}`;
 }
 
 export function buildWorkflowXml(input: WorkflowInput): string {

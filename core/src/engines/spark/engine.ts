@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { EngineError } from "../../errors.js";
+import { attemptName } from "../../model/job-execution.js";
 import type { CommandRunner, FileToWrite } from "../../runners/command-runner.js";
 import { createRunnerFactory, type RunnerFactory } from "../../runners/runner-factory.js";
 import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
@@ -49,7 +50,7 @@ export class SparkEngine implements JobEngine {
     });
     if (problem) throw new EngineError(problem);
 
-    const workingDir = workingDirOf(connection.working_dir_base, template.name, execution.id);
+    const workingDir = workingDirOf(connection.working_dir_base, template.name, attemptName(execution));
     // Each attempt stages its files apart, so a repeated launch never overwrites a running job's files.
     const stagingDir = posix.join(workingDir, `.staging-${randomBytes(6).toString("hex")}`);
     const binaries = [...job.mains, ...job.libs];

@@ -14,12 +14,14 @@ export const WORKING_FILES = {
 const RESERVED = new Set<string>([...Object.values(WORKING_FILES), "pid.tmp", "result.tmp"]);
 
 /**
- * `<base>/<job name>/<execution id>`: deterministic, so a launch repeated after a crash finds the
- * first one's PID file. Names are made path-safe here even though the API validates them, because
- * a path component must never climb out of the base.
+ * `<base>/<job name>/<attempt>`, the attempt being `<execution id>-<launch nonce>`: the same for
+ * a launch repeated after a crash, so it finds the first one's PID file, and never the same for
+ * two attempts, so no attempt (or execution reusing an id) finds another's. Names are made
+ * path-safe here even though the API validates them, because a path component must never climb
+ * out of the base.
  */
-export function workingDirOf(base: string, jobName: string, executionId: string): string {
-  return posix.join(base, pathPart(jobName, "job"), pathPart(executionId, "execution"));
+export function workingDirOf(base: string, jobName: string, attempt: string): string {
+  return posix.join(base, pathPart(jobName, "job"), pathPart(attempt, "execution"));
 }
 
 /** File names for the job's binaries inside the working directory: path-safe, distinct, and not ours. */
