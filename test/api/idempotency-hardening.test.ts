@@ -155,7 +155,7 @@ describe("idempotency and schedule hardening", () => {
         job_execution_info: { job_execution_type: "scheduled", start: `${day}T10:00:30Z`, interval: "cron(0/5 * * * ? *)" },
       });
       expect(response.status, response.text).toBe(202);
-      expect(response.body.job.scheduled_at).toBe(`${day}T10:05:00.000Z`);
+      expect(response.body.job.scheduled_at).toBe(`${day}T10:05:00`);
       const series = await seriesOfTemplate(ownChain.templateId);
       expect(series).toHaveLength(1);
       expect((await api.request("DELETE", `/v2/job-series/${series[0].id}`, { token })).status).toBe(204);
@@ -205,13 +205,14 @@ describe("idempotency and schedule hardening", () => {
       job_execution_info: { job_execution_type: "scheduled", start },
     });
     expect(response.status, response.text).toBe(202);
-    expect(response.body.job.scheduled_at).toBe(`${start}.000Z`);
+    // Responses render every time in one format: UTC to the second, without a zone.
+    expect(response.body.job.scheduled_at).toBe(start);
     const zoneless = await post({
       job_template_id: ownChain.templateId,
       job_execution_info: { job_execution_type: "scheduled", start: `${start}.250` },
     });
     expect(zoneless.status, zoneless.text).toBe(202);
-    expect(zoneless.body.job.scheduled_at).toBe(`${start}.250Z`);
+    expect(zoneless.body.job.scheduled_at).toBe(start);
     // A day that does not exist is still refused, rather than rolled over into the next month.
     const year = new Date().getUTCFullYear() + 1;
     const noSuchDay = await post({

@@ -107,7 +107,10 @@ describe.runIf(schemasPresent)("Oozie outcomes through the API", () => {
     expect(oozie.job(oozieId)?.status).toBe("FAILED");
     const cancelled = await api.request("PATCH", `/v2/jobs/${id}`, { token, body: { info: { status: "cancel" } } });
     expect(cancelled.status, cancelled.text).toBe(202);
-    expect(oozie.requests.some((r) => r.method === "PUT" && r.query.action === "kill" && r.path.endsWith(oozieId))).toBe(true);
+    // The signal is sent asynchronously, after the request has answered (DESIGN.md rule 6).
+    await eventually("the kill request", async () =>
+      oozie.requests.some((r) => r.method === "PUT" && r.query.action === "kill" && r.path.endsWith(oozieId)),
+    );
     expect(oozie.job(oozieId)?.status).toBe("FAILED");
     expect((await read(id)).info.status).toBe("FAILED");
     await eventually("FAILED", async () => (await status(id)) === "FAILED", 20_000);

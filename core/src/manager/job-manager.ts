@@ -1,5 +1,5 @@
 import type { EngineRegistry } from "../engines/registry.js";
-import { ClusterTimeoutError, IdempotencyConflictError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
+import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
@@ -12,7 +12,7 @@ import { type ListQuery, listResources, type Page } from "../services/listing.js
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
 import { ClusterEngines } from "./cluster-engines.js";
-import { derivedId, stableHash } from "./derived-ids.js";
+import { stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
