@@ -108,6 +108,8 @@ export interface ExecutionValidationRequest {
   configs: JobConfigs;
   input?: DataSource;
   output?: DataSource;
+  /** The names of the template's main binaries, in order (a name's extension can say what kind of application it is). */
+  mainNames?: string[];
 }
 
 export interface ConfigHints {

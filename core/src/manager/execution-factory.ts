@@ -2,6 +2,7 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
+import type { JobBinary } from "../model/job-binary.js";
 import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { type Caller, newResource } from "../services/access.js";
@@ -36,7 +37,18 @@ export class ExecutionFactory {
       this.dataSource(caller, input.input_id),
       this.dataSource(caller, input.output_id),
     ]);
-    await registration.validateJobExecution?.({ cluster, template, configs: input.job_configs, input: inputSource, output: outputSource });
+    // A main's name can say what kind of application it is (a Spark job's `.py` main is PySpark).
+    const mainNames = await Promise.all(
+      template.mains.map(async (id) => (await this.store.get<JobBinary & Stored>("job_binary", id))?.name ?? ""),
+    );
+    await registration.validateJobExecution?.({
+      cluster,
+      template,
+      configs: input.job_configs,
+      input: inputSource,
+      output: outputSource,
+      mainNames,
+    });
     const configs = mergeInterface(template, input.interface, {
       ...input.job_configs,
       job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
