@@ -1,16 +1,21 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExecutionValidationRequest } from "@edp/core/engines/engine";
+import type { ExecutionValidationRequest, PreparedJob } from "@edp/core/engines/engine";
 import { buildJobCommand, buildJobLaunch, type JobCommandInput } from "@edp/core/engines/spark/job-command";
 import { sparkEngineRegistration as registration } from "@edp/core/engines/spark/registration";
 import { EngineError, InvalidDataError } from "@edp/core/errors";
+import type { StoredExecution } from "@edp/core/manager/job-manager";
 import type { JobConfigs } from "@edp/core/model/job-execution";
 import type { JobType } from "@edp/core/model/job-types";
-import { afterAll, describe, expect, it } from "vitest";
+import { isCredentialKey } from "@edp/core/secrets/masking";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJobChain } from "../api/fixtures.js";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { hostileStrings } from "../support/hostile.js";
 import { preparedJob, sparkAccess } from "../support/spark-jobs.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "edp-pyspark-unit-"));
 const marker = join(scratch, "pwned");
@@ -245,3 +250,221 @@ describe("11.5 spark-submit options as typed configs", () => {
     });
   });
 });
+
+describe("11.2 credentials never on a command line", () => {
+  const SECRET = "s3-secret-Zq8$(touch x)'\"";
+  const s3 = new Map([
+    ["fs.s3a.access.key", "AKIAEXAMPLE"],
+    ["fs.s3a.secret.key", SECRET],
+    ["fs.s3a.endpoint", "http://s3.example:9000"],
+  ]);
+
+  it("11.2 data-source credentials and secret-looking spark.* configs go to a 0600 --properties-file, the rest stays --conf", () => {
+    const launch = buildJobLaunch(
+      job({
+        credentials: s3,
+        configs: {
+          configs: {
+            "spark.hadoop.fs.s3a.session.token": "tok-1",
+            "spark.authenticate.secret": "auth-2",
+            "spark.ssl.keyStorePassword": "ks-3",
+            "spark.hadoop.fs.gs.auth.service.account.private.key": "gs-4",
+            "spark.executor.memory": "1g",
+          },
+        },
+      }),
+    );
+    for (const secret of [SECRET, "AKIAEXAMPLE", "tok-1", "auth-2", "ks-3", "gs-4"]) expect(launch.command).not.toContain(secret);
+    expect(wordsOf(launch.command)).toEqual([
+      SUBMIT,
+      "--properties-file",
+      ".edp-spark.properties",
+      "--load-spark-defaults",
+      "--conf",
+      "spark.executor.memory=1g",
+      ...TAIL,
+      "pi.py",
+    ]);
+    expect(launch.files).toHaveLength(1);
+    expect(launch.files[0]).toMatchObject({ name: ".edp-spark.properties", mode: 0o600 });
+    expect(launch.files[0].content.split("\n").map((line) => line.split("=")[0])).toEqual([
+      "spark.authenticate.secret",
+      "spark.hadoop.fs.gs.auth.service.account.private.key",
+      "spark.hadoop.fs.s3a.access.key",
+      "spark.hadoop.fs.s3a.endpoint",
+      "spark.hadoop.fs.s3a.secret.key",
+      "spark.hadoop.fs.s3a.session.token",
+      "spark.ssl.keyStorePassword",
+      "",
+    ]);
+  });
+
+  it("11.2 a config the user set wins over the data source's credential of the same name, as in Sahara", () => {
+    const launch = buildJobLaunch(job({ credentials: s3, configs: { configs: { "spark.hadoop.fs.s3a.secret.key": "mine" } } }));
+    expect(launch.files[0].content).toContain("spark.hadoop.fs.s3a.secret.key=mine\n");
+    expect(launch.files[0].content).not.toContain("Zq8");
+  });
+
+  it("11.2 the properties file reads back exactly in Java, whatever the values hold", () => {
+    const values = [...hostile, "a=b:c#!\\x", "  leading spaces", "line\nbreak\r\ttab", "ünï 😀", "\\u0041"];
+    const entries = values.map((value, i): [string, string] => [`spark.test.secret${i}`, value]);
+    const file = join(scratch, "check.properties");
+    rmSync(file, { force: true });
+    execFileSync("/bin/sh", ["-c", 'cat > "$1"', "sh", file], {
+      input: buildJobLaunch(job({ credentials: new Map(entries.map(([k, v]) => [k.slice("spark.".length), v])) })).files[0]?.content ?? "",
+    });
+    const reader = join(scratch, "Read.java");
+    execFileSync("/bin/sh", [
+      "-c",
+      `cat > "$1" <<'JAVA'
+import java.io.*; import java.nio.charset.StandardCharsets; import java.util.*;
+public class Read { public static void main(String[] a) throws Exception {
+  Properties p = new Properties(); try (Reader r = new InputStreamReader(new FileInputStream(a[0]), StandardCharsets.UTF_8)) { p.load(r); }
+  for (String k : new TreeSet<>(p.stringPropertyNames())) System.out.println(k + " " + Base64.getEncoder().encodeToString(p.getProperty(k).getBytes(StandardCharsets.UTF_8)));
+} }
+JAVA`,
+      "sh",
+      reader,
+    ]);
+    const read = execFileSync("java", [reader, file], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "))
+      .map(([key, base64]) => [key, Buffer.from(base64 ?? "", "base64").toString("utf8")]);
+    // The data-source credentials came in as Hadoop names: Spark sees them with the spark.hadoop. prefix.
+    expect(Object.fromEntries(read)).toEqual(Object.fromEntries(entries.map(([k, v]) => [`spark.hadoop.${k.slice("spark.".length)}`, v])));
+  }, 30_000);
+
+  it("11.2 before Spark 4.0 the cluster's spark-defaults.conf is joined to the credentials at run time, owner-only", () => {
+    const launch = buildJobLaunch(
+      job({
+        sparkVersion: "3.5.1",
+        sparkSubmit: join(scratch, "spark home", "bin", "spark-submit"),
+        configs: { configs: { "spark.hadoop.fs.s3a.secret.key": SECRET } },
+      }),
+    );
+    expect(launch.files.map((file) => [file.name, file.mode])).toEqual([[".edp-credentials.properties", 0o600]]);
+    expect(launch.command).not.toContain("Zq8");
+    expect(launch.command).not.toContain("--load-spark-defaults");
+    // Run it for real: a spark-submit that prints the properties file it was given.
+    const home = join(scratch, "spark home");
+    const work = mkdtempSync(join(scratch, "work-"));
+    execFileSync("/bin/sh", [
+      "-c",
+      `mkdir -p "$1/bin" "$1/conf" && printf 'spark.eventLog.enabled true\\nspark.hadoop.fs.s3a.secret.key from-defaults' > "$1/conf/spark-defaults.conf" &&
+       printf '#!/bin/sh\\nwhile [ "$1" != --properties-file ]; do shift; done\\ncat "$2"; ls -l "$2" | cut -c1-10\\n' > "$1/bin/spark-submit" && chmod +x "$1/bin/spark-submit"`,
+      "sh",
+      home,
+    ]);
+    execFileSync("/bin/sh", ["-c", 'cat > "$1"', "sh", join(work, launch.files[0].name)], { input: launch.files[0].content });
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const printed = execFileSync("/bin/sh", ["-c", launch.command], { cwd: work, env, encoding: "utf8" });
+    expect(printed).toBe(
+      `spark.eventLog.enabled true\nspark.hadoop.fs.s3a.secret.key from-defaults\n${launch.files[0].content}-rw-------\n`,
+    );
+    // SPARK_CONF_DIR, when the node sets it, is where the defaults are read from, as spark-submit does.
+    const conf = mkdtempSync(join(scratch, "conf-"));
+    execFileSync("/bin/sh", ["-c", 'printf "spark.other 1\\n" > "$1/spark-defaults.conf"', "sh", conf]);
+    expect(execFileSync("/bin/sh", ["-c", launch.command], { cwd: work, env: { ...env, SPARK_CONF_DIR: conf }, encoding: "utf8" })).toMatch(
+      /^spark\.other 1\n\nspark\.hadoop\.fs\.s3a\.secret\.key=/,
+    );
+  });
+
+  it("11.2 the masking rule covers the names the issue lists", () => {
+    for (const key of [
+      "spark.hadoop.fs.s3a.secret.key",
+      "spark.hadoop.fs.s3a.access.key",
+      "spark.hadoop.fs.s3a.session.token",
+      "spark.authenticate.secret",
+      "spark.ssl.keyStorePassword",
+      "spark.ssl.trustStorePassword",
+      "spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net",
+      "spark.hadoop.fs.gs.auth.service.account.private.key",
+      "spark.hadoop.fs.swift.service.sahara.username",
+      "spark.hadoop.fs.swift.service.sahara.password",
+      "fs.swift.service.sahara.username",
+    ]) {
+      expect(isCredentialKey(key), key).toBe(true);
+    }
+    for (const key of [
+      "spark.executor.memory",
+      "spark.pyspark.python",
+      "edp.java.main_class",
+      "spark.hadoop.fs.s3a.endpoint",
+      "spark.keyspace",
+    ]) {
+      expect(isCredentialKey(key), key).toBe(false);
+    }
+  });
+});
+
+describe("11.2 credential-looking configs are kept in the secret store, not in the execution item", () => {
+  const SECRET = "kept-out-of-the-item-5d1c";
+  class RecordingEngine extends TestEngine {
+    readonly configsSeen = new Map<string, JobConfigs>();
+    override async runJob(prepared: PreparedJob) {
+      this.configsSeen.set(prepared.execution.id, prepared.configs);
+      return super.runJob(prepared);
+    }
+  }
+  let api: TestApi;
+  let engine: RecordingEngine;
+  let token: string;
+  beforeAll(async () => {
+    engine = new RecordingEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
+    ({ token } = await api.newProject());
+  });
+  afterAll(async () => api?.close());
+
+  it("11.2 the item holds a blank and a reference; the engine gets the value; removing the job removes the secret", async () => {
+    const chain = await createJobChain(api, token);
+    const response = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        job_configs: { configs: { "spark.hadoop.fs.s3a.secret.key": SECRET, "spark.executor.memory": "1g" }, args: ["a"] },
+      },
+    });
+    expect(response.status, response.text).toBe(202);
+    const id = response.body.job.id as string;
+    expect(response.text).not.toContain(SECRET);
+    await eventually("launched", async () => engine.configsSeen.has(id));
+    expect(engine.configsSeen.get(id)?.configs).toEqual({ "spark.hadoop.fs.s3a.secret.key": SECRET, "spark.executor.memory": "1g" });
+
+    const item = await api.core.ports.store.get<StoredExecution>("job_execution", id);
+    expect(JSON.stringify(item)).not.toContain(SECRET);
+    expect(item?.job_configs.configs).toEqual({ "spark.hadoop.fs.s3a.secret.key": "", "spark.executor.memory": "1g" });
+    const ref = item?.secret_configs_ref;
+    expect(ref).toBeTruthy();
+    expect(await api.core.ports.secrets.get(ref!)).toEqual({ "spark.hadoop.fs.s3a.secret.key": SECRET });
+
+    engine.statuses.set(id, "SUCCEEDED");
+    await eventually(
+      "SUCCEEDED",
+      async () => (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job.info.status === "SUCCEEDED",
+    );
+    expect((await api.request("DELETE", `/v2/jobs/${id}`, { token })).status).toBe(204);
+    expect(await api.core.ports.secrets.get(ref!)).toBeUndefined();
+  });
+
+  it("11.2 a repeated Idempotency-Key keeps the first job's secret and leaves no other behind", async () => {
+    const chain = await createJobChain(api, token);
+    const body = { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs: { configs: { "x.password": SECRET } } };
+    const headers = { "Idempotency-Key": `k-${chain.templateId}` };
+    const secretsBefore = Object.keys(JSON.parse(readFileSync(secretsFile(api), "utf8"))).length;
+    const first = await api.request("POST", "/v2/jobs", { token, body, headers });
+    const second = await api.request("POST", "/v2/jobs", { token, body, headers });
+    expect(second.body.job.id).toBe(first.body.job.id);
+    const after = JSON.parse(readFileSync(secretsFile(api), "utf8"));
+    expect(Object.keys(after).length).toBe(secretsBefore + 1);
+    const item = await api.core.ports.store.get<StoredExecution>("job_execution", first.body.job.id);
+    expect(after[item!.secret_configs_ref!]).toEqual({ "x.password": SECRET });
+  });
+});
+
+/** The local secret store's file (FileSecretStore keeps its path private; the test counts what it holds). */
+function secretsFile(api: TestApi): string {
+  return (api.core.ports.secrets as unknown as { path: string }).path;
+}

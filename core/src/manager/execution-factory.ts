@@ -5,6 +5,7 @@ import type { DataSource } from "../model/data-source.js";
 import type { JobBinary } from "../model/job-binary.js";
 import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import { type Caller, newResource } from "../services/access.js";
 import type { Store, Stored } from "../store/store.js";
 import type { StoredExecution } from "./execution-writer.js";
@@ -15,6 +16,7 @@ export class ExecutionFactory {
   constructor(
     private readonly store: Store,
     private readonly registry: EngineRegistry,
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   /** Validates the request (Sahara's check_job_execution, in its order) and builds the execution, not yet stored. */
@@ -53,7 +55,10 @@ export class ExecutionFactory {
       ...input.job_configs,
       job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
     });
+    // Credentials go to the secret store; the caller discards them if the execution is not stored.
+    const sealed = await this.secrets.seal(configs);
     return {
+      ...(sealed.ref ? { secret_configs_ref: sealed.ref } : {}),
       ...pendingExecution({
         ...newResource(caller, input),
         id,
@@ -61,7 +66,7 @@ export class ExecutionFactory {
         cluster_id: cluster.id,
         input_id: input.input_id ?? null,
         output_id: input.output_id ?? null,
-        job_configs: configs,
+        job_configs: sealed.configs,
         interface: input.interface ?? {},
       }),
       version: 1,
@@ -69,6 +74,18 @@ export class ExecutionFactory {
       cancel_requested_at: null,
       cancel_escalations: 0,
     };
+  }
+
+  /** Stores a built execution unless one with its id exists; one that was not stored gives back the credentials it sealed. */
+  async createOrGet(execution: StoredExecution): Promise<{ entity: StoredExecution; created: boolean }> {
+    try {
+      const result = await this.store.createOrGet("job_execution", execution);
+      if (!result.created) await this.secrets.discard(execution);
+      return result;
+    } catch (error) {
+      await this.secrets.discard(execution);
+      throw error;
+    }
   }
 
   private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {

@@ -2,6 +2,7 @@ import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { canTransition, isTerminal, type JobStatus } from "../model/status.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { Store, Stored } from "../store/store.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
@@ -20,6 +21,8 @@ export class ExecutionWriter {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
+    /** Where an execution's credentials are kept; they go when it does. */
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   /** `decide` returns the changes to write, or undefined for "nothing to write". */
@@ -76,6 +79,7 @@ export class ExecutionWriter {
       const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
       if (fresh) await this.store.remove("job_execution", fresh);
     }
+    await this.secrets.discard(execution);
   }
 }
 

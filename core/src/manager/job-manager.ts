@@ -3,6 +3,8 @@ import { IdempotencyConflictError, InvalidDataError, NotFoundError } from "../er
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import { ExecutionSecrets } from "../secrets/execution-secrets.js";
+import type { SecretStore } from "../secrets/secret-store.js";
 import { type Caller, flagChanges, getModifiable, getVisible } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { DataSourceService } from "../services/data-sources.js";
@@ -51,16 +53,29 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
+    secrets: SecretStore,
     settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.writer = new ExecutionWriter(store, now);
+    const configSecrets = new ExecutionSecrets(secrets);
+    this.writer = new ExecutionWriter(store, now, configSecrets);
     this.engines = new ClusterEngines(store, registry, clusters);
-    this.factory = new ExecutionFactory(store, registry);
+    this.factory = new ExecutionFactory(store, registry, configSecrets);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
-    this.launcher = new Launcher(store, this.writer, this.engines, this.canceller, scheduler, dataSources, binaries, claimSeconds, now);
+    this.launcher = new Launcher(
+      store,
+      this.writer,
+      this.engines,
+      this.canceller,
+      scheduler,
+      dataSources,
+      binaries,
+      claimSeconds,
+      now,
+      configSecrets,
+    );
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, now);
   }
@@ -87,7 +102,7 @@ export class JobManager {
     if (requestHash !== undefined) execution.request_hash = requestHash;
     if (schedule) execution.scheduled_at = schedule.start.toISOString();
     if (schedule?.interval) execution.series_id = await this.series.start(caller, input, schedule, execution.id);
-    const { entity, created } = await this.store.createOrGet("job_execution", execution);
+    const { entity, created } = await this.factory.createOrGet(execution);
     if (!created) return { execution: checkReplay(entity, requestHash), created: false };
     // A series' first run is launched by the series' own schedule, which fires at its start.
     if (schedule && !schedule.interval)

@@ -76,7 +76,7 @@ export class JobSeriesScheduler {
         const run = await this.factory.build({ projectId: series.project_id }, series.request, id);
         run.series_id = series.id;
         run.scheduled_at = slot.toISOString();
-        const { created } = await this.store.createOrGet("job_execution", run);
+        const { created } = await this.factory.createOrGet(run);
         if (created) await this.note(series, { runs: series.runs + 1, last_error: undefined });
       } catch (error) {
         // The template or cluster may be gone: the series says why it could not run instead of failing silently.

@@ -5,6 +5,7 @@ import type { DataSource } from "../model/data-source.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
 import type { Store, Stored } from "../store/store.js";
@@ -34,6 +35,8 @@ export class Launcher {
     /** How long a claim holds before another launcher may take over (a crashed launcher's). */
     private readonly claimSeconds: number,
     private readonly now: () => Date,
+    /** Puts back the credentials an execution's configs were stored without. */
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -108,7 +111,7 @@ export class Launcher {
     };
     const visibleSources = await this.store.listVisible<DataSource & Stored>("data_source", caller.projectId);
     const { configs } = await substituteDataSources(
-      execution.job_configs,
+      await this.secrets.reveal(execution),
       {
         // A project's own source wins over a public one of the same name.
         byName: async (name) =>

@@ -41,7 +41,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024, (caller, id) =>
     jobTemplates.usesBinary(caller, id),
   );
-  jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, {
+  jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, secrets, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
   });
