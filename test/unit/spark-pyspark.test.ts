@@ -1,14 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecutionValidationRequest, PreparedJob } from "@edp/core/engines/engine";
 import { buildJobCommand, buildJobLaunch, type JobCommandInput } from "@edp/core/engines/spark/job-command";
 import { sparkEngineRegistration as registration } from "@edp/core/engines/spark/registration";
+import { wrapperScript } from "@edp/core/engines/spark/wrapper-script";
 import { EngineError, InvalidDataError } from "@edp/core/errors";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import type { JobConfigs } from "@edp/core/model/job-execution";
 import type { JobType } from "@edp/core/model/job-types";
+import { shellCommand } from "@edp/core/runners/shell-quote";
 import { isCredentialKey } from "@edp/core/secrets/masking";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJobChain } from "../api/fixtures.js";
@@ -159,6 +161,25 @@ describe("11.1 PySpark and lib routing", () => {
       /'edp.spark.python' and 'spark.pyspark.python' say the same thing/,
     );
     expect(refusal(request("Spark", { "edp.spark.driver_python": "python3" }, ["a.py"], "2.0.2"))).toMatch(/needs Spark 2.1.0 or higher/);
+  });
+
+  it("11.1 the wrapper copies a failed PySpark driver's last traceback (which spark-submit sends to stdout) to stderr", () => {
+    const runWrapper = (script: string) => {
+      const dir = mkdtempSync(join(scratch, "wrapper-"));
+      writeFileSync(
+        join(dir, "launch_command"),
+        wrapperScript({ workingDir: dir, environment: {}, command: shellCommand("/bin/sh", "-c", script) }),
+      );
+      execFileSync("/bin/sh", [join(dir, "launch_command")]);
+      return { stdout: readFileSync(join(dir, "stdout"), "utf8"), stderr: readFileSync(join(dir, "stderr"), "utf8") };
+    };
+    const traceback = 'Traceback (most recent call last):\n  File "fail.py", line 5, in <module>\nValueError: boom';
+    const failed = runWrapper(
+      `echo 'Traceback (most recent call last):'; echo old; printf '%s\\n' '${traceback.replaceAll("\n", "' '")}'; echo 'INFO log' >&2; exit 1`,
+    );
+    expect(failed.stderr).toBe(`INFO log\n${traceback}\n`);
+    // A job that succeeded keeps its streams as they were.
+    expect(runWrapper(`printf '%s\\n' '${traceback.replaceAll("\n", "' '")}'; exit 0`).stderr).toBe("");
   });
 
   it("11.1 config hints say how each kind is run and list the interpreter configs", () => {

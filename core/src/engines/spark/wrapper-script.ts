@@ -3,6 +3,11 @@ import { shellQuote } from "../../runners/shell-quote.js";
 import { ENV_NAME } from "./connection.js";
 import { WORKING_FILES as F } from "./working-dir.js";
 
+/** Prints the last Python traceback of its input (at most its last 60 lines), or nothing. */
+const LAST_TRACEBACK =
+  "/^Traceback \\(most recent call last\\):$/ { n = 0; found = 1 } found { line[n++] = $0 } " +
+  "END { if (found) for (i = (n > 60 ? n - 60 : 0); i < n; i++) print line[i] }";
+
 export interface WrapperInput {
   workingDir: string;
   /** Exported before the job (the cluster's `environment`). */
@@ -34,6 +39,11 @@ export function wrapperScript(input: WrapperInput): string {
     ...exports,
     `${input.command} </dev/null >${F.stdout} 2>${F.stderr}`,
     "code=$?",
+    "# spark-submit merges a PySpark driver's stderr into its own stdout, so the Python traceback of a",
+    "# failed job is copied to the end of stderr, where the failure's explanation is looked for.",
+    'if [ "$code" -ne 0 ] && [ -z "$cancelled" ]; then',
+    `  awk '${LAST_TRACEBACK}' ${F.stdout} >>${F.stderr} 2>/dev/null`,
+    "fi",
     "# A cancelled job that stopped with any error counts as killed (130, as after SIGINT).",
     'if [ -n "$cancelled" ] && [ "$code" -ne 0 ]; then code=130; fi',
     `echo "$code" > ${F.result}.tmp && mv -f ${F.result}.tmp ${F.result}`,
