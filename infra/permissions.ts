@@ -30,14 +30,17 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   ],
   // Reads; refresh_status and job output reach the cluster (secrets); binary data is read back from S3.
   status: ["store", "secrets.get", "binaries.get"],
-  // Cancel and delete jobs (signal over SSH, delete a scheduled launch's schedule) and delete series (their schedule).
-  cancel: ["store", "secrets.get", "scheduler.cancel"],
+  // Cancel and delete jobs (signal over SSH, delete a scheduled launch's schedule, delete a removed
+  // job's credential configs) and delete series (their schedule).
+  cancel: ["store", "secrets.get", "secrets.delete", "scheduler.cancel"],
   // Launch (binaries copied to the cluster, a deadline scheduled), deadlines (cancel: a scheduled
   // launch's schedule is deleted) and series firings (a run created and launched in place; the
-  // schedule of a series that is gone is deleted).
-  run: ["store", "secrets.get", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
-  // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines.
-  sweep: ["store", "secrets.get", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
+  // schedule of a series that is gone is deleted). A series run keeps its credential configs in the
+  // secret store (put), and gives them back if another firing created the run first (delete).
+  run: ["store", "secrets.put", "secrets.get", "secrets.delete", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
+  // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines,
+  // removes deleted jobs once they end (and their credential configs).
+  sweep: ["store", "secrets.get", "secrets.delete", "binaries.get", "scheduler.runAt", "scheduler.cancel"],
 };
 
 /** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */
