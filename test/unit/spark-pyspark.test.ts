@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExecutionValidationRequest, PreparedJob } from "@edp/core/engines/engine";
+import { credentialProperties } from "@edp/core/engines/data-source-credentials";
+import type { DataSourceAccess, ExecutionValidationRequest, PreparedJob } from "@edp/core/engines/engine";
 import { buildJobCommand, buildJobLaunch, type JobCommandInput } from "@edp/core/engines/spark/job-command";
 import { sparkEngineRegistration as registration } from "@edp/core/engines/spark/registration";
 import { wrapperScript } from "@edp/core/engines/spark/wrapper-script";
@@ -12,11 +13,13 @@ import type { JobConfigs } from "@edp/core/model/job-execution";
 import type { JobType } from "@edp/core/model/job-types";
 import { shellCommand } from "@edp/core/runners/shell-quote";
 import { isCredentialKey } from "@edp/core/secrets/masking";
+import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJobChain } from "../api/fixtures.js";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { hostileStrings } from "../support/hostile.js";
 import { preparedJob, sparkAccess } from "../support/spark-jobs.js";
+import { freePort } from "../support/sshd.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "edp-pyspark-unit-"));
@@ -320,6 +323,19 @@ describe("11.2 credentials never on a command line", () => {
     ]);
   });
 
+  it("11.2 a swift data source's user and password go to the file under Sahara's Hadoop names", () => {
+    const swift = {
+      dataSource: { type: "swift" } as DataSourceAccess["dataSource"],
+      runtimeUrl: "swift://c.sahara/o",
+      credentials: { user: "swift-user-7", password: "swift-pass-8" },
+    };
+    const launch = buildJobLaunch(job({ credentials: credentialProperties([swift, undefined]) }));
+    expect(launch.command).not.toMatch(/swift-(user|pass)/);
+    expect(launch.files[0].content).toBe(
+      "spark.hadoop.fs.swift.service.sahara.password=swift-pass-8\nspark.hadoop.fs.swift.service.sahara.username=swift-user-7\n",
+    );
+  });
+
   it("11.2 a config the user set wins over the data source's credential of the same name, as in Sahara", () => {
     const launch = buildJobLaunch(job({ credentials: s3, configs: { configs: { "spark.hadoop.fs.s3a.secret.key": "mine" } } }));
     expect(launch.files[0].content).toContain("spark.hadoop.fs.s3a.secret.key=mine\n");
@@ -489,3 +505,79 @@ describe("11.2 credential-looking configs are kept in the secret store, not in t
 function secretsFile(api: TestApi): string {
   return (api.core.ports.secrets as unknown as { path: string }).path;
 }
+
+describe("11.1, 11.5 through the HTTP API", () => {
+  let api: TestApi;
+  let token: string;
+  let clusterId: string;
+  const templates: Record<string, string> = {};
+  beforeAll(async () => {
+    api = await startTestApi({ registrations: [registration] });
+    ({ token } = await api.newProject());
+    const userKey = ssh2.utils.generateKeyPairSync("ed25519");
+    const hostKey = ssh2.utils.generateKeyPairSync("ed25519");
+    // Nothing listens on this loopback port: a job that is accepted fails to launch, which is not what is tested here.
+    const port = await freePort();
+    const cluster = await api.request("POST", "/v2/clusters", {
+      token,
+      body: {
+        name: "spark-api",
+        plugin_name: "spark",
+        plugin_version: "4.3.0",
+        connection: { host: "127.0.0.1", port, user: "spark", private_key: userKey.private, host_key: hostKey.public },
+      },
+    });
+    expect(cluster.status, cluster.text).toBe(202);
+    clusterId = cluster.body.cluster.id;
+    for (const name of ["pi.py", "app.jar"]) {
+      const upload = await api.request("PUT", `/v2/job-binary-internals/${name}`, { token, raw: "x" });
+      const binary = await api.request("POST", "/v2/job-binaries", {
+        token,
+        body: { name, url: `internal-db://${upload.body.job_binary_internal.id}` },
+      });
+      const template = await api.request("POST", "/v2/job-templates", {
+        token,
+        body: { name: `t-${name.replace(".", "-")}`, type: "Spark", mains: [binary.body.job_binary.id] },
+      });
+      templates[name] = template.body.job_template.id;
+    }
+  });
+  afterAll(async () => api?.close());
+
+  const submit = (name: string, configs: Record<string, string | number>) =>
+    api.request("POST", "/v2/jobs", { token, body: { cluster_id: clusterId, job_template_id: templates[name], job_configs: { configs } } });
+
+  it("11.1 a .py main is accepted without a main class; a jar main without one is Sahara's 400", async () => {
+    expect((await submit("pi.py", {})).status).toBe(202);
+    const refused = await submit("app.jar", {});
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error_code: 400, error_message: "Spark job must specify edp.java.main_class" });
+  });
+
+  it("11.5 a bad typed config is a 400 naming it, and stores nothing", async () => {
+    const before = (await api.request("GET", "/v2/jobs", { token })).body.jobs.length;
+    const refused = await submit("pi.py", { "edp.spark.packages": "not-a-coordinate" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error_message).toBe(
+      "Config 'edp.spark.packages' 'not-a-coordinate' is not a Maven coordinate groupId:artifactId:version",
+    );
+    expect((await api.request("GET", "/v2/jobs", { token })).body.jobs.length).toBe(before);
+  });
+
+  it("11.1, 11.5 GET /v2/job-templates/config-hints/Spark lists the configs with descriptions", async () => {
+    const hints = await api.request("GET", "/v2/job-templates/config-hints/Spark", { token });
+    expect(hints.status).toBe(200);
+    const names = hints.body.job_config.configs.map((hint: { name: string }) => hint.name);
+    for (const name of [
+      "edp.java.main_class",
+      "edp.spark.python",
+      "edp.spark.driver_python",
+      "edp.spark.driver_memory",
+      "edp.spark.executor_memory",
+      "edp.spark.total_executor_cores",
+      "edp.spark.packages",
+      "edp.spark.files",
+    ])
+      expect(names).toContain(name);
+  });
+});
