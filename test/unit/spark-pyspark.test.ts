@@ -439,8 +439,10 @@ describe("11.2 credential-looking configs are kept in the secret store, not in t
   const SECRET = "kept-out-of-the-item-5d1c";
   class RecordingEngine extends TestEngine {
     readonly configsSeen = new Map<string, JobConfigs>();
+    readonly jobsSeen = new Map<string, PreparedJob>();
     override async runJob(prepared: PreparedJob) {
       this.configsSeen.set(prepared.execution.id, prepared.configs);
+      this.jobsSeen.set(prepared.execution.id, prepared);
       return super.runJob(prepared);
     }
   }
@@ -484,6 +486,39 @@ describe("11.2 credential-looking configs are kept in the secret store, not in t
     );
     expect((await api.request("DELETE", `/v2/jobs/${id}`, { token })).status).toBe(204);
     expect(await api.core.ports.secrets.get(ref!)).toBeUndefined();
+  });
+
+  it("11.2 a data source a job names with datasource:// brings its credentials to the engine, and Spark puts them in the file", async () => {
+    const chain = await createJobChain(api, token);
+    const source = await api.request("POST", "/v2/data-sources", {
+      token,
+      body: {
+        name: "ref-s3",
+        type: "s3",
+        url: "s3://bucket/in",
+        credentials: { accesskey: "AKIAREF", secretkey: SECRET, endpoint: "http://e" },
+      },
+    });
+    expect(source.status, source.text).toBe(202);
+    const response = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        job_configs: { configs: { "edp.substitute_data_source_for_name": "True" }, args: ["datasource://ref-s3"] },
+      },
+    });
+    expect(response.status, response.text).toBe(202);
+    const id = response.body.job.id as string;
+    await eventually("launched", async () => engine.jobsSeen.has(id));
+    const prepared = engine.jobsSeen.get(id)!;
+    expect(prepared.configs.args).toEqual(["s3a://bucket/in"]);
+    expect(prepared.referenced?.map((ref) => ref.credentials.secretkey)).toEqual([SECRET]);
+    const launch = buildJobLaunch(
+      job({ credentials: credentialProperties([prepared.input, prepared.output, ...(prepared.referenced ?? [])]) }),
+    );
+    expect(launch.command).not.toContain(SECRET);
+    expect(launch.files[0].content).toContain(`spark.hadoop.fs.s3a.secret.key=${SECRET}\n`);
   });
 
   it("11.2 a repeated Idempotency-Key keeps the first job's secret and leaves no other behind", async () => {

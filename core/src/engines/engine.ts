@@ -51,6 +51,8 @@ export interface PreparedJob {
   libs: ResolvedBinary[];
   input?: DataSourceAccess;
   output?: DataSourceAccess;
+  /** The data sources substituted for references in configs, params or args (`datasource://<name>` or an id). */
+  referenced?: DataSourceAccess[];
   /** `job_configs` after interface merging and data-source substitution (Sahara §7 step 1). */
   configs: JobConfigs;
   /** Re-reads the execution; engines call it just before launching to honour a cancel in flight. */

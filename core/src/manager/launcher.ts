@@ -110,7 +110,7 @@ export class Launcher {
       return url;
     };
     const visibleSources = await this.store.listVisible<DataSource & Stored>("data_source", caller.projectId);
-    const { configs } = await substituteDataSources(
+    const { configs, used } = await substituteDataSources(
       await this.secrets.reveal(execution),
       {
         // A project's own source wins over a public one of the same name.
@@ -141,6 +141,14 @@ export class Launcher {
       libs: await resolve(template.libs),
       input: await sourceAccess(execution.input_id),
       output: await sourceAccess(execution.output_id),
+      // A Spark job names its data sources this way; their credentials go with it (Sahara's prepare_cluster_for_ds).
+      referenced: await Promise.all(
+        used.map(async (dataSource) => ({
+          dataSource,
+          runtimeUrl: urlOf(dataSource),
+          credentials: await this.dataSources.credentialsOf(dataSource),
+        })),
+      ),
       configs,
       isCancelRequested: async () => {
         const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);

@@ -64,7 +64,7 @@ export class SparkEngine implements JobEngine {
       libFiles: fileNames.slice(job.mains.length),
       sparkSubmit: sparkSubmitOf(connection),
       masterUrl: masterUrlOf(connection),
-      credentials: credentialProperties([job.input, job.output]),
+      credentials: credentialProperties([job.input, job.output, ...(job.referenced ?? [])]),
       sparkVersion: access.cluster.plugin_version,
     });
     const contents = await Promise.all(binaries.map((resolved) => resolved.read()));
