@@ -296,6 +296,8 @@ describe.runIf(tools.run)("PySpark jobs through the API on a real Spark standalo
         expect(stdout).toContain("cluster default = from-the-cluster");
         expect(JSON.stringify(await job(id))).not.toContain(secret);
       }
+      // Once the jobs have ended, their credentials are gone from the node.
+      for (const file of files) expect(existsSync(file), file).toBe(false);
     },
     E2E_TIMEOUT_MS,
   );

@@ -271,6 +271,7 @@ describe("11.5 spark-submit options as typed configs", () => {
     expect(buildJobLaunch(job({ mainFiles: ["app.jar"], configs: { configs: { "edp.java.main_class": "a.B" } } }))).toEqual({
       command: `${SUBMIT} --class a.B --master spark://master:7077 --deploy-mode client app.jar`,
       files: [],
+      secretFiles: [],
     });
   });
 });
@@ -311,6 +312,7 @@ describe("11.2 credentials never on a command line", () => {
     ]);
     expect(launch.files).toHaveLength(1);
     expect(launch.files[0]).toMatchObject({ name: ".edp-spark.properties", mode: 0o600 });
+    expect(launch.secretFiles).toEqual([".edp-spark.properties"]);
     expect(launch.files[0].content.split("\n").map((line) => line.split("=")[0])).toEqual([
       "spark.authenticate.secret",
       "spark.hadoop.fs.gs.auth.service.account.private.key",
@@ -334,6 +336,21 @@ describe("11.2 credentials never on a command line", () => {
     expect(launch.files[0].content).toBe(
       "spark.hadoop.fs.swift.service.sahara.password=swift-pass-8\nspark.hadoop.fs.swift.service.sahara.username=swift-user-7\n",
     );
+  });
+
+  it("11.2 the wrapper deletes the credentials' files once the job has ended", () => {
+    const dir = mkdtempSync(join(scratch, "wrapper-secrets-"));
+    for (const name of [".edp-spark.properties", "keep.txt"]) writeFileSync(join(dir, name), "x");
+    const command = shellCommand("/bin/sh", "-c", "test -f .edp-spark.properties && echo seen; exit 1");
+    writeFileSync(
+      join(dir, "launch_command"),
+      wrapperScript({ workingDir: dir, environment: {}, command, removeAfter: [".edp-spark.properties"] }),
+    );
+    execFileSync("/bin/sh", [join(dir, "launch_command")]);
+    expect(readFileSync(join(dir, "stdout"), "utf8")).toBe("seen\n");
+    expect(readFileSync(join(dir, "result"), "utf8")).toBe("1\n");
+    expect(existsSync(join(dir, ".edp-spark.properties"))).toBe(false);
+    expect(existsSync(join(dir, "keep.txt"))).toBe(true);
   });
 
   it("11.2 a config the user set wins over the data source's credential of the same name, as in Sahara", () => {
@@ -381,6 +398,7 @@ JAVA`,
       }),
     );
     expect(launch.files.map((file) => [file.name, file.mode])).toEqual([[".edp-credentials.properties", 0o600]]);
+    expect(launch.secretFiles).toEqual([".edp-credentials.properties", ".edp-spark.properties"]);
     expect(launch.command).not.toContain("Zq8");
     expect(launch.command).not.toContain("--load-spark-defaults");
     // Run it for real: a spark-submit that prints the properties file it was given.

@@ -57,7 +57,11 @@ export class SparkEngine implements JobEngine {
     const binaries = [...job.mains, ...job.libs];
     const fileNames = binaryFileNames(binaries.map((resolved) => resolved.binary.name));
     const mainFiles = fileNames.slice(0, job.mains.length);
-    const { command, files: jobFiles } = buildJobLaunch({
+    const {
+      command,
+      files: jobFiles,
+      secretFiles,
+    } = buildJobLaunch({
       type: template.type,
       configs: job.configs,
       mainFiles,
@@ -74,7 +78,8 @@ export class SparkEngine implements JobEngine {
       ...jobFiles.map((file) => ({ path: posix.join(stagingDir, file.name), content: file.content, mode: file.mode })),
       {
         path: posix.join(stagingDir, WORKING_FILES.wrapper),
-        content: wrapperScript({ workingDir, environment: connection.environment, command }),
+        // Credentials stay on the node no longer than the job runs.
+        content: wrapperScript({ workingDir, environment: connection.environment, command, removeAfter: secretFiles }),
         mode: 0o700,
       },
     ];

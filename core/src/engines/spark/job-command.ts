@@ -32,6 +32,8 @@ export interface JobLaunch {
   /** The command the launch wrapper runs in the working directory. */
   command: string;
   files: JobFile[];
+  /** Files holding credentials, to delete once the job has ended (including one the command itself writes). */
+  secretFiles: string[];
 }
 
 /**
@@ -59,7 +61,7 @@ export function buildJobLaunch(input: JobCommandInput): JobLaunch {
     case "Java":
       return sparkSubmitLaunch(input);
     case "Shell":
-      return { command: shellJobCommand(input), files: [] };
+      return { command: shellJobCommand(input), files: [], secretFiles: [] };
     default:
       throw new EngineError(`Job type ${input.type} cannot run on a Spark standalone cluster`);
   }
@@ -114,7 +116,8 @@ function sparkSubmitLaunch(input: JobCommandInput): JobLaunch {
   }
   for (const [key, value] of properties.onCommandLine) words.push("--conf", `${key}=${value}`);
   words.push("--master", input.masterUrl, "--deploy-mode", "client", application, ...input.configs.args);
-  return { command: prelude + shellCommand(...words), files };
+  const secretFiles = files.length > 0 ? [...new Set([...files.map((file) => file.name), PROPERTIES_FILE])] : [];
+  return { command: prelude + shellCommand(...words), files, secretFiles };
 }
 
 /**

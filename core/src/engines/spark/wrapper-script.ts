@@ -1,5 +1,5 @@
 import { EngineError } from "../../errors.js";
-import { shellQuote } from "../../runners/shell-quote.js";
+import { shellCommand, shellQuote } from "../../runners/shell-quote.js";
 import { ENV_NAME } from "./connection.js";
 import { WORKING_FILES as F } from "./working-dir.js";
 
@@ -14,6 +14,8 @@ export interface WrapperInput {
   environment: Record<string, string>;
   /** The job command, built by buildJobCommand. */
   command: string;
+  /** Files of the working directory deleted once the job has ended (the credentials' properties file). */
+  removeAfter?: readonly string[];
 }
 
 /**
@@ -39,6 +41,7 @@ export function wrapperScript(input: WrapperInput): string {
     ...exports,
     `${input.command} </dev/null >${F.stdout} 2>${F.stderr}`,
     "code=$?",
+    ...(input.removeAfter?.length ? [shellCommand("rm", "-f", "--", ...input.removeAfter)] : []),
     "# spark-submit merges a PySpark driver's stderr into its own stdout, so the Python traceback of a",
     "# failed job is copied to the end of stderr, where the failure's explanation is looked for.",
     'if [ "$code" -ne 0 ] && [ -z "$cancelled" ]; then',
