@@ -31,14 +31,26 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   // Reads; refresh_status and job output reach the cluster (secrets); binary data is read back from S3.
   status: ["store", "secrets.get", "binaries.get"],
   // Cancel and delete jobs (the signal is handed to the run function with runSoon; a scheduled
-  // launch's schedule is deleted) and delete series (their schedule).
-  cancel: ["store", "secrets.get", "scheduler.runSoon", "scheduler.cancel"],
+  // launch's schedule is deleted; a removed job's credential configs are deleted) and delete
+  // series (their schedule).
+  cancel: ["store", "secrets.get", "secrets.delete", "scheduler.runSoon", "scheduler.cancel"],
   // Launch (binaries copied to the cluster, a deadline scheduled), deadlines (cancel: a scheduled
   // launch's schedule is deleted, the signal handed on with runSoon) and series firings (a run
-  // created and launched in place; the schedule of a series that is gone is deleted).
-  run: ["store", "secrets.get", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
-  // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines.
-  sweep: ["store", "secrets.get", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
+  // created and launched in place; the schedule of a series that is gone is deleted). A series run
+  // keeps its credential configs in the secret store (put), and gives them back if it is not stored.
+  run: [
+    "store",
+    "secrets.put",
+    "secrets.get",
+    "secrets.delete",
+    "binaries.get",
+    "scheduler.runSoon",
+    "scheduler.runAt",
+    "scheduler.cancel",
+  ],
+  // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines,
+  // removes deleted jobs once they end (and their credential configs).
+  sweep: ["store", "secrets.get", "secrets.delete", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
 };
 
 /** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */

@@ -101,7 +101,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     "secretsmanager:PutSecretValue",
   ],
   status: [...STORE, "s3:GetObject", "s3:ListBucket", "secretsmanager:GetSecretValue"],
-  cancel: [...STORE, "lambda:InvokeFunction", "scheduler:DeleteSchedule", "secretsmanager:GetSecretValue"],
+  // Issue 11.2: removing a job deletes its credential configs' secret.
+  cancel: [...STORE, "lambda:InvokeFunction", "scheduler:DeleteSchedule", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"],
   run: [
     ...STORE,
     "iam:PassRole",
@@ -110,6 +111,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     "s3:ListBucket",
     "scheduler:CreateSchedule",
     "scheduler:DeleteSchedule",
+    // Issue 11.2: a series run keeps its credential configs in the secret store.
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
     "secretsmanager:GetSecretValue",
   ],
   sweep: [
@@ -120,6 +124,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     "s3:ListBucket",
     "scheduler:CreateSchedule",
     "scheduler:DeleteSchedule",
+    // Issue 11.2: removing a deleted job once it ends deletes its credential configs' secret.
+    "secretsmanager:DeleteSecret",
     "secretsmanager:GetSecretValue",
   ],
 };

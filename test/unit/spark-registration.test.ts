@@ -91,9 +91,9 @@ describe("job types and versions (numeric comparison, at least 1.0.0)", () => {
     }
   });
 
-  it("offers Sahara's config hints", () => {
-    expect(registration.configHints?.("Spark")).toEqual({ configs: [], args: [] });
-    expect(registration.configHints?.("Java")).toEqual({ configs: [], args: [] });
+  it("offers Sahara's config hints (issue 11: plus the spark-submit configs, described)", () => {
+    expect(registration.configHints?.("Spark")).toMatchObject({ args: [] });
+    expect(registration.configHints?.("Java")).toEqual(registration.configHints?.("Spark"));
     expect(registration.configHints?.("Shell")).toEqual({ configs: [], params: {}, args: [] });
     expect(registration.configHints?.("Pig")).toBeUndefined();
   });

@@ -59,6 +59,8 @@ export interface PreparedJob {
   libs: ResolvedBinary[];
   input?: DataSourceAccess;
   output?: DataSourceAccess;
+  /** The data sources substituted for references in configs, params or args (`datasource://<name>` or an id). */
+  referenced?: DataSourceAccess[];
   /** `job_configs` after interface merging and data-source substitution (Sahara §7 step 1). */
   configs: JobConfigs;
   /** Re-reads the execution; engines call it just before launching to honour a cancel in flight. */
@@ -121,6 +123,8 @@ export interface ExecutionValidationRequest {
   configs: JobConfigs;
   input?: DataSource;
   output?: DataSource;
+  /** The names of the template's main binaries, in order (a name's extension can say what kind of application it is). */
+  mainNames?: string[];
 }
 
 export interface ConfigHints {

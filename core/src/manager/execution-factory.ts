@@ -3,8 +3,10 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
+import type { JobBinary } from "../model/job-binary.js";
 import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import { type Caller, newResource } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { JobTemplateService } from "../services/job-templates.js";
@@ -20,6 +22,7 @@ export class ExecutionFactory {
     private readonly registry: EngineRegistry,
     private readonly templates: JobTemplateService,
     private readonly clusters: ClusterService,
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   /**
@@ -48,7 +51,18 @@ export class ExecutionFactory {
       this.dataSource(caller, input.input_id),
       this.dataSource(caller, input.output_id),
     ]);
-    await registration.validateJobExecution?.({ cluster, template, configs: input.job_configs, input: inputSource, output: outputSource });
+    // A main's name can say what kind of application it is (a Spark job's `.py` main is PySpark).
+    const mainNames = await Promise.all(
+      template.mains.map(async (id) => (await this.store.get<JobBinary & Stored>("job_binary", id))?.name ?? ""),
+    );
+    await registration.validateJobExecution?.({
+      cluster,
+      template,
+      configs: input.job_configs,
+      input: inputSource,
+      output: outputSource,
+      mainNames,
+    });
     const configs = mergeInterface(template, input.interface, {
       ...input.job_configs,
       job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
@@ -72,6 +86,25 @@ export class ExecutionFactory {
     };
     assertStorable(execution);
     return execution;
+  }
+
+  /**
+   * Stores a built execution. Its credential-looking configs go to the secret store first and
+   * the item keeps them blank (issue 11.2); if the item cannot be stored, the secret goes too.
+   */
+  async save(execution: StoredExecution): Promise<StoredExecution> {
+    const sealed = await this.secrets.seal(execution.job_configs);
+    const toStore: StoredExecution = {
+      ...execution,
+      job_configs: sealed.configs,
+      ...(sealed.ref ? { secret_configs_ref: sealed.ref } : {}),
+    };
+    try {
+      return await this.store.create("job_execution", toStore);
+    } catch (error) {
+      await this.secrets.discard(toStore);
+      throw error;
+    }
   }
 
   private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {

@@ -2,6 +2,7 @@ import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { assertTransition, canTransition, isTerminal, type JobStatus, resolveStatus } from "../model/status.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { Store, Stored } from "../store/store.js";
 import { fitToItem } from "./execution-size.js";
 
@@ -22,6 +23,8 @@ export class ExecutionWriter {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
+    /** Where an execution's credentials are kept; they go when it does. */
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   read(id: string): Promise<StoredExecution | undefined> {
@@ -91,5 +94,6 @@ export class ExecutionWriter {
       const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
       if (fresh) await this.store.remove("job_execution", fresh);
     }
+    await this.secrets.discard(execution);
   }
 }

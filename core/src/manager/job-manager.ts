@@ -3,6 +3,8 @@ import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictEr
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import { ExecutionSecrets } from "../secrets/execution-secrets.js";
+import type { SecretStore } from "../secrets/secret-store.js";
 import { type Caller, flagChanges, getModifiable, getVisible } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { DataSourceService } from "../services/data-sources.js";
@@ -69,16 +71,29 @@ export class JobManager {
     dataSources: DataSourceService,
     binaries: JobBinaryService,
     templates: JobTemplateService,
+    secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.writer = new ExecutionWriter(store, now);
+    const configSecrets = new ExecutionSecrets(secrets);
+    this.writer = new ExecutionWriter(store, now, configSecrets);
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
-    this.factory = new ExecutionFactory(store, registry, templates, clusters);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
-    this.launcher = new Launcher(store, this.writer, this.engines, this.canceller, scheduler, dataSources, binaries, claimSeconds, now);
+    this.launcher = new Launcher(
+      store,
+      this.writer,
+      this.engines,
+      this.canceller,
+      scheduler,
+      dataSources,
+      binaries,
+      claimSeconds,
+      now,
+      configSecrets,
+    );
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
@@ -131,13 +146,13 @@ export class JobManager {
    * request leaves nothing behind.
    */
   private async start(caller: Caller, input: JobExecutionCreate, { execution, schedule }: PreparedExecution): Promise<StoredExecution> {
-    const stored = await this.store.create("job_execution", execution);
+    const stored = await this.factory.save(execution);
     if (schedule?.interval) {
       try {
         // A series' first run is launched by the series' own schedule, which fires at its first slot.
         await this.series.start(caller, input, schedule, stored);
       } catch (error) {
-        await this.store.remove("job_execution", stored);
+        await this.writer.remove(stored);
         if (stored.key_record) await this.keys.release(stored.key_record, stored.id);
         throw error;
       }

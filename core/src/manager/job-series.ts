@@ -116,7 +116,7 @@ export class JobSeriesScheduler {
     run.series_id = series.id;
     run.scheduled_at = slot.toISOString();
     if (!(await this.keys.claim(keyName, run.id, undefined, found.replacing))) return (await this.keys.find(keyName)).execution?.id;
-    await this.store.create("job_execution", run);
+    await this.factory.save(run);
     await this.note(series, { runs: series.runs + 1, last_error: undefined });
     return run.id;
   }

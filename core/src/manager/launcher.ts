@@ -5,6 +5,7 @@ import type { DataSource } from "../model/data-source.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
 import type { Store, Stored } from "../store/store.js";
@@ -41,6 +42,8 @@ export class Launcher {
     /** How long a claim holds before another launcher may take over (a crashed launcher's). */
     private readonly claimSeconds: number,
     private readonly now: () => Date,
+    /** Puts back the credentials an execution's configs were stored without. */
+    private readonly secrets: ExecutionSecrets,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -144,8 +147,8 @@ export class Launcher {
       return url;
     };
     const visibleSources = await this.store.listVisible<DataSource & Stored>("data_source", caller.projectId);
-    const { configs } = await substituteDataSources(
-      execution.job_configs,
+    const { configs, used } = await substituteDataSources(
+      await this.secrets.reveal(execution),
       {
         // A project's own source wins over a public one of the same name.
         byName: async (name) =>
@@ -175,6 +178,14 @@ export class Launcher {
       libs: await resolve(template.libs),
       input: await sourceAccess(execution.input_id),
       output: await sourceAccess(execution.output_id),
+      // A Spark job names its data sources this way; their credentials go with it (Sahara's prepare_cluster_for_ds).
+      referenced: await Promise.all(
+        used.map(async (dataSource) => ({
+          dataSource,
+          runtimeUrl: urlOf(dataSource),
+          credentials: await this.dataSources.credentialsOf(dataSource),
+        })),
+      ),
       configs,
       isCancelRequested: async () => {
         const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);

@@ -108,6 +108,8 @@ export interface JobExecution extends Resource {
   scheduled_at?: string;
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
+  /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
+  secret_configs_ref?: string;
 }
 
 /**

@@ -40,7 +40,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   const dataSources = new DataSourceService(store, secrets);
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
-  const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, {
+  const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, secrets, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
     requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,

@@ -47,34 +47,8 @@ export function injectSwiftSuffix(value: string): string {
   return `swift://${match[1]}.sahara${match[2]}`;
 }
 
-/**
- * Hadoop properties carrying the data sources' credentials: the first Swift source gives
- * the `fs.swift.service.sahara.*` login, the first S3 source the `fs.s3a.*` keys
- * (Sahara `get_configs`). They are written to a separate job-xml file, never workflow.xml.
- */
-export function credentialProperties(sources: readonly (DataSourceAccess | undefined)[]): Map<string, string> {
-  const properties = new Map<string, string>();
-  const present = sources.filter((source): source is DataSourceAccess => source !== undefined);
-  const swift = present.find((source) => source.dataSource.type === "swift");
-  if (swift) {
-    setString(properties, "fs.swift.service.sahara.username", swift.credentials.user);
-    setString(properties, "fs.swift.service.sahara.password", swift.credentials.password);
-  }
-  const s3 = present.find((source) => source.dataSource.type === "s3");
-  if (s3) {
-    setString(properties, "fs.s3a.access.key", s3.credentials.accesskey);
-    setString(properties, "fs.s3a.secret.key", s3.credentials.secretkey);
-    setString(properties, "fs.s3a.endpoint", s3.credentials.endpoint);
-    if (typeof s3.credentials.bucket_in_path === "boolean")
-      properties.set("fs.s3a.path.style.access", String(s3.credentials.bucket_in_path));
-    if (typeof s3.credentials.ssl === "boolean") properties.set("fs.s3a.connection.ssl.enabled", String(s3.credentials.ssl));
-  }
-  return properties;
-}
-
-function setString(properties: Map<string, string>, key: string, value: unknown): void {
-  if (typeof value === "string" && value !== "") properties.set(key, value);
-}
+/** Shared with the Spark engine; kept importable from here for the Oozie engine's callers. */
+export { credentialProperties } from "../data-source-credentials.js";
 
 /** The URL a Hadoop job should read or write for a data source. */
 export function dataSourceUrl(source: DataSourceAccess | undefined): string | undefined {

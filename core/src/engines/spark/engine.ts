@@ -4,9 +4,10 @@ import { EngineError } from "../../errors.js";
 import { attemptName } from "../../model/job-execution.js";
 import type { CommandRunner, FileToWrite } from "../../runners/command-runner.js";
 import { createRunnerFactory, type RunnerFactory } from "../../runners/runner-factory.js";
+import { credentialProperties } from "../data-source-credentials.js";
 import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
 import { masterUrlOf, nodeNameOf, runnerTargetOf, type SparkConnection, sparkConnectionOf, sparkSubmitOf } from "./connection.js";
-import { buildJobCommand } from "./job-command.js";
+import { buildJobLaunch } from "./job-command.js";
 import { findJobProblem } from "./job-rules.js";
 import { cancelScript, type JobLocation, launchScript, outputScript, RUN_SCRIPT, statusScript } from "./remote-scripts.js";
 import { parseEngineJobId, parseStatusOutput, statusOf } from "./status.js";
@@ -46,6 +47,7 @@ export class SparkEngine implements JobEngine {
       configs: job.configs,
       mainCount: job.mains.length,
       libCount: job.libs.length,
+      mainName: job.mains[0]?.binary.name,
       sparkVersion: access.cluster.plugin_version,
     });
     if (problem) throw new EngineError(problem);
@@ -56,20 +58,35 @@ export class SparkEngine implements JobEngine {
     const binaries = [...job.mains, ...job.libs];
     const fileNames = binaryFileNames(binaries.map((resolved) => resolved.binary.name));
     const mainFiles = fileNames.slice(0, job.mains.length);
-    const command = buildJobCommand({
+    const {
+      command,
+      files: jobFiles,
+      secretFiles,
+    } = buildJobLaunch({
       type: template.type,
       configs: job.configs,
       mainFiles,
       libFiles: fileNames.slice(job.mains.length),
       sparkSubmit: sparkSubmitOf(connection),
       masterUrl: masterUrlOf(connection),
+      credentials: credentialProperties([job.input, job.output, ...(job.referenced ?? [])]),
+      sparkVersion: access.cluster.plugin_version,
     });
     const contents = await Promise.all(binaries.map((resolved) => resolved.read()));
     const files: FileToWrite[] = [
       ...fileNames.map((name, i) => ({ path: posix.join(stagingDir, name), content: contents[i], mode: 0o644 })),
+      // The properties file with the job's credentials (0600), when it has any.
+      ...jobFiles.map((file) => ({ path: posix.join(stagingDir, file.name), content: file.content, mode: file.mode })),
       {
         path: posix.join(stagingDir, WORKING_FILES.wrapper),
-        content: wrapperScript({ workingDir, environment: connection.environment, command, termGraceSeconds: this.termGraceSeconds }),
+        // Credentials stay on the node no longer than the job runs.
+        content: wrapperScript({
+          workingDir,
+          environment: connection.environment,
+          command,
+          termGraceSeconds: this.termGraceSeconds,
+          removeAfter: secretFiles,
+        }),
         mode: 0o700,
       },
     ];

@@ -1,7 +1,12 @@
 import { EngineError } from "../../errors.js";
-import { shellQuote } from "../../runners/shell-quote.js";
+import { shellCommand, shellQuote } from "../../runners/shell-quote.js";
 import { ENV_NAME } from "./connection.js";
 import { WORKING_FILES as F } from "./working-dir.js";
+
+/** Prints the last Python traceback of its input (at most its last 60 lines), or nothing. */
+const LAST_TRACEBACK =
+  "/^Traceback \\(most recent call last\\):$/ { n = 0; found = 1 } found { line[n++] = $0 } " +
+  "END { if (found) for (i = (n > 60 ? n - 60 : 0); i < n; i++) print line[i] }";
 
 export interface WrapperInput {
   workingDir: string;
@@ -11,6 +16,8 @@ export interface WrapperInput {
   command: string;
   /** After a cancel, how long what the job left in the group has between SIGTERM and SIGKILL. */
   termGraceSeconds?: number;
+  /** Files of the working directory deleted once the job has ended (the credentials' properties file). */
+  removeAfter?: readonly string[];
 }
 
 /**
@@ -45,6 +52,12 @@ export function wrapperScript(input: WrapperInput): string {
     ...exports,
     `${input.command} </dev/null >${F.stdout} 2>${F.stderr}`,
     "code=$?",
+    ...(input.removeAfter?.length ? [shellCommand("rm", "-f", "--", ...input.removeAfter)] : []),
+    "# spark-submit merges a PySpark driver's stderr into its own stdout, so the Python traceback of a",
+    "# failed job is copied to the end of stderr, where the failure's explanation is looked for.",
+    'if [ "$code" -ne 0 ] && [ -z "$cancelled" ]; then',
+    `  awk '${LAST_TRACEBACK}' ${F.stdout} >>${F.stderr} 2>/dev/null`,
+    "fi",
     "# A cancelled job that stopped with any error counts as killed (130, as after SIGINT).",
     'if [ -n "$cancelled" ] && [ "$code" -ne 0 ]; then code=130; fi',
     "edp_others() {",
