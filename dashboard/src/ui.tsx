@@ -95,18 +95,21 @@ export function Field({
   children: ComponentChildren;
   hint?: string;
 }) {
+  // The label holds only its words and the control, so the control's name is the label; the hint and error sit beside it.
   return (
-    // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child a caller passes in
-    <label class={`field${error ? " invalid" : ""}`}>
-      <span class="label">{label}</span>
-      {children}
+    <div class={`field${error ? " invalid" : ""}`}>
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control is the child a caller passes in */}
+      <label>
+        <span class="label">{label}</span>
+        {children}
+      </label>
       {hint ? <span class="hint">{hint}</span> : null}
       {error ? (
         <span class="field-error" role="alert">
           {error}
         </span>
       ) : null}
-    </label>
+    </div>
   );
 }
 

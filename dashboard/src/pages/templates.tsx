@@ -116,17 +116,22 @@ function CreateTemplate({ onCreated, onCancel }: { onCreated: (t: Template) => v
     setBusy(true);
     setErrors(FormErrors.none(FIELDS));
     try {
-      // A file chosen in this form is uploaded first, then used as a main or a lib.
+      // A file chosen in this form is uploaded first and becomes a stored binary, selected as a main
+      // or lib; a retry after a validation error reuses it rather than uploading it again.
       const uploaded = async (input: HTMLInputElement | null) => {
-        const ids: string[] = [];
+        const stored: Binary[] = [];
         for (const file of Array.from(input?.files ?? [])) {
           setProgress(0);
-          ids.push((await uploadBinary(file, setProgress)).id);
+          stored.push(await uploadBinary(file, setProgress));
         }
-        return ids;
+        if (input) input.value = "";
+        if (stored.length) setBinaries((known) => [...known, ...stored]);
+        return stored.map((b) => b.id);
       };
       const mainIds = [...mains, ...(await uploaded(mainFile.current))];
+      setMains(mainIds);
       const libIds = [...libs, ...(await uploaded(libFile.current))];
+      setLibs(libIds);
       setProgress(null);
       const { job_template } = await api<{ job_template: Template }>("POST", "/v2/job-templates", {
         name,
@@ -174,7 +179,7 @@ function CreateTemplate({ onCreated, onCancel }: { onCreated: (t: Template) => v
             onChange={(e) => setMains(Array.from(e.currentTarget.selectedOptions, (o) => o.value))}
           >
             {binaries.map((b) => (
-              <option key={b.id} value={b.id}>
+              <option key={b.id} value={b.id} selected={mains.includes(b.id)}>
                 {b.name}
               </option>
             ))}
@@ -193,7 +198,7 @@ function CreateTemplate({ onCreated, onCancel }: { onCreated: (t: Template) => v
             onChange={(e) => setLibs(Array.from(e.currentTarget.selectedOptions, (o) => o.value))}
           >
             {binaries.map((b) => (
-              <option key={b.id} value={b.id}>
+              <option key={b.id} value={b.id} selected={libs.includes(b.id)}>
                 {b.name}
               </option>
             ))}
@@ -332,11 +337,7 @@ export function TemplatePage({ id }: { id: string }) {
         </div>
       </dl>
       <h2>Last runs</h2>
-      {runs?.length === 0 ? (
-        <Empty>
-          Not run yet. <a href={`#/run?template=${template.id}`}>Run it</a>.
-        </Empty>
-      ) : null}
+      {runs?.length === 0 ? <Empty>Not run yet: choose Run it above to start its first job.</Empty> : null}
       {runs?.length ? (
         <>
           <ol class="run-cells" aria-label="Last runs, newest first">
