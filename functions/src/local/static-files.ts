@@ -2,23 +2,10 @@ import { readFile, stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { extname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DASHBOARD_HEADERS } from "../../../dashboard/security-headers.js";
 
 /** Where `npm install` (the dashboard workspace's `prepare`) builds the dashboard. */
 export const DASHBOARD_DIR = fileURLToPath(new URL("../../../dashboard/dist/", import.meta.url));
-
-/**
- * The headers every dashboard file is served with, here and on AWS (infra/dashboard.ts uses
- * the same values): scripts and styles only from this origin, never inline, never framed.
- */
-export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-};
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
