@@ -26,6 +26,11 @@ function expectedFailure(method: string, url: string, status: number): boolean {
   return false;
 }
 
+/** expect.poll with room for a loaded 2-core machine: the page is watched until it shows what is asserted. */
+function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
+  return expect.poll(read, { timeout: 15_000, interval: 100, ...options });
+}
+
 let edp: RunningEdp;
 let dataDir: string;
 
@@ -56,7 +61,7 @@ describe.each([
 
   async function shoot(what: string) {
     // A page is judged once it has read what it shows.
-    await page.waitForFunction('!document.body.innerText.includes("Loading…")');
+    await poll(() => page.getByText("Loading…").count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, `${label}-${what}.png`), fullPage: true });
     await page.evaluate(axeSource);
     const result = (await page.evaluate(() =>
@@ -111,19 +116,19 @@ describe.each([
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(headers["x-content-type-options"]).toBe("nosniff");
 
-    await expect.poll(() => page.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
+    await poll(() => page.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
     await shoot("sign-in");
     await page.getByLabel("Token").fill("not-the-token-at-all");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not accepted");
+    await poll(() => page.getByRole("alert").textContent()).toContain("not accepted");
     failedRequests.splice(0); // that 401 was asked for
 
     await page.getByLabel("Token").fill(edp.token);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("heading", { name: "Jobs", level: 1 }).isVisible()).toBe(true);
+    await poll(() => page.getByRole("heading", { name: "Jobs", level: 1 }).isVisible()).toBe(true);
     expect(await page.evaluate('sessionStorage.getItem("edp.token")')).toBe(edp.token);
     expect(page.url()).not.toContain(edp.token);
-    if (width === 1280) await expect.poll(() => page.getByText("No jobs yet").isVisible()).toBe(true);
+    if (width === 1280) await poll(() => page.getByText("No jobs yet").isVisible()).toBe(true);
     await shoot("jobs-empty");
   });
 
@@ -143,15 +148,15 @@ describe.each([
     await form.getByRole("button", { name: "Create template" }).click();
     // The API's message, shown beside the Name field, not as a page-wide banner.
     const nameField = form.locator(".field", { has: page.getByText("Name", { exact: true }) });
-    await expect.poll(() => nameField.locator(".field-error").textContent()).toContain("must start with a letter or digit");
+    await poll(() => nameField.locator(".field-error").textContent()).toContain("must start with a letter or digit");
     expect(await form.locator(".error").count()).toBe(0);
     // The uploaded script stays chosen as the main, so fixing the name is all it takes.
-    await expect.poll(() => form.getByLabel("Mains (stored binaries)").inputValue()).not.toBe("");
+    await poll(() => form.getByLabel("Mains (stored binaries)").inputValue()).not.toBe("");
     await shoot("template-form-error");
 
     await form.getByLabel("Name", { exact: true }).fill(name);
     await form.getByRole("button", { name: "Create template" }).click();
-    await expect.poll(() => page.getByRole("heading", { name, level: 1 }).isVisible()).toBe(true);
+    await poll(() => page.getByRole("heading", { name, level: 1 }).isVisible()).toBe(true);
     // The description is text: the hostile markup reads as written and no <img> was made of it.
     expect(await page.locator(".description").textContent()).toBe(HOSTILE);
     expect(await page.locator("main img").count()).toBe(0);
@@ -160,17 +165,17 @@ describe.each([
 
   it(`14.2 (${width} px) runs it on the local cluster and watches it turn SUCCEEDED without reloading, with "hello" in its output`, async () => {
     await page.getByRole("link", { name: "Run it" }).click();
-    await expect.poll(() => page.getByRole("heading", { name: "Run a job" }).isVisible()).toBe(true);
-    await expect.poll(() => page.getByLabel("Template").inputValue()).not.toBe("");
-    await expect.poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
+    await poll(() => page.getByRole("heading", { name: "Run a job" }).isVisible()).toBe(true);
+    await poll(() => page.getByLabel("Template").inputValue()).not.toBe("");
+    await poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
     await page.getByLabel("Params, one NAME=value per line").fill("GREETING=world");
     await page.getByLabel("Arguments, one per line").fill(`${HOSTILE}\ntwo`);
     await shoot("run");
     const navigations: string[] = [];
     page.on("framenavigated", (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
     await page.getByRole("button", { name: "Run", exact: true }).click();
-    await expect.poll(() => page.url()).toMatch(/#\/jobs\/[0-9a-f-]{36}$/);
-    await expect.poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
+    await poll(() => page.url()).toMatch(/#\/jobs\/[0-9a-f-]{36}$/);
+    await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
     await expect
       .poll(() => page.getByRole("region", { name: "stdout of the job" }).textContent(), { timeout: 20_000 })
       .toContain("hello, world");
@@ -189,38 +194,38 @@ describe.each([
     await page.goto(`${edp.url}/#/templates`);
     await page.getByRole("link", { name }).click();
     await page.getByRole("link", { name: "Run it" }).click();
-    await expect.poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
+    await poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
     await page.getByLabel("Params, one NAME=value per line").fill("NAP=600");
     await page.getByRole("button", { name: "Run", exact: true }).click();
-    await expect.poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("RUNNING");
+    await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("RUNNING");
     await shoot("job-running");
     await page.getByRole("button", { name: "Cancel job…" }).click();
-    await expect.poll(() => page.getByRole("alertdialog").textContent()).toContain("Cancel this job?");
+    await poll(() => page.getByRole("alertdialog").textContent()).toContain("Cancel this job?");
     await page.getByRole("button", { name: "Yes, cancel it" }).click();
     // KILLED itself, not TOBEKILLED on the way there.
-    await expect.poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toBe("■ KILLED");
+    await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toBe("■ KILLED");
     expect(await page.getByRole("button", { name: "Cancel job…" }).count()).toBe(0);
   });
 
   it(`14.2 (${width} px) heads the list with counts by status and filters it by status, with the filter in the URL`, async () => {
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Jobs", exact: true }).click();
     const counts = page.getByRole("list", { name: "Jobs by status" });
-    await expect.poll(() => counts.textContent()).toMatch(/\d+\s*✓ SUCCEEDED/);
-    await expect.poll(() => counts.textContent()).toMatch(/\d+\s*■ KILLED/);
-    await expect.poll(() => page.getByText(/Last refreshed/).isVisible()).toBe(true);
+    await poll(() => counts.textContent()).toMatch(/\d+\s*✓ SUCCEEDED/);
+    await poll(() => counts.textContent()).toMatch(/\d+\s*■ KILLED/);
+    await poll(() => page.getByText(/Last refreshed/).isVisible()).toBe(true);
     await shoot("jobs");
     await page.locator("select[name=status]").selectOption("SUCCEEDED");
-    await expect.poll(() => page.url()).toContain("status=SUCCEEDED");
+    await poll(() => page.url()).toContain("status=SUCCEEDED");
     await expect
       .poll(async () => (await page.locator("table.jobs tbody .status").allTextContents()).join(","))
       .toMatch(/^(✓ SUCCEEDED,?)+$/);
     // The filter lives in the URL: opened afresh, the page shows the same filtered list.
     await page.reload();
-    await expect.poll(() => page.locator("select[name=status]").inputValue()).toBe("SUCCEEDED");
-    await expect.poll(async () => (await page.locator("table.jobs tbody tr").count()) > 0).toBe(true);
+    await poll(() => page.locator("select[name=status]").inputValue()).toBe("SUCCEEDED");
+    await poll(async () => (await page.locator("table.jobs tbody tr").count()) > 0).toBe(true);
     expect(await page.locator("table.jobs tbody").textContent()).not.toContain("KILLED");
     // The template name is a link and text, never markup.
-    expect(await page.locator("table.jobs").getByRole("link", { name }).count()).toBeGreaterThan(0);
+    await poll(() => page.locator("table.jobs").getByRole("link", { name }).count()).toBeGreaterThan(0);
   });
 
   it(`14.4 (${width} px) shows the other pages, each with what to do next`, async () => {
@@ -231,20 +236,20 @@ describe.each([
       ["Clusters", "Clusters", "clusters"],
     ] as const) {
       await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: link, exact: true }).click();
-      await expect.poll(() => page.getByRole("heading", { name: heading, level: 1 }).isVisible()).toBe(true);
+      await poll(() => page.getByRole("heading", { name: heading, level: 1 }).isVisible()).toBe(true);
       await page.waitForLoadState("networkidle");
       await shoot(what);
     }
-    await expect.poll(() => page.locator("table").textContent()).toContain("local");
+    await poll(() => page.locator("table").textContent()).toContain("local");
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Templates", exact: true }).click();
     await page.getByRole("link", { name }).click();
-    await expect.poll(() => page.getByRole("list", { name: "Last runs, newest first" }).textContent()).toContain("SUCCEEDED");
+    await poll(() => page.getByRole("list", { name: "Last runs, newest first" }).textContent()).toContain("SUCCEEDED");
     await shoot("template");
   });
 
   it(`14.1 (${width} px) signs out, forgetting the token`, async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
-    await expect.poll(() => page.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
+    await poll(() => page.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
     expect(await page.evaluate('sessionStorage.getItem("edp.token")')).toBeNull();
   });
 
