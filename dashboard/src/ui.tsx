@@ -39,7 +39,7 @@ export function Time({ value }: { value: string | null | undefined }) {
   if (Number.isNaN(date.getTime())) return <span>{value}</span>;
   return (
     <time dateTime={date.toISOString()} title={`${date.toISOString().slice(0, 19).replace("T", " ")} UTC`}>
-      {date.toLocaleString()}
+      {date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })}
     </time>
   );
 }

@@ -148,9 +148,9 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
           />
         </label>
       </form>
-      <Refreshed at={at} paused={paused} />
+      <Refreshed at={catalogue ? at : null} paused={paused} />
       <ErrorBox error={error} />
-      {value && value.page.length === 0 ? (
+      {!catalogue ? null : value && value.page.length === 0 ? (
         <Empty>
           {key ? (
             <>
@@ -163,7 +163,7 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
           )}
         </Empty>
       ) : null}
-      {value && value.page.length > 0 ? (
+      {catalogue && value && value.page.length > 0 ? (
         <div class="table-wrap">
           <table class="jobs">
             <thead>
