@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium.js";
 import { type RunningEdp, startEdp } from "../support/local-runtime.js";
+import { requireTools, TOOLS } from "../support/tools.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const SCREENSHOTS = join(root, "test/dashboard/screenshots");
@@ -31,10 +32,14 @@ function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {})
   return expect.poll(read, { timeout: 15_000, interval: 100, ...options });
 }
 
+const tools = requireTools(TOOLS.chromium);
+
 let edp: RunningEdp;
 let dataDir: string;
 
 beforeAll(async () => {
+  if (!tools.run) return;
+  tools.assertPresent();
   // `npm install` builds it (the workspace's prepare); build it here if this checkout never ran that.
   if (!existsSync(join(root, "dashboard/dist/index.html"))) execFileSync("npm", ["run", "build", "-w", "dashboard"], { cwd: root });
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -47,7 +52,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe.each([
+describe.runIf(tools.run).each([
   { width: 1280, label: "desktop" },
   { width: 390, label: "phone" },
 ])("the dashboard at $width px, in a real Chromium against npm start", ({ width, label }) => {
