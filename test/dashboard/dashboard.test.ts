@@ -246,6 +246,9 @@ describe.runIf(tools.run).each([
       await shoot(what);
     }
     await poll(() => page.locator("table").textContent()).toContain("local");
+    // The script uploaded in the template form is a stored binary, listed on its page.
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Binaries", exact: true }).click();
+    await poll(() => page.locator("table").textContent()).toContain(`hello-${width}.sh`);
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Templates", exact: true }).click();
     await page.getByRole("link", { name }).click();
     await poll(() => page.getByRole("list", { name: "Last runs, newest first" }).textContent()).toContain("SUCCEEDED");

@@ -9,7 +9,7 @@ export function BinariesPage() {
   const [binaries, setBinaries] = useState<Binary[]>();
   const [error, setError] = useState<unknown>(null);
   const [confirm, setConfirm] = useState<string | null>(null);
-  const load = () => listAll<Binary>("/v2/job-binaries", "job_binaries").then(setBinaries, setError);
+  const load = () => listAll<Binary>("/v2/job-binaries", "binaries").then(setBinaries, setError);
   useEffect(() => {
     load();
   }, []);

@@ -108,7 +108,7 @@ function CreateTemplate({ onCreated, onCancel }: { onCreated: (t: Template) => v
     api<{ job_types: { name: string }[] }>("GET", "/v2/job-types")
       .then((body) => body.job_types.length && setTypes(body.job_types.map((t) => t.name)))
       .catch(() => {});
-    listAll<Binary>("/v2/job-binaries", "job_binaries").then(setBinaries, () => {});
+    listAll<Binary>("/v2/job-binaries", "binaries").then(setBinaries, () => {});
   }, []);
 
   async function submit(event: Event) {
