@@ -44,5 +44,7 @@ export const ROUTES: readonly (readonly [method: string, path: string, group: Ha
   ["GET", "/v2/job-series", "status"],
   ["GET", "/v2/job-series/{id}", "status"],
   ["DELETE", "/v2/job-series/{id}", "cancel"],
+  ["POST", "/v2/jobs/{id}/callback", "status"],
+  ["GET", "/v2/jobs/{id}/callback", "status"],
   ["GET", "/openapi.json", "status"],
 ];

@@ -1,7 +1,8 @@
 import type { EngineRegistry } from "../engines/registry.js";
-import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
+import { ClusterTimeoutError, ForbiddenError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
+import type { CallbackUrls } from "../notifications/callback-urls.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { SecretStore } from "../secrets/secret-store.js";
@@ -23,6 +24,7 @@ import { Launcher } from "./launcher.js";
 import { beforeDeadline } from "./request-deadline.js";
 import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
+import { StatusHints } from "./status-hints.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
 
 export type { StoredExecution } from "./execution-writer.js";
@@ -35,6 +37,10 @@ export interface JobManagerSettings {
   requestDeadlineMs: number;
   /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
   keyTtlSeconds: number;
+  /** Completion callbacks (issue 12): each launch gets a URL; without them the sweep alone finds each end. */
+  callbacks?: CallbackUrls;
+  /** The rate-limit window of "look now" hints, per execution (EDP_CALLBACK_WINDOW_SECONDS). */
+  callbackWindowSeconds?: number;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -61,6 +67,7 @@ export class JobManager {
   private readonly launcher: Launcher;
   private readonly sweeper: Sweeper;
   private readonly keys: KeyRecords;
+  private readonly hints: StatusHints;
   readonly series: JobSeriesScheduler;
 
   constructor(
@@ -93,9 +100,11 @@ export class JobManager {
       claimSeconds,
       now,
       configSecrets,
+      settings.callbacks && ((execution) => settings.callbacks!.urlFor(execution)),
     );
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
+    this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }
 
@@ -197,16 +206,47 @@ export class JobManager {
   async refresh(caller: Caller, id: string): Promise<StoredExecution> {
     const execution = await this.get(caller, id);
     if (!execution.engine_job_id || isTerminal(execution.info.status)) return execution;
-    const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, async () => {
-      try {
-        const { engine, access } = await this.engines.forExecution(execution);
-        const report = await engine.getJobStatus(this.engines.launched(execution, access));
-        return report ? await this.writer.applyReport(execution.id, report) : execution;
-      } catch (error) {
-        return this.writer.recordUnreachable(execution.id, error);
-      }
-    });
+    const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, () => this.reread(execution));
     return refreshed?.value ?? execution;
+  }
+
+  /** One engine call for one launched execution, and the write of what the engine reports. */
+  private async reread(execution: StoredExecution): Promise<StoredExecution> {
+    try {
+      const { engine, access } = await this.engines.forExecution(execution);
+      const report = await engine.getJobStatus(this.engines.launched(execution, access));
+      return report ? await this.writer.applyReport(execution.id, report) : execution;
+    } catch (error) {
+      return this.writer.recordUnreachable(execution.id, error);
+    }
+  }
+
+  /**
+   * A completion callback (`/v2/jobs/{id}/callback?token=…`): refused unless the token is this
+   * attempt's, then only a hint (DESIGN.md rule 9) that makes the manager look at the execution
+   * soon, rate-limited per execution. An unknown execution is refused like a forged token, so the
+   * route tells nobody which ids exist.
+   */
+  async acceptCallback(id: string, token: string): Promise<void> {
+    const execution = await this.writer.read(id);
+    const callbacks = this.settings.callbacks;
+    if (!execution || !callbacks || !(await callbacks.tokens.verify(execution, token))) throw new ForbiddenError();
+    let launched = false;
+    await this.writer.write(id, async (current) => {
+      launched = Boolean(current.engine_job_id);
+      // Not recorded yet: the launcher looks once it has recorded the job (Launcher.launch).
+      if (launched || isTerminal(current.info.status) || current.callback_at) return undefined;
+      return { callback_at: this.now().toISOString() };
+    });
+    if (launched && !isTerminal(execution.info.status)) await this.hints.hint(id);
+  }
+
+  /** The `check` action: looks at one execution through its engine now (a deferred one first takes its window). */
+  async checkNow(id: string, deferred = false): Promise<StoredExecution | undefined> {
+    if (deferred && !(await this.hints.claim(id))) return undefined;
+    const execution = await this.writer.read(id);
+    if (!execution?.engine_job_id || isTerminal(execution.info.status)) return execution;
+    return this.reread(execution);
   }
 
   /** The tail of a job's saved output; a cluster slower than the request's deadline is a 504. */

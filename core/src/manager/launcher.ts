@@ -44,6 +44,8 @@ export class Launcher {
     private readonly now: () => Date,
     /** Puts back the credentials an execution's configs were stored without. */
     private readonly secrets: ExecutionSecrets,
+    /** The attempt's completion-callback URL (issue 12), when EDP has a public URL. */
+    private readonly callbackUrlOf?: (execution: StoredExecution) => Promise<string | undefined>,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -85,6 +87,8 @@ export class Launcher {
         return started;
       }
       await this.scheduleDeadline(started);
+      // The job called back before it was recorded (it ended within its launch): look at it now.
+      if (started.callback_at) await this.scheduler.runSoon({ action: "check", execution_id: id });
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
       if (started.info.status === "TOBEKILLED") return this.canceller.signal(started, false);
       return started;
@@ -187,6 +191,7 @@ export class Launcher {
         })),
       ),
       configs,
+      callbackUrl: await this.callbackUrlOf?.(execution),
       isCancelRequested: async () => {
         const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
         return !fresh || fresh.info.status === "TOBEKILLED" || isTerminal(fresh.info.status);

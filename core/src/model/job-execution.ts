@@ -108,6 +108,13 @@ export interface JobExecution extends Resource {
   scheduled_at?: string;
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
+  /**
+   * When a completion callback arrived before the launch recorded the job (a job that ends in
+   * milliseconds): the launcher then looks at the job as soon as it has recorded it.
+   */
+  callback_at?: string;
+  /** Which launch attempt this is (1 until a retry makes another); completion-callback tokens are bound to it. */
+  attempt?: number;
   /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
   secret_configs_ref?: string;
 }

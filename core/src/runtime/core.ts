@@ -5,6 +5,8 @@ import { allowedDestinations, type Settings } from "../config/settings.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
+import { CallbackTokens } from "../notifications/callback-tokens.js";
+import { CallbackUrls } from "../notifications/callback-urls.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
@@ -40,11 +42,14 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   const dataSources = new DataSourceService(store, secrets);
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
+  const callbacks = new CallbackUrls(new CallbackTokens(store, secrets), settings.EDP_PUBLIC_BASE_URL);
   const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, secrets, {
     cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
     launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
     requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
     keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
+    callbacks,
+    callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
   });
   return {
     settings,
@@ -58,6 +63,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     jobBinaries,
     jobTemplates,
     jobs,
+    /** Completion-callback URLs; the local server hands it the API's own URL (useLocalBaseUrl). */
+    callbacks,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
       logger.debug("Scheduled action started", { ...action });
@@ -73,6 +80,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "series":
           await jobs.series.fire(action.series_id);
+          return;
+        case "check":
+          await jobs.checkNow(action.execution_id, action.deferred);
           return;
       }
     },

@@ -1,5 +1,6 @@
 import { openApiDocument } from "./openapi.js";
 import { defineOperation, type HandlerGroup, type Operation } from "./operation.js";
+import { callbackOperations } from "./operations/callbacks.js";
 import { clusterOperations } from "./operations/clusters.js";
 import { dataSourceOperations } from "./operations/data-sources.js";
 import { jobBinaryOperations } from "./operations/job-binaries.js";
@@ -16,6 +17,7 @@ const resourceOperations: Operation[] = [
   ...jobTypeOperations,
   ...jobOperations,
   ...jobSeriesOperations,
+  ...callbackOperations,
 ];
 
 /** Every API operation. The handlers, the local server, the OpenAPI document and the AWS routes are all built from this list. */

@@ -10,6 +10,7 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("deadline"), execution_id: z.uuid() }),
   z.object({ action: z.literal("signal"), execution_id: z.uuid() }),
   z.object({ action: z.literal("series"), series_id: z.uuid() }),
+  z.object({ action: z.literal("check"), execution_id: z.uuid(), deferred: z.boolean().optional() }),
 ]);
 
 /**

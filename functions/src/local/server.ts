@@ -79,7 +79,11 @@ export async function startLocalServer(core: Core, options: { host: string; port
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  return { server, url: `http://${options.host}:${address.port}` };
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${address.port}`;
+  // Clusters call back here unless EDP_PUBLIC_BASE_URL names another address.
+  core.callbacks.useLocalBaseUrl(url);
+  await core.callbacks.tokens.prepare();
+  return { server, url };
 }
 
 function compileRoutes(): Route[] {
