@@ -1,3 +1,4 @@
+import { logger } from "../config/logger.js";
 import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
@@ -25,6 +26,8 @@ export class ExecutionWriter {
     private readonly now: () => Date,
     /** Where an execution's credentials are kept; they go when it does. */
     private readonly secrets: ExecutionSecrets,
+    /** Told of every status change once it is written (issue 12's webhooks); its failure never fails the write. */
+    private readonly onStatusChange?: (written: StoredExecution) => Promise<void>,
   ) {}
 
   read(id: string): Promise<StoredExecution | undefined> {
@@ -46,6 +49,11 @@ export class ExecutionWriter {
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
         continue;
+      }
+      if (this.onStatusChange && written.info.status !== current.info.status) {
+        await this.onStatusChange(written).catch((error) =>
+          logger.warn("Status change notification failed", { executionId: id, error: describeError(error) }),
+        );
       }
       // A deleted job is kept only until it has ended, whichever path ended it.
       if (written.deleted_at && isTerminal(written.info.status)) await this.remove(written);

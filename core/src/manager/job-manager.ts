@@ -2,7 +2,9 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, ForbiddenError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
+import type { DestinationRule } from "../net/destinations.js";
 import type { CallbackUrls } from "../notifications/callback-urls.js";
+import { type WebhookSettings, Webhooks } from "../notifications/webhooks.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { SecretStore } from "../secrets/secret-store.js";
@@ -41,12 +43,16 @@ export interface JobManagerSettings {
   callbacks?: CallbackUrls;
   /** The rate-limit window of "look now" hints, per execution (EDP_CALLBACK_WINDOW_SECONDS). */
   callbackWindowSeconds?: number;
+  /** User webhooks (issue 12): their retries and the rule their URLs pass. */
+  webhooks?: WebhookSettings & { destinations: DestinationRule };
 }
 
 /** A built execution and the schedule its request asked for. */
 interface PreparedExecution {
   execution: StoredExecution;
   schedule: ScheduleSettings | undefined;
+  /** Each new webhook's signing secret, by webhook id: shown once, in the create response. */
+  webhookSecrets?: Record<string, string>;
 }
 
 /** Claims of one key lost in a row before giving up; each loss means another request just took it. */
@@ -68,6 +74,8 @@ export class JobManager {
   private readonly sweeper: Sweeper;
   private readonly keys: KeyRecords;
   private readonly hints: StatusHints;
+  /** User webhooks (issue 12), when configured. */
+  readonly webhooks: Webhooks | undefined;
   readonly series: JobSeriesScheduler;
 
   constructor(
@@ -83,7 +91,10 @@ export class JobManager {
     private readonly now: () => Date = () => new Date(),
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
-    this.writer = new ExecutionWriter(store, now, configSecrets);
+    let webhooks: Webhooks | undefined;
+    this.writer = new ExecutionWriter(store, now, configSecrets, async (written) => webhooks?.statusChanged(written));
+    if (settings.webhooks) webhooks = new Webhooks(this.writer, secrets, scheduler, settings.webhooks.destinations, settings.webhooks, now);
+    this.webhooks = webhooks;
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
@@ -118,9 +129,11 @@ export class JobManager {
     caller: Caller,
     input: JobExecutionCreate,
     idempotencyKey?: string,
-  ): Promise<{ execution: StoredExecution; created: boolean }> {
-    if (idempotencyKey === undefined)
-      return { execution: await this.start(caller, input, await this.prepare(caller, input)), created: true };
+  ): Promise<{ execution: StoredExecution; created: boolean; webhookSecrets?: Record<string, string> }> {
+    if (idempotencyKey === undefined) {
+      const prepared = await this.prepare(caller, input);
+      return { execution: await this.start(caller, input, prepared), created: true, webhookSecrets: prepared.webhookSecrets };
+    }
     const requestHash = stableHash(input);
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
     // A repeat is answered before the request is validated again: its start time, say, may have passed since.
@@ -131,7 +144,7 @@ export class JobManager {
     prepared.execution.key_record = keyName;
     for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
       if (await this.keys.claim(keyName, prepared.execution.id, requestHash, found.replacing))
-        return { execution: await this.start(caller, input, prepared), created: true };
+        return { execution: await this.start(caller, input, prepared), created: true, webhookSecrets: prepared.webhookSecrets };
       // Another request holds the key now: answer with its execution once it is stored.
       found = await this.keys.find(keyName, requestHash);
       if (found.execution) return { execution: found.execution, created: false };
@@ -143,9 +156,11 @@ export class JobManager {
   private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
+    const subscribed = await this.webhooks?.subscribe(input);
+    if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
     if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
-    return { execution, schedule };
+    return { execution, schedule, webhookSecrets: subscribed?.secrets };
   }
 
   /**
@@ -247,6 +262,19 @@ export class JobManager {
     const execution = await this.writer.read(id);
     if (!execution?.engine_job_id || isTerminal(execution.info.status)) return execution;
     return this.reread(execution);
+  }
+
+  /** GET /v2/jobs/{id}/notifications: the execution's delivery ledger, every attempt oldest first. */
+  async notificationLedger(caller: Caller, id: string) {
+    const execution = await this.get(caller, id);
+    return this.webhooks?.ledgerOf(execution) ?? [];
+  }
+
+  /** POST /v2/jobs/{id}/notifications/{delivery}/redeliver: sends the delivery's event again, asynchronously. */
+  async redeliver(caller: Caller, id: string, deliveryId: string): Promise<void> {
+    const execution = await this.get(caller, id);
+    if (!this.webhooks) throw new NotFoundError("Notification delivery", deliveryId);
+    await this.webhooks.redeliver(execution, deliveryId);
   }
 
   /** The tail of a job's saved output; a cluster slower than the request's deadline is a 504. */

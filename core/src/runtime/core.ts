@@ -5,6 +5,7 @@ import { allowedDestinations, type Settings } from "../config/settings.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
+import { destinationRuleFor } from "../net/destinations.js";
 import { CallbackTokens } from "../notifications/callback-tokens.js";
 import { CallbackUrls } from "../notifications/callback-urls.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
@@ -50,6 +51,12 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
     callbacks,
     callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
+    webhooks: {
+      retryHours: settings.EDP_WEBHOOK_RETRY_HOURS,
+      retryBaseSeconds: settings.EDP_WEBHOOK_RETRY_BASE_SECONDS,
+      allowedDestinations: allowedDestinations(settings),
+      destinations: destinationRuleFor(allowedDestinations(settings)),
+    },
   });
   return {
     settings,
@@ -83,6 +90,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "check":
           await jobs.checkNow(action.execution_id, action.deferred);
+          return;
+        case "deliver":
+          await jobs.webhooks?.deliver(action);
           return;
       }
     },

@@ -14,7 +14,17 @@ export type ScheduledAction =
    * check (one that lost its rate-limit window) first takes the next window, and is dropped if
    * another check has it.
    */
-  | { action: "check"; execution_id: string; deferred?: boolean };
+  | { action: "check"; execution_id: string; deferred?: boolean }
+  /** One attempt to deliver one event of an execution to one of its webhooks (issue 12). */
+  | {
+      action: "deliver";
+      execution_id: string;
+      webhook_id: string;
+      event: import("../model/job-execution.js").NotificationEvent;
+      status: import("../model/status.js").JobStatus;
+      attempt: number;
+      redelivery?: boolean;
+    };
 
 export interface Scheduler {
   /** Runs the action as soon as possible, without waiting for it. */

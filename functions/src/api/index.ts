@@ -8,6 +8,7 @@ import { jobSeriesOperations } from "./operations/job-series.js";
 import { jobTemplateOperations } from "./operations/job-templates.js";
 import { jobTypeOperations } from "./operations/job-types.js";
 import { jobOperations } from "./operations/jobs.js";
+import { notificationOperations } from "./operations/notifications.js";
 
 const resourceOperations: Operation[] = [
   ...clusterOperations,
@@ -18,6 +19,7 @@ const resourceOperations: Operation[] = [
   ...jobOperations,
   ...jobSeriesOperations,
   ...callbackOperations,
+  ...notificationOperations,
 ];
 
 /** Every API operation. The handlers, the local server, the OpenAPI document and the AWS routes are all built from this list. */

@@ -47,8 +47,15 @@ export const jobOperations = [
         if (!parsed.success) throw new InvalidDataError(`Idempotency-Key ${parsed.error.issues[0].message}`);
         key = parsed.data;
       }
-      const { execution } = await core.jobs.create(caller, body, key);
-      return { status: 202, body: { job: renderExecution(execution) } };
+      const { execution, webhookSecrets } = await core.jobs.create(caller, body, key);
+      // Each webhook's signing secret is shown here, once; it is write-only from then on.
+      const notifications = (execution.webhooks ?? []).map(({ id, url, events }) => ({
+        id,
+        url,
+        events,
+        ...(webhookSecrets?.[id] ? { secret: webhookSecrets[id] } : {}),
+      }));
+      return { status: 202, body: { job: { ...renderExecution(execution), ...(notifications.length ? { notifications } : {}) } } };
     },
   }),
   defineOperation({
