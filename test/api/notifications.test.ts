@@ -224,6 +224,23 @@ describe("12 notifications", () => {
       expect(hidden.status).toBe(404);
     });
 
+    it("12.2 overdue: a job still running past its edp.timeout is told once, then killed", async () => {
+      const job = await create({
+        job_configs: {
+          configs: { "edp.timeout": 1 },
+          job_execution_info: { notifications: [{ url: `${receiver.url}/overdue`, events: ["overdue", "killed"] }] },
+        },
+      });
+      await eventually("overdue and killed", async () => arrived("/overdue").length >= 2, 15_000);
+      // The sweep meets the deadline again: no second overdue.
+      await api.core.jobs.sweep();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const events = arrived("/overdue").map((r) => JSON.parse(r.body));
+      expect(events.map((e) => e.event)).toEqual(["overdue", "killed"]);
+      expect(events[0].execution).toMatchObject({ id: job.id, status: "RUNNING" });
+      expect(events[1].execution.status).toBe("KILLED");
+    });
+
     it("12.2 a webhook URL pointing at a private address is refused at creation with a 400, and again at delivery after a DNS change", async () => {
       for (const url of [
         "http://10.0.0.5/hook",

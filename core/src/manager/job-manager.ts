@@ -97,7 +97,7 @@ export class JobManager {
     this.webhooks = webhooks;
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
-    this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
+    this.canceller = new Canceller(this.writer, this.engines, scheduler, now, async (execution) => webhooks?.emit(execution, "overdue"));
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
     this.launcher = new Launcher(
