@@ -13,7 +13,7 @@
  *
  * Usage: tsx bench/callbacks.ts [--quick] [--jobs 50] [--clusters 2] [--sweep-seconds 5] [--out DIR]
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineRegistration, JobEngine } from "@edp/core/engines/engine";
@@ -66,8 +66,8 @@ export function callbackOptions(argv = process.argv.slice(2)): CallbackOptions {
 
 /** How often the benchmark looks at the store for terminal statuses. */
 const POLL_MS = 25;
-/** Jobs end this long after they start, plus a stagger, so their exits are spread out. */
-const JOB_BASE_SECONDS = 2;
+/** Jobs end this long after the go file appears, plus a stagger of up to 2 s, so their exits are spread out. */
+const JOB_BASE_SECONDS = 0.5;
 
 interface ModeResult {
   mode: "callbacks" | "sweep alone";
@@ -124,6 +124,7 @@ export async function runCallbacks(options: CallbackOptions): Promise<BenchResul
         const { core } = runtime;
         const caller: Caller = { projectId: `bench-callbacks-${mode === "callbacks" ? "cb" : "sweep"}` };
         const dir = join(base, mode === "callbacks" ? "cb" : "sweep");
+        await mkdir(dir, { recursive: true });
         const clusters = [];
         for (const [i, sshd] of sshds.entries()) clusters.push(await registerSshCluster(core, caller, sshd, `cb-${i}`, join(dir, `c${i}`)));
         let sweeps = 0;
@@ -140,20 +141,38 @@ export async function runCallbacks(options: CallbackOptions): Promise<BenchResul
               }, options.sweepSeconds * 1000)
             : undefined;
         try {
-          const templates = [];
-          for (let i = 0; i < 10; i++) {
-            const seconds = (JOB_BASE_SECONDS + i * 0.2).toFixed(1);
-            templates.push(await createShellTemplate(core, caller, `exit-${i}`, `sleep ${seconds}\ndate +%s%3N > exit_ms\n`));
-          }
-          const before = calls.status;
+          // Every job waits for the go file, so all are launched (and nothing else is using the
+          // clusters' connections) before the first one exits; their exits are then spread out.
+          const go = join(dir, "go");
+          const template = await createShellTemplate(
+            core,
+            caller,
+            "exit",
+            'while [ ! -f "$GO" ]; do sleep 0.2; done\nsleep "$STAGGER"\ndate +%s%3N > exit_ms\n',
+          );
           const ids: string[] = [];
           for (let i = 0; i < options.jobs; i++) {
+            const stagger = (JOB_BASE_SECONDS + (i % 20) * 0.1).toFixed(1);
             const { execution } = await core.jobs.create(
               caller,
-              JobExecutionCreateSchema.parse({ job_template_id: templates[i % 10].id, cluster_id: clusters[i % clusters.length].id }),
+              JobExecutionCreateSchema.parse({
+                job_template_id: template.id,
+                cluster_id: clusters[i % clusters.length].id,
+                job_configs: { params: { GO: go, STAGGER: stagger } },
+              }),
             );
             ids.push(execution.id);
           }
+          const launchedBy = Date.now() + 120_000;
+          for (;;) {
+            const listed = await runtime.ports.store.listVisible<StoredExecution>("job_execution", caller.projectId);
+            if (listed.filter((e) => e.info.status === "RUNNING" && e.engine_job_id).length === ids.length) break;
+            if (Date.now() > launchedBy) throw new Error(`${mode}: the jobs were not all launched in time`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          await runtime.ports.scheduler.whenIdle();
+          const before = calls.status;
+          await writeFile(go, "");
           const visibleAt = new Map<string, number>();
           const deadline = Date.now() + 120_000 + options.sweepSeconds * 2000;
           while (visibleAt.size < ids.length) {

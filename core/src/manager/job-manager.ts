@@ -17,6 +17,7 @@ import { type ListQuery, listResources, type Page } from "../services/listing.js
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
 import { ClusterEngines } from "./cluster-engines.js";
+import { CoalescedChecks } from "./coalesced-checks.js";
 import { stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
@@ -74,6 +75,7 @@ export class JobManager {
   private readonly sweeper: Sweeper;
   private readonly keys: KeyRecords;
   private readonly hints: StatusHints;
+  private readonly checks: CoalescedChecks;
   /** User webhooks (issue 12), when configured. */
   readonly webhooks: Webhooks | undefined;
   readonly series: JobSeriesScheduler;
@@ -115,6 +117,7 @@ export class JobManager {
     );
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
+    this.checks = new CoalescedChecks(this.writer, this.engines);
     this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }
@@ -261,7 +264,8 @@ export class JobManager {
     if (deferred && !(await this.hints.claim(id))) return undefined;
     const execution = await this.writer.read(id);
     if (!execution?.engine_job_id || isTerminal(execution.info.status)) return execution;
-    return this.reread(execution);
+    await this.checks.check(execution);
+    return this.writer.read(id);
   }
 
   /** GET /v2/jobs/{id}/notifications: the execution's delivery ledger, every attempt oldest first. */
