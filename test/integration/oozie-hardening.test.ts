@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { oozieEngineRegistration } from "@edp/core/engines/oozie/registration";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type OozieDouble, startOozieDouble } from "../doubles/oozie-webhdfs.js";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { captureLogs, scanTable } from "../support/leaks.js";
 
 const PASSWORD = "hunter2-Oozie-Nine-Sixteen";
@@ -104,11 +104,7 @@ describe("Oozie engine hardening", () => {
     await hostile?.close();
   });
 
-  const post = async (path: string, body: unknown) => {
-    const response = await api.request("POST", path, { token, body });
-    if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-    return response.body;
-  };
+  const post = (path: string, body: unknown) => accepted(api, token, path, body);
   const registerCluster = async (name: string, connection: Record<string, unknown>) =>
     (
       await post("/v2/clusters", {
@@ -173,11 +169,7 @@ async function failedOozieJob(
   token: string,
   connection: Record<string, unknown>,
 ): Promise<{ info: { status: string; error?: string } }> {
-  const post = async (path: string, body: unknown) => {
-    const response = await api.request("POST", path, { token, body });
-    if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-    return response.body;
-  };
+  const post = (path: string, body: unknown) => accepted(api, token, path, body);
   const suffix = Math.random().toString(36).slice(2, 8);
   const cluster = await post("/v2/clusters", {
     name: `hadoop-${suffix}`,

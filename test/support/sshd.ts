@@ -171,3 +171,8 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
     // Already gone.
   }
 }
+
+/** The connection fields a Spark cluster registered through the API needs to log in to this server. */
+export function sshLogin(sshd: SshServer) {
+  return { host: sshd.host, port: sshd.port, user: sshd.user, private_key: sshd.privateKey, host_key: sshd.hostKey };
+}
