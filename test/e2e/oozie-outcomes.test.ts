@@ -108,7 +108,7 @@ describe.runIf(schemasPresent)("Oozie outcomes through the API", () => {
       oozie.requests.some((r) => r.method === "PUT" && r.query.action === "kill" && r.path.endsWith(oozieId)),
     );
     expect(oozie.job(oozieId)?.status).toBe("FAILED");
-    expect((await read(id)).info.status).toBe("FAILED");
+    // The engine's report of the kill is written after the signal returns; a terminal status never changes again.
     await eventually("FAILED", async () => (await status(id)) === "FAILED", 20_000);
   });
 });
