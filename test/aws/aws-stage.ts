@@ -242,3 +242,40 @@ function match(pattern: string, path: string): Record<string, string> | undefine
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
+
+/** A Shell job on the test's sshd: a cluster (its key to Secrets Manager), the script uploaded to S3, a binary and a template. */
+export async function registerShellJob(
+  stage: AwsStage,
+  token: string,
+  sshd: { host: string; port: number; user: string; privateKey: string; hostKey: string },
+  workDir: string,
+  script: string,
+): Promise<{ clusterId: string; templateId: string }> {
+  const post = async (path: string, body: unknown) => {
+    const response = await stage.request("POST", path, { token, body });
+    if (response.status !== 202) throw new Error(`${path}: ${response.status} ${response.text}`);
+    return response.body;
+  };
+  const cluster = await post("/v2/clusters", {
+    name: `over-ssh-${randomUUID().slice(0, 8)}`,
+    plugin_name: "spark",
+    plugin_version: "3.5.0",
+    connection: {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key: sshd.privateKey,
+      host_key: sshd.hostKey,
+      working_dir_base: workDir,
+    },
+  });
+  const upload = await stage.request("PUT", "/v2/job-binary-internals/job.sh", { token, raw: Buffer.from(script) });
+  if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${upload.text}`);
+  const binary = await post("/v2/job-binaries", { name: "job.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
+  const template = await post("/v2/job-templates", {
+    name: `job-${randomUUID().slice(0, 8)}`,
+    type: "Shell",
+    mains: [binary.job_binary.id],
+  });
+  return { clusterId: cluster.cluster.id, templateId: template.job_template.id };
+}
