@@ -50,15 +50,18 @@ export interface ApiAnswer {
 export class AwsStage {
   readonly settings: Settings;
   /** Which function's principal the handlers act as; the least-privilege test switches it per function. */
-  private credentialsOf: (fn: FunctionKey) => AwsCredentialIdentity = () => MOTO_CREDENTIALS;
+  private credentialsOf: (fn: FunctionKey) => AwsCredentialIdentity;
   private active: FunctionKey | undefined;
 
   private constructor(
     readonly moto: MotoServer,
     readonly harness: LambdaHarness,
     readonly env: Record<string, string>,
+    /** The credentials the stage was made with (every function's, until actAs says otherwise). */
+    readonly admin: AwsCredentialIdentity,
   ) {
     this.settings = readSettings(env);
+    this.credentialsOf = () => admin;
   }
 
   /** Creates the stage's resources on moto with `admin` credentials and starts the harness. */
@@ -120,7 +123,7 @@ export class AwsStage {
       EDP_CANCEL_GRACE_SECONDS: "1",
       AWS_REGION: moto.region,
     };
-    self = new AwsStage(moto, harness, env);
+    self = new AwsStage(moto, harness, env, admin);
     return self;
   }
 
