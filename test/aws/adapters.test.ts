@@ -203,6 +203,47 @@ describe.runIf(tools.run)("18.2 the AWS adapters against moto: secrets, schedule
     expect((await stage.request("GET", `/v2/job-series/${seriesId}`, { token })).status).toBe(404);
   }, 60_000);
 
+  it("18.2 the adapters' edge cases against moto: missing things, repeated schedules, a time already past", async () => {
+    const { secrets, binaries, scheduler } = stage.portsForTest();
+    // Secrets Manager: a missing secret reads as undefined, deleting it again is no error.
+    const id = await secrets.put({ password: "p" });
+    expect(await secrets.get(id)).toEqual({ password: "p" });
+    await secrets.replace(id, { password: "q" });
+    expect(await secrets.get(id)).toEqual({ password: "q" });
+    await secrets.delete(id);
+    expect(await secrets.get(id)).toBeUndefined();
+    await secrets.delete(id);
+    // S3: a missing key reads as undefined (NoSuchKey, not an error); deleting it again succeeds.
+    await binaries.put("internal/edge", Buffer.from("bytes"));
+    expect((await binaries.get("internal/edge"))?.toString()).toBe("bytes");
+    await binaries.delete("internal/edge");
+    expect(await binaries.get("internal/edge")).toBeUndefined();
+    await binaries.delete("internal/edge");
+    // Scheduler: the same name twice is one schedule (ConflictException is success); cancelling twice is no error.
+    const action = { action: "launch", execution_id: "00000000-0000-4000-8000-000000000000" } as const;
+    await scheduler.runAt("edp-edge-case", new Date(Date.now() + 3_600_000), action);
+    await scheduler.runAt("edp-edge-case", new Date(Date.now() + 3_600_000), action);
+    expect((await stage.harness.schedules()).filter((s) => s.Name === "edp-edge-case")).toHaveLength(1);
+    await scheduler.cancel("edp-edge-case");
+    await scheduler.cancel("edp-edge-case");
+    expect((await stage.harness.schedules()).map((s) => s.Name)).not.toContain("edp-edge-case");
+    // A time already past is run at once (an asynchronous Invoke), never a schedule that would not fire.
+    await scheduler.runAt("edp-edge-past", new Date(Date.now() - 1000), action);
+    expect((await stage.harness.schedules()).map((s) => s.Name)).not.toContain("edp-edge-past");
+    expect(stage.harness.queued.splice(0).map((q) => q.payload)).toEqual([action]);
+    // A recurring schedule with an end completes, so it is deleted after it; the end date is EventBridge's EndDate.
+    const end = new Date(Date.now() + 86_400_000);
+    await scheduler.runRecurring(
+      "edp-edge-series",
+      { expression: "rate(1 hour)", start: new Date(Date.now() + 60_000), end },
+      { action: "series", series_id: action.execution_id },
+    );
+    const [series] = (await stage.harness.schedules()).filter((s) => s.Name === "edp-edge-series");
+    expect(series).toMatchObject({ ActionAfterCompletion: "DELETE", ScheduleExpression: "rate(1 hour)" });
+    expect(Math.abs((series.EndDate?.getTime() ?? 0) - end.getTime())).toBeLessThan(1000);
+    await scheduler.cancel("edp-edge-series");
+  });
+
   it("18.2 scripts/create-token.ts issues a token into the table on moto's DynamoDB that the API accepts", async () => {
     const { stdout } = await run(
       process.execPath,

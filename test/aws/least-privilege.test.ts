@@ -272,6 +272,10 @@ describe.runIf(tools.run)("18.3 least privilege, enforced by moto's IAM", () => 
     expect(fired.info.status).toBe("SUCCEEDED");
     ok(await stage.request("DELETE", `/v2/job-series/${first.series_id}`, { token }), 204);
 
+    // status, run, sweep: a missing object reads as missing with their grant (GetObject and ListBucket).
+    for (const fn of ["status", "run", "sweep"] as const)
+      expect(await stage.portsForTest(fn).binaries.get("internal/missing"), fn).toBeUndefined();
+
     // sweep: the scheduled sweep over what is left.
     await stage.sweep();
     ok(await stage.request("GET", "/v2/jobs", { token }), 200);
