@@ -103,7 +103,11 @@ describe.runIf(tools.run)("18.2 the AWS adapters against moto: secrets, schedule
       ActionAfterCompletion: "DELETE",
       FlexibleTimeWindow: { Mode: "OFF" },
       State: "ENABLED",
-      Target: { Arn: stage.settings.EDP_RUN_FUNCTION_ARN, RoleArn: stage.settings.EDP_SCHEDULER_ROLE_ARN },
+      Target: {
+        Arn: stage.settings.EDP_RUN_FUNCTION_ARN,
+        RoleArn: stage.settings.EDP_SCHEDULER_ROLE_ARN,
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      },
     });
     expect(JSON.parse(schedule.Target!.Input!)).toEqual({ action: "launch", execution_id: created.id });
     // Not due yet: nothing is delivered.
