@@ -55,6 +55,12 @@ const SettingsSchema = z.object({
     .default("edp/"),
   /** EventBridge Scheduler group that holds EDP's one-time and recurring schedules. */
   EDP_SCHEDULE_GROUP: z.string().min(1).optional(),
+  /**
+   * One endpoint for every AWS client (S3, Secrets Manager, EventBridge Scheduler, Lambda, and
+   * DynamoDB unless EDP_DYNAMODB_ENDPOINT is set): an emulator such as moto on loopback, which the
+   * AWS-mode tests use. Unset on AWS, where each client finds its regional endpoint.
+   */
+  EDP_AWS_ENDPOINT: z.string().url().optional(),
   /** Role EventBridge Scheduler assumes to invoke the run function (passed with iam:PassRole). */
   EDP_SCHEDULER_ROLE_ARN: z.string().startsWith("arn:").optional(),
   /** The run function (asynchronous launcher): target of `runSoon` invocations and of every schedule. */
