@@ -31,7 +31,7 @@ describe("spark cluster connection", () => {
       ...SSH,
       mode: "ssh",
       port: 22,
-      working_dir_base: "/tmp/spark-edp",
+      working_dir_base: "~/.edp/jobs",
       environment: {},
     });
   });

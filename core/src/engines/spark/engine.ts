@@ -9,7 +9,16 @@ import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob
 import { masterUrlOf, nodeNameOf, runnerTargetOf, type SparkConnection, sparkConnectionOf, sparkSubmitOf } from "./connection.js";
 import { buildJobLaunch } from "./job-command.js";
 import { findJobProblem } from "./job-rules.js";
-import { cancelScript, type JobLocation, launchScript, outputScript, RUN_SCRIPT, statusScript } from "./remote-scripts.js";
+import {
+  BASE_REFUSED_EXIT,
+  cancelScript,
+  HOME_SCRIPT,
+  type JobLocation,
+  launchScript,
+  outputScript,
+  RUN_SCRIPT,
+  statusScript,
+} from "./remote-scripts.js";
 import { parseEngineJobId, parseStatusOutput, statusOf } from "./status.js";
 import { binaryFileNames, WORKING_FILES, workingDirOf } from "./working-dir.js";
 import { wrapperScript } from "./wrapper-script.js";
@@ -33,6 +42,8 @@ const MAX_OUTPUT_BYTES = 1_000_000;
 export class SparkEngine implements JobEngine {
   private readonly runners: RunnerFactory;
   private readonly termGraceSeconds: number;
+  /** The SSH user's home on each node, for `~/` bases. */
+  private readonly homes = new WeakMap<CommandRunner, Promise<string>>();
 
   constructor(private readonly options: SparkEngineOptions) {
     this.runners = options.runners ?? createRunnerFactory(options.settings);
@@ -52,7 +63,9 @@ export class SparkEngine implements JobEngine {
     });
     if (problem) throw new EngineError(problem);
 
-    const workingDir = workingDirOf(connection.working_dir_base, template.name, attemptName(execution));
+    const runner = this.runnerOf(connection, access);
+    const base = await this.baseOf(connection, runner, access.cluster.name);
+    const workingDir = workingDirOf(base, template.name, attemptName(execution));
     // Each attempt stages its files apart, so a repeated launch never overwrites a running job's files.
     const stagingDir = posix.join(workingDir, `.staging-${randomBytes(6).toString("hex")}`);
     const binaries = [...job.mains, ...job.libs];
@@ -91,13 +104,13 @@ export class SparkEngine implements JobEngine {
       },
     ];
 
-    const runner = this.runnerOf(connection, access);
     await runner.writeFiles(files);
     const start = !(await job.isCancelRequested());
     const launch = await runner.run(RUN_SCRIPT, {
       stdin: launchScript({ workingDir, stagingDir, fileNames: files.map((file) => posix.basename(file.path)), start }),
       timeoutMs: Math.max(this.options.settings.commandTimeoutMs, 20_000),
     });
+    if (launch.exitCode === BASE_REFUSED_EXIT) throw new EngineError(launch.stderr.trim());
     const pid = /^pid=(\d+)$/m.exec(launch.stdout)?.[1];
     if (launch.exitCode !== 0 || (!pid && !/^state=none$/m.test(launch.stdout))) {
       throw new EngineError(
@@ -161,6 +174,33 @@ export class SparkEngine implements JobEngine {
   /** Closes pooled connections; launched jobs keep running. */
   close(): Promise<void> {
     return this.runners.closeAll();
+  }
+
+  /**
+   * The base with `~` resolved to the SSH user's home on the node: asked once per connection
+   * identity (one command), then remembered, so later launches still cost one command.
+   */
+  private async baseOf(connection: SparkConnection, runner: CommandRunner, clusterName: string): Promise<string> {
+    const base = connection.working_dir_base;
+    if (!base.startsWith("~")) return base;
+    let home = this.homes.get(runner);
+    if (!home) {
+      home = this.askHome(runner, clusterName);
+      this.homes.set(runner, home);
+      home.catch(() => this.homes.delete(runner));
+    }
+    return posix.join(await home, base.slice(1));
+  }
+
+  private async askHome(runner: CommandRunner, clusterName: string): Promise<string> {
+    const result = await runner.run(RUN_SCRIPT, { stdin: HOME_SCRIPT });
+    const home = result.stdout.replace(/\n$/, "");
+    if (result.exitCode !== 0 || !/^\/\P{Cc}*$/u.test(home) || home.split("/").includes("..")) {
+      throw new EngineError(
+        `Cluster '${clusterName}': the SSH user's home on the node is not an absolute path ('${home}'); set working_dir_base`,
+      );
+    }
+    return home;
   }
 
   private runnerOf(connection: SparkConnection, access: ClusterAccess): CommandRunner {

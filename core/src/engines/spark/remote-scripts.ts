@@ -68,6 +68,33 @@ edp_report() {
 }
 `;
 
+/**
+ * `edp_base_refusal <dir>` prints why a working-directory base is unsafe, or nothing: it must be a
+ * directory the SSH user owns and that neither group nor others can write to, since whoever can
+ * write to it can swap a job's directory for one of their own before the wrapper runs. `<dir>/.`
+ * makes `ls` describe the directory a symbolic link points to.
+ */
+const BASE_CHECK = `
+edp_base_refusal() {
+  l=$(ls -ldn -- "$1/." 2>/dev/null) || { echo "it is not a directory the SSH user can read"; return; }
+  set -f; set -- $l; set +f
+  me=$(id -u)
+  if [ "$3" != "$me" ]; then echo "it is owned by another user (uid $3, while EDP logs in as uid $me)"; return; fi
+  case "$1" in ?????w*|????????w*) echo "group or others can write to it (mode $1)" ;; esac
+}
+`;
+
+/** A working directory is `<base>/<job>/<attempt>` (working-dir.ts). */
+function baseOfWorkingDir(workingDir: string): string {
+  return posix.dirname(posix.dirname(workingDir));
+}
+
+/** Exit status of the launch when the base is refused; its standard error says why. */
+export const BASE_REFUSED_EXIT = 6;
+
+/** Prints the SSH user's home on the node, to resolve a `~/` base there. */
+export const HOME_SCRIPT = `printf '%s\n' "$HOME"\n`;
+
 export interface JobLocation {
   /** Key the report is filed under (an index; never user input). */
   key: string;
@@ -83,8 +110,21 @@ export interface JobLocation {
  */
 export function launchScript(input: { workingDir: string; stagingDir: string; fileNames: readonly string[]; start: boolean }): string {
   const staging = input.stagingDir;
+  const base = baseOfWorkingDir(input.workingDir);
   const moves = input.fileNames.map((name) => `  mv -f ${shellCommand(posix.join(staging, name), name)} || exit 3`);
+  // An unsafe base: the staged files (credentials among them) and the directories made for them go.
+  const refusal = [
+    BASE_CHECK,
+    `why=$(edp_base_refusal ${shellQuote(base)})`,
+    'if [ -n "$why" ]; then',
+    `  rm -rf ${shellQuote(staging)}`,
+    `  rmdir ${shellCommand(input.workingDir, posix.dirname(input.workingDir))} 2>/dev/null`,
+    `  printf '%s\n' "EDP refuses the working directory base "${shellQuote(base)}": $why; it must be a directory of the SSH user that only this user can write to (set the cluster's working_dir_base)" >&2`,
+    `  exit ${BASE_REFUSED_EXIT}`,
+    "fi",
+  ];
   return [
+    ...refusal,
     `cd ${shellQuote(input.workingDir)} 2>/dev/null || { echo state=none; exit 0; }`,
     `if ${input.start ? "mkdir" : "false"} ${F.launched} 2>/dev/null; then`,
     ...moves,
