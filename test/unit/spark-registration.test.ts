@@ -32,6 +32,7 @@ describe("spark cluster connection", () => {
       mode: "ssh",
       port: 22,
       working_dir_base: "~/.edp/jobs",
+      retention_days: 7,
       environment: {},
     });
   });

@@ -87,6 +87,11 @@ export const SparkConnectionSchema = z
      * default is in that user's home rather than world-writable /tmp.
      */
     working_dir_base: WorkingDirBase.default("~/.edp/jobs"),
+    /**
+     * Days a finished job's working directory (its output among it) is kept on the master; the sweep
+     * removes older ones. 0 keeps them forever, as Sahara did.
+     */
+    retention_days: z.number().int().min(0).max(36500).default(7),
     /** Exported before every job, e.g. JAVA_HOME or SPARK_LOCAL_IP when the SSH login does not set them. */
     environment: z
       .record(

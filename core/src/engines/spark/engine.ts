@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
-import { EngineError } from "../../errors.js";
+import { EngineError, OutputGoneError } from "../../errors.js";
 import { attemptName } from "../../model/job-execution.js";
 import type { CommandRunner, FileToWrite } from "../../runners/command-runner.js";
 import { createRunnerFactory, type RunnerFactory } from "../../runners/runner-factory.js";
@@ -15,8 +15,10 @@ import {
   HOME_SCRIPT,
   type JobLocation,
   launchScript,
+  OUTPUT_GONE_EXIT,
   outputScript,
   RUN_SCRIPT,
+  retentionScript,
   statusScript,
 } from "./remote-scripts.js";
 import { parseEngineJobId, parseStatusOutput, statusOf } from "./status.js";
@@ -143,7 +145,7 @@ export class SparkEngine implements JobEngine {
       statusScript(
         boundary,
         located.map((entry) => entry.location),
-      ),
+      ) + this.retentionOf(sparkConnectionOf(access)),
     );
     const observed = parseStatusOutput(output, boundary);
     for (const { job, location, node } of located) {
@@ -168,7 +170,30 @@ export class SparkEngine implements JobEngine {
     const workingDir = job.execution.extra.working_dir;
     if (typeof workingDir !== "string") throw new EngineError("This execution has no working directory recorded");
     const lines = Math.min(Math.max(Math.trunc(tailLines) || 1, 1), 100_000);
-    return this.runScript(job.access, outputScript(workingDir, stream, lines, MAX_OUTPUT_BYTES));
+    const { access } = job;
+    const result = await this.runnerOf(sparkConnectionOf(access), access).run(RUN_SCRIPT, {
+      stdin: outputScript(workingDir, stream, lines, MAX_OUTPUT_BYTES),
+    });
+    if (result.exitCode === OUTPUT_GONE_EXIT) {
+      const removedAt = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.exec(result.stdout.trim())?.[0];
+      throw new OutputGoneError(
+        removedAt
+          ? `The output of job ${job.execution.id} is gone: its working directory was removed from cluster '${access.cluster.name}' at ${removedAt}, after the cluster's retention period (retention_days)`
+          : `The output of job ${job.execution.id} is gone: its working directory ${workingDir} no longer exists on cluster '${access.cluster.name}'`,
+      );
+    }
+    if (result.exitCode !== 0) {
+      throw new EngineError(`A command on cluster '${access.cluster.name}' failed with status ${result.exitCode}: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+  }
+
+  /** The retention part of the sweep's status command; nothing when the cluster keeps directories forever. */
+  private retentionOf(connection: SparkConnection): string {
+    if (connection.retention_days === 0) return "";
+    const now = new Date();
+    const cutoff = new Date(now.getTime() - connection.retention_days * 86_400_000);
+    return retentionScript({ base: connection.working_dir_base, cutoff, now });
   }
 
   /** Closes pooled connections; launched jobs keep running. */

@@ -189,8 +189,84 @@ export function cancelScript(boundary: string, job: JobLocation, options: { forc
   ].join("\n");
 }
 
-/** The last lines of the job's saved stdout or stderr, at most `maxBytes`; nothing if there is none yet. */
+/**
+ * The last lines of the job's saved stdout or stderr, at most `maxBytes`; nothing if there is none yet.
+ * A working directory that is gone exits with OUTPUT_GONE_EXIT, printing when the retention sweep
+ * removed it if the base's removal log still says so.
+ */
 export function outputScript(workingDir: string, stream: "stdout" | "stderr", lines: number, maxBytes: number): string {
   const file = shellQuote(posix.join(workingDir, F[stream]));
-  return `if [ -f ${file} ]; then tail -n ${Math.trunc(lines)} ${file} | tail -c ${Math.trunc(maxBytes)}; fi\n`;
+  const base = baseOfWorkingDir(workingDir);
+  const removed = shellQuote(posix.join(base, REMOVAL_LOG));
+  return [
+    `if [ ! -d ${shellQuote(workingDir)} ]; then`,
+    `  [ -f ${removed} ] && p=${shellQuote(posix.relative(base, workingDir))} awk 'substr($0, index($0, " ") + 1) == ENVIRON["p"] { t = $1 } END { if (t) print t }' ${removed}`,
+    `  exit ${OUTPUT_GONE_EXIT}`,
+    "fi",
+    `if [ -f ${file} ]; then tail -n ${Math.trunc(lines)} ${file} | tail -c ${Math.trunc(maxBytes)}; fi`,
+    "",
+  ].join("\n");
+}
+
+/** Exit status of outputScript when the working directory no longer exists. */
+export const OUTPUT_GONE_EXIT = 75;
+
+/** In the base: one line `<removal time> <job>/<attempt>` per directory the retention sweep removed. */
+const REMOVAL_LOG = ".removed";
+
+/** Directories one sweep removes at most, so a backlog cannot push the sweep's command past its timeout. */
+const REMOVALS_PER_SWEEP = 200;
+
+/**
+ * Appended to the sweep's status script (so it costs no round trip of its own): removes the working
+ * directories under `base` of jobs that finished before `cutoff`, and of launches that never started
+ * a job (a cancel came first) made before it. A directory whose wrapper still runs is never touched,
+ * nor one without a `result` whose job was started, nor anything in a base that is not safely the
+ * SSH user's. Removals are logged with `now`, for /output's 410, and the log forgets removals older
+ * than `cutoff`. Runs in a subshell, so its `cd` and any failure stay out of the status report.
+ */
+export function retentionScript(input: { base: string; cutoff: Date; now: Date }): string {
+  // `~` is the SSH user's home on the node; the launch resolved it the same way.
+  const base = input.base.startsWith("~")
+    ? `"\${HOME%/}"${shellQuote(input.base.slice(1).replace(/\/+$/, ""))}`
+    : shellQuote(posix.normalize(input.base).replace(/(.)\/+$/, "$1"));
+  const cutoff = input.cutoff.toISOString();
+  return [
+    BASE_CHECK,
+    "(",
+    `  b=${base}`,
+    '  [ -d "$b" ] && [ -z "$(edp_base_refusal "$b")" ] && cd "$b" || exit 0',
+    "  ref=.edp-retention.$$",
+    `  TZ=UTC0 touch -t ${touchStamp(input.cutoff)} "$ref" || exit 0`,
+    "  edp_snapshot",
+    "  n=0",
+    "  for wd in */*/; do",
+    `    wd=\${wd%/}`,
+    `    [ "$n" -lt ${REMOVALS_PER_SWEEP} ] || break`,
+    `    [ -d "$wd" ] && [ ! -L "$wd" ] && [ ! -L "\${wd%/*}" ] || continue`,
+    `    if [ -f "$wd/${F.result}" ]; then m=$wd/${F.result}`,
+    `    elif [ ! -e "$wd/${F.launched}" ]; then m=$wd`,
+    "    else continue",
+    "    fi",
+    '    [ -n "$(find "$m" -prune ! -newer "$ref" 2>/dev/null)" ] || continue',
+    // The attempt name is unique (execution id and nonce), so any live wrapper ending in it is this job's.
+    `    case "$EDP_PS" in *"/$wd/${F.wrapper}$nl"*) continue ;; esac`,
+    '    rm -rf -- "$wd" || continue',
+    `    printf '%s %s\n' ${shellQuote(input.now.toISOString())} "$wd" >>${REMOVAL_LOG}`,
+    `    rmdir -- "\${wd%/*}" 2>/dev/null`,
+    "    n=$((n + 1))",
+    "  done",
+    `  if [ -f ${REMOVAL_LOG} ] && awk -v c=${shellQuote(cutoff)} '$1 < c { f = 1 } END { exit !f }' ${REMOVAL_LOG}; then`,
+    `    awk -v c=${shellQuote(cutoff)} '$1 >= c' ${REMOVAL_LOG} >${REMOVAL_LOG}.tmp && mv -f ${REMOVAL_LOG}.tmp ${REMOVAL_LOG}`,
+    "  fi",
+    '  rm -f "$ref"',
+    ") </dev/null >/dev/null 2>&1",
+    "",
+  ].join("\n");
+}
+
+/** `touch -t` (POSIX) wants `CCYYMMDDhhmm.SS`; the script sets TZ=UTC0 to read it as UTC. */
+function touchStamp(time: Date): string {
+  const iso = time.toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}.${iso.slice(17, 19)}`;
 }
