@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SparkConnectionSchema } from "@edp/core/engines/spark/connection";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
-import { EngineError } from "@edp/core/errors";
+import { EngineError, OutputGoneError } from "@edp/core/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
@@ -47,6 +47,30 @@ describe.runIf(tools.run)("Spark working directories: a safe base (issue 11.4)",
       entry.isDirectory() ? filesBelow(join(dir, entry.name)) : [join(dir, entry.name)],
     );
 
+  it("11.3 with retention_days 0 a finished job's directory is kept forever, and a hostile base is only ever quoted", async () => {
+    const marker = join(scratch, "pwned-retention");
+    for (const [retention, kept] of [
+      [0, true],
+      [1, false],
+    ] as const) {
+      const base = join(scratch, `keep ${retention} $(touch ${marker}) 'q'`);
+      const job = preparedJob({
+        access: sshAccess(sshd, { working_dir_base: base, retention_days: retention }),
+        type: "Shell",
+        name: "kept",
+        mains: [{ name: "job.sh", content: "echo ran\n" }],
+      });
+      const run = await engine.runJob(job);
+      await waitForStatus(engine, launched(job, run), ["SUCCEEDED"]);
+      const workingDir = String(run.extra?.working_dir);
+      execFileSync("find", [workingDir, "-exec", "touch", "-h", "-d", "400 days ago", "{}", "+"]);
+      // The status call of the cluster is the one that carries the removal.
+      await engine.getJobStatuses(job.access, [launched(job, run)]);
+      expect(existsSync(workingDir)).toBe(kept);
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it("11.4 the default base is ~/.edp/jobs, resolved to the SSH user's home on the node", async () => {
     expect(SparkConnectionSchema.parse({ mode: "local" }).working_dir_base).toBe("~/.edp/jobs");
     const job = shellJob(`~/${homeBase}/jobs`);
@@ -56,6 +80,15 @@ describe.runIf(tools.run)("Spark working directories: a safe base (issue 11.4)",
       status: "SUCCEEDED",
     });
     expect(await engine.readOutput(launched(job, run), "stdout", 10)).toBe("ran\n");
+
+    // The sweep resolves `~` the same way, so the default retention (7 days) finds the directory too.
+    const workingDir = String(run.extra?.working_dir);
+    execFileSync("find", [workingDir, "-exec", "touch", "-h", "-d", "8 days ago", "{}", "+"]);
+    await engine.getJobStatuses(job.access, [launched(job, run)]);
+    expect(existsSync(workingDir)).toBe(false);
+    const read = engine.readOutput(launched(job, run), "stdout", 10);
+    await expect(read).rejects.toBeInstanceOf(OutputGoneError);
+    await expect(read).rejects.toThrow(/removed from cluster 'spark-test' at \d{4}-\d\d-\d\dT/);
   });
 
   it.runIf(process.getuid?.() === 0)("11.4 a base that another user owns is refused at launch, and nothing is left in it", async () => {
