@@ -223,7 +223,8 @@ const REMOVALS_PER_SWEEP = 200;
  * a job (a cancel came first) made before it. A directory whose wrapper still runs is never touched,
  * nor one without a `result` whose job was started, nor anything in a base that is not safely the
  * SSH user's. Removals are logged with `now`, for /output's 410, and the log forgets removals older
- * than `cutoff`. Runs in a subshell, so its `cd` and any failure stay out of the status report.
+ * than `cutoff`. Runs in a subshell, so its `cd` and any failure stay out of the status report; it
+ * defines what it uses, so it does not depend on what the status script before it contains.
  */
 export function retentionScript(input: { base: string; cutoff: Date; now: Date }): string {
   // `~` is the SSH user's home on the node; the launch resolved it the same way.
@@ -232,6 +233,7 @@ export function retentionScript(input: { base: string; cutoff: Date; now: Date }
     : shellQuote(posix.normalize(input.base).replace(/(.)\/+$/, "$1"));
   const cutoff = input.cutoff.toISOString();
   return [
+    FUNCTIONS,
     BASE_CHECK,
     "(",
     `  b=${base}`,
