@@ -59,3 +59,40 @@ describe.runIf(tools.run)("Pooled SSH connections that recover (issue 11.6)", ()
     expect(readFileSync(file, "utf8")).toBe("third");
   });
 });
+
+describe.runIf(tools.run)("Pooled SSH connections whose channels keep being refused (issue 11.6)", () => {
+  let sshd: SshServer;
+  let runners: RunnerFactory;
+
+  beforeAll(async () => {
+    tools.assertPresent();
+    // One session per connection: while a command runs, the server refuses every other channel on it.
+    sshd = await startSshd({ maxSessions: 1 });
+    runners = createRunnerFactory({ connectTimeoutMs: 5000, commandTimeoutMs: 20_000, maxChannels: 4 });
+  });
+
+  afterAll(async () => {
+    await runners?.closeAll();
+    await sshd?.dispose();
+  });
+
+  it("11.6 a channel the pooled connection keeps refusing is opened on a new connection before the call fails", async () => {
+    const runner = runners.runnerFor({
+      mode: "ssh",
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      privateKey: sshd.privateKey,
+      hostKey: sshd.hostKey,
+    });
+    const first = (await runner.run("echo $SSH_CONNECTION")).stdout;
+    // Outlasts the pauses between refused attempts on the same connection.
+    const long = runner.run("echo $SSH_CONNECTION; sleep 6; echo still-here");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const other = await runner.run("echo $SSH_CONNECTION");
+    expect(other.exitCode).toBe(0);
+    expect(other.stdout).not.toBe(first);
+    // The command on the old connection was not cut off.
+    expect((await long).stdout).toBe(`${first}still-here\n`);
+  }, 30_000);
+});
