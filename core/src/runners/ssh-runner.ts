@@ -33,7 +33,10 @@ export interface SshRunnerOptions {
  * A channel or its subsystem did not open (e.g. "Unable to start subsystem: sftp" from a session
  * whose sshd process predates the subsystem); the command did not run.
  */
-class ChannelOpenError extends EngineError {}
+class ChannelOpenError extends EngineError {
+  /** The connection it failed on. */
+  connection?: Client;
+}
 /** The connection was already dead when a channel was asked for. */
 class ConnectionLostError extends ChannelOpenError {}
 /** The server refused a channel (e.g. OpenSSH's "no more sessions" while it frees closed ones). */
@@ -95,14 +98,21 @@ export class SshRunner implements CommandRunner {
     client?.end();
   }
 
-  private withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    // A refused channel is retried after a pause, outside the channel cap so others can finish meanwhile.
-    return pRetry(() => this.limit(() => this.attempt(work)), {
-      retries: 6,
-      minTimeout: 50,
-      factor: 2,
-      shouldRetry: ({ error }) => error instanceof ChannelRefusedError,
-    });
+  private async withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      // A refused channel is retried after a pause, outside the channel cap so others can finish meanwhile.
+      return await pRetry(() => this.limit(() => this.attempt(work)), {
+        retries: 6,
+        minTimeout: 50,
+        factor: 2,
+        shouldRetry: ({ error }) => error instanceof ChannelRefusedError,
+      });
+    } catch (error) {
+      // Still refused after every pause: that connection cannot give us a channel; try once on a new one.
+      if (!(error instanceof ChannelRefusedError && error.connection)) throw error;
+      this.retire(error.connection);
+      return this.limit(() => this.attempt(work));
+    }
   }
 
   private async attempt<T>(work: (client: Client) => Promise<T>): Promise<T> {
@@ -114,6 +124,7 @@ export class SshRunner implements CommandRunner {
       try {
         return await this.using(client, work);
       } catch (error) {
+        if (error instanceof ChannelOpenError) error.connection = client;
         // A pooled connection can die unnoticed (server restarted, Lambda thawed), or belong to an sshd
         // process started before the server's configuration changed: retry once on a new connection.
         // A refusal is only the server being busy; withClient retries it after a pause instead.
