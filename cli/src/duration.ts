@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "commander";
 import { UsageError } from "./exit-codes.js";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -15,4 +16,13 @@ export function formatElapsed(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+/** parseDuration as a commander option parser, so a bad duration is a usage error before anything is asked of the API. */
+export function durationOption(text: string): number {
+  try {
+    return parseDuration(text, "--timeout");
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

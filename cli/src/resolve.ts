@@ -7,13 +7,14 @@ export interface ResourceKind {
   list: string;
   item: string;
   label: string;
+  plural: string;
 }
 
 export const kinds = {
-  cluster: { path: "/v2/clusters", list: "clusters", item: "cluster", label: "cluster" },
-  binary: { path: "/v2/job-binaries", list: "binaries", item: "job_binary", label: "job binary" },
-  dataSource: { path: "/v2/data-sources", list: "data_sources", item: "data_source", label: "data source" },
-  template: { path: "/v2/job-templates", list: "job_templates", item: "job_template", label: "job template" },
+  cluster: { path: "/v2/clusters", list: "clusters", item: "cluster", label: "cluster", plural: "clusters" },
+  binary: { path: "/v2/job-binaries", list: "binaries", item: "job_binary", label: "job binary", plural: "job binaries" },
+  dataSource: { path: "/v2/data-sources", list: "data_sources", item: "data_source", label: "data source", plural: "data sources" },
+  template: { path: "/v2/job-templates", list: "job_templates", item: "job_template", label: "job template", plural: "job templates" },
 } satisfies Record<string, ResourceKind>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,7 +36,7 @@ export async function resolveResource(client: ApiClient, kind: ResourceKind, nam
   if (exact.length === 1) return exact[0];
   if (exact.length === 0) throw new CliError(`no ${kind.label} named ${nameOrId}`, ExitCode.api);
   const candidates = exact.map((m) => `  ${m.id}  ${m.name}  (created ${m.created_at})`).join("\n");
-  throw new CliError(`${exact.length} ${kind.label}s are named ${nameOrId}; give one of their ids:\n${candidates}`, ExitCode.api);
+  throw new CliError(`${exact.length} ${kind.plural} are named ${nameOrId}; give one of their ids:\n${candidates}`, ExitCode.api);
 }
 
 export async function resolveId(client: ApiClient, kind: ResourceKind, nameOrId: string): Promise<string> {

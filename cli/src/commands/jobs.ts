@@ -2,21 +2,22 @@ import { isCredentialKey } from "@edp/core/secrets/masking";
 import { Command, Option } from "commander";
 import type { ApiClient, Json } from "../client.js";
 import { clientFor, collect, formatFor, keyValue } from "../context.js";
-import { formatElapsed, parseDuration } from "../duration.js";
+import { durationOption, formatElapsed, parseDuration } from "../duration.js";
 import { EXIT_CODE_HELP, ExitCode, exitCodeForStatus, TERMINAL_STATUSES, UsageError } from "../exit-codes.js";
 import { printItem, printList } from "../output.js";
 import { kinds, resolveId, resolveResource } from "../resolve.js";
 import { OutputFollower, readOutput, statusOf, waitForJob } from "../wait.js";
 
 interface WaitFlags {
-  timeout?: string;
+  /** Milliseconds, parsed by durationOption. */
+  timeout?: number;
   wait?: boolean;
   follow?: boolean;
 }
 
 function waitOptions(command: Command): Command {
   return command
-    .option("--timeout <duration>", "stop waiting after this long (30s, 5m, 2h); exit 4 if the job is still running")
+    .option("--timeout <duration>", "stop waiting after this long (30s, 5m, 2h); exit 4 if the job is still running", durationOption)
     .option("--follow", "stream the job's stdout and stderr while waiting")
     .option("--no-wait", "print the job's id and return at once");
 }
@@ -32,7 +33,7 @@ async function finish(client: ApiClient, job: Json, flags: WaitFlags, command: C
     else process.stdout.write(`${job.id}\n`);
     return;
   }
-  const timeoutMs = flags.timeout ? parseDuration(flags.timeout, "--timeout") : undefined;
+  const timeoutMs = flags.timeout;
   const started = Date.now();
   const { job: last, timedOut } = await waitForJob(client, String(job.id), { timeoutMs, follow: flags.follow });
   if (explicitFormat) printItem(last, formatFor(command));
@@ -213,7 +214,7 @@ export function waitCommand(program: Command): void {
   program
     .command("wait <id>")
     .description("wait for a job to end; the exit code says how it ended")
-    .option("--timeout <duration>", "stop waiting after this long (30s, 5m, 2h); exit 4 if the job is still running")
+    .option("--timeout <duration>", "stop waiting after this long (30s, 5m, 2h); exit 4 if the job is still running", durationOption)
     .option("--follow", "stream the job's stdout and stderr while waiting")
     .addHelpText("after", `\nExample:\n  edp wait $JOB --timeout 10m\n${EXIT_CODE_HELP}`)
     .action(async (id: string, options: WaitFlags, command: Command) => {
@@ -228,9 +229,9 @@ export function cancelCommand(program: Command): void {
     .command("cancel <id>")
     .description("cancel a job")
     .option("--wait", "wait until it has ended (exit 3 once KILLED)")
-    .option("--timeout <duration>", "with --wait, stop waiting after this long")
+    .option("--timeout <duration>", "with --wait, stop waiting after this long", durationOption)
     .addHelpText("after", `\nExample:\n  edp cancel $JOB --wait\n${EXIT_CODE_HELP}`)
-    .action(async (id: string, options: { wait?: boolean; timeout?: string }, command: Command) => {
+    .action(async (id: string, options: { wait?: boolean; timeout?: number }, command: Command) => {
       const client = await clientFor(command);
       const body = await client.patch<{ job: Json }>(`/v2/jobs/${id}`, { info: { status: "cancel" } });
       if (!options.wait) {

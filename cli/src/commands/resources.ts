@@ -101,8 +101,9 @@ export function binariesCommand(program: Command): void {
     .command("upload <file>")
     .description("upload a file into EDP and make it a job binary")
     .option("--name <name>", "the binary's name (default: the file's name)")
+    .option("--public", "visible to every project")
     .addHelpText("after", "\nExample:\n  edp binaries upload hello.sh")
-    .action(async (file: string, options: { name?: string }, command: Command) => {
+    .action(async (file: string, options: { name?: string; public?: boolean }, command: Command) => {
       const client = await clientFor(command);
       const name = options.name ?? basename(file);
       const content = await readFile(file);
@@ -113,7 +114,7 @@ export function binariesCommand(program: Command): void {
           headers: { "Content-Type": "application/octet-stream" },
         })
       ).body.job_binary_internal as Json;
-      const body = await client.post<Json>(kinds.binary.path, { name, url: `internal-db://${internal.id}` });
+      const body = await client.post<Json>(kinds.binary.path, { name, url: `internal-db://${internal.id}`, is_public: options.public });
       printItem(body.job_binary as Json, formatFor(command));
     });
   binaries
@@ -218,11 +219,12 @@ export function templatesCommand(program: Command): void {
       throw new InvalidArgumentError("expected a JSON array");
     })
     .option("--description <text>", "a description")
+    .option("--public", "visible to every project")
     .addHelpText("after", "\nExample:\n  edp templates create hello --type Shell --main hello.sh")
     .action(
       async (
         name: string,
-        options: { type: string; main?: string[]; lib?: string[]; interface?: unknown[]; description?: string },
+        options: { type: string; main?: string[]; lib?: string[]; interface?: unknown[]; description?: string; public?: boolean },
         command: Command,
       ) => {
         const client = await clientFor(command);
@@ -235,6 +237,7 @@ export function templatesCommand(program: Command): void {
           libs,
           interface: options.interface,
           description: options.description,
+          is_public: options.public,
         });
         printItem(body.job_template as Json, formatFor(command));
       },
