@@ -29,7 +29,9 @@ export async function waitForJob(client: ApiClient, id: string, options: WaitOpt
   const started = Date.now();
   const progress = new ProgressLine(options.progress ?? process.stderr, options.quiet ?? false);
   const followers = options.follow
-    ? [new OutputFollower(client, id, "stdout", process.stdout), new OutputFollower(client, id, "stderr", process.stderr)]
+    ? (["stdout", "stderr"] as const).map(
+        (stream) => new OutputFollower(client, id, stream, process[stream], "", () => progress.interrupt()),
+      )
     : [];
   let job: Json | undefined;
   let etag: string | undefined;
@@ -51,7 +53,6 @@ export async function waitForJob(client: ApiClient, id: string, options: WaitOpt
     const terminal = TERMINAL_STATUSES.has(status);
     let grew = false;
     for (const follower of followers) if (await follower.poll(terminal)) grew = true;
-    if (grew) progress.interrupt();
     progress.show(describe(current, Date.now() - started, progress.color), describe(current, undefined, false));
     if (terminal) {
       progress.finish();
@@ -63,10 +64,12 @@ export async function waitForJob(client: ApiClient, id: string, options: WaitOpt
       return { job: current, timedOut: true };
     }
     delay = changed || grew ? FIRST_POLL_MS : Math.min(delay * 1.5, MAX_POLL_MS);
-    // On a terminal the elapsed time ticks each second however slowly the API is polled.
-    const step = progress.tty ? Math.min(delay, 1000) : delay;
-    await sleep(Math.min(step, remaining));
-    if (progress.tty && step < delay) delay -= step;
+    // On a terminal the elapsed time ticks each second, however slowly the API is polled.
+    const until = Date.now() + Math.min(delay, remaining);
+    while (Date.now() < until) {
+      await sleep(Math.min(progress.tty ? 1000 : delay, until - Date.now()));
+      if (progress.tty) progress.show(describe(current, Date.now() - started, progress.color), describe(current, undefined, false));
+    }
   }
 }
 
@@ -150,6 +153,8 @@ export class OutputFollower {
     private readonly out: NodeJS.WritableStream,
     /** What was already printed. */
     private seen = "",
+    /** Called before new output is written: the progress line clears itself so the two never mix. */
+    private readonly beforeWrite: () => void = () => {},
   ) {}
 
   /** Prints what is new; true when there was some. Until the job ends, a failed read is tried again next poll. */
@@ -164,6 +169,7 @@ export class OutputFollower {
     const fresh = newPart(this.seen, text);
     this.seen = text;
     if (!fresh) return false;
+    this.beforeWrite();
     this.out.write(fresh);
     return true;
   }
