@@ -46,6 +46,11 @@ ${EXIT_CODE_HELP}`,
 }
 
 async function main(): Promise<void> {
+  // `edp jobs ls | head` closes the pipe early; that ends the output, not in a stack trace.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
