@@ -107,6 +107,16 @@ describe("the edp command line against npm start", () => {
     expect(cancel.code, cancel.stderr).toBe(3);
   });
 
+  it("15.3 --cluster auto asks the API to place the job, and says so plainly where it cannot", async () => {
+    const run = await edp(["run", "hello", "--cluster", "auto", "--follow"], call);
+    // Where issue 13's placement exists the job runs on the one cluster; where it does not, exit 5 with the reason.
+    if (run.code === 5) expect(run.stderr).toContain("this EDP does not place jobs itself");
+    else {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain("hello, ");
+    }
+  });
+
   it("15.5 a bad token exits 5 with Sahara's error_message", async () => {
     const run = await edp(["jobs", "ls"], { ...call, env: { EDP_TOKEN: "not-a-token-of-anyone" } });
     expect(run.code).toBe(5);
@@ -178,6 +188,13 @@ describe("the edp command line against npm start", () => {
     expect(tail.stdout).toBe("args: \n");
     const stderr = await edp(["logs", id, "--stderr"], call);
     expect(stderr.stdout).toBe("to stderr\n");
+    // logs --follow prints what there is, then what comes, until the job ends.
+    const slow = await edp(["run", "hello", "--cluster", "local", "--param", "GREETING=slowly", "--param", "NAP=3", "--no-wait"], call);
+    const followed = await edp(["logs", slow.stdout.trim(), "--follow"], call);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toBe("hello, slowly\nargs: \n");
+    expect((await edp(["jobs", "show", slow.stdout.trim(), "-o", "json"], call)).stdout).toContain('"status": "SUCCEEDED"');
+
     const rerun = await edp(["rerun", id, "--follow"], call);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout).toBe("hello, again\nargs: \n");

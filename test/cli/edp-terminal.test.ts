@@ -36,12 +36,12 @@ describe("edp run on a terminal", () => {
     const raw = join(workDir, "raw.txt");
     // The pane starts with a pause, so the raw byte log is attached before edp writes anything.
     const script = `sleep 1; ${EDP_BIN} run nap --cluster local --param NAP=5 --follow; echo "EXIT=$?"; sleep 600`;
-    await tmux("new-session", "-d", "-x", "160", "-y", "20", "-c", workDir, script);
-    await tmux("pipe-pane", "-o", `cat >> ${raw}`);
+    await tmux("new-session", "-d", "-s", "run", "-x", "160", "-y", "20", "-c", workDir, script);
+    await tmux("pipe-pane", "-t", "run", "-o", `cat >> ${raw}`);
     const screens: string[] = [];
     for (let i = 0; i < 120; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      const { stdout } = await tmux("capture-pane", "-p");
+      const { stdout } = await tmux("capture-pane", "-t", "run", "-p");
       screens.push(stdout);
       if (stdout.includes("EXIT=")) break;
     }
@@ -59,4 +59,39 @@ describe("edp run on a terminal", () => {
     expect(bytes).toContain("\r\x1b[2K");
     expect(bytes).toContain("\x1b[32mSUCCEEDED\x1b[0m");
   }, 120_000);
+
+  it("15.6 on a terminal a list is a table, coloured unless NO_COLOR is set", async () => {
+    expect((await edp(["run", "nap", "--cluster", "local"], call)).code).toBe(0);
+    const screens: Record<string, string> = {};
+    for (const [name, noColor] of [
+      ["colour", ""],
+      ["plain", "NO_COLOR=1 "],
+    ]) {
+      const raw = join(workDir, `${name}.txt`);
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "160",
+        "-y",
+        "20",
+        "-c",
+        workDir,
+        `sleep 1; ${noColor}${EDP_BIN} jobs ls; echo DONE; sleep 600`,
+      );
+      await tmux("pipe-pane", "-t", name, "-o", `cat >> ${raw}`);
+      for (let i = 0; i < 60 && !screens[name]?.includes("DONE"); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        screens[name] = (await tmux("capture-pane", "-t", name, "-p")).stdout;
+      }
+      screens[`${name}-raw`] = await readFile(raw, "utf8");
+    }
+    for (const name of ["colour", "plain"])
+      expect(screens[name]).toMatch(/^ID +STATUS +TEMPLATE +CLUSTER +CREATED +ENDED\n[0-9a-f-]{36} +SUCCEEDED /m);
+    expect(screens["colour-raw"]).toContain("\x1b[32mSUCCEEDED");
+    // No SGR (colour) sequence at all; the erase-line and carriage return of the shell remain.
+    expect(screens["plain-raw"]).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`));
+  });
 });

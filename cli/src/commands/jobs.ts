@@ -1,9 +1,9 @@
 import { isCredentialKey } from "@edp/core/secrets/masking";
 import { Command, Option } from "commander";
-import type { ApiClient, Json } from "../client.js";
+import { type ApiClient, ApiError, type Json } from "../client.js";
 import { clientFor, collect, formatFor, keyValue } from "../context.js";
 import { durationOption, formatElapsed, parseDuration } from "../duration.js";
-import { EXIT_CODE_HELP, ExitCode, exitCodeForStatus, TERMINAL_STATUSES, UsageError } from "../exit-codes.js";
+import { CliError, EXIT_CODE_HELP, ExitCode, exitCodeForStatus, TERMINAL_STATUSES, UsageError } from "../exit-codes.js";
 import { printItem, printList } from "../output.js";
 import { kinds, resolveId, resolveResource } from "../resolve.js";
 import { OutputFollower, readOutput, statusOf, waitForJob } from "../wait.js";
@@ -126,7 +126,12 @@ ${EXIT_CODE_HELP}`,
       if (options.output) body.output_id = await resolveId(client, kinds.dataSource, options.output);
       if (Object.keys(interfaceValues).length > 0) body.interface = interfaceValues;
       const headers = options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : undefined;
-      const created = await client.post<{ job: Json }>("/v2/jobs", body, headers);
+      const created = await client.post<{ job: Json }>("/v2/jobs", body, headers).catch((error: unknown) => {
+        // Automatic placement is an extension an older EDP lacks: say so rather than show its UUID complaint.
+        if (clusterId === "auto" && error instanceof ApiError && error.status === 400 && /cluster_id/.test(error.message))
+          throw new CliError(`this EDP does not place jobs itself (${error.message}); name a cluster with --cluster`, ExitCode.api);
+        throw error;
+      });
       await finish(client, created.job, options, command);
     },
   );
