@@ -1,5 +1,5 @@
 import { type ApiClient, ApiError, type Json } from "./client.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, ExitCode, UsageError } from "./exit-codes.js";
 
 /** A kind of named resource: its path and the wrapper keys of its list and its item. */
 export interface ResourceKind {
@@ -41,4 +41,10 @@ export async function resolveResource(client: ApiClient, kind: ResourceKind, nam
 
 export async function resolveId(client: ApiClient, kind: ResourceKind, nameOrId: string): Promise<string> {
   return (await resolveResource(client, kind, nameOrId)).id as string;
+}
+
+/** A job's path. Jobs have no names; an empty or odd id would otherwise reach another route. */
+export function jobPath(id: string): string {
+  if (!/^[\w-]+$/.test(id)) throw new UsageError(`a job id, not ${JSON.stringify(id)}`);
+  return `/v2/jobs/${id}`;
 }

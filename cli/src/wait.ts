@@ -2,6 +2,7 @@ import { type ApiClient, ApiError, type Json } from "./client.js";
 import { formatElapsed } from "./duration.js";
 import { TERMINAL_STATUSES } from "./exit-codes.js";
 import { colorStatus, useColor } from "./output.js";
+import { jobPath } from "./resolve.js";
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -38,7 +39,7 @@ export async function waitForJob(client: ApiClient, id: string, options: WaitOpt
   let delay = FIRST_POLL_MS;
   for (let poll = 0; ; poll++) {
     const refresh = poll % REFRESH_EVERY === REFRESH_EVERY - 1;
-    const response = await client.request<{ job: Json }>(`/v2/jobs/${id}`, {
+    const response = await client.request<{ job: Json }>(jobPath(id), {
       query: { refresh_status: refresh ? "true" : undefined },
       headers: etag && !refresh ? { "If-None-Match": etag } : {},
     });
@@ -184,7 +185,7 @@ export function newPart(previous: string, next: string): string {
 }
 
 export async function readOutput(client: ApiClient, id: string, stream: "stdout" | "stderr", tail: number): Promise<string> {
-  const body = await client.get<{ output: { text: string } }>(`/v2/jobs/${id}/output`, { stream, tail });
+  const body = await client.get<{ output: { text: string } }>(`${jobPath(id)}/output`, { stream, tail });
   return body.output.text ?? "";
 }
 

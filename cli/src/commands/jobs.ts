@@ -5,7 +5,7 @@ import { clientFor, collect, formatFor, keyValue } from "../context.js";
 import { durationOption, formatElapsed, parseDuration } from "../duration.js";
 import { CliError, EXIT_CODE_HELP, ExitCode, exitCodeForStatus, TERMINAL_STATUSES, UsageError } from "../exit-codes.js";
 import { printItem, printList } from "../output.js";
-import { kinds, resolveId, resolveResource } from "../resolve.js";
+import { jobPath, kinds, resolveId, resolveResource } from "../resolve.js";
 import { OutputFollower, readOutput, statusOf, waitForJob } from "../wait.js";
 
 interface WaitFlags {
@@ -176,7 +176,7 @@ export function jobsCommand(program: Command): void {
     .addHelpText("after", "\nExample:\n  edp jobs show 0b6e2f4c-... -o yaml")
     .action(async (id: string, _options, command: Command) => {
       const client = await clientFor(command);
-      const body = await client.get<{ job: Json }>(`/v2/jobs/${id}`, { refresh_status: "true" });
+      const body = await client.get<{ job: Json }>(jobPath(id), { refresh_status: "true" });
       printItem(body.job, formatFor(command));
     });
 }
@@ -206,7 +206,7 @@ export function logsCommand(program: Command): void {
 async function followUntilEnd(client: ApiClient, id: string, follower: OutputFollower): Promise<void> {
   let delay = 500;
   for (;;) {
-    const job = (await client.get<{ job: Json }>(`/v2/jobs/${id}`)).job;
+    const job = (await client.get<{ job: Json }>(jobPath(id))).job;
     const terminal = TERMINAL_STATUSES.has(statusOf(job));
     const grew = await follower.poll(terminal);
     if (terminal) return;
@@ -224,7 +224,7 @@ export function waitCommand(program: Command): void {
     .addHelpText("after", `\nExample:\n  edp wait $JOB --timeout 10m\n${EXIT_CODE_HELP}`)
     .action(async (id: string, options: WaitFlags, command: Command) => {
       const client = await clientFor(command);
-      const job = (await client.get<{ job: Json }>(`/v2/jobs/${id}`)).job;
+      const job = (await client.get<{ job: Json }>(jobPath(id))).job;
       await finish(client, job, { ...options, wait: true }, command);
     });
 }
@@ -238,7 +238,7 @@ export function cancelCommand(program: Command): void {
     .addHelpText("after", `\nExample:\n  edp cancel $JOB --wait\n${EXIT_CODE_HELP}`)
     .action(async (id: string, options: { wait?: boolean; timeout?: number }, command: Command) => {
       const client = await clientFor(command);
-      const body = await client.patch<{ job: Json }>(`/v2/jobs/${id}`, { info: { status: "cancel" } });
+      const body = await client.patch<{ job: Json }>(jobPath(id), { info: { status: "cancel" } });
       if (!options.wait) {
         process.stderr.write(`job ${id} is ${statusOf(body.job)}\n`);
         return;
@@ -256,7 +256,7 @@ export function rerunCommand(program: Command): void {
     .addHelpText("after", `\nExample:\n  edp rerun $JOB --follow\n${EXIT_CODE_HELP}`)
     .action(async (id: string, options: WaitFlags & { config?: Record<string, string> }, command: Command) => {
       const client = await clientFor(command);
-      const job = (await client.get<{ job: Json }>(`/v2/jobs/${id}`)).job;
+      const job = (await client.get<{ job: Json }>(jobPath(id))).job;
       const jobConfigs = { ...((job.job_configs as Json) ?? {}) };
       const configs = { ...((jobConfigs.configs as Record<string, unknown>) ?? {}), ...(options.config ?? {}) };
       // The API blanks credentials; sending the blank back would run the job without them.
@@ -283,7 +283,7 @@ export function rmCommand(program: Command): void {
     .addHelpText("after", "\nExample:\n  edp rm $JOB")
     .action(async (id: string, _options, command: Command) => {
       const client = await clientFor(command);
-      await client.delete(`/v2/jobs/${id}`);
+      await client.delete(jobPath(id));
       process.stderr.write(`removed job ${id}\n`);
     });
 }
