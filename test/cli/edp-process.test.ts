@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEdp, startEdp } from "../support/local-runtime.js";
-import { cliEnv, configHome, type EdpCall, edp, spawnEdp } from "./edp-cli.js";
+import { cliEnv, configHome, EDP_BIN, type EdpCall, edp, spawnEdp } from "./edp-cli.js";
 
 const exec = promisify(execFile);
 const OTHER_TOKEN = "other-project-token-0123456789";
@@ -281,6 +281,12 @@ describe("the edp command line against npm start", () => {
     expect(overridden.code).toBe(5);
     const url = await edp(["whoami"], { ...elsewhere, env: { EDP_URL: "http://127.0.0.1:1" } });
     expect(url.stdout).toBe("http://127.0.0.1:1  (environment)\n");
+    // --token - reads it from stdin, out of argv.
+    await exec("bash", ["-c", `"$EDP_BIN" login --profile piped --url "$URL" --token - < "$TOKEN_FILE"`], {
+      cwd: workDir,
+      env: { ...cliEnv(call), EDP_BIN, URL: runtime!.url, TOKEN_FILE: join(workDir, ".edp", "token") },
+    });
+    expect(JSON.parse(await readFile(path, "utf8")).profiles.piped).toEqual({ url: runtime!.url, token: runtime!.token });
     const unknown = await edp(["whoami", "--profile", "nope"], elsewhere);
     expect(unknown.code).toBe(2);
   });
