@@ -9,7 +9,8 @@ import { cliEnv, configHome, EDP_BIN, type EdpCall, edp } from "./edp-cli.js";
 const exec = promisify(execFile);
 
 /** What edp does before it talks to any API: help, usage errors, completion. */
-describe("edp without a server", () => {
+// Each test starts many edp processes, which on a loaded 2-core machine take seconds each.
+describe("edp without a server", { timeout: 240_000 }, () => {
   let workDir: string;
   let call: EdpCall;
 

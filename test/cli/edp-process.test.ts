@@ -19,7 +19,8 @@ interface JobRow {
 }
 
 /** The `edp` CLI run as a real process against `npm start`, with no profile: it finds the local runtime in .edp/. */
-describe("the edp command line against npm start", () => {
+// Each test starts many edp processes, which on a loaded 2-core machine take seconds each.
+describe("the edp command line against npm start", { timeout: 240_000 }, () => {
   let runtime: RunningEdp | undefined;
   let workDir: string;
   let call: EdpCall;

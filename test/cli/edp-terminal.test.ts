@@ -10,7 +10,8 @@ import { cliEnv, configHome, EDP_BIN, type EdpCall, edp } from "./edp-cli.js";
 const exec = promisify(execFile);
 
 /** `edp run` under a real pseudo-terminal: a private tmux server, its screen read with capture-pane. */
-describe("edp run on a terminal", () => {
+// Each test starts many edp processes, which on a loaded 2-core machine take seconds each.
+describe("edp run on a terminal", { timeout: 240_000 }, () => {
   let runtime: RunningEdp | undefined;
   let workDir: string;
   let call: EdpCall;
