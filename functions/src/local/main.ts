@@ -44,6 +44,8 @@ const token = await localToken();
 await configuredTokens();
 const localCluster = await ensureLocalCluster(core, dataDir);
 const { server, url } = await startLocalServer(core, { host: options.host, port });
+// The CLI finds the local runtime by this file and the token beside it.
+await writeFile(join(dataDir, "url"), `${url}\n`, { mode: 0o600 });
 
 let sweeping = false;
 // Each sweep is its own unit of work in the logs, its failure included, as each sweep invocation is on AWS.
