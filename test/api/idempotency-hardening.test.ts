@@ -198,8 +198,11 @@ describe("idempotency and schedule hardening", () => {
         const restarted = running;
         await eventually("the series' first run launched after the restart", async () => restartEngine.launches.includes(firstId), 10_000);
         expect(Date.now()).toBeGreaterThanOrEqual(new Date(start).getTime());
-        const job = (await restarted.request("GET", `/v2/jobs/${firstId}`, { token: project.token })).body.job;
-        expect(job.info.status).toBe("RUNNING");
+        // The engine has the job; the launcher records it RUNNING a moment later.
+        await eventually(
+          "the first run RUNNING",
+          async () => (await restarted.request("GET", `/v2/jobs/${firstId}`, { token: project.token })).body.job.info.status === "RUNNING",
+        );
       } finally {
         await running?.close();
         await rm(dataDir, { recursive: true, force: true });
