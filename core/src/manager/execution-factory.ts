@@ -45,6 +45,7 @@ export class ExecutionFactory {
     if (templateRead.status === "rejected") throw templateRead.reason;
     const [cluster, template] = [clusterRead.value, templateRead.value];
     this.clusters.checkUsableBy(caller, cluster);
+    this.clusters.checkAcceptsJobs(cluster);
     await this.templates.checkRunnable(caller, template);
     const { registration } = this.registry.select(cluster, template.type);
     const [inputSource, outputSource] = await Promise.all([

@@ -1,3 +1,4 @@
+import type { ClusterHealth } from "../dispatch/health.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
@@ -74,6 +75,8 @@ export class JobManager {
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
+    /** Issue 13: cluster health and load in the sweep. */
+    dispatch: { health?: ClusterHealth } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
     this.writer = new ExecutionWriter(store, now, configSecrets);
@@ -94,7 +97,7 @@ export class JobManager {
       now,
       configSecrets,
     );
-    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
+    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }

@@ -1,0 +1,169 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { freePort, type SshServer, startSshd } from "../support/sshd.js";
+import { TOOLS } from "../support/tools.js";
+
+const sshdPresent = TOOLS.sshd.present() && TOOLS.sshKeygen.present();
+
+/**
+ * Issue 13, points 0-2: cluster health, load and placement, through the real API over dynalite,
+ * with the real Spark engine on real sshd servers (a fake spark-submit that prints Spark's banner
+ * stands in for Spark itself; test/e2e/spark-load.test.ts uses the real master).
+ */
+describe.runIf(sshdPresent)("13.0 cluster health that means something", () => {
+  let sshd: SshServer;
+  let noSftp: SshServer;
+  let api: TestApi;
+  let token: string;
+  const scratch = mkdtempSync(join(tmpdir(), "edp-dispatch-"));
+  const sparkSubmit = join(scratch, "spark-submit");
+
+  beforeAll(async () => {
+    writeFileSync(sparkSubmit, "#!/bin/sh\necho 'Welcome to'\necho '   /___/ .__/\\_,_/_/ /_/\\_\\   version 3.5.1'\n");
+    chmodSync(sparkSubmit, 0o755);
+    [sshd, noSftp] = await Promise.all([startSshd(), startSshd({ sftp: false })]);
+    api = await startTestApi({ registrations: [sparkEngineRegistration], env: { EDP_CONNECT_TIMEOUT_MS: "3000" } });
+    ({ token } = await api.newProject());
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await Promise.all([sshd?.dispose(), noSftp?.dispose()]);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const connection = (server: SshServer, extra: Record<string, unknown> = {}) => ({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    private_key: server.privateKey,
+    host_key: server.hostKey,
+    spark_submit: sparkSubmit,
+    working_dir_base: join(scratch, "work"),
+    ...extra,
+  });
+  const register = async (name: string, conn: Record<string, unknown>) => {
+    const created = await api.request("POST", "/v2/clusters", {
+      token,
+      body: { name, plugin_name: "spark", plugin_version: "3.5.1", connection: conn },
+    });
+    expect(created.status, created.text).toBe(202);
+    return created.body.cluster as { id: string; status: string };
+  };
+  const settled = (id: string) =>
+    eventually(
+      `cluster ${id} checked`,
+      async () => {
+        const cluster = (await api.request("GET", `/v2/clusters/${id}`, { token })).body.cluster;
+        return cluster.status !== "Checking" && cluster;
+      },
+      30_000,
+    );
+
+  it("13.0 a well-registered cluster is Checking at once, then Active with the spark-submit version it found", async () => {
+    const created = await register("good", connection(sshd));
+    expect(created.status).toBe("Checking");
+    const checked = await settled(created.id);
+    expect(checked).toMatchObject({ status: "Active", status_description: "" });
+    expect(checked.check_details).toEqual({ spark_submit: sparkSubmit, spark_submit_version: "3.5.1" });
+    expect(checked.checked_at).toEqual(expect.any(String));
+  });
+
+  it("13.0 a wrong port, a wrong host key, no SFTP subsystem and a missing spark-submit each end in Error with the reason in words", async () => {
+    const wrongPort = await register("wrong-port", connection(sshd, { port: await freePort() }));
+    const wrongKey = await register("wrong-key", connection(sshd, { host_key: sshd.otherHostKey }));
+    const withoutSftp = await register("no-sftp", connection(noSftp));
+    const noSubmit = await register("no-submit", connection(sshd, { spark_submit: join(scratch, "nowhere", "spark-submit") }));
+    expect((await settled(wrongPort.id)).status_description).toMatch(/Cannot connect to .*ECONNREFUSED/);
+    expect(await settled(wrongKey.id)).toMatchObject({
+      status: "Error",
+      status_description: expect.stringMatching(/^host key mismatch: /),
+    });
+    expect(await settled(withoutSftp.id)).toMatchObject({
+      status: "Error",
+      status_description: expect.stringMatching(/^no sftp subsystem: /),
+    });
+    expect(await settled(noSubmit.id)).toMatchObject({
+      status: "Error",
+      status_description: `spark-submit not found at ${join(scratch, "nowhere", "spark-submit")} on 127.0.0.1`,
+    });
+    expect((await settled(wrongPort.id)).status).toBe("Error");
+  });
+
+  it("13.0 a cluster in Error refuses new jobs with a 400 that gives the reason; fixing it and checking again makes it Active", async () => {
+    const cluster = await register("fixable", connection(sshd, { spark_submit: join(scratch, "later", "spark-submit") }));
+    expect((await settled(cluster.id)).status).toBe("Error");
+    const upload = await api.request("PUT", "/v2/job-binary-internals/hello.sh", { token, raw: "echo hello\n" });
+    const binary = await api.request("POST", "/v2/job-binaries", {
+      token,
+      body: { name: "hello.sh", url: `internal-db://${upload.body.job_binary_internal.id}` },
+    });
+    const template = await api.request("POST", "/v2/job-templates", {
+      token,
+      body: { name: "hello", type: "Shell", mains: [binary.body.job_binary.id] },
+    });
+    const refused = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: cluster.id, job_template_id: template.body.job_template.id },
+    });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.body).toMatchObject({ error_code: 400, error_name: "INVALID_DATA" });
+    expect(refused.body.error_message).toContain(`spark-submit not found at ${join(scratch, "later", "spark-submit")}`);
+    expect((await api.request("GET", "/v2/jobs", { token })).body.jobs).toEqual([]);
+
+    // Put spark-submit where the cluster says, then ask for the check again.
+    const later = join(scratch, "later");
+    rmSync(later, { recursive: true, force: true });
+    mkdirSync(later);
+    writeFileSync(join(later, "spark-submit"), "#!/bin/sh\necho 'version 3.5.1'\n", { mode: 0o755 });
+    const recheck = await api.request("POST", `/v2/clusters/${cluster.id}/check`, { token });
+    expect(recheck.status, recheck.text).toBe(202);
+    expect(recheck.body.cluster.status).toBe("Checking");
+    expect(await settled(cluster.id)).toMatchObject({ status: "Active", status_description: "" });
+    const accepted = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: cluster.id, job_template_id: template.body.job_template.id },
+    });
+    expect(accepted.status, accepted.text).toBe(202);
+  });
+
+  it("13.0 changing a cluster's connection checks it again; the sweep keeps the status current", async () => {
+    const cluster = await register("changing", connection(sshd));
+    expect((await settled(cluster.id)).status).toBe("Active");
+    const patched = await api.request("PATCH", `/v2/clusters/${cluster.id}`, {
+      token,
+      body: { connection: { host_key: sshd.otherHostKey } },
+    });
+    expect(patched.status, patched.text).toBe(202);
+    expect(patched.body.cluster.status).toBe("Checking");
+    expect((await settled(cluster.id)).status_description).toMatch(/^host key mismatch/);
+    await api.request("PATCH", `/v2/clusters/${cluster.id}`, { token, body: { connection: { host_key: sshd.hostKey } } });
+    expect((await settled(cluster.id)).status).toBe("Active");
+
+    // The node goes down: the sweep finds it unreachable, and back up, Active again.
+    await sshd.stop();
+    try {
+      await api.core.jobs.sweep();
+      const down = (await api.request("GET", `/v2/clusters/${cluster.id}`, { token })).body.cluster;
+      expect(down.status).toBe("Error");
+      expect(down.status_description).toMatch(/Cannot connect/);
+    } finally {
+      await sshd.start();
+    }
+    await api.core.jobs.sweep();
+    expect((await api.request("GET", `/v2/clusters/${cluster.id}`, { token })).body.cluster.status).toBe("Active");
+  });
+
+  it("13.0 checking another project's cluster is refused, and an unknown one is a 404", async () => {
+    const mine = await register("mine", connection(sshd));
+    const other = (await api.newProject()).token;
+    const refused = await api.request("POST", `/v2/clusters/${mine.id}/check`, { token: other });
+    expect(refused.status).toBe(404);
+    const missing = await api.request("POST", "/v2/clusters/00000000-0000-4000-8000-000000000000/check", { token });
+    expect(missing.status).toBe(404);
+  });
+});
