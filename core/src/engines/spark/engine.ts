@@ -162,7 +162,7 @@ export class SparkEngine implements JobEngine {
       stage = "submit";
       const sparkSubmit = sparkSubmitOf(connection);
       const result = await runner.run(RUN_SCRIPT, {
-        stdin: checkScript({ sparkSubmit, checkFile }),
+        stdin: checkScript({ sparkSubmit, checkFile, environment: connection.environment }),
         timeoutMs: Math.max(this.options.settings.commandTimeoutMs, 30_000),
       });
       if (result.exitCode !== 0)

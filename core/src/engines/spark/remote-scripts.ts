@@ -161,9 +161,11 @@ function masterLoadLines(masterUiUrl: string | undefined): string[] {
  * The health check's command (issue 13.0): is spark-submit there, and which version is it. Removes
  * the file the check wrote over SFTP first, so a node that took the file keeps nothing.
  */
-export function checkScript(input: { sparkSubmit: string; checkFile: string }): string {
+export function checkScript(input: { sparkSubmit: string; checkFile: string; environment: Record<string, string> }): string {
   return [
     `rm -f ${shellQuote(input.checkFile)}`,
+    // The jobs' own environment (JAVA_HOME, …): spark-submit is found and run as a job would run it. Names are validated (ENV_NAME).
+    ...Object.entries(input.environment).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
     `s=${shellQuote(input.sparkSubmit)}`,
     'case "$s" in',
     '  */*) [ -x "$s" ] || { echo "state=missing"; exit 0; } ;;',
