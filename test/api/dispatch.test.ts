@@ -1,8 +1,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { oozieEngineRegistration } from "@edp/core/engines/oozie/registration";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type OozieDouble, schemaToolingProblem, startOozieDouble } from "../doubles/oozie-webhdfs.js";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { freePort, type SshServer, startSshd } from "../support/sshd.js";
 import { TOOLS } from "../support/tools.js";
@@ -165,5 +167,161 @@ describe.runIf(sshdPresent)("13.0 cluster health that means something", () => {
     expect(refused.status).toBe(404);
     const missing = await api.request("POST", "/v2/clusters/00000000-0000-4000-8000-000000000000/check", { token });
     expect(missing.status).toBe(404);
+  });
+});
+
+/**
+ * 13.2 with two Oozie clusters (two loopback doubles): "near" holds the input's HDFS and runs one
+ * of EDP's jobs, "idle" holds nothing and runs nothing.
+ */
+describe.skipIf(schemaToolingProblem() !== undefined)("13.2 placement hints and automatic placement", () => {
+  let near: OozieDouble;
+  let idle: OozieDouble;
+  let api: TestApi;
+  let token: string;
+  const ids = { near: "", idle: "", template: "", input: "", output: "", elsewhere: "" };
+
+  beforeAll(async () => {
+    [near, idle] = await Promise.all([startOozieDouble(), startOozieDouble()]);
+    near.setOutcome("HOLD");
+    api = await startTestApi({ registrations: [oozieEngineRegistration] });
+    ({ token } = await api.newProject());
+    const post = async (path: string, body: unknown) => {
+      const response = await api.request("POST", path, { token, body });
+      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+      return response.body;
+    };
+    const cluster = async (name: string, double: OozieDouble, nameNode: string) =>
+      (
+        await post("/v2/clusters", {
+          name,
+          plugin_name: "vanilla",
+          plugin_version: "2.7.1",
+          connection: double.connection({ name_node: nameNode, resourcemanager_url: double.webhdfsUrl }),
+        })
+      ).cluster.id as string;
+    // The double's file system is hdfs://localhost:8020: near's jobs really run there.
+    ids.near = await cluster("near", near, near.nameNode);
+    ids.idle = await cluster("idle", idle, "hdfs://namenode-idle:8020");
+    for (const id of [ids.near, ids.idle])
+      await eventually(
+        "the check",
+        async () => (await api.request("GET", `/v2/clusters/${id}`, { token })).body.cluster.status === "Active",
+      );
+    const source = async (name: string, url: string) =>
+      (await post("/v2/data-sources", { name, type: "hdfs", url })).data_source.id as string;
+    ids.input = await source("input", `${near.nameNode}/data/in`);
+    ids.output = await source("output", "hdfs://namenode-idle:8020/data/out");
+    ids.elsewhere = await source("elsewhere", "hdfs://namenode-other:8020/data/in");
+    const upload = await api.request("PUT", "/v2/job-binary-internals/job.sh", { token, raw: "echo hi\n" });
+    const binary = await post("/v2/job-binaries", { name: "job.sh", url: `internal-db://${upload.body.job_binary_internal.id}` });
+    ids.template = (await post("/v2/job-templates", { name: "shell", type: "Shell", mains: [binary.job_binary.id] })).job_template.id;
+    // One of EDP's jobs holds a container on "near"; then a sweep records both clusters' loads.
+    const running = await post("/v2/jobs", { cluster_id: ids.near, job_template_id: ids.template });
+    await eventually("RUNNING on near", async () => {
+      const job = (await api.request("GET", `/v2/jobs/${running.job.id}`, { token })).body.job;
+      if (job.info.status !== "PENDING" && job.info.status !== "RUNNING") throw new Error(JSON.stringify(job.info));
+      return job.info.status === "RUNNING";
+    });
+    const report = await api.core.jobs.sweep();
+    if (report.errors > 0) throw new Error(`the sweep had ${report.errors} errors`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await Promise.all([near?.stop(), idle?.stop()]);
+  });
+
+  const placement = async (query = "") => {
+    const response = await api.request("GET", `/v2/job-templates/${ids.template}/placement${query}`, { token });
+    expect(response.status, response.text).toBe(200);
+    return response.body.placement as { cluster_id: string; cluster_name: string; score: number; usable: boolean; reasons: string[] }[];
+  };
+
+  it("13.2 with the input on near's HDFS, near ranks first, and each cluster's reasons say why", async () => {
+    const ranking = await placement(`?input_id=${ids.input}`);
+    expect(ranking.map((c) => c.cluster_name)).toEqual(["near", "idle"]);
+    expect(ranking[0].reasons).toEqual([
+      "holds the input's HDFS",
+      "7 of 8 vcores free",
+      "16384 of 17408 MB memory free",
+      "1 EDP job running",
+    ]);
+    expect(ranking[1].reasons).toEqual(["8 of 8 vcores free", "17408 of 17408 MB memory free"]);
+    expect(ranking[0].score).toBeGreaterThan(ranking[1].score);
+    expect(ranking.every((c) => c.usable)).toBe(true);
+  });
+
+  it("13.2 without locality the idle cluster ranks first; the output's HDFS counts too", async () => {
+    expect((await placement()).map((c) => c.cluster_name)).toEqual(["idle", "near"]);
+    expect((await placement(`?input_id=${ids.elsewhere}`)).map((c) => c.cluster_name)).toEqual(["idle", "near"]);
+    const byOutput = await placement(`?output_id=${ids.output}`);
+    expect(byOutput[0]).toMatchObject({ cluster_name: "idle", reasons: expect.arrayContaining(["holds the output's HDFS"]) });
+  });
+
+  it('13.2 "cluster_id": "auto" chooses as ranked and records the reasons in info.placement', async () => {
+    const local = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: "auto", job_template_id: ids.template, input_id: ids.input, output_id: ids.output },
+    });
+    expect(local.status, local.text).toBe(202);
+    expect(local.body.job.cluster_id).toBe(ids.near);
+    expect(local.body.job.info.placement).toMatchObject({
+      cluster_id: ids.near,
+      reasons: expect.arrayContaining(["holds the input's HDFS"]),
+      alternatives: [{ cluster_id: ids.idle, score: expect.any(Number) }],
+    });
+    const anywhere = await api.request("POST", "/v2/jobs", { token, body: { cluster_id: "auto", job_template_id: ids.template } });
+    expect(anywhere.status, anywhere.text).toBe(202);
+    expect(anywhere.body.job.cluster_id).toBe(ids.idle);
+    expect((await api.request("GET", `/v2/jobs/${anywhere.body.job.id}`, { token })).body.job.info.placement.cluster_id).toBe(ids.idle);
+  });
+
+  it("13.2 bad input is a 400 that changes nothing; another project's template is a 404; a cluster_id neither a UUID nor auto is refused", async () => {
+    const badId = await api.request("GET", `/v2/job-templates/${ids.template}/placement?input_id=nope`, { token });
+    expect(badId.status).toBe(400);
+    expect(badId.body.error_name).toBe("VALIDATION_ERROR");
+    const unknownKey = await api.request("GET", `/v2/job-templates/${ids.template}/placement?cluster=1`, { token });
+    expect(unknownKey.status).toBe(400);
+    const missingSource = await api.request(
+      "GET",
+      `/v2/job-templates/${ids.template}/placement?input_id=00000000-0000-4000-8000-000000000000`,
+      {
+        token,
+      },
+    );
+    expect(missingSource.status).toBe(400);
+    const other = (await api.newProject()).token;
+    expect((await api.request("GET", `/v2/job-templates/${ids.template}/placement`, { token: other })).status).toBe(404);
+    const jobsBefore = (await api.request("GET", "/v2/jobs", { token })).body.jobs.length;
+    const notAuto = await api.request("POST", "/v2/jobs", { token, body: { cluster_id: "automatic", job_template_id: ids.template } });
+    expect(notAuto.status).toBe(400);
+    expect((await api.request("GET", "/v2/jobs", { token })).body.jobs.length).toBe(jobsBefore);
+  });
+
+  it("13.2 a cluster in Error is listed last with its reason and never chosen", async () => {
+    const broken = await api.request("POST", "/v2/clusters", {
+      token,
+      body: {
+        name: "broken",
+        plugin_name: "vanilla",
+        plugin_version: "2.7.1",
+        connection: idle.connection({ name_node: near.nameNode, oozie_url: `${idle.webhdfsUrl}/nothing-here` }),
+      },
+    });
+    const id = broken.body.cluster.id as string;
+    await eventually("Error", async () => (await api.request("GET", `/v2/clusters/${id}`, { token })).body.cluster.status === "Error");
+    const ranking = await placement(`?input_id=${ids.input}`);
+    expect(ranking.at(-1)).toMatchObject({
+      cluster_name: "broken",
+      usable: false,
+      reasons: expect.arrayContaining([expect.stringMatching(/^in Error: /)]),
+    });
+    const auto = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: "auto", job_template_id: ids.template, input_id: ids.input },
+    });
+    expect(auto.body.job.cluster_id).toBe(ids.near);
+    await api.request("DELETE", `/v2/clusters/${id}`, { token });
   });
 });

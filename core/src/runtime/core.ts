@@ -3,6 +3,7 @@ import type { BinaryStore } from "../binaries/binary-store.js";
 import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
 import { ClusterHealth } from "../dispatch/health.js";
+import { Placement } from "../dispatch/placement.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
@@ -49,6 +50,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     },
   );
   const dataSources = new DataSourceService(store, secrets);
+  const placement = new Placement(store, registry, (caller, cluster) => clusters.isUsableBy(caller, cluster), {
+    sweepSeconds: settings.EDP_SWEEP_SECONDS,
+  });
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
   const jobs = new JobManager(
@@ -67,7 +71,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
     },
     undefined,
-    { health },
+    { health, placement },
   );
   return {
     settings,
@@ -79,6 +83,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     clusters,
     /** Cluster health checks (issue 13.0). */
     health,
+    /** Placement hints (issue 13.2). */
+    placement,
     dataSources,
     jobBinaries,
     jobTemplates,

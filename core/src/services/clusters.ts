@@ -64,6 +64,11 @@ export class ClusterService {
     return marked;
   }
 
+  /** Whether checkUsableBy lets the caller run on the cluster (placement offers only these). */
+  isUsableBy(caller: Caller, cluster: Cluster): boolean {
+    return !(isLocalMode(cluster.connection) && caller.projectId !== this.localProject);
+  }
+
   /**
    * Refuses a job on a cluster its last check or sweep found unusable, with the reason (issue 13.0).
    * A cluster still being checked takes jobs: they wait in PENDING like any other until it answers.
@@ -148,7 +153,7 @@ export class ClusterService {
    * this rule).
    */
   checkUsableBy(caller: Caller, cluster: Cluster): void {
-    if (isLocalMode(cluster.connection) && caller.projectId !== this.localProject)
+    if (!this.isUsableBy(caller, cluster))
       throw new InvalidDataError(
         `Cluster '${cluster.id}' runs jobs on EDP's own machine and can be used only by the '${LOCAL_PROJECT}' project`,
       );
