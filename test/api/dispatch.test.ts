@@ -1,8 +1,14 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { oozieEngineRegistration } from "@edp/core/engines/oozie/registration";
+import { parseMasterLoad } from "@edp/core/engines/spark/master-load";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
+import { statusScript } from "@edp/core/engines/spark/remote-scripts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OozieDouble, schemaToolingProblem, startOozieDouble } from "../doubles/oozie-webhdfs.js";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
@@ -324,4 +330,82 @@ describe.skipIf(schemaToolingProblem() !== undefined)("13.2 placement hints and 
     expect(auto.body.job.cluster_id).toBe(ids.near);
     await api.request("DELETE", `/v2/clusters/${id}`, { token });
   });
+});
+
+/**
+ * 13.1 on the node: the status command's load read, run by /bin/sh as the engine sends it, with a
+ * PATH that has curl, wget or neither.
+ */
+describe("13.1 the status command reads the master's /json/ with curl or wget, or records the load as unknown", () => {
+  const bin = mkdtempSync(join(tmpdir(), "edp-load-bin-"));
+  let server: Server;
+  let uiUrl: string;
+  const masterJson = {
+    aliveworkers: 2,
+    cores: 16,
+    coresused: 12,
+    memory: 32768,
+    memoryused: 8192,
+    activeapps: [{ id: "app-1" }, { id: "app-2" }],
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/json/") res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(masterJson));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    uiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // What edp_snapshot needs, and nothing else: curl and wget are added per case.
+    for (const tool of ["sh", "ps", "awk"])
+      symlinkSync(execFileSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(bin, { recursive: true, force: true });
+  });
+
+  const readLoad = async (tools: string[], url = uiUrl) => {
+    const dir = mkdtempSync(join(bin, "case-"));
+    for (const entry of ["sh", "ps", "awk"]) symlinkSync(join(bin, entry), join(dir, entry));
+    for (const tool of tools)
+      symlinkSync(execFileSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(dir, tool));
+    const boundary = `EDP-${randomBytes(8).toString("hex")}`;
+    // Asynchronously: the master's UI is served by this very process.
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = execFile("/bin/sh", ["-s"], { env: { PATH: dir }, encoding: "utf8" }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+      child.stdin?.end(statusScript(boundary, [], { masterUiUrl: url }));
+    });
+    return parseMasterLoad(output, boundary);
+  };
+  const expected = {
+    source: "spark-master",
+    alive_workers: 2,
+    cores_total: 16,
+    cores_used: 12,
+    memory_mb_total: 32768,
+    memory_mb_used: 8192,
+    running_applications: 2,
+  };
+
+  it.runIf(TOOLS.ps.present())("13.1 with curl, and with only wget, the load is the master's figures", async () => {
+    expect(await readLoad(["curl"])).toEqual(expected);
+    expect(await readLoad(["wget"])).toEqual(expected);
+  });
+
+  it.runIf(TOOLS.ps.present())(
+    "13.1 with neither curl nor wget, or a master UI that does not answer, the load is unknown and says why",
+    async () => {
+      expect(await readLoad([])).toEqual({
+        source: "unknown",
+        unknown_reason: "the master node has neither curl nor wget to read the master's /json/",
+      });
+      expect(await readLoad(["curl"], `${uiUrl}/elsewhere`)).toEqual({
+        source: "unknown",
+        unknown_reason: "the master's web UI did not answer /json/ (see master_ui_url)",
+      });
+    },
+  );
 });
