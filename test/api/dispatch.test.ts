@@ -123,6 +123,10 @@ describe.runIf(sshdPresent)("13.0 cluster health that means something", () => {
     expect(refused.body.error_message).toContain(`spark-submit not found at ${join(scratch, "later", "spark-submit")}`);
     expect((await api.request("GET", "/v2/jobs", { token })).body.jobs).toEqual([]);
 
+    // The node answers the sweep's status command, but that proves nothing about spark-submit: still Error.
+    await api.core.jobs.sweep();
+    expect((await settled(cluster.id)).status_description).toContain(`spark-submit not found at ${join(scratch, "later", "spark-submit")}`);
+
     // Put spark-submit where the cluster says, then ask for the check again.
     const later = join(scratch, "later");
     rmSync(later, { recursive: true, force: true });
