@@ -8,6 +8,9 @@ import type { Store, Stored } from "../store/store.js";
 
 type StoredCluster = Cluster & Stored;
 
+/** How often the sweep re-runs the check of a cluster the check found unusable. */
+const RECHECK_ERROR_SECONDS = 300;
+
 /** How many times a finding is re-applied after another writer changed the cluster in between. */
 const WRITE_ATTEMPTS = 5;
 
@@ -46,7 +49,18 @@ export class ClusterHealth {
       }
     }
     logger.info("Cluster checked", { clusterId, healthy: finding.healthy, reason: finding.reason });
-    return this.record(clusterId, finding, (current) => current.check_id === cluster.check_id);
+    return this.record(clusterId, finding, (current) => current.check_id === cluster.check_id, {}, "check");
+  }
+
+  /**
+   * Whether the sweep should run the full check again: a cluster whose check found it unusable
+   * (spark-submit missing, no SFTP) is not made Active by merely answering the sweep's status
+   * command, so the sweep re-checks it now and then instead (every RECHECK_ERROR_SECONDS).
+   */
+  needsRecheck(cluster: StoredCluster): boolean {
+    if (cluster.status !== "Error" || cluster.status_origin !== "check") return false;
+    const since = cluster.checked_at ?? cluster.updated_at ?? cluster.created_at;
+    return this.now().getTime() - new Date(since).getTime() >= RECHECK_ERROR_SECONDS * 1000;
   }
 
   /** Marks the cluster for a new check (`POST /v2/clusters/{id}/check`); the caller then schedules `check_cluster`. */
@@ -55,15 +69,19 @@ export class ClusterHealth {
   }
 
   /**
-   * What the sweep learnt by reaching the cluster, or failing to: reachable makes an `Error` cluster
-   * `Active` again, unreachable makes it `Error`. A cluster being checked is left to its check.
+   * What the sweep learnt by reaching the cluster, or failing to: unreachable makes it `Error`, and
+   * reachable again `Active`. A cluster being checked is left to its check, and one the check found
+   * unusable keeps the check's reason: answering a status command proves nothing about spark-submit.
    */
   async recordSweep(clusterId: string, finding: HealthFinding, extra: Partial<Cluster> = {}): Promise<void> {
     await this.record(
       clusterId,
       finding,
-      (current) => current.status !== "Checking" || !this.registry.engineOf(current).checkCluster,
+      (current) =>
+        (current.status !== "Checking" || !this.registry.engineOf(current).checkCluster) &&
+        !(current.status === "Error" && current.status_origin === "check"),
       extra,
+      "sweep",
     );
   }
 
@@ -71,7 +89,8 @@ export class ClusterHealth {
     clusterId: string,
     finding: HealthFinding,
     applies: (current: StoredCluster) => boolean,
-    extra: Partial<Cluster> = {},
+    extra: Partial<Cluster>,
+    origin: "check" | "sweep",
   ): Promise<StoredCluster | undefined> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.get<StoredCluster>("cluster", clusterId);
@@ -90,9 +109,11 @@ export class ClusterHealth {
         status: finding.healthy ? "Active" : "Error",
         status_description: finding.healthy ? "" : (finding.reason ?? "the cluster cannot run jobs"),
         checked_at: this.now().toISOString(),
+        status_origin: origin,
         ...(finding.details && { check_details: finding.details }),
       };
-      const unchanged = current.status === changes.status && current.status_description === changes.status_description;
+      const unchanged =
+        current.status === changes.status && current.status_description === changes.status_description && current.status_origin === origin;
       if (unchanged && !finding.details && Object.keys(extra).length === 0) return current;
       try {
         return await this.store.update<StoredCluster>("cluster", current, changes);

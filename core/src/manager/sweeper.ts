@@ -79,13 +79,8 @@ export class Sweeper {
     executions: StoredExecution[],
     report: SweepReport,
   ): Promise<void> {
-    if (
-      cluster &&
-      this.health &&
-      cluster.status === "Checking" &&
-      this.isOlderThan(cluster.updated_at ?? cluster.created_at, this.settings.launchRedriveSeconds)
-    ) {
-      // The check's trigger was lost (or its runner died): run it here.
+    if (cluster && this.health && (this.isStuckChecking(cluster) || this.health.needsRecheck(cluster))) {
+      // A check whose trigger was lost (or whose runner died), or a cluster the check found unusable: check it here.
       await this.health
         .check(cluster.id)
         .catch((error) => logger.error("Cluster check failed", { clusterId, error: describeError(error) }));
@@ -193,6 +188,10 @@ export class Sweeper {
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
     if (execution.launch_claimed_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
+  }
+
+  private isStuckChecking(cluster: StoredCluster): boolean {
+    return cluster.status === "Checking" && this.isOlderThan(cluster.updated_at ?? cluster.created_at, this.settings.launchRedriveSeconds);
   }
 
   private isOlderThan(since: string, seconds: number): boolean {

@@ -55,6 +55,8 @@ export interface Cluster extends Resource {
   status: ClusterStatus;
   /** Why the cluster is in `Error`, in words ("host key mismatch", "spark-submit not found at …"). */
   status_description?: string;
+  /** Who decided the status: the full check, or the sweep reaching (or failing to reach) the cluster. */
+  status_origin?: "check" | "sweep";
   /** When the health check or the sweep last decided the status. */
   checked_at?: string;
   /** Names the check in flight: a check's finding is recorded only if no newer check was asked for since. */
