@@ -12,6 +12,7 @@ import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
 import { groupMembers, launched, pidOf, preparedJob, sshAccess, waitForStatus, waitUntil } from "../support/spark-jobs.js";
 import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
+import { uncheckedRegistration } from "../support/unchecked.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
 
@@ -259,7 +260,10 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
   describe("the destination rule", () => {
     let api: TestApi;
     beforeAll(async () => {
-      api = await startTestApi({ registrations: [sparkEngineRegistration], env: { EDP_ALLOW_DESTINATIONS: "10.0.0.0/8" } });
+      api = await startTestApi({
+        registrations: [uncheckedRegistration(sparkEngineRegistration)],
+        env: { EDP_ALLOW_DESTINATIONS: "10.0.0.0/8" },
+      });
     });
     afterAll(async () => {
       await api?.close();

@@ -35,7 +35,9 @@ export interface SshServer {
  * A real OpenSSH server (Debian's openssh-server) on a free loopback port, with host and client
  * keys generated for the test. It runs as the current user; as root it allows key-only root login.
  */
-export async function startSshd(options: { maxSessions?: number; sftp?: boolean } = {}): Promise<SshServer> {
+export async function startSshd(
+  options: { maxSessions?: number /** false: no SFTP subsystem, as on a stripped-down node. */; sftp?: boolean } = {},
+): Promise<SshServer> {
   const dir = await mkdtemp(join(tmpdir(), "edp-sshd-"));
   const keygen = (name: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(dir, name)]);
   keygen("host_key");

@@ -21,6 +21,11 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
   EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * Seconds between sweeps (the AWS schedule is every minute; the local runtime's --sweep-seconds):
+   * a cluster whose load is older than three of them is shown stale (issue 13.1).
+   */
+  EDP_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**

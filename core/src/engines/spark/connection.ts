@@ -82,6 +82,15 @@ export const SparkConnectionSchema = z
     /** Defaults to `spark://<host>:7077`, or `local[*]` for mode local. */
     master_url: z.string().min(1).max(1024).regex(/^\S+$/, "must not contain spaces").optional(),
     /**
+     * The master's web UI as seen from the master node, whose `/json/` the sweep reads for the
+     * cluster's load (issue 13.1). Defaults to `http://127.0.0.1:8080` for mode ssh; mode local has no master.
+     */
+    master_ui_url: z
+      .string()
+      .max(1024)
+      .refine((value) => /^https?:\/\/[^/\s]+\S*$/.test(value) && URL.canParse(value), "must be an http:// or https:// URL")
+      .optional(),
+    /**
      * Working directories are `<working_dir_base>/<job name>/<execution id>-<nonce>` on the master. The
      * base must belong to the SSH user and be writable by no one else (checked at every launch), so the
      * default is in that user's home rather than world-writable /tmp.
@@ -148,6 +157,12 @@ export function sparkSubmitOf(connection: SparkConnection): string {
 export function masterUrlOf(connection: SparkConnection): string {
   if (connection.master_url) return connection.master_url;
   return connection.mode === "local" ? "local[*]" : `spark://${connection.host}:7077`;
+}
+
+/** Where the status command reads the master's load from, or undefined when there is no standalone master to ask. */
+export function masterUiUrlOf(connection: SparkConnection): string | undefined {
+  if (connection.master_ui_url) return connection.master_ui_url;
+  return connection.mode === "local" ? undefined : "http://127.0.0.1:8080";
 }
 
 /** The node a job runs on, for the engine job id (`<pid>@<node>`). */

@@ -1,17 +1,37 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
-import { EngineError, OutputGoneError } from "../../errors.js";
+import { describeError, EngineError, OutputGoneError } from "../../errors.js";
 import { attemptName } from "../../model/job-execution.js";
 import type { CommandRunner, FileToWrite } from "../../runners/command-runner.js";
 import { createRunnerFactory, type RunnerFactory } from "../../runners/runner-factory.js";
 import { credentialProperties } from "../data-source-credentials.js";
-import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
-import { masterUrlOf, nodeNameOf, runnerTargetOf, type SparkConnection, sparkConnectionOf, sparkSubmitOf } from "./connection.js";
+import type {
+  ClusterAccess,
+  ClusterState,
+  EngineSettings,
+  HealthFinding,
+  JobEngine,
+  LaunchedJob,
+  PreparedJob,
+  RunResult,
+  StatusReport,
+} from "../engine.js";
+import {
+  masterUiUrlOf,
+  masterUrlOf,
+  nodeNameOf,
+  runnerTargetOf,
+  type SparkConnection,
+  sparkConnectionOf,
+  sparkSubmitOf,
+} from "./connection.js";
 import { buildJobLaunch } from "./job-command.js";
 import { findJobProblem } from "./job-rules.js";
+import { parseMasterLoad } from "./master-load.js";
 import {
   BASE_REFUSED_EXIT,
   cancelScript,
+  checkScript,
   HOME_SCRIPT,
   type JobLocation,
   launchScript,
@@ -131,28 +151,77 @@ export class SparkEngine implements JobEngine {
 
   /** Every given job of one cluster in one remote command. Throws if the node cannot be reached. */
   async getJobStatuses(access: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
-    const reports = new Map<string, StatusReport>();
+    return (await this.readCluster(access, jobs, false)).statuses;
+  }
+
+  /** The statuses and the master's load (issue 13.1), from the same one remote command. */
+  async getClusterState(access: ClusterAccess, jobs: LaunchedJob[]): Promise<ClusterState> {
+    const { statuses, load } = await this.readCluster(access, jobs, true);
+    return { statuses, load: load ?? { source: "unknown", unknown_reason: "this cluster has no standalone master to ask (mode local)" } };
+  }
+
+  /**
+   * Issue 13.0: connects with the pinned host key, writes a file over SFTP (as every launch does),
+   * then finds spark-submit and its version, each failure named in words.
+   */
+  async checkCluster(access: ClusterAccess): Promise<HealthFinding> {
+    const connection = sparkConnectionOf(access);
+    const runner = this.runnerOf(connection, access);
+    const checkFile = posix.join(connection.working_dir_base, `.edp-check-${randomBytes(6).toString("hex")}`);
+    let stage = "connect";
+    try {
+      const probe = await runner.run(RUN_SCRIPT, { stdin: "echo edp-check\n" });
+      if (probe.exitCode !== 0 || !probe.stdout.includes("edp-check"))
+        return { healthy: false, reason: `the node does not run /bin/sh commands (status ${probe.exitCode}): ${probe.stderr.trim()}` };
+      stage = "sftp";
+      await runner.writeFiles([{ path: checkFile, content: "edp health check\n", mode: 0o600 }]);
+      stage = "submit";
+      const sparkSubmit = sparkSubmitOf(connection);
+      const result = await runner.run(RUN_SCRIPT, {
+        stdin: checkScript({ sparkSubmit, checkFile, environment: connection.environment }),
+        timeoutMs: Math.max(this.options.settings.commandTimeoutMs, 30_000),
+      });
+      if (result.exitCode !== 0)
+        return { healthy: false, reason: `the check command failed with status ${result.exitCode}: ${result.stderr.trim()}` };
+      if (!/^state=found$/m.test(result.stdout))
+        return { healthy: false, reason: `spark-submit not found at ${sparkSubmit} on ${nodeNameOf(connection)}` };
+      const version = /^version=(.+)$/m.exec(result.stdout)?.[1]?.trim();
+      return { healthy: true, details: { spark_submit: sparkSubmit, ...(version && { spark_submit_version: version }) } };
+    } catch (error) {
+      const message = describeError(error);
+      if (/Host key verification failed/.test(message)) return { healthy: false, reason: `host key mismatch: ${message}` };
+      if (stage === "sftp" && /SFTP/.test(message)) return { healthy: false, reason: `no sftp subsystem: ${message}` };
+      if (stage === "sftp") return { healthy: false, reason: `cannot write files under ${connection.working_dir_base}: ${message}` };
+      return { healthy: false, reason: message };
+    }
+  }
+
+  /** One status command for the jobs, with the master's load read by the same command when asked for. */
+  private async readCluster(access: ClusterAccess, jobs: LaunchedJob[], withLoad: boolean) {
+    const statuses = new Map<string, StatusReport>();
     const located: { job: LaunchedJob; location: JobLocation; node: string }[] = [];
     for (const job of jobs) {
       const found = locate(job, String(located.length));
-      if ("error" in found) reports.set(job.execution.id, { status: "FAILED", error: found.error });
+      if ("error" in found) statuses.set(job.execution.id, { status: "FAILED", error: found.error });
       else located.push({ job, ...found });
     }
-    if (located.length === 0) return reports;
+    const masterUiUrl = withLoad ? masterUiUrlOf(sparkConnectionOf(access)) : undefined;
+    if (located.length === 0 && masterUiUrl === undefined) return { statuses, load: undefined };
     const boundary = newBoundary();
     const output = await this.runScript(
       access,
       statusScript(
         boundary,
         located.map((entry) => entry.location),
+        { masterUiUrl },
       ) + this.retentionOf(sparkConnectionOf(access)),
     );
     const observed = parseStatusOutput(output, boundary);
     for (const { job, location, node } of located) {
       const seen = observed.get(location.key);
-      if (seen) reports.set(job.execution.id, statusOf(seen, { pid: location.pid, node, workingDir: location.workingDir }));
+      if (seen) statuses.set(job.execution.id, statusOf(seen, { pid: location.pid, node, workingDir: location.workingDir }));
     }
-    return reports;
+    return { statuses, load: masterUiUrl === undefined ? undefined : parseMasterLoad(output, boundary) };
   }
 
   async cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined> {

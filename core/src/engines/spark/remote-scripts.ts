@@ -149,13 +149,71 @@ export function launchScript(input: { workingDir: string; stagingDir: string; fi
   ].join("\n");
 }
 
-/** One report per job, framed by a boundary the job's own output cannot guess. */
-export function statusScript(boundary: string, jobs: readonly JobLocation[]): string {
+/**
+ * One report per job, framed by a boundary the job's own output cannot guess. With `masterUiUrl`
+ * the same command also reads the master's load (issue 13.1), so the sweep's one call per cluster
+ * stays one.
+ */
+export function statusScript(boundary: string, jobs: readonly JobLocation[], options: { masterUiUrl?: string } = {}): string {
   return [
     `B=${shellQuote(boundary)}`,
     FUNCTIONS,
     "edp_snapshot",
     ...jobs.map((job) => shellCommand("edp_report", job.key, job.pid, job.workingDir)),
+    ...masterLoadLines(options.masterUiUrl),
+    "",
+  ].join("\n");
+}
+
+/** What `edp_master_load` prints instead of the JSON when the node has neither curl nor wget. */
+export const NO_HTTP_CLIENT = "edp-no-http-client";
+/** What it prints when the master's web UI did not answer. */
+export const LOAD_UNREADABLE = "edp-load-unreadable";
+/** Seconds the node waits for the master's web UI: the sweep must not hang on a dead UI. */
+const MASTER_UI_TIMEOUT_SECONDS = 5;
+
+/**
+ * The standalone master's own JSON (`<ui>/json/`: workers, cores, memory, applications), read on
+ * the node with curl or wget, framed as `$B load` … `$B end`. The URL is the master's as seen from
+ * the node, so the master's UI need not be reachable from EDP.
+ */
+const MASTER_LOAD_FUNCTION = `
+edp_master_load() {
+  echo "$B load"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS --max-time ${MASTER_UI_TIMEOUT_SECONDS} "$1/json/" 2>/dev/null || echo ${LOAD_UNREADABLE}
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -T ${MASTER_UI_TIMEOUT_SECONDS} -t 1 -O - "$1/json/" 2>/dev/null || echo ${LOAD_UNREADABLE}
+  else
+    echo ${NO_HTTP_CLIENT}
+  fi
+  echo
+  echo "$B end"
+}
+`;
+
+function masterLoadLines(masterUiUrl: string | undefined): string[] {
+  if (masterUiUrl === undefined) return [];
+  return [MASTER_LOAD_FUNCTION, shellCommand("edp_master_load", masterUiUrl.replace(/\/+$/, ""))];
+}
+
+/**
+ * The health check's command (issue 13.0): is spark-submit there, and which version is it. Removes
+ * the file the check wrote over SFTP first, so a node that took the file keeps nothing.
+ */
+export function checkScript(input: { sparkSubmit: string; checkFile: string; environment: Record<string, string> }): string {
+  return [
+    `rm -f ${shellQuote(input.checkFile)}`,
+    // The jobs' own environment (JAVA_HOME, …): spark-submit is found and run as a job would run it. Names are validated (ENV_NAME).
+    ...Object.entries(input.environment).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    `s=${shellQuote(input.sparkSubmit)}`,
+    'case "$s" in',
+    '  */*) [ -x "$s" ] || { echo "state=missing"; exit 0; } ;;',
+    '  *) command -v "$s" >/dev/null 2>&1 || { echo "state=missing"; exit 0; } ;;',
+    "esac",
+    "v=$(\"$s\" --version 2>&1 </dev/null | sed -n 's/.*version \\([0-9][0-9.]*\\).*/\\1/p' | head -n 1)",
+    'echo "state=found"',
+    'echo "version=$v"',
     "",
   ].join("\n");
 }
