@@ -1,3 +1,5 @@
+import { logger } from "../config/logger.js";
+import type { ConcurrencySlots } from "../dispatch/queue.js";
 import type { StatusReport } from "../engines/engine.js";
 import { describeError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecution } from "../model/job-execution.js";
@@ -25,6 +27,8 @@ export class ExecutionWriter {
     private readonly now: () => Date,
     /** Where an execution's credentials are kept; they go when it does. */
     private readonly secrets: ExecutionSecrets,
+    /** Concurrency slots, freed by the write that ends an attempt, whichever path (sweep, callback, cancel) made it. */
+    private readonly slots?: ConcurrencySlots,
   ) {}
 
   read(id: string): Promise<StoredExecution | undefined> {
@@ -47,6 +51,7 @@ export class ExecutionWriter {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
         continue;
       }
+      if (endsAttempt(current, written)) await this.releaseSlots(current);
       // A deleted job is kept only until it has ended, whichever path ended it.
       if (written.deleted_at && isTerminal(written.info.status)) await this.remove(written);
       return written;
@@ -86,6 +91,16 @@ export class ExecutionWriter {
     return this.write(id, async (current) => (current.info.error === message ? undefined : { info: { ...current.info, error: message } }));
   }
 
+  /** A slot left held by a crash here is stale by the stored state, so the next claimer takes it over (dispatch/queue.ts). */
+  private async releaseSlots(ended: StoredExecution): Promise<void> {
+    if (!this.slots) return;
+    try {
+      await this.slots.release(ended);
+    } catch (error) {
+      logger.warn("Could not free a concurrency slot", { executionId: ended.id, error: describeError(error) });
+    }
+  }
+
   async remove(execution: StoredExecution): Promise<void> {
     try {
       await this.store.remove("job_execution", execution);
@@ -96,4 +111,10 @@ export class ExecutionWriter {
     }
     await this.secrets.discard(execution);
   }
+}
+
+/** Whether a write ended the attempt `before` was on: it became terminal, or moved on to its next attempt. */
+function endsAttempt(before: StoredExecution, after: StoredExecution): boolean {
+  if (isTerminal(before.info.status)) return false;
+  return isTerminal(after.info.status) || (after.attempt ?? 1) !== (before.attempt ?? 1);
 }

@@ -1,3 +1,4 @@
+import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
@@ -35,6 +36,8 @@ export interface JobManagerSettings {
   requestDeadlineMs: number;
   /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
   keyTtlSeconds: number;
+  /** How many executions of one project run at once (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 or unset: unlimited. */
+  projectMaxConcurrentJobs?: number;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -76,7 +79,8 @@ export class JobManager {
     private readonly now: () => Date = () => new Date(),
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
-    this.writer = new ExecutionWriter(store, now, configSecrets);
+    const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
+    this.writer = new ExecutionWriter(store, now, configSecrets, slots);
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
@@ -93,6 +97,7 @@ export class JobManager {
       claimSeconds,
       now,
       configSecrets,
+      slots,
     );
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);

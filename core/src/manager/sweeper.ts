@@ -1,8 +1,10 @@
 import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
+import { queueOrder } from "../dispatch/queue.js";
 import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
 import { describeError } from "../errors.js";
-import { resolveStatus } from "../model/status.js";
+import type { QueueInfo } from "../model/job-execution.js";
+import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Store } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
@@ -57,7 +59,54 @@ export class Sweeper {
   }
 
   private async sweepCluster(executions: StoredExecution[], report: SweepReport): Promise<void> {
-    for (const execution of executions.filter((e) => this.needsRedrive(e))) {
+    await this.sweepStatuses(executions, report);
+    await this.startQueued(executions, report);
+  }
+
+  /**
+   * The cluster's queue, oldest first (issue 13.3), after the statuses that freed slots: a job
+   * that waited past its `queue_timeout_seconds` ends FAILED; the others are offered to the
+   * launcher in order, which starts each if a slot is free. Behind the first that stays queued
+   * nothing may start (FIFO), so the rest only have their positions brought up to date.
+   */
+  private async startQueued(executions: StoredExecution[], report: SweepReport): Promise<void> {
+    const queued = executions.filter((e) => isQueued(e) && this.launcher.isClaimable(e)).sort(queueOrder);
+    let head: StoredExecution | undefined;
+    let position = 0;
+    for (const execution of queued) {
+      try {
+        if (await this.endIfWaitedTooLong(execution)) continue;
+        if (head) {
+          position++;
+          await this.writer.write(execution.id, async (current) => requeued(current, position, head?.info.queue as QueueInfo));
+          continue;
+        }
+        const after = await this.launcher.launch(execution.id);
+        if (after && isQueued(after)) {
+          head = after;
+          position = 1;
+        }
+      } catch (error) {
+        report.errors++;
+        logger.error("Queued launch failed", { executionId: execution.id, error: describeError(error) });
+      }
+    }
+  }
+
+  private async endIfWaitedTooLong(execution: StoredExecution): Promise<boolean> {
+    const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
+    const queue = execution.info.queue as QueueInfo;
+    if (!timeout || !this.isOlderThan(queue.since, timeout)) return false;
+    const ended = await this.writer.write(execution.id, async (current) => {
+      if (!isQueued(current) || current.launch_claimed_at) return undefined;
+      const reason = `queue timeout: waited more than ${timeout} s for a slot (${(current.info.queue as QueueInfo).reason})`;
+      return this.writer.statusChange(current, "FAILED", reason);
+    });
+    return isTerminal(ended.info.status);
+  }
+
+  private async sweepStatuses(executions: StoredExecution[], report: SweepReport): Promise<void> {
+    for (const execution of executions.filter((e) => !isQueued(e) && this.needsRedrive(e))) {
       report.relaunched++;
       await this.launcher.launch(execution.id).catch((error) => {
         report.errors++;
@@ -129,6 +178,19 @@ export class Sweeper {
   private isOlderThan(since: string, seconds: number): boolean {
     return this.now().getTime() - new Date(since).getTime() >= seconds * 1000;
   }
+}
+
+/** Waiting for a concurrency slot (the launcher put it in its cluster's queue). */
+function isQueued(execution: StoredExecution): boolean {
+  return execution.info.status === "PENDING" && execution.info.queue !== undefined;
+}
+
+/** A queued execution's place behind the head of its queue, or undefined when it already reads so. */
+function requeued(current: StoredExecution, position: number, head: QueueInfo): Partial<StoredExecution> | undefined {
+  const queue = current.info.queue as QueueInfo | undefined;
+  if (!isQueued(current) || current.launch_claimed_at || !queue) return undefined;
+  if (queue.position === position && queue.reason === head.reason) return undefined;
+  return { info: { ...current.info, queue: { ...queue, position, reason: head.reason } } };
 }
 
 /** Map.groupBy arrived in Node 21; EDP runs on Node 20. */

@@ -34,6 +34,7 @@ export class ClusterService {
       plugin_version: input.plugin_version,
       status: "Active",
       connection: publicFields,
+      max_concurrent_jobs: input.max_concurrent_jobs ?? null,
     };
     if (Object.keys(secretFields).length > 0) entity.secrets_ref = await this.secrets.put(secretFields);
     try {
@@ -60,6 +61,7 @@ export class ClusterService {
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description ?? "";
       if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+      if (input.max_concurrent_jobs !== undefined) changes.max_concurrent_jobs = input.max_concurrent_jobs;
       this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
       if (input.connection !== undefined) {
         const secretsRef = current.secrets_ref ?? createdRef;

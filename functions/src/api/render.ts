@@ -83,6 +83,7 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[])
     hadoop_version: cluster.plugin_version,
     status: cluster.status,
     connection: cluster.connection,
+    max_concurrent_jobs: cluster.max_concurrent_jobs ?? null,
     /** Which secret fields are set; their values never come back. */
     secrets_set: secretFields.length > 0 && cluster.secrets_ref ? [...secretFields] : [],
   };
