@@ -78,7 +78,8 @@ export class Launcher {
         };
         // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
         const deadline = this.deadlineOf(current);
-        if (deadline && !isTerminal(changes.info?.status ?? current.info.status)) changes.deadline_at = deadline.toISOString();
+        if (deadline && changes.attempt === undefined && !isTerminal(changes.info?.status ?? current.info.status))
+          changes.deadline_at = deadline.toISOString();
         return changes;
       });
       if (isTerminal(started.info.status)) {
@@ -159,6 +160,8 @@ export class Launcher {
     if (!awaitsLaunch) return false;
     if (execution.launch_claimed_at && !this.claimExpired(execution.launch_claimed_at)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS) return false;
+    // A retry's next attempt waits out its delay.
+    if (execution.retry_at && new Date(execution.retry_at).getTime() > this.now().getTime()) return false;
     return true;
   }
 

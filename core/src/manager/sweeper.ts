@@ -100,7 +100,7 @@ export class Sweeper {
     const ended = await this.writer.write(execution.id, async (current) => {
       if (!isQueued(current) || current.launch_claimed_at) return undefined;
       const reason = `queue timeout: waited more than ${timeout} s for a slot (${(current.info.queue as QueueInfo).reason})`;
-      return this.writer.statusChange(current, "FAILED", reason);
+      return this.writer.statusChange(current, "FAILED", reason, undefined, { retry: false });
     });
     return isTerminal(ended.info.status);
   }
@@ -172,6 +172,8 @@ export class Sweeper {
     if (!this.launcher.isClaimable(execution)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
     if (execution.launch_claimed_at) return true;
+    // A retry's next attempt is launched by the sweep as soon as its delay has passed.
+    if (execution.retry_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
   }
 
