@@ -1,4 +1,5 @@
 import { logger } from "../config/logger.js";
+import { durationsOf, expectationOf } from "../dispatch/durations.js";
 import { admissionOf, type ConcurrencySlots } from "../dispatch/queue.js";
 import type { PreparedJob } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
@@ -65,6 +66,7 @@ export class Launcher {
       // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
       if (!takenOver && (await job.isCancelRequested()))
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
+      const stats = await durationsOf(this.store, claimed.project_id, claimed.job_template_id);
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
         // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
@@ -76,6 +78,8 @@ export class Launcher {
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
+        // How long its template's runs take, so the sweep can flag a run past its p90 (issue 13.5).
+        if (stats && changes.info?.status === "RUNNING") changes.info = { ...changes.info, ...expectationOf(stats, this.now()) };
         // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
         const deadline = this.deadlineOf(current);
         if (deadline && changes.attempt === undefined && !isTerminal(changes.info?.status ?? current.info.status))

@@ -150,8 +150,9 @@ export class Sweeper {
     return reports;
   }
 
-  /** After the status: escalate a slow cancel, enforce a deadline. */
+  /** After the status: escalate a slow cancel, enforce a deadline, flag a run past its template's p90. */
   private async followUp(execution: StoredExecution): Promise<void> {
+    await this.flagIfSlow(execution);
     if (execution.info.status === "TOBEKILLED" && execution.cancel_requested_at) {
       // Each further grace period earns one more escalation (SIGTERM, then SIGKILL).
       const escalations = execution.cancel_escalations ?? 0;
@@ -162,6 +163,23 @@ export class Sweeper {
       }
     }
     await this.canceller.enforceDeadline(execution);
+  }
+
+  /**
+   * Raises `info.slow` once a running job has run past its template's p90 (issue 13.5): once,
+   * and logged as the `slow` event a notifier can act on.
+   */
+  private async flagIfSlow(execution: StoredExecution): Promise<void> {
+    const expected = execution.info.expected as { slow_after?: string; p90_seconds?: number } | undefined;
+    if (execution.info.status !== "RUNNING" || execution.info.slow || !expected?.slow_after) return;
+    if (new Date(expected.slow_after).getTime() > this.now().getTime()) return;
+    const reason = `running past its template's p90 of ${expected.p90_seconds} s`;
+    const flagged = await this.writer.write(execution.id, async (current) =>
+      current.info.status === "RUNNING" && !current.info.slow
+        ? { info: { ...current.info, slow: { since: this.now().toISOString(), reason } } }
+        : undefined,
+    );
+    if (flagged.version !== execution.version) logger.info("Job is slow", { event: "slow", executionId: execution.id, reason });
   }
 
   /**
