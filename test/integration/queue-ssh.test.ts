@@ -130,6 +130,7 @@ describe.runIf(tools.run)("13 the queue and retries on a real sshd cluster", () 
     expect(done.info.status).toBe("SUCCEEDED");
     expect(done.info.attempts.map((a: { status: string }) => a.status)).toEqual(["DONEWITHERROR", "DONEWITHERROR", "SUCCEEDED"]);
     expect(done.info.attempts[0].error).toContain("exited with status 1");
+    expect(done.info.attempts.map((a: { exit_status: number }) => a.exit_status)).toEqual([1, 1, 0]);
     expect(readFileSync(counter, "utf8").trim()).toBe("3");
     const workingDirs = readFileSync(dirs, "utf8").trim().split("\n");
     expect(workingDirs).toHaveLength(3);

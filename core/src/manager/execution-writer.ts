@@ -155,6 +155,7 @@ function attemptRecord(execution: StoredExecution, ended: StoredExecution["info"
     end_time: now.toISOString(),
     status: ended.status,
     return_code: execution.return_code,
+    ...(typeof ended.exit_status === "number" ? { exit_status: ended.exit_status } : {}),
     ...(ended.error ? { error: ended.error } : {}),
   };
 }
@@ -171,7 +172,8 @@ function nextAttempt(current: StoredExecution, ended: StoredExecution["info"], p
   const attempt = current.attempt ?? 1;
   const delaySeconds = policy.delay_seconds * (policy.backoff === "exponential" ? 2 ** (attempt - 1) : 1);
   const at = new Date(now.getTime() + delaySeconds * 1000);
-  const { error: _error, queue: _queue, ...rest } = current.info;
+  // What the ended attempt reported goes with its record; the next attempt starts without it.
+  const { error: _error, queue: _queue, exit_status: _exit, ...rest } = current.info;
   return {
     info: {
       ...rest,
@@ -188,6 +190,7 @@ function nextAttempt(current: StoredExecution, ended: StoredExecution["info"], p
     retry_at: at.toISOString(),
     engine_job_id: null,
     return_code: null,
+    start_time: null,
     launch_claimed_at: null,
     deadline_at: undefined,
     extra: {},

@@ -146,6 +146,8 @@ export interface AttemptRecord {
   end_time: string;
   status: JobStatus;
   return_code: string | null;
+  /** The job's exit status, where its engine reports one. */
+  exit_status?: number;
   error?: string;
 }
 
