@@ -66,6 +66,8 @@ describe("13.3 concurrency limits and a queue", () => {
       if (now.length === 0) break;
       for (const execution of now.slice(0, 2)) engine.statuses.set(execution.id, "SUCCEEDED");
       await api.core.jobs.sweep();
+      // Each freed slot also starts the next in line at once, asynchronously.
+      await api.ports.scheduler.whenIdle();
       expect((await running(chain.clusterId)).length).toBeLessThanOrEqual(3);
     }
     const launchOrder = engine.launches.filter((id) => ids.includes(id)).slice(3);
@@ -112,6 +114,25 @@ describe("13.3 concurrency limits and a queue", () => {
     await api.core.jobs.sweep();
     expect((await stored(third)).info.status).toBe("RUNNING");
     engine.statuses.set(third, "SUCCEEDED");
+    await api.core.jobs.sweep();
+  });
+
+  it("13.3 any write that ends a job frees its slot and starts the next in line, without waiting for the sweep", async () => {
+    const chain = await limitedChain(1);
+    const first = await submit(chain);
+    await api.ports.scheduler.whenIdle();
+    const second = await submit(chain);
+    await api.ports.scheduler.whenIdle();
+    expect((await stored(second)).info.queue).toBeDefined();
+    // The end is seen by a refresh (as a completion callback would see it), not by a sweep.
+    engine.statuses.set(first, "SUCCEEDED");
+    const refreshed = await api.request("GET", `/v2/jobs/${first}?refresh_status=true`, { token });
+    expect(refreshed.body.job.info.status).toBe("SUCCEEDED");
+    await api.ports.scheduler.whenIdle();
+    const started = await stored(second);
+    expect(started.info.status).toBe("RUNNING");
+    expect(started.info.queue).toBeUndefined();
+    engine.statuses.set(second, "SUCCEEDED");
     await api.core.jobs.sweep();
   });
 

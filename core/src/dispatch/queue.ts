@@ -42,6 +42,9 @@ type Holder = Pick<JobExecution, "id" | "attempt">;
  * hold higher slot numbers running until they end; new ones start only within the new limit.
  */
 export class ConcurrencySlots {
+  /** Called once an attempt's slots are freed, to start the next in line without waiting for the sweep. */
+  onRelease: ((freed: Pick<JobExecution, "cluster_id">) => Promise<void>) | undefined;
+
   constructor(
     private readonly store: Store,
     /** The per-project cap (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 is unlimited. */
@@ -79,9 +82,21 @@ export class ConcurrencySlots {
   /** Frees whatever slots this attempt holds, in the scopes it may hold them in. */
   async release(execution: Holder & Pick<JobExecution, "cluster_id" | "project_id">): Promise<void> {
     const holder = holderOf(execution);
+    let freed = false;
     for (const key of [`cluster#${execution.cluster_id}`, `project#${execution.project_id}`]) {
-      for (const item of await this.store.listSlots(key)) if (item.holder === holder) await this.store.releaseSlot(key, item.slot, holder);
+      for (const item of await this.store.listSlots(key)) {
+        if (item.holder !== holder) continue;
+        await this.store.releaseSlot(key, item.slot, holder);
+        freed = true;
+      }
     }
+    if (freed) await this.onRelease?.(execution);
+  }
+
+  /** The first in line of a cluster's queue, if any (the launcher decides whether it may start). */
+  async headOf(clusterId: string): Promise<JobExecution | undefined> {
+    const queued = (await this.store.listActiveExecutionsOn(clusterId)).filter((e) => e.info.status === "PENDING" && e.info.queue);
+    return queued.sort(queueOrder)[0];
   }
 
   /** How many attempts hold a live slot of the scope now. */

@@ -99,6 +99,11 @@ export class JobManager {
       configSecrets,
       slots,
     );
+    // A freed slot starts the next in line at once; the sweep's queue pass is the safety net (DESIGN.md rule 9).
+    slots.onRelease = async (freed) => {
+      const head = await slots.headOf(freed.cluster_id);
+      if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
+    };
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
