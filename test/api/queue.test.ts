@@ -1,5 +1,6 @@
 import { queueOrder } from "@edp/core/dispatch/queue";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
+import { attemptName } from "@edp/core/model/job-execution";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -136,6 +137,38 @@ describe("13.3 concurrency limits and a queue", () => {
     await api.core.jobs.sweep();
   });
 
+  it("13.3 a launch re-driven after its launcher crashed holding a slot goes on, even with older jobs queued, and launches once", async () => {
+    engine.idempotent = true;
+    const chain = await limitedChain(1);
+    // A's launcher takes the slot, the engine starts the job, and the launcher dies before recording it.
+    engine.hanging.add("launched");
+    const a = await submit(chain);
+    await waitFor(async () => engine.attemptLaunches.includes(attemptName(await stored(a))));
+    engine.hanging.clear();
+    const b = await submit(chain);
+    await waitFor(async () => Boolean((await stored(b)).info.queue));
+    // B waits, and is older in the queue's order than A.
+    const queuedB = await stored(b);
+    await api.core.ports.store.update("job_execution", queuedB, { created_at: new Date(Date.now() - 3_600_000).toISOString() });
+    const claimedA = await stored(a);
+    await api.core.ports.store.update("job_execution", claimedA, { launch_claimed_at: new Date(Date.now() - 3_600_000).toISOString() });
+    await api.core.jobs.sweep();
+    const relaunched = await stored(a);
+    expect(relaunched.info.status).toBe("RUNNING");
+    expect(relaunched.info.queue).toBeUndefined();
+    expect(engine.attemptLaunches.filter((n) => n === attemptName(relaunched))).toHaveLength(1);
+    expect((await stored(b)).info.queue).toBeDefined();
+    engine.releaseHung();
+    await api.ports.scheduler.whenIdle();
+    engine.statuses.set(a, "SUCCEEDED");
+    await api.core.jobs.sweep();
+    await api.ports.scheduler.whenIdle();
+    expect((await stored(b)).info.status).toBe("RUNNING");
+    engine.statuses.set(b, "SUCCEEDED");
+    await api.core.jobs.sweep();
+    engine.idempotent = false;
+  });
+
   it("13.3 a slot left held by an attempt that ended (a writer that crashed before freeing it) is taken over", async () => {
     const chain = await limitedChain(1);
     const ended = await submit(chain);
@@ -200,3 +233,11 @@ describe("13.3 a per-project limit", () => {
     expect(engine.launches).toContain(theirs);
   });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
