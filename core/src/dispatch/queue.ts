@@ -99,6 +99,15 @@ export class ConcurrencySlots {
     return queued.sort(queueOrder)[0];
   }
 
+  /** Whether the attempt already holds a slot in every scope (its launcher crashed after taking them). */
+  async holdsAll(execution: Holder, scopes: SlotScope[]): Promise<boolean> {
+    for (const scope of scopes) {
+      const items = await this.store.listSlots(scope.key);
+      if (!items.some((i) => i.holder === holderOf(execution))) return false;
+    }
+    return true;
+  }
+
   /** How many attempts hold a live slot of the scope now. */
   async running(scope: Pick<SlotScope, "key">): Promise<number> {
     let live = 0;
@@ -158,6 +167,8 @@ export async function admissionOf(
   execution: Holder & Pick<JobExecution, "cluster_id" | "created_at">,
   scopes: SlotScope[],
 ): Promise<Admission> {
+  // A re-driven launch whose slots its crashed launcher took goes on: it may have started the job already.
+  if (await slots.holdsAll(execution, scopes)) return { held: true };
   const ahead = (await store.listActiveExecutionsOn(execution.cluster_id)).filter(
     (e) => e.id !== execution.id && e.info.status === "PENDING" && e.info.queue && queueOrder(e, execution) < 0,
   );
