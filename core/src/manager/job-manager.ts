@@ -1,3 +1,5 @@
+import type { ClusterHealth } from "../dispatch/health.js";
+import type { Placement } from "../dispatch/placement.js";
 import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
@@ -77,12 +79,14 @@ export class JobManager {
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
+    /** Issue 13: cluster health and load in the sweep. */
+    dispatch: { health?: ClusterHealth; placement?: Placement } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
     const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
     this.writer = new ExecutionWriter(store, now, configSecrets, slots);
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
-    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets, dispatch.placement);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
@@ -104,7 +108,7 @@ export class JobManager {
       const head = await slots.headOf(freed.cluster_id);
       if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
     };
-    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
+    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }

@@ -1,15 +1,20 @@
 import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
+import type { ClusterHealth } from "../dispatch/health.js";
+import { edpCounts } from "../dispatch/load.js";
 import { queueOrder } from "../dispatch/queue.js";
-import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
+import type { ClusterAccess, EngineLoad, JobEngine, StatusReport } from "../engines/engine.js";
 import { describeError } from "../errors.js";
+import type { Cluster, ClusterLoad } from "../model/cluster.js";
 import type { QueueInfo } from "../model/job-execution.js";
 import { isTerminal, resolveStatus } from "../model/status.js";
-import type { Store } from "../store/store.js";
+import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
+
+type StoredCluster = Cluster & Stored;
 
 /** How many clusters the sweep talks to at once. */
 const SWEEP_CLUSTER_CONCURRENCY = 8;
@@ -40,11 +45,19 @@ export class Sweeper {
     private readonly canceller: Canceller,
     private readonly settings: { cancelGraceSeconds: number; launchRedriveSeconds: number },
     private readonly now: () => Date,
+    /** Issue 13: with it, the sweep visits every cluster and records its health and load from the one status call. */
+    private readonly health?: ClusterHealth,
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const active = (await this.store.listActiveExecutions()) as StoredExecution[];
+    const [active, clusters] = await Promise.all([
+      this.store.listActiveExecutions() as Promise<StoredExecution[]>,
+      this.health ? this.store.listAllClusters<StoredCluster>() : Promise.resolve([]),
+    ]);
     const byCluster = groupBy(active, (e) => e.cluster_id);
+    // Idle clusters too: their load and health are what placement ranks them by.
+    for (const cluster of clusters) if (!byCluster.has(cluster.id)) byCluster.set(cluster.id, []);
+    const clusterById = new Map(clusters.map((cluster) => [cluster.id, cluster]));
     const report: SweepReport = {
       executions: active.length,
       clusters: byCluster.size,
@@ -54,12 +67,21 @@ export class Sweeper {
       errors: 0,
     };
     const limit = pLimit(SWEEP_CLUSTER_CONCURRENCY);
-    await Promise.all([...byCluster.values()].map((executions) => limit(() => this.sweepCluster(executions, report))));
+    await Promise.all(
+      [...byCluster].map(([clusterId, executions]) =>
+        limit(() => this.sweepCluster(clusterId, clusterById.get(clusterId), executions, report)),
+      ),
+    );
     return report;
   }
 
-  private async sweepCluster(executions: StoredExecution[], report: SweepReport): Promise<void> {
-    await this.sweepStatuses(executions, report);
+  private async sweepCluster(
+    clusterId: string,
+    cluster: StoredCluster | undefined,
+    executions: StoredExecution[],
+    report: SweepReport,
+  ): Promise<void> {
+    await this.sweepStatuses(clusterId, cluster, executions, report);
     await this.startQueued(executions, report);
   }
 
@@ -105,7 +127,18 @@ export class Sweeper {
     return isTerminal(ended.info.status);
   }
 
-  private async sweepStatuses(executions: StoredExecution[], report: SweepReport): Promise<void> {
+  private async sweepStatuses(
+    clusterId: string,
+    cluster: StoredCluster | undefined,
+    executions: StoredExecution[],
+    report: SweepReport,
+  ): Promise<void> {
+    if (cluster && this.health && (this.isStuckChecking(cluster) || this.health.needsRecheck(cluster))) {
+      // A check whose trigger was lost (or whose runner died), or a cluster the check found unusable: check it here.
+      await this.health
+        .check(cluster.id)
+        .catch((error) => logger.error("Cluster check failed", { clusterId, error: describeError(error) }));
+    }
     for (const execution of executions.filter((e) => !isQueued(e) && this.needsRedrive(e))) {
       report.relaunched++;
       await this.launcher.launch(execution.id).catch((error) => {
@@ -114,14 +147,30 @@ export class Sweeper {
       });
     }
     const launchedJobs = executions.filter((e) => e.engine_job_id && e.info.status !== "PENDING");
-    if (launchedJobs.length === 0) return;
+    const withLoad = cluster !== undefined && this.health !== undefined;
+    if (launchedJobs.length === 0 && !withLoad) return;
     let reports: Map<string, StatusReport | undefined>;
     try {
-      const { engine, access } = await this.engines.forExecution(launchedJobs[0]);
-      reports = await this.statusesOf(engine, access, launchedJobs, report);
+      const { engine, access } = await this.engines.forExecution({ cluster_id: clusterId });
+      if (withLoad && !engine.getClusterState && launchedJobs.length === 0) {
+        await this.recordLoad(clusterId, { source: "unknown", unknown_reason: "this cluster's engine reports no load" }, executions);
+        return;
+      }
+      let load: EngineLoad | undefined;
+      ({ reports, load } = await this.statusesOf(engine, access, launchedJobs, report, withLoad));
+      if (withLoad)
+        await this.recordLoad(
+          clusterId,
+          load ?? { source: "unknown", unknown_reason: "this cluster's engine reports no load" },
+          executions,
+        );
     } catch (error) {
       // An unreachable cluster leaves statuses as they are; the error is recorded and the next sweep retries.
       report.errors++;
+      if (withLoad)
+        await this.health!.recordSweep(clusterId, { healthy: false, reason: describeError(error) }).catch((writeError) =>
+          logger.error("Recording a cluster's health failed", { clusterId, error: describeError(writeError) }),
+        );
       for (const e of launchedJobs) await this.writer.recordUnreachable(e.id, error);
       return;
     }
@@ -136,18 +185,38 @@ export class Sweeper {
     }
   }
 
-  private async statusesOf(engine: JobEngine, access: ClusterAccess, executions: StoredExecution[], report: SweepReport) {
+  private async statusesOf(
+    engine: JobEngine,
+    access: ClusterAccess,
+    executions: StoredExecution[],
+    report: SweepReport,
+    withLoad: boolean,
+  ): Promise<{ reports: Map<string, StatusReport | undefined>; load?: EngineLoad }> {
     const jobs = executions.map((e) => this.engines.launched(e, access));
+    if (withLoad && engine.getClusterState) {
+      // The same one call per cluster, now carrying the load too (issue 13.1).
+      report.statusCalls++;
+      const state = await engine.getClusterState(access, jobs);
+      return { reports: state.statuses as Map<string, StatusReport | undefined>, load: state.load };
+    }
     if (engine.getJobStatuses) {
       report.statusCalls++;
-      return (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined>;
+      return { reports: (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined> };
     }
     const reports = new Map<string, StatusReport | undefined>();
     for (const job of jobs) {
       report.statusCalls++;
       reports.set(job.execution.id, await engine.getJobStatus(job));
     }
-    return reports;
+    return { reports };
+  }
+
+  /** The cluster answered: it is healthy, and this is its load, with EDP's own counts from the active index. */
+  private async recordLoad(clusterId: string, engineLoad: EngineLoad, executions: StoredExecution[]): Promise<void> {
+    const load: ClusterLoad = { ...engineLoad, observed_at: this.now().toISOString(), edp: edpCounts(executions) };
+    await this.health!.recordSweep(clusterId, { healthy: true }, { load }).catch((error) =>
+      logger.error("Recording a cluster's load failed", { clusterId, error: describeError(error) }),
+    );
   }
 
   /** After the status: escalate a slow cancel, enforce a deadline, flag a run past its template's p90. */
@@ -193,6 +262,10 @@ export class Sweeper {
     // A retry's next attempt is launched by the sweep as soon as its delay has passed.
     if (execution.retry_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
+  }
+
+  private isStuckChecking(cluster: StoredCluster): boolean {
+    return cluster.status === "Checking" && this.isOlderThan(cluster.updated_at ?? cluster.created_at, this.settings.launchRedriveSeconds);
   }
 
   private isOlderThan(since: string, seconds: number): boolean {

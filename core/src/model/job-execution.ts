@@ -39,10 +39,13 @@ export const JobConfigsSchema = z
   .strict();
 export type JobConfigs = z.infer<typeof JobConfigsSchema>;
 
+/** `"auto"` (an extension, issue 13.2) lets EDP choose the cluster by its placement ranking. */
+export const AUTO_CLUSTER = "auto";
+
 export const JobExecutionCreateSchema = z
   .object({
     job_template_id: IdSchema,
-    cluster_id: IdSchema,
+    cluster_id: z.union([IdSchema, z.literal(AUTO_CLUSTER)]),
     input_id: IdSchema.nullable().optional(),
     output_id: IdSchema.nullable().optional(),
     interface: SimpleConfigSchema.optional(),

@@ -8,7 +8,9 @@ export type ScheduledAction =
   | { action: "deadline"; execution_id: string }
   /** Sends the cancel signal of an execution marked TOBEKILLED, outside the request that cancelled it. */
   | { action: "signal"; execution_id: string }
-  | { action: "series"; series_id: string };
+  | { action: "series"; series_id: string }
+  /** Checks a registered or changed cluster's health outside the request (issue 13.0). */
+  | { action: "check_cluster"; cluster_id: string };
 
 export interface Scheduler {
   /** Runs the action as soon as possible, without waiting for it. */

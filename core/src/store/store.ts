@@ -12,7 +12,7 @@ import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { itemBytes } from "./item-size.js";
-import { ACTIVE_PARTITION, INDEXES } from "./table.js";
+import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES } from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
@@ -285,6 +285,15 @@ export class Store {
       IndexName: INDEXES.active.name,
       KeyConditionExpression: "activepk = :a",
       ExpressionAttributeValues: { ":a": ACTIVE_PARTITION },
+    });
+  }
+
+  /** Every registered cluster of every project (the sweep's list, issue 13): clusters written before this index hold none. */
+  async listAllClusters<T extends Stored>(): Promise<T[]> {
+    return this.queryAll<T>({
+      IndexName: INDEXES.active.name,
+      KeyConditionExpression: "activepk = :c",
+      ExpressionAttributeValues: { ":c": CLUSTERS_PARTITION },
     });
   }
 
@@ -601,6 +610,7 @@ function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
     gsi1sk: order,
   };
   if (entity.is_public) Object.assign(item, { gsi2pk: kind, gsi2sk: order });
+  if (kind === "cluster") Object.assign(item, { activepk: CLUSTERS_PARTITION, activesk: entity.id });
   if (kind === "job_execution") {
     const execution = entity as unknown as JobExecution;
     if (ACTIVE_STATUSES.includes(execution.info.status))
