@@ -21,6 +21,8 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
   EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** How many executions of one project run at once on all clusters; more wait in the queue. 0: unlimited. */
+  EDP_PROJECT_MAX_CONCURRENT_JOBS: z.coerce.number().int().nonnegative().default(0),
   /**
    * Seconds between sweeps (the AWS schedule is every minute; the local runtime's --sweep-seconds):
    * a cluster whose load is older than three of them is shown stale (issue 13.1).

@@ -1,5 +1,6 @@
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { Placement } from "../dispatch/placement.js";
+import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
@@ -37,6 +38,8 @@ export interface JobManagerSettings {
   requestDeadlineMs: number;
   /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
   keyTtlSeconds: number;
+  /** How many executions of one project run at once (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 or unset: unlimited. */
+  projectMaxConcurrentJobs?: number;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -80,7 +83,8 @@ export class JobManager {
     dispatch: { health?: ClusterHealth; placement?: Placement } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
-    this.writer = new ExecutionWriter(store, now, configSecrets);
+    const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
+    this.writer = new ExecutionWriter(store, now, configSecrets, slots);
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
     this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets, dispatch.placement);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
@@ -97,7 +101,13 @@ export class JobManager {
       claimSeconds,
       now,
       configSecrets,
+      slots,
     );
+    // A freed slot starts the next in line at once; the sweep's queue pass is the safety net (DESIGN.md rule 9).
+    slots.onRelease = async (freed) => {
+      const head = await slots.headOf(freed.cluster_id);
+      if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
+    };
     this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);

@@ -24,6 +24,8 @@ export const ClusterCreateSchema = z
     plugin_name: PluginNameSchema,
     plugin_version: PluginVersionSchema,
     connection: z.record(z.string(), z.unknown()).default({}),
+    /** How many of its executions run at once; more wait in a FIFO queue (issue 13.3). Unset or null: unlimited. */
+    max_concurrent_jobs: z.number().int().min(1).max(10_000).nullable().optional(),
     is_public: FlagSchema,
     is_protected: FlagSchema,
   })
@@ -37,6 +39,8 @@ export const ClusterUpdateSchema = z
     plugin_version: PluginVersionSchema.optional(),
     /** Merged into the stored connection; secret fields are replaced when given. */
     connection: z.record(z.string(), z.unknown()).optional(),
+    /** How many of its executions run at once; more wait in a FIFO queue (issue 13.3). Unset or null: unlimited. */
+    max_concurrent_jobs: z.number().int().min(1).max(10_000).nullable().optional(),
     is_public: FlagSchema,
     is_protected: FlagSchema,
   })
@@ -69,6 +73,8 @@ export interface Cluster extends Resource {
   connection: Record<string, unknown>;
   /** Id of the secret holding the connection's secret fields (e.g. an SSH private key). */
   secrets_ref?: string;
+  /** At most this many of its executions run at once (unset: unlimited). */
+  max_concurrent_jobs?: number | null;
 }
 
 export type ClusterStatus = "Checking" | "Active" | "Error";

@@ -12,8 +12,21 @@ export const JobExecutionInfoSchema = z
     start: optionalString(z.string().max(64)),
     interval: optionalString(z.string().max(256)),
     end: optionalString(z.string().max(64)),
+    /** Relaunches an execution that ended DONEWITHERROR or FAILED, as a new attempt of the same execution (issue 13.4). */
+    retry: z
+      .object({
+        max_attempts: z.number().int().min(1).max(10),
+        delay_seconds: z.number().int().min(0).max(86_400).default(0),
+        /** `exponential` doubles the delay after each attempt. */
+        backoff: z.enum(["fixed", "exponential"]).default("fixed"),
+      })
+      .strict()
+      .optional(),
+    /** Ends a job that waited this long for a concurrency slot as FAILED (issue 13.3). */
+    queue_timeout_seconds: z.number().int().min(1).max(2_592_000).optional(),
   })
   .strict();
+export type RetryPolicy = NonNullable<z.infer<typeof JobExecutionInfoSchema>["retry"]>;
 export type JobExecutionInfo = z.infer<typeof JobExecutionInfoSchema>;
 
 export const JobConfigsSchema = z
@@ -105,6 +118,10 @@ export interface JobExecution extends Resource {
    * that attempt's launch, and nothing else ever does.
    */
   launch_nonce?: string;
+  /** Which attempt of the execution this is (1 when unset); a retry starts the next with a new nonce. */
+  attempt?: number;
+  /** When a retry's next attempt is due (its delay); the sweep launches it then. */
+  retry_at?: string | null;
   /** Id of the recurring series this run belongs to. */
   series_id?: string;
   /** When a scheduled execution is due to launch. */
@@ -113,6 +130,28 @@ export interface JobExecution extends Resource {
   deadline_at?: string;
   /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
   secret_configs_ref?: string;
+}
+
+/** Why an execution waits for a concurrency slot, and where it stands (`info.queue`). */
+export interface QueueInfo {
+  /** 1 for the next to start on its cluster. */
+  position: number;
+  reason: string;
+  /** When it started waiting; `queue_timeout_seconds` counts from here. */
+  since: string;
+}
+
+/** What one finished attempt left (`info.attempts`). */
+export interface AttemptRecord {
+  attempt: number;
+  engine_job_id: string | null;
+  start_time: string | null;
+  end_time: string;
+  status: JobStatus;
+  return_code: string | null;
+  /** The job's exit status, where its engine reports one. */
+  exit_status?: number;
+  error?: string;
 }
 
 /**

@@ -69,6 +69,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
       requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
       keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
+      projectMaxConcurrentJobs: settings.EDP_PROJECT_MAX_CONCURRENT_JOBS,
     },
     undefined,
     { health, placement },

@@ -41,6 +41,7 @@ export class ClusterService {
       status: "Active",
       ...this.checking?.health.initialStatus({ id: resource.id, plugin_name: input.plugin_name }),
       connection: publicFields,
+      max_concurrent_jobs: input.max_concurrent_jobs ?? null,
     };
     if (Object.keys(secretFields).length > 0) entity.secrets_ref = await this.secrets.put(secretFields);
     let created: StoredCluster;
@@ -105,6 +106,7 @@ export class ClusterService {
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description ?? "";
       if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+      if (input.max_concurrent_jobs !== undefined) changes.max_concurrent_jobs = input.max_concurrent_jobs;
       this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
       if (input.connection !== undefined) {
         const secretsRef = current.secrets_ref ?? createdRef;

@@ -41,6 +41,12 @@ export interface KeyRecord {
   expires_at: number;
 }
 
+/** One concurrency slot of a scope and the execution attempt that holds it. */
+export interface SlotItem {
+  slot: number;
+  holder: string;
+}
+
 const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
 
 /**
@@ -347,6 +353,66 @@ export class Store {
     }
   }
 
+  /**
+   * The concurrency slots of a scope (`cluster#<id>`, `project#<id>`): one item per slot
+   * number, naming its holder (see dispatch/queue.ts). One consistent Query of one partition.
+   */
+  async listSlots(scope: string): Promise<SlotItem[]> {
+    const items = await this.queryAll<Record<string, unknown>>({
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": slotsKey(scope) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ slot: Number(item.slot), holder: item.holder as string }));
+  }
+
+  /**
+   * Puts `holder` into slot `slot` of a scope, only if the slot is free or still held by
+   * `replacing` (a stale holder). Returns whether this write won: of concurrent writers for
+   * one slot, exactly one does.
+   */
+  async claimSlot(scope: string, slot: number, holder: string, replacing?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: slotsKey(scope), sk: String(slot), slot, holder },
+          ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "holder = :stale",
+          ...(replacing === undefined ? {} : { ExpressionAttributeValues: { ":stale": replacing } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Frees a slot, if `holder` still holds it. */
+  async releaseSlot(scope: string, slot: number, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: slotsKey(scope), sk: String(slot) },
+          ConditionExpression: "holder = :me",
+          ExpressionAttributeValues: { ":me": holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The PENDING, RUNNING and TOBEKILLED executions of one cluster: one range of the active index. */
+  async listActiveExecutionsOn(clusterId: string): Promise<JobExecution[]> {
+    return this.queryAll<JobExecution & Stored>({
+      IndexName: INDEXES.active.name,
+      KeyConditionExpression: "activepk = :a AND begins_with(activesk, :cluster)",
+      ExpressionAttributeValues: { ":a": ACTIVE_PARTITION, ":cluster": `${clusterId}#` },
+    });
+  }
+
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
     await this.client.send(
       new PutCommand({
@@ -486,6 +552,10 @@ function referencesKey(target: Reference): string {
 
 function sameReference(a: Reference, b: Reference): boolean {
   return a.kind === b.kind && a.id === b.id;
+}
+
+function slotsKey(scope: string): string {
+  return `SLOTS#${scope}`;
 }
 
 function keyRecordKey(name: string): string {

@@ -90,6 +90,7 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[],
     /** The last sweep's view of its utilization (issue 13.1), marked stale after three sweep intervals without news. */
     load: cluster.load ? { ...cluster.load, stale: loadView ? isLoadStale(cluster, loadView.sweepSeconds, loadView.now) : false } : null,
     connection: cluster.connection,
+    max_concurrent_jobs: cluster.max_concurrent_jobs ?? null,
     /** Which secret fields are set; their values never come back. */
     secrets_set: secretFields.length > 0 && cluster.secrets_ref ? [...secretFields] : [],
   };
