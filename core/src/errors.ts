@@ -102,6 +102,13 @@ export class ClusterTimeoutError extends EdpError {
   }
 }
 
+/** A job's output was on its cluster, and the cluster's retention period has removed it. */
+export class OutputGoneError extends EdpError {
+  constructor(message: string) {
+    super(410, "OUTPUT_GONE", message);
+  }
+}
+
 /**
  * A failure inside an engine or on a cluster (Sahara's EDPError).
  *

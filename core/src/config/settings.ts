@@ -21,6 +21,13 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
   EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** How many executions of one project run at once on all clusters; more wait in the queue. 0: unlimited. */
+  EDP_PROJECT_MAX_CONCURRENT_JOBS: z.coerce.number().int().nonnegative().default(0),
+  /**
+   * Seconds between sweeps (the AWS schedule is every minute; the local runtime's --sweep-seconds):
+   * a cluster whose load is older than three of them is shown stale (issue 13.1).
+   */
+  EDP_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**
@@ -68,6 +75,12 @@ const SettingsSchema = z.object({
     .default("edp/"),
   /** EventBridge Scheduler group that holds EDP's one-time and recurring schedules. */
   EDP_SCHEDULE_GROUP: z.string().min(1).optional(),
+  /**
+   * One endpoint for every AWS client (S3, Secrets Manager, EventBridge Scheduler, Lambda, and
+   * DynamoDB unless EDP_DYNAMODB_ENDPOINT is set): an emulator such as moto on loopback, which the
+   * AWS-mode tests use. Unset on AWS, where each client finds its regional endpoint.
+   */
+  EDP_AWS_ENDPOINT: z.string().url().optional(),
   /** Role EventBridge Scheduler assumes to invoke the run function (passed with iam:PassRole). */
   EDP_SCHEDULER_ROLE_ARN: z.string().startsWith("arn:").optional(),
   /** The run function (asynchronous launcher): target of `runSoon` invocations and of every schedule. */

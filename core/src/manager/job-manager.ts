@@ -1,3 +1,6 @@
+import type { ClusterHealth } from "../dispatch/health.js";
+import type { Placement } from "../dispatch/placement.js";
+import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { ClusterTimeoutError, ForbiddenError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
@@ -46,6 +49,8 @@ export interface JobManagerSettings {
   callbackWindowSeconds?: number;
   /** User webhooks (issue 12): their retries and the rule their URLs pass. */
   webhooks?: WebhookSettings & { destinations: DestinationRule };
+  /** How many executions of one project run at once (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 or unset: unlimited. */
+  projectMaxConcurrentJobs?: number;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -91,14 +96,17 @@ export class JobManager {
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
+    /** Issue 13: cluster health and load in the sweep. */
+    dispatch: { health?: ClusterHealth; placement?: Placement } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
+    const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
     let webhooks: Webhooks | undefined;
-    this.writer = new ExecutionWriter(store, now, configSecrets, async (written) => webhooks?.statusChanged(written));
+    this.writer = new ExecutionWriter(store, now, configSecrets, slots, async (written) => webhooks?.statusChanged(written));
     if (settings.webhooks) webhooks = new Webhooks(this.writer, secrets, scheduler, settings.webhooks.destinations, settings.webhooks, now);
     this.webhooks = webhooks;
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
-    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets, dispatch.placement);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now, async (execution) => webhooks?.emit(execution, "overdue"));
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
@@ -113,9 +121,15 @@ export class JobManager {
       claimSeconds,
       now,
       configSecrets,
+      slots,
       settings.callbacks && ((execution) => settings.callbacks!.urlFor(execution)),
     );
-    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
+    // A freed slot starts the next in line at once; the sweep's queue pass is the safety net (DESIGN.md rule 9).
+    slots.onRelease = async (freed) => {
+      const head = await slots.headOf(freed.cluster_id);
+      if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
+    };
+    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.checks = new CoalescedChecks(this.writer, this.engines);
     this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);

@@ -24,7 +24,9 @@ export type ScheduledAction =
       status: import("../model/status.js").JobStatus;
       attempt: number;
       redelivery?: boolean;
-    };
+    }
+  /** Checks a registered or changed cluster's health outside the request (issue 13.0). */
+  | { action: "check_cluster"; cluster_id: string };
 
 export interface Scheduler {
   /** Runs the action as soon as possible, without waiting for it. */

@@ -22,11 +22,12 @@ const ActionSchema = z.discriminatedUnion("action", [
     attempt: z.number().int().positive(),
     redelivery: z.boolean().optional(),
   }),
+  z.object({ action: z.literal("check_cluster"), cluster_id: z.uuid() }),
 ]);
 
 /**
  * The asynchronous launcher: invoked without waiting by the create function (launches) and
- * the cancel function (cancel signals), and by EventBridge Scheduler for scheduled launches
+ * the cancel function (cancel signals), by the create function for cluster health checks, and by EventBridge Scheduler for scheduled launches
  * and deadlines. Delivery is at least once,
  * so every action is idempotent (a launch claims its execution first).
  */
