@@ -49,11 +49,11 @@ it("a report about an earlier attempt of an execution changes nothing", async ()
   };
   await ports.store.create("job_execution", execution);
   // Attempt 1 ends: the writer starts attempt 2.
-  const retried = await writer.applyReport(execution.id, { status: "DONEWITHERROR", error: "exit 1" });
+  const retried = await writer.applyReport(execution, { status: "DONEWITHERROR", error: "exit 1" });
   expect(retried.attempt).toBe(2);
   expect(retried.info.status).toBe("PENDING");
   // The same end of attempt 1, reported a second time, is stale.
-  const after = await writer.applyReport(execution.id, { status: "DONEWITHERROR", error: "exit 1" });
+  const after = await writer.applyReport(execution, { status: "DONEWITHERROR", error: "exit 1" });
   expect(after.attempt).toBe(2);
   expect(after.info.status).toBe("PENDING");
   expect(after.version).toBe(retried.version);

@@ -59,7 +59,7 @@ export class Canceller {
     try {
       const { engine, access } = await this.engines.forExecution(execution);
       const report = await engine.cancelJob(this.engines.launched(execution, access), { force });
-      return report ? await this.writer.applyReport(execution.id, report) : execution;
+      return report ? await this.writer.applyReport(execution, report) : execution;
     } catch (error) {
       logger.warn("Cancel signal failed", { executionId: execution.id, error: describeError(error) });
       return this.writer.recordUnreachable(execution.id, error);

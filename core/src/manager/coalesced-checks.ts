@@ -68,7 +68,7 @@ export class CoalescedChecks {
     }
     for (const execution of executions) {
       const report = reports.get(execution.id);
-      if (report) await this.writer.applyReport(execution.id, report);
+      if (report) await this.writer.applyReport(execution, report);
     }
   }
 }

@@ -247,7 +247,7 @@ export class JobManager {
     try {
       const { engine, access } = await this.engines.forExecution(execution);
       const report = await engine.getJobStatus(this.engines.launched(execution, access));
-      return report ? await this.writer.applyReport(execution.id, report) : execution;
+      return report ? await this.writer.applyReport(execution, report) : execution;
     } catch (error) {
       return this.writer.recordUnreachable(execution.id, error);
     }
