@@ -46,5 +46,9 @@ export const ROUTES: readonly (readonly [method: string, path: string, group: Ha
   ["GET", "/v2/job-series", "status"],
   ["GET", "/v2/job-series/{id}", "status"],
   ["DELETE", "/v2/job-series/{id}", "cancel"],
+  ["POST", "/v2/jobs/{id}/callback", "status"],
+  ["GET", "/v2/jobs/{id}/callback", "status"],
+  ["GET", "/v2/jobs/{id}/notifications", "status"],
+  ["POST", "/v2/jobs/{id}/notifications/{delivery}/redeliver", "create"],
   ["GET", "/openapi.json", "status"],
 ];

@@ -130,3 +130,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** A credential was presented and is wrong for what it was presented for (a forged callback token). */
+export class ForbiddenError extends EdpError {
+  constructor(message = "The token is not valid for this resource") {
+    super(403, "FORBIDDEN", message);
+  }
+}

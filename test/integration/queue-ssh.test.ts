@@ -74,7 +74,8 @@ describe.runIf(tools.run)("13 the queue and retries on a real sshd cluster", () 
     const clusterId = await cluster(2);
     const log = join(scratch, "overlap.log");
     // Each job logs its own start and end on the node, with the submission number it was given.
-    const templateId = await template("overlap", 'echo "start $(date +%s%N) $2" >> "$1"\nsleep 1\necho "end $(date +%s%N) $2" >> "$1"\n');
+    // Long enough that the four over the limit are seen waiting together, before completion callbacks free a slot.
+    const templateId = await template("overlap", 'echo "start $(date +%s%N) $2" >> "$1"\nsleep 4\necho "end $(date +%s%N) $2" >> "$1"\n');
     const ids: string[] = [];
     for (let n = 0; n < 6; n++) {
       const body = await post("/v2/jobs", {
@@ -84,9 +85,10 @@ describe.runIf(tools.run)("13 the queue and retries on a real sshd cluster", () 
       });
       ids.push(body.job.id);
     }
-    await api.ports.scheduler.whenIdle();
-    const queued = await Promise.all(ids.map(get));
-    expect(queued.filter((j) => j.info.queue)).toHaveLength(4);
+    const queued = await eventually("four jobs waiting for a slot", async () => {
+      const jobs = await Promise.all(ids.map(get));
+      return jobs.filter((j) => j.info.queue).length === 4 && jobs;
+    });
     for (const j of queued.filter((q) => q.info.queue)) expect(j.info.queue.reason).toBe(`waiting: 2 of 2 running on ssh-${clusters}`);
 
     const ended = await sweepUntilEnded(ids, 60_000);

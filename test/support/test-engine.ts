@@ -46,8 +46,12 @@ export class TestEngine implements JobEngine {
   /** Status each attempt reports, by attempt name; wins over `statuses` (a job failing on its first attempts). */
   readonly attemptStatuses = new Map<string, JobStatus>();
 
+  /** The completion-callback URL each launch was given (issue 12), by execution id. */
+  readonly callbackUrls = new Map<string, string>();
+
   async runJob(job: PreparedJob) {
     this.launchesStarted.push(job.execution.id);
+    if (job.callbackUrl) this.callbackUrls.set(job.execution.id, job.callbackUrl);
     await this.launchGate;
     await this.hangIf("launch");
     if (this.failNextLaunch) {

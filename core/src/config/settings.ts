@@ -51,6 +51,19 @@ const SettingsSchema = z.object({
     })
     .optional(),
 
+  /**
+   * The URL clusters call back on when a job ends (`<base>/v2/jobs/{id}/callback?token=…`). Unset:
+   * the local runtime uses the API's own URL; on AWS the stack sets the API's URL.
+   */
+  EDP_PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Per execution, at most one status check caused by callbacks in this many seconds. */
+  EDP_CALLBACK_WINDOW_SECONDS: z.coerce.number().int().positive().default(2),
+
+  /** How long a failing webhook delivery is retried, in hours. */
+  EDP_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().default(24),
+  /** The first webhook retry's delay in seconds; each later one doubles it (at most an hour), with jitter. */
+  EDP_WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().positive().default(30),
+
   // ---- AWS runtime only (EDP_RUNTIME=aws). The stack (infra/) sets all of them on every
   // function; the local runtime ignores them. createAwsPorts refuses to start without them.
   /** S3 bucket holding uploaded job binaries (`internal-db://`) and saved outputs. */

@@ -91,6 +91,11 @@ export interface PreparedJob {
   configs: JobConfigs;
   /** Re-reads the execution; engines call it just before launching to honour a cancel in flight. */
   isCancelRequested(): Promise<boolean>;
+  /**
+   * Where the cluster may report that this attempt's job has ended (`/v2/jobs/{id}/callback?token=…`),
+   * when EDP has a public URL. A secret: it carries the attempt's callback token. A hint only (DESIGN.md rule 9).
+   */
+  callbackUrl?: string;
 }
 
 export interface DataSourceAccess {

@@ -10,6 +10,8 @@ import type { Store, Stored } from "../store/store.js";
 import { fitToItem } from "./execution-size.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
+/** Which attempt of which execution an engine report is about: the execution as it was when the engine was asked. */
+export type ReportedAttempt = Pick<StoredExecution, "id" | "attempt" | "engine_job_id">;
 export type ExecutionChanges = Partial<StoredExecution>;
 
 /** How often a write that lost a version race is retried against fresh state. */
@@ -30,6 +32,8 @@ export class ExecutionWriter {
     private readonly secrets: ExecutionSecrets,
     /** Concurrency slots, freed by the write that ends an attempt, whichever path (sweep, callback, cancel) made it. */
     private readonly slots?: ConcurrencySlots,
+    /** Told of every status change once it is written (issue 12's webhooks); its failure never fails the write. */
+    private readonly onStatusChange?: (written: StoredExecution) => Promise<void>,
   ) {}
 
   read(id: string): Promise<StoredExecution | undefined> {
@@ -56,6 +60,11 @@ export class ExecutionWriter {
         continue;
       }
       if (endsAttempt(current, written)) await this.releaseSlots(current);
+      if (this.onStatusChange && written.info.status !== current.info.status) {
+        await this.onStatusChange(written).catch((error) =>
+          logger.warn("Status change notification failed", { executionId: id, error: describeError(error) }),
+        );
+      }
       // A deleted job is kept only until it has ended, whichever path ended it.
       if (written.deleted_at && isTerminal(written.info.status)) await this.remove(written);
       return written;
@@ -96,8 +105,12 @@ export class ExecutionWriter {
   }
 
   /** Applies an engine's report; a refused or unchanged status writes nothing but clears a stale reachability error. */
-  applyReport(id: string, report: StatusReport): Promise<StoredExecution> {
-    return this.write(id, async (current) => {
+  applyReport(observed: ReportedAttempt, report: StatusReport): Promise<StoredExecution> {
+    return this.write(observed.id, async (current) => {
+      // The report is about the attempt the engine was asked about; once a retry has begun another
+      // (or the job was relaunched), a late report of the old one (a callback's and the sweep's
+      // both) must not end the new one.
+      if ((current.attempt ?? 1) !== (observed.attempt ?? 1) || current.engine_job_id !== observed.engine_job_id) return undefined;
       const next = resolveStatus(current.info.status, report.status);
       if (next) return this.statusChange(current, next, report.error, report.details);
       if (current.info.error && !isTerminal(current.info.status)) return { info: { ...current.info, error: undefined } };

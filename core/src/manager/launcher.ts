@@ -49,6 +49,8 @@ export class Launcher {
     private readonly secrets: ExecutionSecrets,
     /** The concurrency limits an attempt must hold a slot of before it launches (issue 13.3). */
     private readonly slots?: ConcurrencySlots,
+    /** The attempt's completion-callback URL (issue 12), when EDP has a public URL. */
+    private readonly callbackUrlOf?: (execution: StoredExecution) => Promise<string | undefined>,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -96,6 +98,8 @@ export class Launcher {
         return started;
       }
       await this.scheduleDeadline(started);
+      // The job called back before it was recorded (it ended within its launch): look at it now.
+      if (started.callback_at) await this.scheduler.runSoon({ action: "check", execution_id: id });
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
       if (started.info.status === "TOBEKILLED") return this.canceller.signal(started, false);
       return started;
@@ -236,6 +240,7 @@ export class Launcher {
         })),
       ),
       configs,
+      callbackUrl: await this.callbackUrlOf?.(execution),
       isCancelRequested: async () => {
         const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
         return !fresh || fresh.info.status === "TOBEKILLED" || isTerminal(fresh.info.status);

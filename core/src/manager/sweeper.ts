@@ -178,7 +178,7 @@ export class Sweeper {
       const statusReport = reports.get(execution.id);
       let current = execution;
       if (statusReport && (resolveStatus(execution.info.status, statusReport.status) || execution.info.error)) {
-        current = await this.writer.applyReport(execution.id, statusReport);
+        current = await this.writer.applyReport(execution, statusReport);
         if (current.version !== execution.version) report.changed++;
       }
       await this.followUp(current);

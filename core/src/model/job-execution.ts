@@ -2,6 +2,17 @@ import { z } from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { JobStatus } from "./status.js";
 
+/** The events a webhook can subscribe to; `failed` is DONEWITHERROR or FAILED, `overdue` past `edp.timeout`. */
+export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "killed", "overdue"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export const NotificationSubscriptionSchema = z
+  .object({
+    url: z.string().max(2048).url(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
+  })
+  .strict();
+
 /**
  * Scheduled and recurring runs. Sahara defined `job_execution_info` but its REST schema
  * made it unreachable; here it is accepted at the top level and inside `job_configs`.
@@ -12,6 +23,8 @@ export const JobExecutionInfoSchema = z
     start: optionalString(z.string().max(64)),
     interval: optionalString(z.string().max(256)),
     end: optionalString(z.string().max(64)),
+    /** Webhooks told of the execution's events (issue 12); each gets its own signing secret. */
+    notifications: z.array(NotificationSubscriptionSchema).max(10).optional(),
     /** Relaunches an execution that ended DONEWITHERROR or FAILED, as a new attempt of the same execution (issue 13.4). */
     retry: z
       .object({
@@ -118,7 +131,10 @@ export interface JobExecution extends Resource {
    * that attempt's launch, and nothing else ever does.
    */
   launch_nonce?: string;
-  /** Which attempt of the execution this is (1 when unset); a retry starts the next with a new nonce. */
+  /**
+   * Which attempt of the execution this is (1 when unset); a retry starts the next with a new
+   * nonce, and completion-callback tokens are bound to it.
+   */
   attempt?: number;
   /** When a retry's next attempt is due (its delay); the sweep launches it then. */
   retry_at?: string | null;
@@ -128,6 +144,15 @@ export interface JobExecution extends Resource {
   scheduled_at?: string;
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
+  /**
+   * When a completion callback arrived before the launch recorded the job (a job that ends in
+   * milliseconds): the launcher then looks at the job as soon as it has recorded it.
+   */
+  callback_at?: string;
+  /** The execution's webhooks as stored: each one's id and where its secret is (never the secret). */
+  webhooks?: StoredWebhook[];
+  /** Every webhook delivery attempt (issue 12): the delivery ledger. */
+  notification_ledger?: LedgerEntry[];
   /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
   secret_configs_ref?: string;
 }
@@ -181,4 +206,27 @@ export function pendingExecution(
     version: 1,
     ...fields,
   };
+}
+
+export interface StoredWebhook {
+  id: string;
+  url: string;
+  events: NotificationEvent[];
+  secret_ref: string;
+}
+
+/** One attempt to deliver one event to one webhook. Response bodies are never kept. */
+export interface LedgerEntry {
+  /** The delivery: one event for one webhook; its retries and redeliveries share it. */
+  delivery_id: string;
+  event_id: string;
+  event: NotificationEvent;
+  webhook_id: string;
+  attempt: number;
+  at: string;
+  status_code?: number;
+  error?: string;
+  delivered: boolean;
+  /** When the next retry goes, if there is one. */
+  next_retry_at?: string;
 }

@@ -7,6 +7,9 @@ import { Placement } from "../dispatch/placement.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
+import { destinationRuleFor } from "../net/destinations.js";
+import { CallbackTokens } from "../notifications/callback-tokens.js";
+import { CallbackUrls } from "../notifications/callback-urls.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
@@ -55,6 +58,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
   });
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
+  const callbacks = new CallbackUrls(new CallbackTokens(store, secrets), settings.EDP_PUBLIC_BASE_URL);
   const jobs = new JobManager(
     store,
     registry,
@@ -70,6 +74,14 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
       keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
       projectMaxConcurrentJobs: settings.EDP_PROJECT_MAX_CONCURRENT_JOBS,
+      callbacks,
+      callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
+      webhooks: {
+        retryHours: settings.EDP_WEBHOOK_RETRY_HOURS,
+        retryBaseSeconds: settings.EDP_WEBHOOK_RETRY_BASE_SECONDS,
+        allowedDestinations: allowedDestinations(settings),
+        destinations: destinationRuleFor(allowedDestinations(settings)),
+      },
     },
     undefined,
     { health, placement },
@@ -90,6 +102,8 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     jobBinaries,
     jobTemplates,
     jobs,
+    /** Completion-callback URLs; the local server hands it the API's own URL (useLocalBaseUrl). */
+    callbacks,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
       logger.debug("Scheduled action started", { ...action });
@@ -105,6 +119,12 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "series":
           await jobs.series.fire(action.series_id);
+          return;
+        case "check":
+          await jobs.checkNow(action.execution_id, action.deferred);
+          return;
+        case "deliver":
+          await jobs.webhooks?.deliver(action);
           return;
         case "check_cluster":
           await health.check(action.cluster_id);

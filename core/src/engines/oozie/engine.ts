@@ -93,7 +93,7 @@ export class OozieJobEngine implements JobEngine {
 
     await this.upload(clients.hdfs, layout, workflowXml, credentials);
 
-    const jobId = await oozie.submit(jobProperties(connection, layout.workflowDir, configs));
+    const jobId = await oozie.submit(jobProperties(connection, layout.workflowDir, configs, job.callbackUrl));
     const extra = { oozie_workflow_dir: `${connection.nameNode}${layout.workflowDir}` };
     // A cancel that arrived while the files were uploading: the submitted job is still in
     // PREP, which never runs on its own; kill it so Oozie shows it ended, and do not start it.

@@ -124,6 +124,8 @@ export class SparkEngine implements JobEngine {
         }),
         mode: 0o700,
       },
+      // The callback URL carries its token, so it is a 0600 file the wrapper reads, never part of the script.
+      ...(job.callbackUrl ? [{ path: posix.join(stagingDir, WORKING_FILES.callback), content: `${job.callbackUrl}\n`, mode: 0o600 }] : []),
     ];
 
     await runner.writeFiles(files);
