@@ -10,6 +10,11 @@
  *   periodic task did. The manager sweeps up to 8 clusters at once and each cluster's executions
  *   one after another (Sahara's loop was sequential over everything, so this baseline is kinder).
  *
+ * - statuses only (issue 13.1): the batched sweep with an engine that offers `getJobStatuses` but
+ *   not `getClusterState`, so the one command per cluster carries no load read. Its difference from
+ *   the batched sweep is what collecting the load adds: the same number of remote commands, and a
+ *   few milliseconds per cluster for the master's `/json/` read on the node.
+ *
  * Usage: tsx bench/sweep.ts [--quick] [--sizes 100,1000,5000] [--clusters 10] [--out DIR]
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -140,7 +145,14 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
       getJobStatus: (job) => engine.getJobStatus(job),
       cancelJob: (job, cancel) => engine.cancelJob(job, cancel),
     };
+    const statusesOnlyEngine: JobEngine = {
+      runJob: (job) => engine.runJob(job),
+      getJobStatus: (job) => engine.getJobStatus(job),
+      getJobStatuses: (cluster, jobs) => engine.getJobStatuses(cluster, jobs),
+      cancelJob: (job, cancel) => engine.cancelJob(job, cancel),
+    };
     const batchedRegistration: EngineRegistration = { ...sparkEngineRegistration, create: () => engine };
+    const statusesOnlyRegistration: EngineRegistration = { ...sparkEngineRegistration, create: () => statusesOnlyEngine };
     const perExecutionRegistration: EngineRegistration = { ...sparkEngineRegistration, create: () => perExecutionEngine };
 
     const launches = pLimit(options.concurrency);
@@ -154,11 +166,15 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
     const { core } = runtime;
     // A second core over the same store, whose Spark engine cannot batch: the per-execution baseline.
     const perExecutionCore = createCore(runtime.ports, [perExecutionRegistration], runtime.settings);
+    // And one whose batched status call reads no load: the baseline of what load collection adds.
+    const statusesOnlyCore = createCore(runtime.ports, [statusesOnlyRegistration], runtime.settings);
 
     const caller: Caller = { projectId: "bench-sweep" };
     const clusters: { id: string }[] = [];
     for (const [i, sshd] of sshds.entries()) clusters.push(await registerSshCluster(core, caller, sshd, `sweep-${i}`, join(base, `c${i}`)));
     const template = await createShellTemplate(core, caller, "sleeper", `exec sleep ${options.jobSeconds}\n`);
+    // Registering starts each cluster's health check (issue 13.0); let them finish before seeding is counted.
+    await runtime.ports.scheduler.whenIdle();
 
     let seeded = 0;
     const skipped: { executions: number; estimated_minutes: number }[] = [];
@@ -241,10 +257,10 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
       );
       const [psMicros, psAllMicros, nodeProcesses] = psProbe.stdout.trim().split(/\s+/).map(Number);
 
-      const measure = async (which: "batched" | "per-execution"): Promise<SweepMeasure> => {
+      const measure = async (which: "batched" | "per-execution" | "statuses-only"): Promise<SweepMeasure> => {
         runners.reset();
         const t = performance.now();
-        const report = await (which === "batched" ? core : perExecutionCore).jobs.sweep();
+        const report = await { batched: core, "per-execution": perExecutionCore, "statuses-only": statusesOnlyCore }[which].jobs.sweep();
         const ms = since(t);
         const counts = runners.counts();
         return {
@@ -258,7 +274,12 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         };
       };
       const batched: SweepMeasure[] = [];
-      for (let i = 0; i < options.repeats; i++) batched.push(await measure("batched"));
+      const statusesOnly: SweepMeasure[] = [];
+      // Interleaved, so both see the same node and store conditions.
+      for (let i = 0; i < options.repeats; i++) {
+        batched.push(await measure("batched"));
+        statusesOnly.push(await measure("statuses-only"));
+      }
       const perExecutionRepeats = options.perExecutionRepeats ?? (size <= 100 ? 3 : 1);
       const perExecution: SweepMeasure[] = [];
       for (let i = 0; i < perExecutionRepeats; i++) {
@@ -266,7 +287,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         console.log(`sweep: per-execution sweep of ${size} took ${(perExecution.at(-1)!.ms / 1000).toFixed(1)} s`);
       }
 
-      const all = [...batched, ...perExecution];
+      const all = [...batched, ...statusesOnly, ...perExecution];
       if (all.some((m) => m.errors > 0))
         notes.push(`N=${size}: a sweep recorded ${Math.max(...all.map((m) => m.errors))} cluster error(s)`);
       if (all.some((m) => m.changed > 0))
@@ -275,6 +296,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
 
       const batchedMs = median(batched.map((m) => m.ms));
       const perExecutionMs = median(perExecution.map((m) => m.ms));
+      const statusesOnlyMs = median(statusesOnly.map((m) => m.ms));
       const row = {
         executions: size,
         clusters: clusters.length,
@@ -282,6 +304,12 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         batched_runs_ms: batched.map((m) => round(m.ms)),
         batched_commands: batched[0].commands,
         batched_commands_per_cluster_max: batched[0].maxCommandsPerCluster,
+        statuses_only_ms: round(statusesOnlyMs),
+        statuses_only_commands: statusesOnly[0].commands,
+        /** Remote commands the load collection adds to a sweep: 0, since the status command carries it. */
+        load_commands_added: batched[0].commands - statusesOnly[0].commands,
+        /** What reading the load adds per cluster (the master's /json/ read on the node, and its parsing). */
+        load_ms_per_cluster: round((batchedMs - statusesOnlyMs) / clusters.length),
         per_execution_ms: round(perExecutionMs),
         per_execution_runs_ms: perExecution.map((m) => round(m.ms)),
         per_execution_commands: perExecution[0].commands,
@@ -318,6 +346,8 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         "cmds",
         "speed-up",
         "cmd ratio",
+        "load +cmds",
+        "load ms/cluster",
         "store read ms",
         "empty cmd ms",
         "ps -e ms",
@@ -334,6 +364,8 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         r.per_execution_commands as number,
         `${cell(r.speedup as number)}×`,
         `${cell(r.command_ratio as number)}×`,
+        r.load_commands_added as number,
+        cell(r.load_ms_per_cluster as number),
         cell(r.store_read_ms as number),
         cell(r.empty_command_ms as number),
         cell(r.ps_all_ms as number),
@@ -348,6 +380,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
       "batched = the real core.jobs.sweep() (Spark engine getJobStatuses: one remote command per cluster); per-exec = the same sweep() over an engine without getJobStatuses (one getJobStatus per execution: up to 8 clusters at once, each cluster's executions one after another), same store, same pooled SSH connections.",
       "store read = the sweep's one query of the active index, timed alone; seed = creating the executions through the job manager and launching them through the Spark engine over SSH (not part of any sweep).",
       "empty cmd = one remote `true` over the pooled connection (the cost of an SSH exec session); ps -e = one `ps -e -o pid=,stat=,args=` on the node, which the status script runs once per call (so per-execution polling pays it N times, batched M times); ps_ms (JSON) = one `ps -o stat= -p PID`, which procps also pays by reading every process; procs = processes on the node (this machine).",
+      "load +cmds / load ms/cluster (issue 13.1) = what collecting each cluster's load adds: the batched sweep (whose one status command per cluster also reads the master's /json/ with curl or wget) against the same sweep over an engine without getClusterState (statuses only), interleaved; the bench's sshd clusters run no Spark master, so the read is refused at once and the load recorded as unknown.",
       "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
     );
     const result: BenchResult = {
@@ -366,6 +399,8 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
         n1000_speedup: (thousand?.speedup as number) ?? null,
         n1000_batched_commands: (thousand?.batched_commands as number) ?? null,
         one_command_per_cluster: rows.every((r) => r.batched_commands === r.clusters),
+        load_adds_no_command: rows.every((r) => r.load_commands_added === 0),
+        largest_n_load_ms_per_cluster: (rows.at(-1)?.load_ms_per_cluster as number) ?? null,
         skipped_sizes: skipped.map((k) => `${k.executions} (~${k.estimated_minutes} min)`).join(", "),
       },
       tables: [table],

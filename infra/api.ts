@@ -1,4 +1,8 @@
 import { edpFunction } from "./functions";
+import { api } from "./http-api";
+
+export { api };
+
 import { type HandlerGroup, ROUTES } from "./routes";
 
 /**
@@ -21,12 +25,6 @@ export const handlers: Record<HandlerGroup, ReturnType<typeof edpFunction>> = {
     memory: "512 MB",
   }),
 };
-
-export const api = new sst.aws.ApiGatewayV2("Api", {
-  // Tokens travel in headers, never cookies, and Sahara's clients are not browsers.
-  cors: false,
-  accessLog: { retention: "1 month" },
-});
 
 for (const [method, path, group] of ROUTES) {
   api.route(`${method} ${path}`, handlers[group].arn);

@@ -1,3 +1,4 @@
+import { api } from "./http-api";
 import { runFunctionArn, secretPrefix } from "./names";
 import { type FunctionKey, permissionsFor } from "./permissions";
 import { scheduleGroup, schedulerRole } from "./scheduler";
@@ -46,6 +47,8 @@ export function edpFunction(
       EDP_SCHEDULER_ROLE_ARN: schedulerRole.arn,
       EDP_RUN_FUNCTION_ARN: runFunctionArn,
       EDP_LOG_LEVEL: "INFO",
+      // Where clusters send completion callbacks (issue 12): this stack's own API.
+      EDP_PUBLIC_BASE_URL: api.url,
     },
     permissions: permissionsFor(fn),
   });

@@ -29,7 +29,9 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
     "scheduler.runRecurring",
   ],
   // Reads; refresh_status and job output reach the cluster (secrets); binary data is read back from S3.
-  status: ["store", "secrets.get", "binaries.get"],
+  // A completion callback checks its token (the callback key's secret) and hands the check to the run
+  // function now (runSoon) or at the end of its rate-limit window (runAt).
+  status: ["store", "secrets.get", "binaries.get", "scheduler.runSoon", "scheduler.runAt"],
   // Cancel and delete jobs (the signal is handed to the run function with runSoon; a scheduled
   // launch's schedule is deleted; a removed job's credential configs are deleted) and delete
   // series (their schedule).
@@ -50,7 +52,17 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   ],
   // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines,
   // removes deleted jobs once they end (and their credential configs).
-  sweep: ["store", "secrets.get", "secrets.delete", "binaries.get", "scheduler.runSoon", "scheduler.runAt", "scheduler.cancel"],
+  // A re-driven launch may be the one that makes the callback key (secrets.put).
+  sweep: [
+    "store",
+    "secrets.put",
+    "secrets.get",
+    "secrets.delete",
+    "binaries.get",
+    "scheduler.runSoon",
+    "scheduler.runAt",
+    "scheduler.cancel",
+  ],
 };
 
 /** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */

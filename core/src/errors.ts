@@ -102,6 +102,13 @@ export class ClusterTimeoutError extends EdpError {
   }
 }
 
+/** A job's output was on its cluster, and the cluster's retention period has removed it. */
+export class OutputGoneError extends EdpError {
+  constructor(message: string) {
+    super(410, "OUTPUT_GONE", message);
+  }
+}
+
 /**
  * A failure inside an engine or on a cluster (Sahara's EDPError).
  *
@@ -122,4 +129,11 @@ export class EngineError extends EdpError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** A credential was presented and is wrong for what it was presented for (a forged callback token). */
+export class ForbiddenError extends EdpError {
+  constructor(message = "The token is not valid for this resource") {
+    super(403, "FORBIDDEN", message);
+  }
 }

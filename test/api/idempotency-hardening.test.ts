@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { KeyRecords } from "@edp/core/manager/key-records";
+import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -61,10 +64,7 @@ describe("idempotency and schedule hardening", () => {
     });
 
     it("9.2 a key's record expires (dynalite keeps it; the code treats it as gone), then one new job replaces it", async () => {
-      const shortLived = await startTestApi({
-        registrations: [testEngineRegistration(new TestEngine())],
-        env: { EDP_IDEMPOTENCY_KEY_TTL_SECONDS: "1" },
-      });
+      const shortLived = await startTestApi({ registrations: [testEngineRegistration(new TestEngine())] });
       try {
         const project = await shortLived.newProject();
         const theirChain = await createJobChain(shortLived, project.token);
@@ -78,7 +78,17 @@ describe("idempotency and schedule hardening", () => {
         expect(first.status, first.text).toBe(202);
         expect((await create()).body.job.id).toBe(first.body.job.id);
         expect((await create(["other"])).status).toBe(409);
-        await new Promise((r) => setTimeout(r, 1_500));
+        // The record's TTL passes (dynalite, like DynamoDB for up to days, still holds the item).
+        const documents = createDocumentClient(shortLived.ports.dynamoEndpoint);
+        await documents.send(
+          new UpdateCommand({
+            TableName: "edp-test",
+            Key: { pk: `KEY#${KeyRecords.idempotencyKey(project.projectId, "nightly")}`, sk: "key" },
+            UpdateExpression: "SET expires_at = :past",
+            ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 1 },
+          }),
+        );
+        documents.destroy();
         // Expired: two concurrent requests agree on one new job, even with the body the old record refused.
         const [a, b] = await Promise.all([create(["other"]), create(["other"])]);
         expect(a.status, a.text).toBe(202);
@@ -188,8 +198,11 @@ describe("idempotency and schedule hardening", () => {
         const restarted = running;
         await eventually("the series' first run launched after the restart", async () => restartEngine.launches.includes(firstId), 10_000);
         expect(Date.now()).toBeGreaterThanOrEqual(new Date(start).getTime());
-        const job = (await restarted.request("GET", `/v2/jobs/${firstId}`, { token: project.token })).body.job;
-        expect(job.info.status).toBe("RUNNING");
+        // The engine has the job; the launcher records it RUNNING a moment later.
+        await eventually(
+          "the first run RUNNING",
+          async () => (await restarted.request("GET", `/v2/jobs/${firstId}`, { token: project.token })).body.job.info.status === "RUNNING",
+        );
       } finally {
         await running?.close();
         await rm(dataDir, { recursive: true, force: true });

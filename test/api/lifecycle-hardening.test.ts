@@ -71,6 +71,16 @@ describe("job lifecycle hardening", () => {
     const current = (await stored(id))!;
     await api.core.ports.store.update("job_execution", current, { launch_claimed_at: new Date(Date.now() - 3_600_000).toISOString() });
   };
+  /** The job once it has reached `status`, within 5 s. */
+  const reaches = (id: string, status: string) =>
+    eventually(
+      status,
+      async () => {
+        const current = await get(id);
+        return current.info.status === status && current;
+      },
+      5_000,
+    );
   const isActive = async (id: string) => (await api.core.ports.store.listActiveExecutions()).some((e) => e.id === id);
 
   describe("9.1 a cancelled job whose launcher died", () => {
@@ -84,14 +94,7 @@ describe("job lifecycle hardening", () => {
       await expireClaim(job.id);
       engine.hanging.clear();
       await api.core.jobs.sweep();
-      const after = await eventually(
-        "KILLED",
-        async () => {
-          const current = await get(job.id);
-          return current.info.status === "KILLED" && current;
-        },
-        5_000,
-      );
+      const after = await reaches(job.id, "KILLED");
       expect(after.end_time).toBeTruthy();
       expect(engine.launches).not.toContain(job.id);
       expect(await isActive(job.id)).toBe(false);
@@ -106,14 +109,7 @@ describe("job lifecycle hardening", () => {
       await expireClaim(job.id);
       engine.hanging.clear();
       await api.core.jobs.sweep();
-      const after = await eventually(
-        "KILLED",
-        async () => {
-          const current = await get(job.id);
-          return current.info.status === "KILLED" && current;
-        },
-        5_000,
-      );
+      const after = await reaches(job.id, "KILLED");
       expect(after.engine_job_id).toBe(`test-${job.id}`);
       expect(engine.launches.filter((id) => id === job.id)).toHaveLength(1);
       expect(engine.cancels.map((c) => c.id)).toContain(job.id);
@@ -347,14 +343,7 @@ describe("job lifecycle hardening", () => {
     it("9.7 the launcher still records FAILED for a job close to the limit, with its error shortened", async () => {
       engine.failNextLaunch = `spark-submit failed: ${"e".repeat(150_000)}`;
       const job = await create({ job_configs: { args: bigArgs(14) } });
-      const failed = await eventually(
-        "FAILED",
-        async () => {
-          const current = await get(job.id);
-          return current.info.status === "FAILED" && current;
-        },
-        5_000,
-      );
+      const failed = await reaches(job.id, "FAILED");
       expect(failed.end_time).toBeTruthy();
       expect(failed.info.error).toMatch(/^spark-submit failed: e+/);
       expect(failed.info.error.length).toBeLessThan(150_000);

@@ -1,7 +1,7 @@
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OozieDouble, schemaTestsRun, startOozieDouble } from "../doubles/oozie-webhdfs.js";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 
 // In CI a missing xmllint or XSD directory fails this file; elsewhere it is skipped, saying where the XSDs come from.
 const schemasPresent = schemaTestsRun("the Oozie API test");
@@ -17,11 +17,7 @@ describe.runIf(schemasPresent)("Oozie jobs through the API", () => {
     oozie = await startOozieDouble();
     api = await startTestApi({ registrations: [...defaultEngineRegistrations] });
     ({ token } = await api.newProject());
-    const post = async (path: string, body: unknown) => {
-      const response = await api.request("POST", path, { token, body });
-      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-      return response.body;
-    };
+    const post = (path: string, body: unknown) => accepted(api, token, path, body);
     const cluster = await post("/v2/clusters", {
       name: "hadoop",
       plugin_name: "vanilla",

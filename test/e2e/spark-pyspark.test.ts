@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { pysparkHome, type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.pyspark);
@@ -95,21 +95,13 @@ describe.runIf(tools.run)("PySpark jobs through the API on a real Spark standalo
     // The cluster's own defaults: a job given a --properties-file must still see them.
     mkdirSync(join(scratch, "conf"));
     writeFileSync(join(scratch, "conf", "spark-defaults.conf"), "spark.edp.test.default from-the-cluster\n");
-    const post = async (path: string, body: unknown) => {
-      const response = await api.request("POST", path, { token, body });
-      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-      return response.body;
-    };
+    const post = (path: string, body: unknown) => accepted(api, token, path, body);
     const cluster = await post("/v2/clusters", {
       name: "spark-pyspark",
       plugin_name: "spark",
       plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
       connection: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        private_key: sshd.privateKey,
-        host_key: sshd.hostKey,
+        ...sshLogin(sshd),
         spark_home: spark.sparkHome,
         master_url: spark.masterUrl,
         working_dir_base: join(scratch, "work"),

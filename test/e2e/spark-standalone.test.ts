@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.javac, TOOLS.jar, TOOLS.pyspark);
@@ -46,21 +46,13 @@ describe.runIf(tools.run)("Spark jobs through the API on a real Spark standalone
     api = await startTestApi({ registrations: [...defaultEngineRegistrations] });
     ({ token } = await api.newProject());
     mkdirSync(join(scratch, "conf"));
-    const post = async (path: string, body: unknown) => {
-      const response = await api.request("POST", path, { token, body });
-      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-      return response.body;
-    };
+    const post = (path: string, body: unknown) => accepted(api, token, path, body);
     const cluster = await post("/v2/clusters", {
       name: "spark-standalone",
       plugin_name: "spark",
       plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
       connection: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        private_key: sshd.privateKey,
-        host_key: sshd.hostKey,
+        ...sshLogin(sshd),
         spark_home: spark.sparkHome,
         master_url: spark.masterUrl,
         working_dir_base: join(scratch, "work"),

@@ -6,12 +6,13 @@ import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { createRunnerFactory, type RunnerFactory, type RunnerTarget } from "@edp/core/runners/runner-factory";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { captureLogs, scanTable } from "../support/leaks.js";
 import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
 import { groupMembers, launched, pidOf, preparedJob, sshAccess, waitForStatus, waitUntil } from "../support/spark-jobs.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
+import { uncheckedRegistration } from "../support/unchecked.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
 
@@ -123,22 +124,14 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
 
     /** Runs the stubborn Shell job through the API and waits until its children run; `configs` are its job_configs.configs. */
     const startStubbornJob = async (configs: Record<string, unknown> = {}) => {
-      const post = async (path: string, body: unknown) => {
-        const response = await api.request("POST", path, { token, body });
-        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-        return response.body;
-      };
+      const post = (path: string, body: unknown) => accepted(api, token, path, body);
       const suffix = Math.random().toString(36).slice(2, 8);
       const cluster = await post("/v2/clusters", {
         name: `sshd-${suffix}`,
         plugin_name: "spark",
         plugin_version: "4.3.0",
         connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
+          ...sshLogin(sshd),
           working_dir_base: join(scratch, "work"),
         },
       });
@@ -200,21 +193,13 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
     });
 
     it("9.16 a Shell job that prints its S3 keys and the cluster's private key to stderr leaves them in no response, table item or log line", async () => {
-      const post = async (path: string, body: unknown) => {
-        const response = await api.request("POST", path, { token, body });
-        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-        return response.body;
-      };
+      const post = (path: string, body: unknown) => accepted(api, token, path, body);
       const cluster = await post("/v2/clusters", {
         name: "sshd",
         plugin_name: "spark",
         plugin_version: "4.3.0",
         connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
+          ...sshLogin(sshd),
           working_dir_base: join(scratch, "work"),
         },
       });
@@ -275,7 +260,10 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
   describe("the destination rule", () => {
     let api: TestApi;
     beforeAll(async () => {
-      api = await startTestApi({ registrations: [sparkEngineRegistration], env: { EDP_ALLOW_DESTINATIONS: "10.0.0.0/8" } });
+      api = await startTestApi({
+        registrations: [uncheckedRegistration(sparkEngineRegistration)],
+        env: { EDP_ALLOW_DESTINATIONS: "10.0.0.0/8" },
+      });
     });
     afterAll(async () => {
       await api?.close();
@@ -283,11 +271,7 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
 
     it("9.9b refuses an SSH cluster host on a denied address with a clear error", async () => {
       const { token } = await api.newProject();
-      const post = async (path: string, body: unknown) => {
-        const response = await api.request("POST", path, { token, body });
-        if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-        return response.body;
-      };
+      const post = (path: string, body: unknown) => accepted(api, token, path, body);
       const cluster = await post("/v2/clusters", {
         name: "sshd",
         plugin_name: "spark",

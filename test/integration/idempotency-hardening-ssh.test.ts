@@ -6,9 +6,9 @@ import { OozieJobEngine } from "@edp/core/engines/oozie/engine";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OozieDouble, schemaToolingProblem, startOozieDouble } from "../doubles/oozie-webhdfs.js";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { preparedJob, sshAccess, waitForStatus } from "../support/spark-jobs.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 import { binary, clusterAccess, launched as launchedOnOozie, preparedJob as oozieJob } from "../unit/oozie-fixtures.js";
 
@@ -30,21 +30,13 @@ describe.runIf(tools.run)("9.2 launches are per attempt, on the Spark engine ove
     sshd = await startSshd();
     api = await startTestApi({ registrations: [...defaultEngineRegistrations] });
     ({ token } = await api.newProject());
-    const post = async (path: string, body: unknown) => {
-      const response = await api.request("POST", path, { token, body });
-      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-      return response.body;
-    };
+    const post = (path: string, body: unknown) => accepted(api, token, path, body);
     const cluster = await post("/v2/clusters", {
       name: "spark-over-ssh",
       plugin_name: "spark",
       plugin_version: "3.5.0",
       connection: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        private_key: sshd.privateKey,
-        host_key: sshd.hostKey,
+        ...sshLogin(sshd),
         working_dir_base: work,
       },
     });

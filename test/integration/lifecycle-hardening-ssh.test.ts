@@ -5,9 +5,9 @@ import type { EngineRegistration, JobEngine, RunResult } from "@edp/core/engines
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { groupMembers, killJob, pidOf } from "../support/spark-jobs.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
@@ -62,22 +62,14 @@ describe.runIf(tools.run)("lifecycle hardening with the real Spark engine over a
     sshd = await startSshd();
     api = await startTestApi({ registrations: [spark.registration], env: { EDP_CANCEL_GRACE_SECONDS: "1" } });
     ({ token } = await api.newProject());
-    const post = async (path: string, body: unknown) => {
-      const response = await api.request("POST", path, { token, body });
-      if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
-      return response.body;
-    };
+    const post = (path: string, body: unknown) => accepted(api, token, path, body);
     clusterId = (
       await post("/v2/clusters", {
         name: "spark-over-ssh",
         plugin_name: "spark",
         plugin_version: "3.5.0",
         connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
+          ...sshLogin(sshd),
           working_dir_base: join(scratch, "work"),
         },
       })

@@ -68,3 +68,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** POSTs a body that must be accepted (202) and returns the response body; anything else fails the test with the response. */
+export async function accepted(api: TestApi, token: string, path: string, body: unknown) {
+  const response = await api.request("POST", path, { token, body });
+  if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
+  return response.body;
+}

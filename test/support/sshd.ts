@@ -20,6 +20,11 @@ export interface SshServer {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /**
+   * Restarts the listener with a changed configuration, leaving open connections as they were: each
+   * has its own sshd process, which keeps the configuration it started with (as `systemctl restart ssh` does).
+   */
+  restart(options: { sftp?: boolean }): Promise<void>;
   /** Stops it and removes its files. */
   dispose(): Promise<void>;
   /** The end of sshd's own log, for diagnosing a failure. */
@@ -30,7 +35,9 @@ export interface SshServer {
  * A real OpenSSH server (Debian's openssh-server) on a free loopback port, with host and client
  * keys generated for the test. It runs as the current user; as root it allows key-only root login.
  */
-export async function startSshd(options: { maxSessions?: number } = {}): Promise<SshServer> {
+export async function startSshd(
+  options: { maxSessions?: number /** false: no SFTP subsystem, as on a stripped-down node. */; sftp?: boolean } = {},
+): Promise<SshServer> {
   const dir = await mkdtemp(join(tmpdir(), "edp-sshd-"));
   const keygen = (name: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(dir, name)]);
   keygen("host_key");
@@ -40,27 +47,29 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
   const port = await freePort();
   const user = userInfo().username;
   const config = join(dir, "sshd_config");
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${join(dir, "host_key")}`,
-      `PidFile ${join(dir, "sshd.pid")}`,
-      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "PermitRootLogin prohibit-password",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "StrictModes no",
-      "UsePAM no",
-      `MaxSessions ${options.maxSessions ?? 10}`,
-      "MaxStartups 100",
-      "Subsystem sftp internal-sftp",
-      "LogLevel INFO",
-      "",
-    ].join("\n"),
-  );
+  const writeConfig = (sftp: boolean) =>
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${join(dir, "host_key")}`,
+        `PidFile ${join(dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+        "PermitRootLogin prohibit-password",
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "StrictModes no",
+        "UsePAM no",
+        `MaxSessions ${options.maxSessions ?? 10}`,
+        "MaxStartups 100",
+        ...(sftp ? ["Subsystem sftp internal-sftp"] : []),
+        "LogLevel INFO",
+        "",
+      ].join("\n"),
+    );
+  writeConfig(options.sftp ?? true);
   // sshd started as root insists on its privilege-separation directory.
   if (process.getuid?.() === 0 && !existsSync("/run/sshd")) mkdirSync("/run/sshd", { mode: 0o755, recursive: true });
 
@@ -86,6 +95,17 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
     child.kill("SIGTERM");
     await exited;
   };
+  const restart = async (changed: { sftp?: boolean }) => {
+    writeConfig(changed.sftp ?? true);
+    const child = server;
+    server = undefined;
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await start();
+  };
   await start();
   return {
     host: "127.0.0.1",
@@ -97,6 +117,7 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
     dir,
     stop,
     start,
+    restart,
     log: () => log,
     async dispose() {
       await stop();
@@ -170,4 +191,9 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
+}
+
+/** The connection fields a Spark cluster registered through the API needs to log in to this server. */
+export function sshLogin(sshd: SshServer) {
+  return { host: sshd.host, port: sshd.port, user: sshd.user, private_key: sshd.privateKey, host_key: sshd.hostKey };
 }

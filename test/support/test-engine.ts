@@ -1,5 +1,6 @@
 import type { EngineRegistration, JobEngine, LaunchedJob, PreparedJob, StatusReport } from "@edp/core/engines/engine";
 import { EngineError } from "@edp/core/errors";
+import { attemptName } from "@edp/core/model/job-execution";
 import type { JobStatus } from "@edp/core/model/status";
 import { z } from "zod";
 
@@ -40,9 +41,17 @@ export class TestEngine implements JobEngine {
    */
   idempotent = false;
   private readonly hung: (() => void)[] = [];
+  /** Attempts launched, by attempt name (`attemptName`): each retry attempt is its own launch. */
+  readonly attemptLaunches: string[] = [];
+  /** Status each attempt reports, by attempt name; wins over `statuses` (a job failing on its first attempts). */
+  readonly attemptStatuses = new Map<string, JobStatus>();
+
+  /** The completion-callback URL each launch was given (issue 12), by execution id. */
+  readonly callbackUrls = new Map<string, string>();
 
   async runJob(job: PreparedJob) {
     this.launchesStarted.push(job.execution.id);
+    if (job.callbackUrl) this.callbackUrls.set(job.execution.id, job.callbackUrl);
     await this.launchGate;
     await this.hangIf("launch");
     if (this.failNextLaunch) {
@@ -50,10 +59,11 @@ export class TestEngine implements JobEngine {
       this.failNextLaunch = undefined;
       throw new EngineError(message);
     }
-    if (this.idempotent && this.launches.includes(job.execution.id))
+    if (this.idempotent && this.attemptLaunches.includes(attemptName(job.execution)))
       return { engineJobId: `test-${job.execution.id}`, status: this.statuses.get(job.execution.id) ?? "RUNNING" };
     if (this.idempotent && (await job.isCancelRequested())) return { engineJobId: "", status: "KILLED" as const };
     this.launches.push(job.execution.id);
+    this.attemptLaunches.push(attemptName(job.execution));
     await this.hangIf("launched");
     return { engineJobId: `test-${job.execution.id}`, status: "RUNNING" as const, extra: { args: job.configs.args } };
   }
@@ -72,14 +82,18 @@ export class TestEngine implements JobEngine {
     this.statusCalls++;
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
-    return { status: this.statuses.get(job.execution.id) ?? "RUNNING" };
+    return { status: this.statusOf(job) };
+  }
+
+  private statusOf(job: LaunchedJob): JobStatus {
+    return this.attemptStatuses.get(attemptName(job.execution)) ?? this.statuses.get(job.execution.id) ?? "RUNNING";
   }
 
   async getJobStatuses(_cluster: unknown, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
     this.batchedCalls++;
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
-    return new Map(jobs.map((job) => [job.execution.id, { status: this.statuses.get(job.execution.id) ?? "RUNNING" }]));
+    return new Map(jobs.map((job) => [job.execution.id, { status: this.statusOf(job) }]));
   }
 
   async cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined> {

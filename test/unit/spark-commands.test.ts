@@ -256,7 +256,9 @@ describe("remote scripts", () => {
   });
 
   it("output: the tail of the chosen stream, bounded in lines and bytes", () => {
-    expect(outputScript("/w/j/e", "stderr", 50, 1000)).toBe("if [ -f /w/j/e/stderr ]; then tail -n 50 /w/j/e/stderr | tail -c 1000; fi\n");
+    expect(outputScript("/w/j/e", "stderr", 50, 1000)).toContain(
+      "if [ -f /w/j/e/stderr ]; then tail -n 50 /w/j/e/stderr | tail -c 1000; fi\n",
+    );
   });
 });
 

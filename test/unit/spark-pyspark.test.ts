@@ -21,6 +21,7 @@ import { hostileStrings } from "../support/hostile.js";
 import { preparedJob, sparkAccess } from "../support/spark-jobs.js";
 import { freePort } from "../support/sshd.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
+import { uncheckedRegistration } from "../support/unchecked.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "edp-pyspark-unit-"));
 const marker = join(scratch, "pwned");
@@ -565,7 +566,8 @@ describe("11.1, 11.5 through the HTTP API", () => {
   let clusterId: string;
   const templates: Record<string, string> = {};
   beforeAll(async () => {
-    api = await startTestApi({ registrations: [registration] });
+    // Submit-time validation is what is tested: the cluster is never reached, so it skips issue 13's health check.
+    api = await startTestApi({ registrations: [uncheckedRegistration(registration)] });
     ({ token } = await api.newProject());
     const userKey = ssh2.utils.generateKeyPairSync("ed25519");
     const hostKey = ssh2.utils.generateKeyPairSync("ed25519");

@@ -31,7 +31,8 @@ describe("spark cluster connection", () => {
       ...SSH,
       mode: "ssh",
       port: 22,
-      working_dir_base: "/tmp/spark-edp",
+      working_dir_base: "~/.edp/jobs",
+      retention_days: 7,
       environment: {},
     });
   });

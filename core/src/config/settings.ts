@@ -21,6 +21,13 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
   EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** How many executions of one project run at once on all clusters; more wait in the queue. 0: unlimited. */
+  EDP_PROJECT_MAX_CONCURRENT_JOBS: z.coerce.number().int().nonnegative().default(0),
+  /**
+   * Seconds between sweeps (the AWS schedule is every minute; the local runtime's --sweep-seconds):
+   * a cluster whose load is older than three of them is shown stale (issue 13.1).
+   */
+  EDP_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**
@@ -44,6 +51,19 @@ const SettingsSchema = z.object({
     })
     .optional(),
 
+  /**
+   * The URL clusters call back on when a job ends (`<base>/v2/jobs/{id}/callback?token=…`). Unset:
+   * the local runtime uses the API's own URL; on AWS the stack sets the API's URL.
+   */
+  EDP_PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Per execution, at most one status check caused by callbacks in this many seconds. */
+  EDP_CALLBACK_WINDOW_SECONDS: z.coerce.number().int().positive().default(2),
+
+  /** How long a failing webhook delivery is retried, in hours. */
+  EDP_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().default(24),
+  /** The first webhook retry's delay in seconds; each later one doubles it (at most an hour), with jitter. */
+  EDP_WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().positive().default(30),
+
   // ---- AWS runtime only (EDP_RUNTIME=aws). The stack (infra/) sets all of them on every
   // function; the local runtime ignores them. createAwsPorts refuses to start without them.
   /** S3 bucket holding uploaded job binaries (`internal-db://`) and saved outputs. */
@@ -55,6 +75,12 @@ const SettingsSchema = z.object({
     .default("edp/"),
   /** EventBridge Scheduler group that holds EDP's one-time and recurring schedules. */
   EDP_SCHEDULE_GROUP: z.string().min(1).optional(),
+  /**
+   * One endpoint for every AWS client (S3, Secrets Manager, EventBridge Scheduler, Lambda, and
+   * DynamoDB unless EDP_DYNAMODB_ENDPOINT is set): an emulator such as moto on loopback, which the
+   * AWS-mode tests use. Unset on AWS, where each client finds its regional endpoint.
+   */
+  EDP_AWS_ENDPOINT: z.string().url().optional(),
   /** Role EventBridge Scheduler assumes to invoke the run function (passed with iam:PassRole). */
   EDP_SCHEDULER_ROLE_ARN: z.string().startsWith("arn:").optional(),
   /** The run function (asynchronous launcher): target of `runSoon` invocations and of every schedule. */

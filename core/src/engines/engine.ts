@@ -29,6 +29,16 @@ export interface JobEngine {
   cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined>;
   /** Optional: statuses of many jobs of one cluster in one remote call (DESIGN.md rule 7), keyed by execution id. */
   getJobStatuses?(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>>;
+  /**
+   * Optional: the statuses `getJobStatuses` returns plus the cluster's load, from the same one remote
+   * call (issue 13.1). The sweep prefers it, so collecting the load costs no extra round trip.
+   */
+  getClusterState?(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<ClusterState>;
+  /**
+   * Optional: whether the cluster can run jobs at all (issue 13.0): reachable with its pinned host
+   * key, its tools in place. Resolves with the finding; rejects only on a fault of EDP's own.
+   */
+  checkCluster?(cluster: ClusterAccess): Promise<HealthFinding>;
   /** Optional: the tail of a job's saved output. */
   readOutput?(job: LaunchedJob, stream: "stdout" | "stderr", tailLines: number): Promise<string>;
   /**
@@ -36,6 +46,22 @@ export interface JobEngine {
    * Authorization header), so the engine boundary scrubs them from remote text too (scrubbing-engine.ts).
    */
   secretsDerived?(access: ClusterAccess): readonly string[];
+}
+
+export interface ClusterState {
+  statuses: Map<string, StatusReport>;
+  load: EngineLoad;
+}
+
+/** The load as an engine sees it; the sweep adds EDP's own counts and the time (model/cluster.ts ClusterLoad). */
+export type EngineLoad = Omit<import("../model/cluster.js").ClusterLoad, "observed_at" | "edp">;
+
+export interface HealthFinding {
+  healthy: boolean;
+  /** Why not, in words a user can act on. */
+  reason?: string;
+  /** What the check learnt, e.g. the spark-submit version. */
+  details?: Record<string, string>;
 }
 
 /** A cluster together with its secret connection fields, loaded from the secret store. */
@@ -65,6 +91,11 @@ export interface PreparedJob {
   configs: JobConfigs;
   /** Re-reads the execution; engines call it just before launching to honour a cancel in flight. */
   isCancelRequested(): Promise<boolean>;
+  /**
+   * Where the cluster may report that this attempt's job has ended (`/v2/jobs/{id}/callback?token=…`),
+   * when EDP has a public URL. A secret: it carries the attempt's callback token. A hint only (DESIGN.md rule 9).
+   */
+  callbackUrl?: string;
 }
 
 export interface DataSourceAccess {

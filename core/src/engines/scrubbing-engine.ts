@@ -54,6 +54,35 @@ export function scrubbingEngine(inner: JobEngine): JobEngine {
       );
     };
   }
+  if (inner.getClusterState) {
+    const state = inner.getClusterState.bind(inner);
+    wrapped.getClusterState = (access, jobs) => {
+      const each = jobs.map(launchedSecrets);
+      const secrets = {
+        known: [...clusterSecrets(access), ...each.flatMap((job) => job.known)],
+        later: async () => (await Promise.all(each.map((job) => job.later()))).flat(),
+      };
+      return guarded(
+        secrets,
+        () => state(access, jobs),
+        (scrubber, found) => ({
+          statuses: new Map([...found.statuses].map(([id, report]) => [id, scrubber.scrubValue(report)] as const)),
+          load: scrubber.scrubValue(found.load),
+        }),
+        (found) => [...found.statuses.values()].some(hasError),
+      );
+    };
+  }
+  if (inner.checkCluster) {
+    const check = inner.checkCluster.bind(inner);
+    wrapped.checkCluster = (access) =>
+      guarded(
+        { known: clusterSecrets(access) },
+        () => check(access),
+        (scrubber, finding) => scrubber.scrubValue(finding),
+        () => true,
+      );
+  }
   if (inner.readOutput) {
     const read = inner.readOutput.bind(inner);
     wrapped.readOutput = (job, stream, tailLines) =>

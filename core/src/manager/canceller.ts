@@ -17,6 +17,8 @@ export class Canceller {
     private readonly engines: ClusterEngines,
     private readonly scheduler: Scheduler,
     private readonly now: () => Date,
+    /** Told when a running job passes its `edp.timeout`, before it is cancelled (issue 12's `overdue` webhooks). */
+    private readonly onOverdue?: (execution: StoredExecution) => Promise<void>,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class Canceller {
     try {
       const { engine, access } = await this.engines.forExecution(execution);
       const report = await engine.cancelJob(this.engines.launched(execution, access), { force });
-      return report ? await this.writer.applyReport(execution.id, report) : execution;
+      return report ? await this.writer.applyReport(execution, report) : execution;
     } catch (error) {
       logger.warn("Cancel signal failed", { executionId: execution.id, error: describeError(error) });
       return this.writer.recordUnreachable(execution.id, error);
@@ -69,6 +71,12 @@ export class Canceller {
     if (!execution.deadline_at || isTerminal(execution.info.status)) return;
     if (new Date(execution.deadline_at).getTime() > this.now().getTime()) return;
     const timeout = execution.job_configs.configs["edp.timeout"];
+    // Once, while it still runs: the sweep may meet the deadline again while the cancel is in flight.
+    if (execution.info.status === "RUNNING" && this.onOverdue) {
+      await this.onOverdue(execution).catch((error) =>
+        logger.warn("Overdue notification failed", { executionId: execution.id, error: describeError(error) }),
+      );
+    }
     await this.cancel(execution.id, `Cancelled because it ran longer than edp.timeout (${timeout} s)`);
   }
 }

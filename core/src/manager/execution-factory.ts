@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { ChosenPlacement, Placement } from "../dispatch/placement.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
 import type { JobBinary } from "../model/job-binary.js";
-import { type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
+import { AUTO_CLUSTER, type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import { type Caller, newResource } from "../services/access.js";
@@ -23,6 +24,8 @@ export class ExecutionFactory {
     private readonly templates: JobTemplateService,
     private readonly clusters: ClusterService,
     private readonly secrets: ExecutionSecrets,
+    /** Issue 13.2: chooses the cluster for `"cluster_id": "auto"`. */
+    private readonly placement?: Placement,
   ) {}
 
   /**
@@ -30,7 +33,8 @@ export class ExecutionFactory {
    * not yet stored, under a random id: ids are never derived, so no later execution can meet an
    * earlier one's launch, schedule or key.
    */
-  async build(caller: Caller, input: JobExecutionCreate): Promise<StoredExecution> {
+  async build(caller: Caller, request: JobExecutionCreate): Promise<StoredExecution> {
+    const { input, placement } = await this.place(caller, request);
     // Read together, but refused in Sahara's order: the cluster's problem is reported before the template's.
     const [clusterRead, templateRead] = await Promise.allSettled([
       this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`),
@@ -45,6 +49,7 @@ export class ExecutionFactory {
     if (templateRead.status === "rejected") throw templateRead.reason;
     const [cluster, template] = [clusterRead.value, templateRead.value];
     this.clusters.checkUsableBy(caller, cluster);
+    this.clusters.checkAcceptsJobs(cluster);
     await this.templates.checkRunnable(caller, template);
     const { registration } = this.registry.select(cluster, template.type);
     const [inputSource, outputSource] = await Promise.all([
@@ -76,6 +81,7 @@ export class ExecutionFactory {
         output_id: input.output_id ?? null,
         job_configs: configs,
         interface: input.interface ?? {},
+        ...(placement && { info: { status: "PENDING" as const, placement } }),
       }),
       version: 1,
       launch_claimed_at: null,
@@ -105,6 +111,20 @@ export class ExecutionFactory {
       await this.secrets.discard(toStore);
       throw error;
     }
+  }
+
+  /** `"cluster_id": "auto"` becomes the first-ranked cluster, and the ranking's reasons are kept (issue 13.2). */
+  private async place(caller: Caller, input: JobExecutionCreate): Promise<{ input: JobExecutionCreate; placement?: ChosenPlacement }> {
+    if (input.cluster_id !== AUTO_CLUSTER) return { input };
+    if (!this.placement) throw new InvalidReferenceError(`"cluster_id": "${AUTO_CLUSTER}" is not available here`);
+    const template = await this.visible<JobTemplate>(
+      caller,
+      "job_template",
+      input.job_template_id,
+      `Job template with id '${input.job_template_id}' doesn't exist`,
+    );
+    const placement = await this.placement.choose(caller, template, input);
+    return { input: { ...input, cluster_id: placement.cluster_id }, placement };
   }
 
   private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {

@@ -1,7 +1,13 @@
+import type { ClusterHealth } from "../dispatch/health.js";
+import type { Placement } from "../dispatch/placement.js";
+import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
-import { ClusterTimeoutError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
+import { ClusterTimeoutError, ForbiddenError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
 import { isTerminal } from "../model/status.js";
+import type { DestinationRule } from "../net/destinations.js";
+import type { CallbackUrls } from "../notifications/callback-urls.js";
+import { type WebhookSettings, Webhooks } from "../notifications/webhooks.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { SecretStore } from "../secrets/secret-store.js";
@@ -14,6 +20,7 @@ import { type ListQuery, listResources, type Page } from "../services/listing.js
 import type { Store } from "../store/store.js";
 import { Canceller } from "./canceller.js";
 import { ClusterEngines } from "./cluster-engines.js";
+import { CoalescedChecks } from "./coalesced-checks.js";
 import { stableHash } from "./derived-ids.js";
 import { ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
@@ -23,6 +30,7 @@ import { Launcher } from "./launcher.js";
 import { beforeDeadline } from "./request-deadline.js";
 import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
+import { StatusHints } from "./status-hints.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
 
 export type { StoredExecution } from "./execution-writer.js";
@@ -35,12 +43,22 @@ export interface JobManagerSettings {
   requestDeadlineMs: number;
   /** How long an Idempotency-Key (and a series' slot) keeps naming its execution. */
   keyTtlSeconds: number;
+  /** Completion callbacks (issue 12): each launch gets a URL; without them the sweep alone finds each end. */
+  callbacks?: CallbackUrls;
+  /** The rate-limit window of "look now" hints, per execution (EDP_CALLBACK_WINDOW_SECONDS). */
+  callbackWindowSeconds?: number;
+  /** User webhooks (issue 12): their retries and the rule their URLs pass. */
+  webhooks?: WebhookSettings & { destinations: DestinationRule };
+  /** How many executions of one project run at once (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 or unset: unlimited. */
+  projectMaxConcurrentJobs?: number;
 }
 
 /** A built execution and the schedule its request asked for. */
 interface PreparedExecution {
   execution: StoredExecution;
   schedule: ScheduleSettings | undefined;
+  /** Each new webhook's signing secret, by webhook id: shown once, in the create response. */
+  webhookSecrets?: Record<string, string>;
 }
 
 /** Claims of one key lost in a row before giving up; each loss means another request just took it. */
@@ -61,6 +79,10 @@ export class JobManager {
   private readonly launcher: Launcher;
   private readonly sweeper: Sweeper;
   private readonly keys: KeyRecords;
+  private readonly hints: StatusHints;
+  private readonly checks: CoalescedChecks;
+  /** User webhooks (issue 12), when configured. */
+  readonly webhooks: Webhooks | undefined;
   readonly series: JobSeriesScheduler;
 
   constructor(
@@ -74,12 +96,18 @@ export class JobManager {
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
+    /** Issue 13: cluster health and load in the sweep. */
+    dispatch: { health?: ClusterHealth; placement?: Placement } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
-    this.writer = new ExecutionWriter(store, now, configSecrets);
+    const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
+    let webhooks: Webhooks | undefined;
+    this.writer = new ExecutionWriter(store, now, configSecrets, slots, async (written) => webhooks?.statusChanged(written));
+    if (settings.webhooks) webhooks = new Webhooks(this.writer, secrets, scheduler, settings.webhooks.destinations, settings.webhooks, now);
+    this.webhooks = webhooks;
     this.engines = new ClusterEngines(store, registry, clusters, dataSources);
-    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets);
-    this.canceller = new Canceller(this.writer, this.engines, scheduler, now);
+    this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets, dispatch.placement);
+    this.canceller = new Canceller(this.writer, this.engines, scheduler, now, async (execution) => webhooks?.emit(execution, "overdue"));
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.
     const claimSeconds = settings.launchRedriveSeconds * 10;
     this.launcher = new Launcher(
@@ -93,9 +121,18 @@ export class JobManager {
       claimSeconds,
       now,
       configSecrets,
+      slots,
+      settings.callbacks && ((execution) => settings.callbacks!.urlFor(execution)),
     );
-    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now);
+    // A freed slot starts the next in line at once; the sweep's queue pass is the safety net (DESIGN.md rule 9).
+    slots.onRelease = async (freed) => {
+      const head = await slots.headOf(freed.cluster_id);
+      if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
+    };
+    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
+    this.checks = new CoalescedChecks(this.writer, this.engines);
+    this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);
     this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
   }
 
@@ -109,9 +146,11 @@ export class JobManager {
     caller: Caller,
     input: JobExecutionCreate,
     idempotencyKey?: string,
-  ): Promise<{ execution: StoredExecution; created: boolean }> {
-    if (idempotencyKey === undefined)
-      return { execution: await this.start(caller, input, await this.prepare(caller, input)), created: true };
+  ): Promise<{ execution: StoredExecution; created: boolean; webhookSecrets?: Record<string, string> }> {
+    if (idempotencyKey === undefined) {
+      const prepared = await this.prepare(caller, input);
+      return { execution: await this.start(caller, input, prepared), created: true, webhookSecrets: prepared.webhookSecrets };
+    }
     const requestHash = stableHash(input);
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
     // A repeat is answered before the request is validated again: its start time, say, may have passed since.
@@ -122,7 +161,7 @@ export class JobManager {
     prepared.execution.key_record = keyName;
     for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
       if (await this.keys.claim(keyName, prepared.execution.id, requestHash, found.replacing))
-        return { execution: await this.start(caller, input, prepared), created: true };
+        return { execution: await this.start(caller, input, prepared), created: true, webhookSecrets: prepared.webhookSecrets };
       // Another request holds the key now: answer with its execution once it is stored.
       found = await this.keys.find(keyName, requestHash);
       if (found.execution) return { execution: found.execution, created: false };
@@ -134,9 +173,11 @@ export class JobManager {
   private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
+    const subscribed = await this.webhooks?.subscribe(input);
+    if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
     if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
-    return { execution, schedule };
+    return { execution, schedule, webhookSecrets: subscribed?.secrets };
   }
 
   /**
@@ -197,16 +238,61 @@ export class JobManager {
   async refresh(caller: Caller, id: string): Promise<StoredExecution> {
     const execution = await this.get(caller, id);
     if (!execution.engine_job_id || isTerminal(execution.info.status)) return execution;
-    const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, async () => {
-      try {
-        const { engine, access } = await this.engines.forExecution(execution);
-        const report = await engine.getJobStatus(this.engines.launched(execution, access));
-        return report ? await this.writer.applyReport(execution.id, report) : execution;
-      } catch (error) {
-        return this.writer.recordUnreachable(execution.id, error);
-      }
-    });
+    const refreshed = await beforeDeadline(this.settings.requestDeadlineMs, () => this.reread(execution));
     return refreshed?.value ?? execution;
+  }
+
+  /** One engine call for one launched execution, and the write of what the engine reports. */
+  private async reread(execution: StoredExecution): Promise<StoredExecution> {
+    try {
+      const { engine, access } = await this.engines.forExecution(execution);
+      const report = await engine.getJobStatus(this.engines.launched(execution, access));
+      return report ? await this.writer.applyReport(execution, report) : execution;
+    } catch (error) {
+      return this.writer.recordUnreachable(execution.id, error);
+    }
+  }
+
+  /**
+   * A completion callback (`/v2/jobs/{id}/callback?token=…`): refused unless the token is this
+   * attempt's, then only a hint (DESIGN.md rule 9) that makes the manager look at the execution
+   * soon, rate-limited per execution. An unknown execution is refused like a forged token, so the
+   * route tells nobody which ids exist.
+   */
+  async acceptCallback(id: string, token: string): Promise<void> {
+    const execution = await this.writer.read(id);
+    const callbacks = this.settings.callbacks;
+    if (!execution || !callbacks || !(await callbacks.tokens.verify(execution, token))) throw new ForbiddenError();
+    let launched = false;
+    await this.writer.write(id, async (current) => {
+      launched = Boolean(current.engine_job_id);
+      // Not recorded yet: the launcher looks once it has recorded the job (Launcher.launch).
+      if (launched || isTerminal(current.info.status) || current.callback_at) return undefined;
+      return { callback_at: this.now().toISOString() };
+    });
+    if (launched && !isTerminal(execution.info.status)) await this.hints.hint(id);
+  }
+
+  /** The `check` action: looks at one execution through its engine now (a deferred one first takes its window). */
+  async checkNow(id: string, deferred = false): Promise<StoredExecution | undefined> {
+    if (deferred && !(await this.hints.claim(id))) return undefined;
+    const execution = await this.writer.read(id);
+    if (!execution?.engine_job_id || isTerminal(execution.info.status)) return execution;
+    await this.checks.check(execution);
+    return this.writer.read(id);
+  }
+
+  /** GET /v2/jobs/{id}/notifications: the execution's delivery ledger, every attempt oldest first. */
+  async notificationLedger(caller: Caller, id: string) {
+    const execution = await this.get(caller, id);
+    return this.webhooks?.ledgerOf(execution) ?? [];
+  }
+
+  /** POST /v2/jobs/{id}/notifications/{delivery}/redeliver: sends the delivery's event again, asynchronously. */
+  async redeliver(caller: Caller, id: string, deliveryId: string): Promise<void> {
+    const execution = await this.get(caller, id);
+    if (!this.webhooks) throw new NotFoundError("Notification delivery", deliveryId);
+    await this.webhooks.redeliver(execution, deliveryId);
   }
 
   /** The tail of a job's saved output; a cluster slower than the request's deadline is a 504. */

@@ -1,6 +1,9 @@
 import { logger } from "../config/logger.js";
+import { durationsOf, expectationOf } from "../dispatch/durations.js";
+import { admissionOf, type ConcurrencySlots } from "../dispatch/queue.js";
 import type { PreparedJob } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
+import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { isTerminal, resolveStatus } from "../model/status.js";
@@ -44,6 +47,10 @@ export class Launcher {
     private readonly now: () => Date,
     /** Puts back the credentials an execution's configs were stored without. */
     private readonly secrets: ExecutionSecrets,
+    /** The concurrency limits an attempt must hold a slot of before it launches (issue 13.3). */
+    private readonly slots?: ConcurrencySlots,
+    /** The attempt's completion-callback URL (issue 12), when EDP has a public URL. */
+    private readonly callbackUrlOf?: (execution: StoredExecution) => Promise<string | undefined>,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -51,6 +58,8 @@ export class Launcher {
     if (!claim) return undefined;
     const { claimed, takenOver } = claim;
     try {
+      const queued = await this.admit(claimed);
+      if (queued) return queued;
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
@@ -59,6 +68,7 @@ export class Launcher {
       // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
       if (!takenOver && (await job.isCancelRequested()))
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
+      const stats = await durationsOf(this.store, claimed.project_id, claimed.job_template_id);
       const result = await engine.runJob(job);
       const started = await this.writer.write(id, async (current) => {
         // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
@@ -70,9 +80,12 @@ export class Launcher {
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
+        // How long its template's runs take, so the sweep can flag a run past its p90 (issue 13.5).
+        if (stats && changes.info?.status === "RUNNING") changes.info = { ...changes.info, ...expectationOf(stats, this.now()) };
         // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
         const deadline = this.deadlineOf(current);
-        if (deadline && !isTerminal(changes.info?.status ?? current.info.status)) changes.deadline_at = deadline.toISOString();
+        if (deadline && changes.attempt === undefined && !isTerminal(changes.info?.status ?? current.info.status))
+          changes.deadline_at = deadline.toISOString();
         return changes;
       });
       if (isTerminal(started.info.status)) {
@@ -85,6 +98,8 @@ export class Launcher {
         return started;
       }
       await this.scheduleDeadline(started);
+      // The job called back before it was recorded (it ended within its launch): look at it now.
+      if (started.callback_at) await this.scheduler.runSoon({ action: "check", execution_id: id });
       // A cancel that arrived while the engine was launching is carried out now that there is a job to signal.
       if (started.info.status === "TOBEKILLED") return this.canceller.signal(started, false);
       return started;
@@ -102,6 +117,42 @@ export class Launcher {
     }
   }
 
+  /**
+   * Takes the attempt's concurrency slots, or puts it in its cluster's FIFO queue: PENDING with
+   * `info.queue` and no launch claim, so the sweep starts it once it is first in line and a slot
+   * is free, and a cancel ends it KILLED at once. Returns the queued execution, or undefined to
+   * go on with the launch.
+   */
+  private async admit(claimed: StoredExecution): Promise<StoredExecution | undefined> {
+    if (!this.slots) return undefined;
+    const cluster = await this.store.get<Cluster & Stored>("cluster", claimed.cluster_id);
+    if (!cluster) return undefined;
+    const scopes = this.slots.scopesOf(claimed, cluster);
+    if (scopes.length === 0) return claimed.info.queue ? this.leaveQueue(claimed) : undefined;
+    const admission = await admissionOf(this.store, this.slots, claimed, scopes);
+    if (admission.held) return claimed.info.queue ? this.leaveQueue(claimed) : undefined;
+    const queued = await this.writer.write(claimed.id, async (current) => {
+      if (current.launch_claimed_at !== claimed.launch_claimed_at) return undefined;
+      // Cancelled while this launcher held it: it never started, so it ends now.
+      if (current.info.status === "TOBEKILLED") return { ...this.writer.statusChange(current, "KILLED"), launch_claimed_at: null };
+      const since = (current.info.queue as { since?: string } | undefined)?.since ?? this.now().toISOString();
+      return {
+        launch_claimed_at: null,
+        info: { ...current.info, queue: { position: admission.position, reason: admission.reason, since } },
+      };
+    });
+    return queued;
+  }
+
+  private async leaveQueue(claimed: StoredExecution): Promise<undefined> {
+    await this.writer.write(claimed.id, async (current) => {
+      if (!current.info.queue) return undefined;
+      const { queue: _left, ...info } = current.info;
+      return { info: info as StoredExecution["info"] };
+    });
+    return undefined;
+  }
+
   /** Whether a claim is old enough that its launcher must have died. */
   claimExpired(claimedAt: string): boolean {
     return this.now().getTime() - new Date(claimedAt).getTime() >= this.claimSeconds * 1000;
@@ -117,6 +168,8 @@ export class Launcher {
     if (!awaitsLaunch) return false;
     if (execution.launch_claimed_at && !this.claimExpired(execution.launch_claimed_at)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime() + SCHEDULE_PRECISION_MS) return false;
+    // A retry's next attempt waits out its delay.
+    if (execution.retry_at && new Date(execution.retry_at).getTime() > this.now().getTime()) return false;
     return true;
   }
 
@@ -187,6 +240,7 @@ export class Launcher {
         })),
       ),
       configs,
+      callbackUrl: await this.callbackUrlOf?.(execution),
       isCancelRequested: async () => {
         const fresh = await this.store.get<StoredExecution>("job_execution", execution.id);
         return !fresh || fresh.info.status === "TOBEKILLED" || isTerminal(fresh.info.status);

@@ -1,13 +1,20 @@
 import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
-import type { ClusterAccess, JobEngine, StatusReport } from "../engines/engine.js";
+import type { ClusterHealth } from "../dispatch/health.js";
+import { edpCounts } from "../dispatch/load.js";
+import { queueOrder } from "../dispatch/queue.js";
+import type { ClusterAccess, EngineLoad, JobEngine, StatusReport } from "../engines/engine.js";
 import { describeError } from "../errors.js";
-import { resolveStatus } from "../model/status.js";
-import type { Store } from "../store/store.js";
+import type { Cluster, ClusterLoad } from "../model/cluster.js";
+import type { QueueInfo } from "../model/job-execution.js";
+import { isTerminal, resolveStatus } from "../model/status.js";
+import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
+
+type StoredCluster = Cluster & Stored;
 
 /** How many clusters the sweep talks to at once. */
 const SWEEP_CLUSTER_CONCURRENCY = 8;
@@ -38,11 +45,19 @@ export class Sweeper {
     private readonly canceller: Canceller,
     private readonly settings: { cancelGraceSeconds: number; launchRedriveSeconds: number },
     private readonly now: () => Date,
+    /** Issue 13: with it, the sweep visits every cluster and records its health and load from the one status call. */
+    private readonly health?: ClusterHealth,
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const active = (await this.store.listActiveExecutions()) as StoredExecution[];
+    const [active, clusters] = await Promise.all([
+      this.store.listActiveExecutions() as Promise<StoredExecution[]>,
+      this.health ? this.store.listAllClusters<StoredCluster>() : Promise.resolve([]),
+    ]);
     const byCluster = groupBy(active, (e) => e.cluster_id);
+    // Idle clusters too: their load and health are what placement ranks them by.
+    for (const cluster of clusters) if (!byCluster.has(cluster.id)) byCluster.set(cluster.id, []);
+    const clusterById = new Map(clusters.map((cluster) => [cluster.id, cluster]));
     const report: SweepReport = {
       executions: active.length,
       clusters: byCluster.size,
@@ -52,12 +67,79 @@ export class Sweeper {
       errors: 0,
     };
     const limit = pLimit(SWEEP_CLUSTER_CONCURRENCY);
-    await Promise.all([...byCluster.values()].map((executions) => limit(() => this.sweepCluster(executions, report))));
+    await Promise.all(
+      [...byCluster].map(([clusterId, executions]) =>
+        limit(() => this.sweepCluster(clusterId, clusterById.get(clusterId), executions, report)),
+      ),
+    );
     return report;
   }
 
-  private async sweepCluster(executions: StoredExecution[], report: SweepReport): Promise<void> {
-    for (const execution of executions.filter((e) => this.needsRedrive(e))) {
+  private async sweepCluster(
+    clusterId: string,
+    cluster: StoredCluster | undefined,
+    executions: StoredExecution[],
+    report: SweepReport,
+  ): Promise<void> {
+    await this.sweepStatuses(clusterId, cluster, executions, report);
+    await this.startQueued(executions, report);
+  }
+
+  /**
+   * The cluster's queue, oldest first (issue 13.3), after the statuses that freed slots: a job
+   * that waited past its `queue_timeout_seconds` ends FAILED; the others are offered to the
+   * launcher in order, which starts each if a slot is free. Behind the first that stays queued
+   * nothing may start (FIFO), so the rest only have their positions brought up to date.
+   */
+  private async startQueued(executions: StoredExecution[], report: SweepReport): Promise<void> {
+    const queued = executions.filter((e) => isQueued(e) && this.launcher.isClaimable(e)).sort(queueOrder);
+    let head: StoredExecution | undefined;
+    let position = 0;
+    for (const execution of queued) {
+      try {
+        if (await this.endIfWaitedTooLong(execution)) continue;
+        if (head) {
+          position++;
+          await this.writer.write(execution.id, async (current) => requeued(current, position, head?.info.queue as QueueInfo));
+          continue;
+        }
+        const after = await this.launcher.launch(execution.id);
+        if (after && isQueued(after)) {
+          head = after;
+          position = 1;
+        }
+      } catch (error) {
+        report.errors++;
+        logger.error("Queued launch failed", { executionId: execution.id, error: describeError(error) });
+      }
+    }
+  }
+
+  private async endIfWaitedTooLong(execution: StoredExecution): Promise<boolean> {
+    const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
+    const queue = execution.info.queue as QueueInfo;
+    if (!timeout || !this.isOlderThan(queue.since, timeout)) return false;
+    const ended = await this.writer.write(execution.id, async (current) => {
+      if (!isQueued(current) || current.launch_claimed_at) return undefined;
+      const reason = `queue timeout: waited more than ${timeout} s for a slot (${(current.info.queue as QueueInfo).reason})`;
+      return this.writer.statusChange(current, "FAILED", reason, undefined, { retry: false });
+    });
+    return isTerminal(ended.info.status);
+  }
+
+  private async sweepStatuses(
+    clusterId: string,
+    cluster: StoredCluster | undefined,
+    executions: StoredExecution[],
+    report: SweepReport,
+  ): Promise<void> {
+    if (cluster && this.health && (this.isStuckChecking(cluster) || this.health.needsRecheck(cluster))) {
+      // A check whose trigger was lost (or whose runner died), or a cluster the check found unusable: check it here.
+      await this.health
+        .check(cluster.id)
+        .catch((error) => logger.error("Cluster check failed", { clusterId, error: describeError(error) }));
+    }
+    for (const execution of executions.filter((e) => !isQueued(e) && this.needsRedrive(e))) {
       report.relaunched++;
       await this.launcher.launch(execution.id).catch((error) => {
         report.errors++;
@@ -65,14 +147,30 @@ export class Sweeper {
       });
     }
     const launchedJobs = executions.filter((e) => e.engine_job_id && e.info.status !== "PENDING");
-    if (launchedJobs.length === 0) return;
+    const withLoad = cluster !== undefined && this.health !== undefined;
+    if (launchedJobs.length === 0 && !withLoad) return;
     let reports: Map<string, StatusReport | undefined>;
     try {
-      const { engine, access } = await this.engines.forExecution(launchedJobs[0]);
-      reports = await this.statusesOf(engine, access, launchedJobs, report);
+      const { engine, access } = await this.engines.forExecution({ cluster_id: clusterId });
+      if (withLoad && !engine.getClusterState && launchedJobs.length === 0) {
+        await this.recordLoad(clusterId, { source: "unknown", unknown_reason: "this cluster's engine reports no load" }, executions);
+        return;
+      }
+      let load: EngineLoad | undefined;
+      ({ reports, load } = await this.statusesOf(engine, access, launchedJobs, report, withLoad));
+      if (withLoad)
+        await this.recordLoad(
+          clusterId,
+          load ?? { source: "unknown", unknown_reason: "this cluster's engine reports no load" },
+          executions,
+        );
     } catch (error) {
       // An unreachable cluster leaves statuses as they are; the error is recorded and the next sweep retries.
       report.errors++;
+      if (withLoad)
+        await this.health!.recordSweep(clusterId, { healthy: false, reason: describeError(error) }).catch((writeError) =>
+          logger.error("Recording a cluster's health failed", { clusterId, error: describeError(writeError) }),
+        );
       for (const e of launchedJobs) await this.writer.recordUnreachable(e.id, error);
       return;
     }
@@ -80,29 +178,50 @@ export class Sweeper {
       const statusReport = reports.get(execution.id);
       let current = execution;
       if (statusReport && (resolveStatus(execution.info.status, statusReport.status) || execution.info.error)) {
-        current = await this.writer.applyReport(execution.id, statusReport);
+        current = await this.writer.applyReport(execution, statusReport);
         if (current.version !== execution.version) report.changed++;
       }
       await this.followUp(current);
     }
   }
 
-  private async statusesOf(engine: JobEngine, access: ClusterAccess, executions: StoredExecution[], report: SweepReport) {
+  private async statusesOf(
+    engine: JobEngine,
+    access: ClusterAccess,
+    executions: StoredExecution[],
+    report: SweepReport,
+    withLoad: boolean,
+  ): Promise<{ reports: Map<string, StatusReport | undefined>; load?: EngineLoad }> {
     const jobs = executions.map((e) => this.engines.launched(e, access));
+    if (withLoad && engine.getClusterState) {
+      // The same one call per cluster, now carrying the load too (issue 13.1).
+      report.statusCalls++;
+      const state = await engine.getClusterState(access, jobs);
+      return { reports: state.statuses as Map<string, StatusReport | undefined>, load: state.load };
+    }
     if (engine.getJobStatuses) {
       report.statusCalls++;
-      return (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined>;
+      return { reports: (await engine.getJobStatuses(access, jobs)) as Map<string, StatusReport | undefined> };
     }
     const reports = new Map<string, StatusReport | undefined>();
     for (const job of jobs) {
       report.statusCalls++;
       reports.set(job.execution.id, await engine.getJobStatus(job));
     }
-    return reports;
+    return { reports };
   }
 
-  /** After the status: escalate a slow cancel, enforce a deadline. */
+  /** The cluster answered: it is healthy, and this is its load, with EDP's own counts from the active index. */
+  private async recordLoad(clusterId: string, engineLoad: EngineLoad, executions: StoredExecution[]): Promise<void> {
+    const load: ClusterLoad = { ...engineLoad, observed_at: this.now().toISOString(), edp: edpCounts(executions) };
+    await this.health!.recordSweep(clusterId, { healthy: true }, { load }).catch((error) =>
+      logger.error("Recording a cluster's load failed", { clusterId, error: describeError(error) }),
+    );
+  }
+
+  /** After the status: escalate a slow cancel, enforce a deadline, flag a run past its template's p90. */
   private async followUp(execution: StoredExecution): Promise<void> {
+    await this.flagIfSlow(execution);
     if (execution.info.status === "TOBEKILLED" && execution.cancel_requested_at) {
       // Each further grace period earns one more escalation (SIGTERM, then SIGKILL).
       const escalations = execution.cancel_escalations ?? 0;
@@ -116,6 +235,23 @@ export class Sweeper {
   }
 
   /**
+   * Raises `info.slow` once a running job has run past its template's p90 (issue 13.5): once,
+   * and logged as the `slow` event a notifier can act on.
+   */
+  private async flagIfSlow(execution: StoredExecution): Promise<void> {
+    const expected = execution.info.expected as { slow_after?: string; p90_seconds?: number } | undefined;
+    if (execution.info.status !== "RUNNING" || execution.info.slow || !expected?.slow_after) return;
+    if (new Date(expected.slow_after).getTime() > this.now().getTime()) return;
+    const reason = `running past its template's p90 of ${expected.p90_seconds} s`;
+    const flagged = await this.writer.write(execution.id, async (current) =>
+      current.info.status === "RUNNING" && !current.info.slow
+        ? { info: { ...current.info, slow: { since: this.now().toISOString(), reason } } }
+        : undefined,
+    );
+    if (flagged.version !== execution.version) logger.info("Job is slow", { event: "slow", executionId: execution.id, reason });
+  }
+
+  /**
    * An execution whose launch trigger was lost, or whose launcher died holding its claim
    * (a cancelled one too: the re-drive then finds and kills what that launcher started).
    */
@@ -123,12 +259,31 @@ export class Sweeper {
     if (!this.launcher.isClaimable(execution)) return false;
     if (execution.scheduled_at && new Date(execution.scheduled_at).getTime() > this.now().getTime()) return false;
     if (execution.launch_claimed_at) return true;
+    // A retry's next attempt is launched by the sweep as soon as its delay has passed.
+    if (execution.retry_at) return true;
     return this.isOlderThan(execution.scheduled_at ?? execution.created_at, this.settings.launchRedriveSeconds);
+  }
+
+  private isStuckChecking(cluster: StoredCluster): boolean {
+    return cluster.status === "Checking" && this.isOlderThan(cluster.updated_at ?? cluster.created_at, this.settings.launchRedriveSeconds);
   }
 
   private isOlderThan(since: string, seconds: number): boolean {
     return this.now().getTime() - new Date(since).getTime() >= seconds * 1000;
   }
+}
+
+/** Waiting for a concurrency slot (the launcher put it in its cluster's queue). */
+function isQueued(execution: StoredExecution): boolean {
+  return execution.info.status === "PENDING" && execution.info.queue !== undefined;
+}
+
+/** A queued execution's place behind the head of its queue, or undefined when it already reads so. */
+function requeued(current: StoredExecution, position: number, head: QueueInfo): Partial<StoredExecution> | undefined {
+  const queue = current.info.queue as QueueInfo | undefined;
+  if (!isQueued(current) || current.launch_claimed_at || !queue) return undefined;
+  if (queue.position === position && queue.reason === head.reason) return undefined;
+  return { info: { ...current.info, queue: { ...queue, position, reason: head.reason } } };
 }
 
 /** Map.groupBy arrived in Node 21; EDP runs on Node 20. */

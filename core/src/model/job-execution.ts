@@ -2,6 +2,17 @@ import { z } from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { JobStatus } from "./status.js";
 
+/** The events a webhook can subscribe to; `failed` is DONEWITHERROR or FAILED, `overdue` past `edp.timeout`. */
+export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "killed", "overdue"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export const NotificationSubscriptionSchema = z
+  .object({
+    url: z.string().max(2048).url(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
+  })
+  .strict();
+
 /**
  * Scheduled and recurring runs. Sahara defined `job_execution_info` but its REST schema
  * made it unreachable; here it is accepted at the top level and inside `job_configs`.
@@ -12,8 +23,23 @@ export const JobExecutionInfoSchema = z
     start: optionalString(z.string().max(64)),
     interval: optionalString(z.string().max(256)),
     end: optionalString(z.string().max(64)),
+    /** Webhooks told of the execution's events (issue 12); each gets its own signing secret. */
+    notifications: z.array(NotificationSubscriptionSchema).max(10).optional(),
+    /** Relaunches an execution that ended DONEWITHERROR or FAILED, as a new attempt of the same execution (issue 13.4). */
+    retry: z
+      .object({
+        max_attempts: z.number().int().min(1).max(10),
+        delay_seconds: z.number().int().min(0).max(86_400).default(0),
+        /** `exponential` doubles the delay after each attempt. */
+        backoff: z.enum(["fixed", "exponential"]).default("fixed"),
+      })
+      .strict()
+      .optional(),
+    /** Ends a job that waited this long for a concurrency slot as FAILED (issue 13.3). */
+    queue_timeout_seconds: z.number().int().min(1).max(2_592_000).optional(),
   })
   .strict();
+export type RetryPolicy = NonNullable<z.infer<typeof JobExecutionInfoSchema>["retry"]>;
 export type JobExecutionInfo = z.infer<typeof JobExecutionInfoSchema>;
 
 export const JobConfigsSchema = z
@@ -26,10 +52,13 @@ export const JobConfigsSchema = z
   .strict();
 export type JobConfigs = z.infer<typeof JobConfigsSchema>;
 
+/** `"auto"` (an extension, issue 13.2) lets EDP choose the cluster by its placement ranking. */
+export const AUTO_CLUSTER = "auto";
+
 export const JobExecutionCreateSchema = z
   .object({
     job_template_id: IdSchema,
-    cluster_id: IdSchema,
+    cluster_id: z.union([IdSchema, z.literal(AUTO_CLUSTER)]),
     input_id: IdSchema.nullable().optional(),
     output_id: IdSchema.nullable().optional(),
     interface: SimpleConfigSchema.optional(),
@@ -102,14 +131,52 @@ export interface JobExecution extends Resource {
    * that attempt's launch, and nothing else ever does.
    */
   launch_nonce?: string;
+  /**
+   * Which attempt of the execution this is (1 when unset); a retry starts the next with a new
+   * nonce, and completion-callback tokens are bound to it.
+   */
+  attempt?: number;
+  /** When a retry's next attempt is due (its delay); the sweep launches it then. */
+  retry_at?: string | null;
   /** Id of the recurring series this run belongs to. */
   series_id?: string;
   /** When a scheduled execution is due to launch. */
   scheduled_at?: string;
   /** When an `edp.timeout` deadline cancels the execution. */
   deadline_at?: string;
+  /**
+   * When a completion callback arrived before the launch recorded the job (a job that ends in
+   * milliseconds): the launcher then looks at the job as soon as it has recorded it.
+   */
+  callback_at?: string;
+  /** The execution's webhooks as stored: each one's id and where its secret is (never the secret). */
+  webhooks?: StoredWebhook[];
+  /** Every webhook delivery attempt (issue 12): the delivery ledger. */
+  notification_ledger?: LedgerEntry[];
   /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
   secret_configs_ref?: string;
+}
+
+/** Why an execution waits for a concurrency slot, and where it stands (`info.queue`). */
+export interface QueueInfo {
+  /** 1 for the next to start on its cluster. */
+  position: number;
+  reason: string;
+  /** When it started waiting; `queue_timeout_seconds` counts from here. */
+  since: string;
+}
+
+/** What one finished attempt left (`info.attempts`). */
+export interface AttemptRecord {
+  attempt: number;
+  engine_job_id: string | null;
+  start_time: string | null;
+  end_time: string;
+  status: JobStatus;
+  return_code: string | null;
+  /** The job's exit status, where its engine reports one. */
+  exit_status?: number;
+  error?: string;
 }
 
 /**
@@ -139,4 +206,27 @@ export function pendingExecution(
     version: 1,
     ...fields,
   };
+}
+
+export interface StoredWebhook {
+  id: string;
+  url: string;
+  events: NotificationEvent[];
+  secret_ref: string;
+}
+
+/** One attempt to deliver one event to one webhook. Response bodies are never kept. */
+export interface LedgerEntry {
+  /** The delivery: one event for one webhook; its retries and redeliveries share it. */
+  delivery_id: string;
+  event_id: string;
+  event: NotificationEvent;
+  webhook_id: string;
+  attempt: number;
+  at: string;
+  status_code?: number;
+  error?: string;
+  delivered: boolean;
+  /** When the next retry goes, if there is one. */
+  next_retry_at?: string;
 }

@@ -43,6 +43,23 @@ export function assertTransition(from: JobStatus, to: JobStatus): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }
 
+/** Ends of an attempt that a retry policy answers with the execution's next attempt (issue 13.4); KILLED never retries. */
+export const RETRYABLE_ENDS: readonly JobStatus[] = ["DONEWITHERROR", "FAILED"];
+
+/**
+ * Whether an attempt that would end `end` from `from` may instead start the execution's next
+ * attempt, back at PENDING: the one way back in the machine, and only with a new attempt. A job
+ * being cancelled (TOBEKILLED) never retries.
+ */
+export function canRetry(from: JobStatus, end: JobStatus): boolean {
+  return (from === "PENDING" || from === "RUNNING") && RETRYABLE_ENDS.includes(end);
+}
+
+/** The ExecutionWriter's check of a write that starts a next attempt: only back to PENDING, only from a retryable state. */
+export function assertRetry(from: JobStatus, to: JobStatus): void {
+  if (to !== "PENDING" || !(from === "PENDING" || from === "RUNNING")) throw new IllegalTransitionError(from, to);
+}
+
 /**
  * What an engine's report means for the stored status: the new status, or undefined to
  * leave it. A cancel in flight stays TOBEKILLED while the job still runs; a terminal

@@ -29,10 +29,18 @@ export interface SshRunnerOptions {
   allowedDestinations?: readonly string[];
 }
 
-/** The connection was already dead when a channel was asked for; the command did not run. */
-class ConnectionLostError extends EngineError {}
-/** The server refused a channel (e.g. OpenSSH's "no more sessions" while it frees closed ones); the command did not run. */
-class ChannelRefusedError extends EngineError {}
+/**
+ * A channel or its subsystem did not open (e.g. "Unable to start subsystem: sftp" from a session
+ * whose sshd process predates the subsystem); the command did not run.
+ */
+class ChannelOpenError extends EngineError {
+  /** The connection it failed on. */
+  connection?: Client;
+}
+/** The connection was already dead when a channel was asked for. */
+class ConnectionLostError extends ChannelOpenError {}
+/** The server refused a channel (e.g. OpenSSH's "no more sessions" while it frees closed ones). */
+class ChannelRefusedError extends ChannelOpenError {}
 
 /**
  * Runs commands on one host over ONE SSH connection, opened on first use and reused by every later
@@ -46,6 +54,9 @@ export class SshRunner implements CommandRunner {
   private readonly pinned: PinnedHostKey;
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Calls under way on each connection, so a retired one is closed only once they are done. */
+  private readonly users = new Map<Client, number>();
+  private readonly retired = new WeakSet<Client>();
 
   constructor(
     private readonly target: SshTarget,
@@ -87,14 +98,21 @@ export class SshRunner implements CommandRunner {
     client?.end();
   }
 
-  private withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    // A refused channel is retried after a pause, outside the channel cap so others can finish meanwhile.
-    return pRetry(() => this.limit(() => this.attempt(work)), {
-      retries: 6,
-      minTimeout: 50,
-      factor: 2,
-      shouldRetry: ({ error }) => error instanceof ChannelRefusedError,
-    });
+  private async withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      // A refused channel is retried after a pause, outside the channel cap so others can finish meanwhile.
+      return await pRetry(() => this.limit(() => this.attempt(work)), {
+        retries: 6,
+        minTimeout: 50,
+        factor: 2,
+        shouldRetry: ({ error }) => error instanceof ChannelRefusedError,
+      });
+    } catch (error) {
+      // Still refused after every pause: that connection cannot give us a channel; try once on a new one.
+      if (!(error instanceof ChannelRefusedError && error.connection)) throw error;
+      this.retire(error.connection);
+      return this.limit(() => this.attempt(work));
+    }
   }
 
   private async attempt<T>(work: (client: Client) => Promise<T>): Promise<T> {
@@ -104,12 +122,16 @@ export class SshRunner implements CommandRunner {
       const reused = this.client !== undefined;
       const client = await this.connection();
       try {
-        return await work(client);
+        return await this.using(client, work);
       } catch (error) {
-        // A pooled connection can die unnoticed (server restarted, Lambda thawed); retry once on a new one.
-        if (!(reused && error instanceof ConnectionLostError)) throw error;
-        this.forget(client);
-        return await work(await this.connection());
+        if (error instanceof ChannelOpenError) error.connection = client;
+        // A pooled connection can die unnoticed (server restarted, Lambda thawed), or belong to an sshd
+        // process started before the server's configuration changed: retry once on a new connection.
+        // A refusal is only the server being busy; withClient retries it after a pause instead.
+        if (!reused || !(error instanceof ChannelOpenError) || error instanceof ChannelRefusedError) throw error;
+        if (error instanceof ConnectionLostError) this.forget(client);
+        else this.retire(client);
+        return await this.using(await this.connection(), work);
       }
     } finally {
       this.active--;
@@ -136,6 +158,33 @@ export class SshRunner implements CommandRunner {
       );
     }
     return this.client;
+  }
+
+  private async using<T>(client: Client, work: (client: Client) => Promise<T>): Promise<T> {
+    this.users.set(client, (this.users.get(client) ?? 0) + 1);
+    try {
+      return await work(client);
+    } finally {
+      const left = (this.users.get(client) ?? 1) - 1;
+      if (left > 0) this.users.set(client, left);
+      else {
+        this.users.delete(client);
+        if (this.retired.has(client)) client.end();
+      }
+    }
+  }
+
+  /**
+   * Takes a live connection out of the pool, so the next call opens a new one, and closes it once
+   * the commands still running on it have finished (closing it now would cut them off).
+   */
+  private retire(client: Client): void {
+    if (this.connected === client) {
+      this.connected = undefined;
+      this.client = undefined;
+    }
+    this.retired.add(client);
+    if (!this.users.has(client)) client.end();
   }
 
   /** Drops a connection from the pool, so the next call opens a new one. */
@@ -227,7 +276,7 @@ export class SshRunner implements CommandRunner {
         reject(error);
       };
       const timer = setTimeout(
-        () => fail(new EngineError(`Cannot open ${what} on ${this.label}: no answer within ${this.options.connectTimeoutMs} ms`)),
+        () => fail(new ChannelOpenError(`Cannot open ${what} on ${this.label}: no answer within ${this.options.connectTimeoutMs} ms`)),
         this.options.connectTimeoutMs,
       );
       try {
@@ -236,7 +285,7 @@ export class SshRunner implements CommandRunner {
           if (error) {
             const message = `Cannot open ${what} on ${this.label}: ${error.message}`;
             if ((error as Error & { reason?: unknown }).reason !== undefined) return fail(new ChannelRefusedError(message));
-            return fail(error.message === "No response from server" ? new ConnectionLostError(message) : new EngineError(message));
+            return fail(error.message === "No response from server" ? new ConnectionLostError(message) : new ChannelOpenError(message));
           }
           settled = true;
           clearTimeout(timer);

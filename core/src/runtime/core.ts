@@ -2,9 +2,14 @@ import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
 import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
+import { ClusterHealth } from "../dispatch/health.js";
+import { Placement } from "../dispatch/placement.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
+import { destinationRuleFor } from "../net/destinations.js";
+import { CallbackTokens } from "../notifications/callback-tokens.js";
+import { CallbackUrls } from "../notifications/callback-urls.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import { ClusterService, LOCAL_PROJECT } from "../services/clusters.js";
@@ -36,16 +41,51 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     },
   });
   // "Is this in use" is a query of the store's, so the services need nothing of the manager.
-  const clusters = new ClusterService(store, secrets, registry, settings.EDP_RUNTIME === "local" ? LOCAL_PROJECT : undefined);
+  const health: ClusterHealth = new ClusterHealth(store, registry, (cluster) => clusters.accessOf(cluster));
+  const clusters: ClusterService = new ClusterService(
+    store,
+    secrets,
+    registry,
+    settings.EDP_RUNTIME === "local" ? LOCAL_PROJECT : undefined,
+    {
+      health,
+      scheduler,
+    },
+  );
   const dataSources = new DataSourceService(store, secrets);
+  const placement = new Placement(store, registry, (caller, cluster) => clusters.isUsableBy(caller, cluster), {
+    sweepSeconds: settings.EDP_SWEEP_SECONDS,
+  });
   const jobTemplates = new JobTemplateService(store);
   const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
-  const jobs = new JobManager(store, registry, scheduler, clusters, dataSources, jobBinaries, jobTemplates, secrets, {
-    cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
-    launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
-    requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
-    keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
-  });
+  const callbacks = new CallbackUrls(new CallbackTokens(store, secrets), settings.EDP_PUBLIC_BASE_URL);
+  const jobs = new JobManager(
+    store,
+    registry,
+    scheduler,
+    clusters,
+    dataSources,
+    jobBinaries,
+    jobTemplates,
+    secrets,
+    {
+      cancelGraceSeconds: settings.EDP_CANCEL_GRACE_SECONDS,
+      launchRedriveSeconds: settings.EDP_LAUNCH_REDRIVE_SECONDS,
+      requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
+      keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
+      projectMaxConcurrentJobs: settings.EDP_PROJECT_MAX_CONCURRENT_JOBS,
+      callbacks,
+      callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
+      webhooks: {
+        retryHours: settings.EDP_WEBHOOK_RETRY_HOURS,
+        retryBaseSeconds: settings.EDP_WEBHOOK_RETRY_BASE_SECONDS,
+        allowedDestinations: allowedDestinations(settings),
+        destinations: destinationRuleFor(allowedDestinations(settings)),
+      },
+    },
+    undefined,
+    { health, placement },
+  );
   return {
     settings,
     ports,
@@ -54,10 +94,16 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     catalog: new JobCatalog(registry),
     tokens: new TokenService(store),
     clusters,
+    /** Cluster health checks (issue 13.0). */
+    health,
+    /** Placement hints (issue 13.2). */
+    placement,
     dataSources,
     jobBinaries,
     jobTemplates,
     jobs,
+    /** Completion-callback URLs; the local server hands it the API's own URL (useLocalBaseUrl). */
+    callbacks,
     /** Runs a scheduled action: what the `run` function does for each event it receives. */
     async dispatch(action: ScheduledAction): Promise<void> {
       logger.debug("Scheduled action started", { ...action });
@@ -73,6 +119,15 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
           return;
         case "series":
           await jobs.series.fire(action.series_id);
+          return;
+        case "check":
+          await jobs.checkNow(action.execution_id, action.deferred);
+          return;
+        case "deliver":
+          await jobs.webhooks?.deliver(action);
+          return;
+        case "check_cluster":
+          await health.check(action.cluster_id);
           return;
       }
     },

@@ -8,7 +8,25 @@ export type ScheduledAction =
   | { action: "deadline"; execution_id: string }
   /** Sends the cancel signal of an execution marked TOBEKILLED, outside the request that cancelled it. */
   | { action: "signal"; execution_id: string }
-  | { action: "series"; series_id: string };
+  | { action: "series"; series_id: string }
+  /**
+   * Looks at one execution now, through its engine (a completion callback's hint). A deferred
+   * check (one that lost its rate-limit window) first takes the next window, and is dropped if
+   * another check has it.
+   */
+  | { action: "check"; execution_id: string; deferred?: boolean }
+  /** One attempt to deliver one event of an execution to one of its webhooks (issue 12). */
+  | {
+      action: "deliver";
+      execution_id: string;
+      webhook_id: string;
+      event: import("../model/job-execution.js").NotificationEvent;
+      status: import("../model/status.js").JobStatus;
+      attempt: number;
+      redelivery?: boolean;
+    }
+  /** Checks a registered or changed cluster's health outside the request (issue 13.0). */
+  | { action: "check_cluster"; cluster_id: string };
 
 export interface Scheduler {
   /** Runs the action as soon as possible, without waiting for it. */

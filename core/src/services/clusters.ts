@@ -1,8 +1,11 @@
 import type { z } from "zod";
+import { logger } from "../config/logger.js";
+import type { ClusterHealth } from "../dispatch/health.js";
 import type { ClusterAccess } from "../engines/engine.js";
 import type { EngineRegistry } from "../engines/registry.js";
-import { InvalidDataError, OperationRefusedError, ValidationError } from "../errors.js";
+import { describeError, InvalidDataError, OperationRefusedError, ValidationError } from "../errors.js";
 import type { Cluster, ClusterCreate, ClusterUpdate } from "../model/cluster.js";
+import type { Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
@@ -21,27 +24,70 @@ export class ClusterService {
     private readonly registry: EngineRegistry,
     /** The one project allowed `mode: "local"` clusters (the local runtime's); undefined where there is none (AWS). */
     private readonly localProject: string | undefined,
+    /** Issue 13.0: registering or changing a cluster checks it asynchronously; without this it is simply Active. */
+    private readonly checking?: { health: ClusterHealth; scheduler: Scheduler },
   ) {}
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
     const { publicFields, secretFields } = this.checkConnection(caller, input.plugin_name, input.connection);
     this.checkNotPublicLocal(publicFields, input.is_public ?? false);
+    const resource = newResource(caller, input);
     const entity: StoredCluster = {
-      ...newResource(caller, input),
+      ...resource,
       name: input.name,
       description: input.description ?? "",
       plugin_name: input.plugin_name,
       plugin_version: input.plugin_version,
       status: "Active",
+      ...this.checking?.health.initialStatus({ id: resource.id, plugin_name: input.plugin_name }),
       connection: publicFields,
+      max_concurrent_jobs: input.max_concurrent_jobs ?? null,
     };
     if (Object.keys(secretFields).length > 0) entity.secrets_ref = await this.secrets.put(secretFields);
+    let created: StoredCluster;
     try {
-      return await this.store.create("cluster", entity, { uniqueName: input.name });
+      created = await this.store.create("cluster", entity, { uniqueName: input.name });
     } catch (error) {
       if (entity.secrets_ref) await this.secrets.delete(entity.secrets_ref);
       throw error;
     }
+    await this.requestCheck(created);
+    return created;
+  }
+
+  /** `POST /v2/clusters/{id}/check`: checks the cluster again, asynchronously; answers with it `Checking`. */
+  async recheck(caller: Caller, id: string): Promise<StoredCluster> {
+    // Checking changes nothing the owner set, so a protected cluster may be checked too; another project's may not.
+    const current = await getModifiable<StoredCluster>(this.store, "cluster", id, caller, "update", { is_protected: false });
+    if (!this.checking) return current;
+    const marked = await this.checking.health.restart(current);
+    await this.requestCheck(marked);
+    return marked;
+  }
+
+  /** Whether checkUsableBy lets the caller run on the cluster (placement offers only these). */
+  isUsableBy(caller: Caller, cluster: Cluster): boolean {
+    return !(isLocalMode(cluster.connection) && caller.projectId !== this.localProject);
+  }
+
+  /**
+   * Refuses a job on a cluster its last check or sweep found unusable, with the reason (issue 13.0).
+   * A cluster still being checked takes jobs: they wait in PENDING like any other until it answers.
+   */
+  checkAcceptsJobs(cluster: Cluster): void {
+    if (cluster.status === "Error")
+      throw new InvalidDataError(
+        `Cluster '${cluster.name}' is in Error and takes no new jobs: ${cluster.status_description || "its last check failed"}. ` +
+          `Fix its connection, or run POST /v2/clusters/${cluster.id}/check once it is repaired`,
+      );
+  }
+
+  private async requestCheck(cluster: StoredCluster): Promise<void> {
+    if (!this.checking || cluster.status !== "Checking") return;
+    // A lost request leaves the cluster Checking; the sweep runs the check itself once it has waited too long.
+    await this.checking.scheduler.runSoon({ action: "check_cluster", cluster_id: cluster.id }).catch((error) => {
+      logger.warn("Could not schedule a cluster check; the sweep will run it", { clusterId: cluster.id, error: describeError(error) });
+    });
   }
 
   get(caller: Caller, id: string): Promise<StoredCluster> {
@@ -60,6 +106,7 @@ export class ClusterService {
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description ?? "";
       if (input.plugin_version !== undefined) changes.plugin_version = input.plugin_version;
+      if (input.max_concurrent_jobs !== undefined) changes.max_concurrent_jobs = input.max_concurrent_jobs;
       this.checkNotPublicLocal({ ...current.connection, ...input.connection }, changes.is_public ?? current.is_public);
       if (input.connection !== undefined) {
         const secretsRef = current.secrets_ref ?? createdRef;
@@ -71,14 +118,20 @@ export class ClusterService {
         else if (Object.keys(secretFields).length > 0) createdRef = await this.secrets.put(secretFields);
         if (!current.secrets_ref && createdRef) changes.secrets_ref = createdRef;
       }
+      // A changed way to reach the cluster, or another version, is checked again.
+      if (this.checking && (input.connection !== undefined || input.plugin_version !== undefined))
+        Object.assign(changes, this.checking.health.initialStatus(current));
       return changes;
     };
+    let updated: StoredCluster;
     try {
-      return await updateModifiable<StoredCluster>(this.store, "cluster", id, caller, input, decide, { nameOf: (c) => c.name });
+      updated = await updateModifiable<StoredCluster>(this.store, "cluster", id, caller, input, decide, { nameOf: (c) => c.name });
     } catch (error) {
       if (createdRef) await this.secrets.delete(createdRef);
       throw error;
     }
+    await this.requestCheck(updated);
+    return updated;
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
@@ -102,7 +155,7 @@ export class ClusterService {
    * this rule).
    */
   checkUsableBy(caller: Caller, cluster: Cluster): void {
-    if (isLocalMode(cluster.connection) && caller.projectId !== this.localProject)
+    if (!this.isUsableBy(caller, cluster))
       throw new InvalidDataError(
         `Cluster '${cluster.id}' runs jobs on EDP's own machine and can be used only by the '${LOCAL_PROJECT}' project`,
       );

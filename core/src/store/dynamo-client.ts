@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  type DynamoDBClientConfig,
   ResourceNotFoundException,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
@@ -11,11 +12,12 @@ import { tableDefinition } from "./table.js";
 /**
  * A DocumentClient for DynamoDB, or for dynalite when `endpoint` is given (dynalite
  * accepts any credentials, so fixed local ones keep the SDK from searching for some).
+ * `config` is the AWS runtime's client settings (region, credentials, an emulator's endpoint).
  */
-export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
+export function createDocumentClient(endpoint?: string, config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   const client = endpoint
     ? new DynamoDBClient({ endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } })
-    : new DynamoDBClient({});
+    : new DynamoDBClient(config);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 

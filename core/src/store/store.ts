@@ -12,7 +12,7 @@ import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { itemBytes } from "./item-size.js";
-import { ACTIVE_PARTITION, INDEXES } from "./table.js";
+import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES } from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
@@ -39,6 +39,12 @@ export interface KeyRecord {
   execution_id: string;
   request_hash?: string;
   expires_at: number;
+}
+
+/** One concurrency slot of a scope and the execution attempt that holds it. */
+export interface SlotItem {
+  slot: number;
+  holder: string;
 }
 
 const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
@@ -282,6 +288,15 @@ export class Store {
     });
   }
 
+  /** Every registered cluster of every project (the sweep's list, issue 13): clusters written before this index hold none. */
+  async listAllClusters<T extends Stored>(): Promise<T[]> {
+    return this.queryAll<T>({
+      IndexName: INDEXES.active.name,
+      KeyConditionExpression: "activepk = :c",
+      ExpressionAttributeValues: { ":c": CLUSTERS_PARTITION },
+    });
+  }
+
   /**
    * The record a key (an Idempotency-Key, a series' slot) names, or undefined when there is
    * none or it has expired. DynamoDB deletes expired records (the table's TTL attribute) only
@@ -336,6 +351,66 @@ export class Store {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /**
+   * The concurrency slots of a scope (`cluster#<id>`, `project#<id>`): one item per slot
+   * number, naming its holder (see dispatch/queue.ts). One consistent Query of one partition.
+   */
+  async listSlots(scope: string): Promise<SlotItem[]> {
+    const items = await this.queryAll<Record<string, unknown>>({
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": slotsKey(scope) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ slot: Number(item.slot), holder: item.holder as string }));
+  }
+
+  /**
+   * Puts `holder` into slot `slot` of a scope, only if the slot is free or still held by
+   * `replacing` (a stale holder). Returns whether this write won: of concurrent writers for
+   * one slot, exactly one does.
+   */
+  async claimSlot(scope: string, slot: number, holder: string, replacing?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: slotsKey(scope), sk: String(slot), slot, holder },
+          ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "holder = :stale",
+          ...(replacing === undefined ? {} : { ExpressionAttributeValues: { ":stale": replacing } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Frees a slot, if `holder` still holds it. */
+  async releaseSlot(scope: string, slot: number, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: slotsKey(scope), sk: String(slot) },
+          ConditionExpression: "holder = :me",
+          ExpressionAttributeValues: { ":me": holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The PENDING, RUNNING and TOBEKILLED executions of one cluster: one range of the active index. */
+  async listActiveExecutionsOn(clusterId: string): Promise<JobExecution[]> {
+    return this.queryAll<JobExecution & Stored>({
+      IndexName: INDEXES.active.name,
+      KeyConditionExpression: "activepk = :a AND begins_with(activesk, :cluster)",
+      ExpressionAttributeValues: { ":a": ACTIVE_PARTITION, ":cluster": `${clusterId}#` },
+    });
   }
 
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
@@ -479,6 +554,10 @@ function sameReference(a: Reference, b: Reference): boolean {
   return a.kind === b.kind && a.id === b.id;
 }
 
+function slotsKey(scope: string): string {
+  return `SLOTS#${scope}`;
+}
+
 function keyRecordKey(name: string): string {
   return `KEY#${name}`;
 }
@@ -531,6 +610,7 @@ function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
     gsi1sk: order,
   };
   if (entity.is_public) Object.assign(item, { gsi2pk: kind, gsi2sk: order });
+  if (kind === "cluster") Object.assign(item, { activepk: CLUSTERS_PARTITION, activesk: entity.id });
   if (kind === "job_execution") {
     const execution = entity as unknown as JobExecution;
     if (ACTIVE_STATUSES.includes(execution.info.status))

@@ -9,6 +9,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | byProject | `<kind>#<project>`         | `<created_at>#<id>`       | every resource, for listing          |
  * | byPublic  | `<kind>`                   | `<created_at>#<id>`       | only `is_public` resources (sparse)  |
  * | active    | `ACTIVE`                   | `<cluster_id>#<id>`       | only PENDING/RUNNING/TOBEKILLED jobs |
+ * | active    | `CLUSTERS`                 | `<id>`                    | every cluster, for the sweep         |
  *
  * The active index is what the sweep reads: it comes back grouped by cluster, and a
  * terminal execution drops out of it by having its keys removed.
@@ -23,6 +24,8 @@ export const INDEXES = {
 } as const;
 
 export const ACTIVE_PARTITION = "ACTIVE";
+/** The sweep visits every registered cluster (its health and load, issue 13), of every project: they share this partition. */
+export const CLUSTERS_PARTITION = "CLUSTERS";
 
 /** The table's TTL attribute (epoch seconds): DynamoDB deletes expired key records some time after it passes. */
 export const TTL_ATTRIBUTE = "expires_at";

@@ -1,5 +1,6 @@
 import { openApiDocument } from "./openapi.js";
 import { defineOperation, type HandlerGroup, type Operation } from "./operation.js";
+import { callbackOperations } from "./operations/callbacks.js";
 import { clusterOperations } from "./operations/clusters.js";
 import { dataSourceOperations } from "./operations/data-sources.js";
 import { jobBinaryOperations } from "./operations/job-binaries.js";
@@ -7,6 +8,7 @@ import { jobSeriesOperations } from "./operations/job-series.js";
 import { jobTemplateOperations } from "./operations/job-templates.js";
 import { jobTypeOperations } from "./operations/job-types.js";
 import { jobOperations } from "./operations/jobs.js";
+import { notificationOperations } from "./operations/notifications.js";
 
 const resourceOperations: Operation[] = [
   ...clusterOperations,
@@ -16,6 +18,8 @@ const resourceOperations: Operation[] = [
   ...jobTypeOperations,
   ...jobOperations,
   ...jobSeriesOperations,
+  ...callbackOperations,
+  ...notificationOperations,
 ];
 
 /** Every API operation. The handlers, the local server, the OpenAPI document and the AWS routes are all built from this list. */

@@ -1,3 +1,4 @@
+import { isLoadStale } from "@edp/core/dispatch/load";
 import type { JobSeries } from "@edp/core/manager/job-series";
 import type { Cluster } from "@edp/core/model/cluster";
 import type { Resource } from "@edp/core/model/common";
@@ -73,7 +74,7 @@ function renderBinaryReference(reference: BinaryReference) {
   return reference.binary ? renderJobBinary(reference.binary) : { id: reference.id, name: null, missing: true };
 }
 
-export function renderCluster(cluster: Cluster, secretFields: readonly string[]) {
+export function renderCluster(cluster: Cluster, secretFields: readonly string[], loadView?: { sweepSeconds: number; now: Date }) {
   return {
     ...common(cluster),
     name: cluster.name,
@@ -82,7 +83,14 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[])
     plugin_version: cluster.plugin_version,
     hadoop_version: cluster.plugin_version,
     status: cluster.status,
+    /** Why the cluster is in Error, in words (issue 13.0); empty otherwise. */
+    status_description: cluster.status_description ?? "",
+    checked_at: cluster.checked_at ?? null,
+    check_details: cluster.check_details ?? {},
+    /** The last sweep's view of its utilization (issue 13.1), marked stale after three sweep intervals without news. */
+    load: cluster.load ? { ...cluster.load, stale: loadView ? isLoadStale(cluster, loadView.sweepSeconds, loadView.now) : false } : null,
     connection: cluster.connection,
+    max_concurrent_jobs: cluster.max_concurrent_jobs ?? null,
     /** Which secret fields are set; their values never come back. */
     secrets_set: secretFields.length > 0 && cluster.secrets_ref ? [...secretFields] : [],
   };

@@ -1,5 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logger, withCorrelationId } from "@edp/core/config/logger";
+import { NOTIFICATION_EVENTS } from "@edp/core/model/job-execution";
+import { JOB_STATUSES } from "@edp/core/model/status";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
 import middy from "@middy/core";
 import { z } from "zod";
@@ -10,11 +12,22 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("deadline"), execution_id: z.uuid() }),
   z.object({ action: z.literal("signal"), execution_id: z.uuid() }),
   z.object({ action: z.literal("series"), series_id: z.uuid() }),
+  z.object({ action: z.literal("check"), execution_id: z.uuid(), deferred: z.boolean().optional() }),
+  z.object({
+    action: z.literal("deliver"),
+    execution_id: z.uuid(),
+    webhook_id: z.uuid(),
+    event: z.enum(NOTIFICATION_EVENTS),
+    status: z.enum(JOB_STATUSES),
+    attempt: z.number().int().positive(),
+    redelivery: z.boolean().optional(),
+  }),
+  z.object({ action: z.literal("check_cluster"), cluster_id: z.uuid() }),
 ]);
 
 /**
  * The asynchronous launcher: invoked without waiting by the create function (launches) and
- * the cancel function (cancel signals), and by EventBridge Scheduler for scheduled launches
+ * the cancel function (cancel signals), by the create function for cluster health checks, and by EventBridge Scheduler for scheduled launches
  * and deadlines. Delivery is at least once,
  * so every action is idempotent (a launch claims its execution first).
  */

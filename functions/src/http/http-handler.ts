@@ -79,6 +79,7 @@ async function serve(
       isBase64Encoded: true,
     };
   }
-  // Sahara renders a DELETE's empty body as `{}`; a 204 carries no body at all over HTTP.
-  return jsonResponse(result.status, result.status === 204 ? undefined : result.body);
+  // Sahara renders a DELETE's empty body as `{}`; a 204 (and a 304) carries no body at all over HTTP.
+  const response = jsonResponse(result.status, result.status === 204 || result.status === 304 ? undefined : result.body);
+  return result.headers ? { ...response, headers: { ...response.headers, ...result.headers } } : response;
 }

@@ -34,7 +34,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) exit(`--port must be a 
 if (!(sweepSeconds > 0)) exit(`--sweep-seconds must be a positive number, not ${options["sweep-seconds"]}`);
 
 const dataDir = resolve(options["data-dir"]);
-const settings = readSettings();
+// The load's staleness (three sweep intervals, issue 13.1) is counted in this runtime's own interval.
+const settings = readSettings({ ...process.env, EDP_SWEEP_SECONDS: String(Math.max(1, Math.ceil(sweepSeconds))) });
 await mkdir(dataDir, { recursive: true, mode: 0o700 });
 const ports = await startLocalPorts({ dataDir, persist: true, tableName: settings.EDP_TABLE_NAME });
 const core = createCore(ports, defaultEngineRegistrations, settings);
@@ -44,6 +45,8 @@ const token = await localToken();
 await configuredTokens();
 const localCluster = await ensureLocalCluster(core, dataDir);
 const { server, url } = await startLocalServer(core, { host: options.host, port });
+// The CLI finds the local runtime by this file and the token beside it.
+await writeFile(join(dataDir, "url"), `${url}\n`, { mode: 0o600 });
 
 let sweeping = false;
 // Each sweep is its own unit of work in the logs, its failure included, as each sweep invocation is on AWS.

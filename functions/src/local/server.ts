@@ -40,7 +40,11 @@ export async function startLocalServer(core: Core, options: { host: string; port
     withCorrelationId(requestId, () => serve(request, response, requestId)).catch((error) => {
       // A client that hangs up mid-request is the client's doing: nothing to answer, nothing to alarm anyone about.
       if (error instanceof ClientClosedRequestError) {
-        logger.info("Client closed the connection before its request was read", { method: request.method, path: request.url });
+        // The path only: a query may carry a callback token.
+        logger.info("Client closed the connection before its request was read", {
+          method: request.method,
+          path: request.url?.split("?")[0],
+        });
         return;
       }
       send(response, errorResponse(error));
@@ -82,7 +86,11 @@ export async function startLocalServer(core: Core, options: { host: string; port
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  return { server, url: `http://${options.host}:${address.port}` };
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${address.port}`;
+  // Clusters call back here unless EDP_PUBLIC_BASE_URL names another address.
+  core.callbacks.useLocalBaseUrl(url);
+  await core.callbacks.tokens.prepare();
+  return { server, url };
 }
 
 function compileRoutes(): Route[] {

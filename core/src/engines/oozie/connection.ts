@@ -36,6 +36,11 @@ export const OozieConnectionSchema = z
       .min(1)
       .max(1024)
       .regex(/^[^\s<>&${}]+$/, "resource_manager must be an address such as master:8032"),
+    /**
+     * YARN's ResourceManager web address, e.g. `http://master:8088`, whose `/ws/v1/cluster/metrics`
+     * the sweep reads for the cluster's load (issue 13.1). Without it the load is unknown.
+     */
+    resourcemanager_url: httpUrl("resourcemanager_url").optional(),
     /** The NameNode's WebHDFS HTTP address, e.g. `http://master:50070` (the `/webhdfs/v1` prefix is optional). */
     webhdfs_url: httpUrl("webhdfs_url"),
     /** The user jobs run as; owns the workflow directories. */
@@ -63,6 +68,8 @@ export interface OozieConnection {
   oozieUrl: string;
   nameNode: string;
   resourceManager: string;
+  /** ResourceManager origin (and path prefix), without a trailing slash, when configured. */
+  resourceManagerUrl?: string;
   /** WebHDFS REST root, always ending in `/webhdfs/v1`. */
   webhdfsRoot: string;
   hdfsUser: string;
@@ -93,6 +100,7 @@ export function normaliseConnection(input: OozieConnectionInput): OozieConnectio
     oozieUrl: `${oozie.origin}${ooziePath}`,
     nameNode: input.name_node,
     resourceManager: input.resource_manager,
+    resourceManagerUrl: input.resourcemanager_url?.replace(/\/+$/, ""),
     webhdfsRoot: `${webhdfs.origin}${webhdfsPath.endsWith("/webhdfs/v1") ? webhdfsPath : `${webhdfsPath}/webhdfs/v1`}`,
     hdfsUser: input.hdfs_user,
     workflowBaseDir: (input.workflow_base_dir ?? `/user/${input.hdfs_user}/edp`).replace(/\/+$/, ""),

@@ -4,7 +4,18 @@ import { attemptName } from "../../model/job-execution.js";
 import type { JobType } from "../../model/job-types.js";
 import { checkedFetch } from "../../net/checked-fetch.js";
 import { destinationRuleFor } from "../../net/destinations.js";
-import type { ClusterAccess, EngineSettings, JobEngine, LaunchedJob, PreparedJob, RunResult, StatusReport } from "../engine.js";
+import type {
+  ClusterAccess,
+  ClusterState,
+  EngineSettings,
+  HealthFinding,
+  JobEngine,
+  LaunchedJob,
+  PreparedJob,
+  RunResult,
+  StatusReport,
+} from "../engine.js";
+import { checkOozieCluster, resourceManagerLoad } from "./cluster-health.js";
 import { type OozieConnection, resolveConnection } from "./connection.js";
 import { elLiteral } from "./el.js";
 import type { FetchLike, HttpOptions } from "./http.js";
@@ -82,7 +93,7 @@ export class OozieJobEngine implements JobEngine {
 
     await this.upload(clients.hdfs, layout, workflowXml, credentials);
 
-    const jobId = await oozie.submit(jobProperties(connection, layout.workflowDir, configs));
+    const jobId = await oozie.submit(jobProperties(connection, layout.workflowDir, configs, job.callbackUrl));
     const extra = { oozie_workflow_dir: `${connection.nameNode}${layout.workflowDir}` };
     // A cancel that arrived while the files were uploading: the submitted job is still in
     // PREP, which never runs on its own; kill it so Oozie shows it ended, and do not start it.
@@ -153,6 +164,20 @@ export class OozieJobEngine implements JobEngine {
       ),
     );
     return reports;
+  }
+
+  /** Issue 13.1: the statuses as getJobStatuses reads them, and YARN's metrics for the load. */
+  async getClusterState(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<ClusterState> {
+    const [statuses, load] = await Promise.all([
+      jobs.length > 0 ? this.getJobStatuses(cluster, jobs) : new Map<string, StatusReport>(),
+      resourceManagerLoad(resolveConnection(cluster), this.http),
+    ]);
+    return { statuses, load };
+  }
+
+  /** Issue 13.0: Oozie's `/versions` and WebHDFS answer. */
+  checkCluster(cluster: ClusterAccess): Promise<HealthFinding> {
+    return checkOozieCluster(resolveConnection(cluster), this.http);
   }
 
   /** The Authorization header sent with every request: what a hostile endpoint echoes instead of the password. */

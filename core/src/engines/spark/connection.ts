@@ -20,6 +20,18 @@ const AbsolutePath = z
   .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
   .refine((path) => !path.split("/").includes(".."), "must not contain '..'");
 
+/**
+ * An absolute path, or one in the SSH user's home on the node (`~` or `~/…`), which the node
+ * resolves: EDP's own home means nothing there.
+ */
+const WorkingDirBase = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^(\/.|~$|~\/)/, "must be an absolute path or start with ~/ (the SSH user's home on the node)")
+  .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
+  .refine((path) => !path.split("/").includes(".."), "must not contain '..'");
+
 const Host = z
   .string()
   .min(1)
@@ -69,8 +81,26 @@ export const SparkConnectionSchema = z
       .optional(),
     /** Defaults to `spark://<host>:7077`, or `local[*]` for mode local. */
     master_url: z.string().min(1).max(1024).regex(/^\S+$/, "must not contain spaces").optional(),
-    /** Working directories are `<working_dir_base>/<job name>/<execution id>` on the master. */
-    working_dir_base: AbsolutePath.default("/tmp/spark-edp"),
+    /**
+     * The master's web UI as seen from the master node, whose `/json/` the sweep reads for the
+     * cluster's load (issue 13.1). Defaults to `http://127.0.0.1:8080` for mode ssh; mode local has no master.
+     */
+    master_ui_url: z
+      .string()
+      .max(1024)
+      .refine((value) => /^https?:\/\/[^/\s]+\S*$/.test(value) && URL.canParse(value), "must be an http:// or https:// URL")
+      .optional(),
+    /**
+     * Working directories are `<working_dir_base>/<job name>/<execution id>-<nonce>` on the master. The
+     * base must belong to the SSH user and be writable by no one else (checked at every launch), so the
+     * default is in that user's home rather than world-writable /tmp.
+     */
+    working_dir_base: WorkingDirBase.default("~/.edp/jobs"),
+    /**
+     * Days a finished job's working directory (its output among it) is kept on the master; the sweep
+     * removes older ones. 0 keeps them forever, as Sahara did.
+     */
+    retention_days: z.number().int().min(0).max(36500).default(7),
     /** Exported before every job, e.g. JAVA_HOME or SPARK_LOCAL_IP when the SSH login does not set them. */
     environment: z
       .record(
@@ -127,6 +157,12 @@ export function sparkSubmitOf(connection: SparkConnection): string {
 export function masterUrlOf(connection: SparkConnection): string {
   if (connection.master_url) return connection.master_url;
   return connection.mode === "local" ? "local[*]" : `spark://${connection.host}:7077`;
+}
+
+/** Where the status command reads the master's load from, or undefined when there is no standalone master to ask. */
+export function masterUiUrlOf(connection: SparkConnection): string | undefined {
+  if (connection.master_ui_url) return connection.master_ui_url;
+  return connection.mode === "local" ? undefined : "http://127.0.0.1:8080";
 }
 
 /** The node a job runs on, for the engine job id (`<pid>@<node>`). */

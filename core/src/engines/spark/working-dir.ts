@@ -9,6 +9,8 @@ export const WORKING_FILES = {
   stderr: "stderr",
   /** Created atomically by the one launch that may start the wrapper; later launches only read the PID. */
   launched: ".launched",
+  /** The completion callback's URL (0600: it carries the execution's callback token), when EDP has a public URL. */
+  callback: ".callback",
 } as const;
 
 const RESERVED = new Set<string>([...Object.values(WORKING_FILES), "pid.tmp", "result.tmp"]);

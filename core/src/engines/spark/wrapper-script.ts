@@ -36,6 +36,29 @@ export interface WrapperInput {
  * children, which is how `edp_others` tells them from the job's leftovers: the job's foreground
  * process has exited by then and its orphans have another parent.
  */
+/**
+ * The completion callback (issue 12): once the result is written, tell EDP to look now. It is a
+ * hint only (DESIGN.md rule 9), so it is sent once, bounded to a few seconds, in the background,
+ * with whatever the node has (curl, else wget, else nothing: the sweep then finds the end), and it
+ * can never change the job's recorded exit status. curl reads the URL from its config on stdin, so
+ * the token is not on a command line; wget has no such option.
+ */
+function callbackLines(): string[] {
+  return [
+    `edp_url=$(cat ${F.callback} 2>/dev/null)`,
+    'if [ -n "$edp_url" ]; then',
+    "  if command -v curl >/dev/null 2>&1; then",
+    `    (printf 'url = "%s"\\n' "$edp_url" | curl -s -o /dev/null -m ${CALLBACK_SECONDS} -X POST -K -) </dev/null >/dev/null 2>&1 &`,
+    "  elif command -v wget >/dev/null 2>&1; then",
+    `    wget -q -O /dev/null -T ${CALLBACK_SECONDS} -t 1 --post-data= "$edp_url" </dev/null >/dev/null 2>&1 &`,
+    "  fi",
+    "fi",
+  ];
+}
+
+/** How long the callback may take before it is given up (the sweep finds the job's end anyway). */
+const CALLBACK_SECONDS = 5;
+
 export function wrapperScript(input: WrapperInput): string {
   const exports = Object.entries(input.environment).map(([name, value]) => {
     if (!ENV_NAME.test(name)) throw new EngineError(`'${name}' is not a valid environment variable name`);
@@ -70,6 +93,7 @@ export function wrapperScript(input: WrapperInput): string {
     "fi",
     `echo "$code" > ${F.result}.tmp && mv -f ${F.result}.tmp ${F.result}`,
     'if [ -n "$cancelled" ] && edp_others; then kill -s KILL 0 2>/dev/null; fi',
+    ...callbackLines(),
     "",
   ].join("\n");
 }

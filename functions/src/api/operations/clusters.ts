@@ -6,7 +6,8 @@ import { renderCluster, renderPage } from "../render.js";
 
 /** Registering clusters is this project's extension: Sahara provisioned them instead. */
 function render(core: Core) {
-  return (cluster: Cluster) => renderCluster(cluster, core.registry.registrationFor(cluster.plugin_name)?.secretFields ?? []);
+  const loadView = { sweepSeconds: core.settings.EDP_SWEEP_SECONDS, now: new Date() };
+  return (cluster: Cluster) => renderCluster(cluster, core.registry.registrationFor(cluster.plugin_name)?.secretFields ?? [], loadView);
 }
 
 export const clusterOperations = [
@@ -55,6 +56,18 @@ export const clusterOperations = [
     handle: async ({ core, caller, params, body }) => ({
       status: 202,
       body: { cluster: render(core)(await core.clusters.update(caller, params.id, body)) },
+    }),
+  }),
+  defineOperation({
+    operationId: "checkCluster",
+    summary: "Check a cluster's health again, asynchronously (an extension): answers with it Checking",
+    method: "POST",
+    path: "/v2/clusters/{id}/check",
+    group: "create",
+    params: IdParams,
+    handle: async ({ core, caller, params }) => ({
+      status: 202,
+      body: { cluster: render(core)(await core.clusters.recheck(caller, params.id)) },
     }),
   }),
   defineOperation({

@@ -1,3 +1,4 @@
+import { IdSchema } from "@edp/core/model/common";
 import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
 import { JobTypeSchema } from "@edp/core/model/job-types";
 import { z } from "zod";
@@ -51,6 +52,24 @@ export const jobTemplateOperations = [
     handle: async ({ core, caller, params }) => ({
       status: 200,
       body: { job_template: renderJobTemplate(await core.jobTemplates.getExpanded(caller, params.id)) },
+    }),
+  }),
+  defineOperation({
+    operationId: "getJobTemplatePlacement",
+    summary: "Rank the clusters that can run this template, with reasons (an extension: the dispatcher's placement hint)",
+    method: "GET",
+    path: "/v2/job-templates/{id}/placement",
+    group: "status",
+    params: IdParams,
+    query: z
+      .object({
+        input_id: IdSchema.optional().describe("The input data source: a cluster holding its HDFS ranks higher"),
+        output_id: IdSchema.optional().describe("The output data source"),
+      })
+      .strict(),
+    handle: async ({ core, caller, params, query }) => ({
+      status: 200,
+      body: { placement: await core.placement.rank(caller, params.id, query) },
     }),
   }),
   defineOperation({

@@ -2,6 +2,7 @@ import { InvalidDataError } from "@edp/core/errors";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
 import { updateJob } from "@edp/core/services/job-updates";
 import { z } from "zod";
+import { conditionalJson } from "../etag.js";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
 import { renderExecution, renderPage } from "../render.js";
@@ -28,10 +29,8 @@ export const jobOperations = [
     path: "/v2/jobs",
     group: "status",
     query: listQuery(["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
-    handle: async ({ core, caller, query }) => ({
-      status: 200,
-      body: renderPage("jobs", await core.jobs.list(caller, query), renderExecution),
-    }),
+    handle: async ({ core, caller, query, headers }) =>
+      conditionalJson(headers, renderPage("jobs", await core.jobs.list(caller, query), renderExecution)),
   }),
   defineOperation({
     operationId: "createJob",
@@ -48,8 +47,15 @@ export const jobOperations = [
         if (!parsed.success) throw new InvalidDataError(`Idempotency-Key ${parsed.error.issues[0].message}`);
         key = parsed.data;
       }
-      const { execution } = await core.jobs.create(caller, body, key);
-      return { status: 202, body: { job: renderExecution(execution) } };
+      const { execution, webhookSecrets } = await core.jobs.create(caller, body, key);
+      // Each webhook's signing secret is shown here, once; it is write-only from then on.
+      const notifications = (execution.webhooks ?? []).map(({ id, url, events }) => ({
+        id,
+        url,
+        events,
+        ...(webhookSecrets?.[id] ? { secret: webhookSecrets[id] } : {}),
+      }));
+      return { status: 202, body: { job: { ...renderExecution(execution), ...(notifications.length ? { notifications } : {}) } } };
     },
   }),
   defineOperation({
@@ -60,10 +66,10 @@ export const jobOperations = [
     group: "status",
     params: IdParams,
     query: z.object({ refresh_status: z.string().optional() }).strict(),
-    handle: async ({ core, caller, params, query }) => {
+    handle: async ({ core, caller, params, query, headers }) => {
       const refresh = requireBoolean(query.refresh_status, "refresh_status");
       const execution = refresh ? await core.jobs.refresh(caller, params.id) : await core.jobs.get(caller, params.id);
-      return { status: 200, body: { job: renderExecution(execution) } };
+      return conditionalJson(headers, { job: renderExecution(execution) });
     },
   }),
   defineOperation({
