@@ -24,8 +24,11 @@ export default $config({
     const { run } = await import("./infra/launcher");
     const { api, handlers } = await import("./infra/api");
     const { sweep } = await import("./infra/sweep");
+    const { router } = await import("./infra/dashboard");
     return {
       api: api.url,
+      // The dashboard, and the API beside it at /v2, on one origin.
+      dashboard: router.url,
       table: table.name,
       bucket: bucket.name,
       scheduleGroup: scheduleGroup.name,

@@ -47,6 +47,7 @@ export const TOOLS = {
   java: onPath("java", "apt-get install openjdk-17-jdk-headless"),
   javac: onPath("javac", "apt-get install openjdk-17-jdk-headless"),
   jar: onPath("jar", "apt-get install openjdk-17-jdk-headless"),
+  chromium: executable("/usr/bin/chromium", "apt-get install chromium"),
   pyspark: {
     name: "pyspark",
     install: "pip install pyspark",

@@ -70,6 +70,7 @@ process.stdout.write(
   [
     "",
     `EDP is running at ${url}`,
+    `  dashboard: open ${url}/ and sign in with the token`,
     `  token:    ${token}`,
     `  project:  ${LOCAL_PROJECT}`,
     `  cluster:  local (${localCluster.id}): ${localCluster.description}`,

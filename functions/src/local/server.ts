@@ -10,6 +10,7 @@ import { operations, operationsOf } from "../api/index.js";
 import type { HandlerGroup } from "../api/operation.js";
 import { errorResponse, jsonResponse } from "../http/error-response.js";
 import { createHttpHandler } from "../http/http-handler.js";
+import { serveDashboardFile } from "./static-files.js";
 
 interface Route {
   routeKey: string;
@@ -55,6 +56,8 @@ export async function startLocalServer(core: Core, options: { host: string; port
     const method = request.method ?? "GET";
     const matches = routes.filter((route) => route.pattern.test(url.pathname));
     const route = matches.find((r) => r.method === method);
+    // The dashboard's files, at `/`, where no API route matches.
+    if (matches.length === 0 && (await serveDashboardFile(url.pathname, method, response))) return void request.resume();
     if (!route) {
       // Drain what the client sent so the connection can answer cleanly.
       request.resume();

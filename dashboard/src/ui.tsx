@@ -1,0 +1,145 @@
+import type { ComponentChildren } from "preact";
+import { isCredentialKey } from "../../core/src/secrets/masking";
+import { ApiError } from "./api";
+
+/** Each status has a word and a colour, and a shape in the word's badge, never colour alone. */
+const STATUS_CLASS: Record<string, string> = {
+  SUCCEEDED: "ok",
+  RUNNING: "run",
+  PREP: "run",
+  PENDING: "wait",
+  TOBEKILLED: "wait",
+  SUSPENDED: "wait",
+  KILLED: "off",
+  FAILED: "bad",
+  DONEWITHERROR: "bad",
+  Active: "ok",
+  Error: "bad",
+};
+const STATUS_MARK: Record<string, string> = { ok: "✓", run: "▶", wait: "…", off: "■", bad: "✕", unknown: "?" };
+
+export function Status({ status }: { status: string }) {
+  const kind = STATUS_CLASS[status] ?? "unknown";
+  return (
+    <span class={`status status-${kind}`}>
+      <span aria-hidden="true">{STATUS_MARK[kind]} </span>
+      {status}
+    </span>
+  );
+}
+
+/** The API's times are UTC without a zone (Sahara's format); shown in the browser's zone, UTC on hover. */
+export function parseApiTime(value: string): Date {
+  return new Date(/Z|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
+}
+
+export function Time({ value }: { value: string | null | undefined }) {
+  if (!value) return <span class="muted">—</span>;
+  const date = parseApiTime(value);
+  if (Number.isNaN(date.getTime())) return <span>{value}</span>;
+  return (
+    <time dateTime={date.toISOString()} title={`${date.toISOString().slice(0, 19).replace("T", " ")} UTC`}>
+      {date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })}
+    </time>
+  );
+}
+
+export function duration(start: string | null | undefined, end: string | null | undefined): string {
+  if (!start) return "—";
+  const ms = (end ? parseApiTime(end) : new Date()).getTime() - parseApiTime(start).getTime();
+  if (!(ms >= 0)) return "—";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);
+  return (
+    <p class="error" role="alert">
+      {message}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <div class="empty">{children}</div>;
+}
+
+/** The API blanks credential values; the one masking rule (core's) marks them here too, so they read as hidden, not empty. */
+export function KeyValues({ values }: { values: Record<string, string> | undefined }) {
+  const entries = Object.entries(values ?? {});
+  if (entries.length === 0) return <p class="muted">None.</p>;
+  return (
+    <dl class="kv">
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{isCredentialKey(k) ? "••••••" : v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Field({
+  label,
+  error,
+  children,
+  hint,
+}: {
+  label: string;
+  error?: string | undefined;
+  children: ComponentChildren;
+  hint?: string;
+}) {
+  // The label holds only its words and the control, so the control's name is the label; the hint and error sit beside it.
+  return (
+    <div class={`field${error ? " invalid" : ""}`}>
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control is the child a caller passes in */}
+      <label>
+        <span class="label">{label}</span>
+        {children}
+      </label>
+      {hint ? <span class="hint">{hint}</span> : null}
+      {error ? (
+        <span class="field-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * An API error on a form: each message that names one of the form's fields is shown next
+ * to it; the whole message is shown above the button when none does.
+ */
+export class FormErrors {
+  private constructor(
+    private readonly byField: Record<string, string>,
+    private readonly whole: unknown,
+    private readonly known: readonly string[],
+  ) {}
+
+  static none(known: readonly string[]): FormErrors {
+    return new FormErrors({}, null, known);
+  }
+
+  static of(error: unknown, known: readonly string[]): FormErrors {
+    const fields = error instanceof ApiError ? error.fields() : {};
+    return new FormErrors(fields, error, known);
+  }
+
+  field(name: string): string | undefined {
+    return this.byField[name];
+  }
+
+  /** What no field shows. */
+  general(): unknown {
+    if (!this.whole) return null;
+    return this.known.some((name) => this.byField[name]) ? null : this.whole;
+  }
+}
