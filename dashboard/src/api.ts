@@ -197,7 +197,15 @@ export interface Cluster {
   plugin_version: string;
   status: string;
   connection: Record<string, unknown>;
-  load?: Record<string, unknown> & { observed_at?: string; stale?: boolean; running?: number; queued?: number };
+  /** What the sweep records (issue 13): see ClusterLoad in core/src/model/cluster.ts. */
+  load?: Record<string, unknown> & {
+    observed_at?: string;
+    stale?: boolean;
+    source?: string;
+    unknown_reason?: string;
+    yarn?: Record<string, number>;
+    edp?: { running: number; pending: number };
+  };
 }
 
 export interface DataSource {

@@ -21,11 +21,13 @@ function Load({ load }: { load: Cluster["load"] }) {
   const parts: string[] = [];
   const n = (k: string) => (typeof load[k] === "number" ? (load[k] as number) : undefined);
   if (n("cores_total") !== undefined) parts.push(`${n("cores_used") ?? 0} of ${n("cores_total")} cores used`);
-  if (n("memory_total_mb") !== undefined) parts.push(`${n("memory_used_mb") ?? 0} of ${n("memory_total_mb")} MB`);
+  if (n("memory_mb_total") !== undefined) parts.push(`${n("memory_mb_used") ?? 0} of ${n("memory_mb_total")} MB`);
   if (n("alive_workers") !== undefined) parts.push(`${n("alive_workers")} workers`);
   if (n("running_applications") !== undefined) parts.push(`${n("running_applications")} apps`);
-  if (n("available_mb") !== undefined) parts.push(`${n("available_mb")} MB free`);
-  if (n("available_vcores") !== undefined) parts.push(`${n("available_vcores")} vcores free`);
+  const yarn = (load.yarn ?? {}) as Record<string, unknown>;
+  if (typeof yarn.availableMB === "number") parts.push(`${yarn.availableMB} MB free`);
+  if (typeof yarn.availableVirtualCores === "number") parts.push(`${yarn.availableVirtualCores} vcores free`);
+  if (load.source === "unknown") parts.push(`unknown${typeof load.unknown_reason === "string" ? `: ${load.unknown_reason}` : ""}`);
   return (
     <span>
       {parts.join(", ") || "recorded"}
@@ -51,8 +53,8 @@ export function ClustersPage() {
       ]);
       return clusters.map((cluster) => ({
         cluster,
-        running: cluster.load?.running ?? running.filter((j) => j.cluster_id === cluster.id).length,
-        queued: cluster.load?.queued ?? pending.filter((j) => j.cluster_id === cluster.id).length,
+        running: cluster.load?.edp?.running ?? running.filter((j) => j.cluster_id === cluster.id).length,
+        queued: cluster.load?.edp?.pending ?? pending.filter((j) => j.cluster_id === cluster.id).length,
       }));
     },
     5000,
