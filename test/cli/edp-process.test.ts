@@ -111,14 +111,10 @@ describe("the edp command line against npm start", { timeout: 240_000 }, () => {
     expect(cancel.code, cancel.stderr).toBe(3);
   });
 
-  it("15.3 --cluster auto asks the API to place the job, and says so plainly where it cannot", async () => {
+  it("15.3 --cluster auto asks the API to place the job, which runs it on the cluster it ranks first", async () => {
     const run = await edp(["run", "hello", "--cluster", "auto", "--follow"], call);
-    // Where issue 13's placement exists the job runs on the one cluster; where it does not, exit 5 with the reason.
-    if (run.code === 5) expect(run.stderr).toContain("this EDP does not place jobs itself");
-    else {
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain("hello, ");
-    }
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("hello, ");
   });
 
   it("15.5 a bad token exits 5 with Sahara's error_message", async () => {
