@@ -302,8 +302,8 @@ describe.runIf(tools.run)("18.3 least privilege, enforced by moto's IAM", () => 
     await refused("s3:GetObject", stage.portsForTest("create").binaries.get("internal/nothing"));
     // status may not schedule anything, nor delete a schedule.
     await refused("scheduler:DeleteSchedule", stage.portsForTest("status").scheduler.cancel("edp-launch-x"));
-    // status may not invoke the run function.
-    await refused("lambda:Invoke", stage.portsForTest("status").scheduler.runSoon({ action: "launch", execution_id: "x" }));
+    // status may read secrets but not delete them (only create, cancel, run and sweep remove them).
+    await refused("secretsmanager:DeleteSecret", stage.portsForTest("status").secrets.delete("nothing-here"));
     // No function may read schedules back.
     const scheduler = new SchedulerClient({ endpoint: stage.harness.endpoint, region: moto.region, credentials: principals.run });
     await refused("scheduler:GetSchedule", scheduler.send(new GetScheduleCommand({ Name: "x", GroupName: settings.EDP_SCHEDULE_GROUP })));

@@ -58,7 +58,11 @@ describe.runIf(tools.run)("SSH runner against a real sshd", () => {
   it("caps concurrent channels, so more parallel commands than the server's MaxSessions all succeed", async () => {
     const runner = runners.runnerFor(target());
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => runner.run(`sleep 0.2; echo ${i}`)));
-    expect(results).toEqual(Array.from({ length: 16 }, (_, i) => ({ exitCode: 0, stdout: `${i}\n`, stderr: "" })));
+    // stdout and the exit code only: the login shell's own start-up may write to stderr (pyenv's rehash
+    // does on this machine when many logins race), which says nothing about the channels.
+    expect(results.map(({ exitCode, stdout }) => ({ exitCode, stdout }))).toEqual(
+      Array.from({ length: 16 }, (_, i) => ({ exitCode: 0, stdout: `${i}\n` })),
+    );
   });
 
   it("times a command out and stays usable", async () => {
