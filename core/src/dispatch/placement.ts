@@ -2,9 +2,11 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster, ClusterLoad } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
+import type { JobExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import { type Caller, getVisible } from "../services/access.js";
 import type { Store, Stored } from "../store/store.js";
+import { type DurationStats, durationsOf, expectedWaitSeconds } from "./durations.js";
 import { edpCounts, isLoadStale } from "./load.js";
 
 type StoredCluster = Cluster & Stored;
@@ -34,6 +36,11 @@ export interface PlacementCandidate {
   usable: boolean;
   score: number;
   reasons: string[];
+  /**
+   * How long a job sent now would wait for a slot, from the template's p50 (issue 13.5): only on a
+   * cluster whose limit makes it wait, and once the template has history to estimate from.
+   */
+  expected_wait_seconds?: number;
 }
 
 export interface PlacementRequest {
@@ -99,9 +106,12 @@ export class Placement {
         this.registry.registrationFor(cluster.plugin_name)?.supportedJobTypes(cluster.plugin_version).includes(template.type) &&
         this.usableBy(caller, cluster),
     );
-    const candidates = runnable.map((cluster) =>
-      this.score(cluster, edpCounts(active.filter((execution) => execution.cluster_id === cluster.id)), input, output),
-    );
+    const stats = await durationsOf(this.store, caller.projectId, template.id);
+    const candidates = runnable.map((cluster) => {
+      const onCluster = active.filter((execution) => execution.cluster_id === cluster.id);
+      const candidate = this.score(cluster, edpCounts(onCluster), input, output);
+      return withExpectedWait(candidate, cluster, onCluster, stats);
+    });
     return candidates.sort(
       (a, b) => Number(b.usable) - Number(a.usable) || b.score - a.score || a.cluster_name.localeCompare(b.cluster_name),
     );
@@ -174,6 +184,36 @@ export class Placement {
       throw new InvalidReferenceError(`DataSource with id '${id}' doesn't exist`);
     return source;
   }
+}
+
+/**
+ * Adds the expected wait for a slot to a cluster whose `max_concurrent_jobs` a new job would wait
+ * on: some are queued already, or every slot is taken. Nothing when it would start at once or
+ * the template has too little history to say.
+ */
+function withExpectedWait(
+  candidate: PlacementCandidate,
+  cluster: Cluster,
+  onCluster: readonly Pick<JobExecution, "info">[],
+  stats: DurationStats | undefined,
+): PlacementCandidate {
+  const limit = cluster.max_concurrent_jobs;
+  if (!limit || !stats) return candidate;
+  const queued = onCluster.filter((execution) => execution.info.status === "PENDING" && execution.info.queue).length;
+  const { running } = edpCounts(onCluster);
+  if (queued === 0 && running < limit) return candidate;
+  const wait = expectedWaitSeconds(stats, queued, limit);
+  if (wait === undefined) return candidate;
+  const seconds = Math.round(wait);
+  return { ...candidate, expected_wait_seconds: seconds, reasons: [...candidate.reasons, `${waitInWords(seconds)} wait for a slot`] };
+}
+
+/** "about 40 s", "about 4 min", "about 2 h 5 min". */
+function waitInWords(seconds: number): string {
+  if (seconds < 60) return `about ${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min`;
+  return `about ${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
 }
 
 /** The hosts that make a cluster's file system: its NameNode's and WebHDFS's (Oozie clusters), its master node's (Spark). */

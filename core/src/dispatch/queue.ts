@@ -169,16 +169,26 @@ export async function admissionOf(
 ): Promise<Admission> {
   // A re-driven launch whose slots its crashed launcher took goes on: it may have started the job already.
   if (await slots.holdsAll(execution, scopes)) return { held: true };
-  const ahead = (await store.listActiveExecutionsOn(execution.cluster_id)).filter(
-    (e) => e.id !== execution.id && e.info.status === "PENDING" && e.info.queue && queueOrder(e, execution) < 0,
-  );
-  const position = ahead.length + 1;
-  if (ahead.length > 0) {
+  const position = await queuePositionOf(store, execution);
+  if (position > 1) {
     const scope = scopes[0];
     return { held: false, position, reason: `waiting: ${await slots.running(scope)} of ${scope.limit} running ${scope.label}` };
   }
   const claim = await slots.claim(execution, scopes);
   return claim.held ? claim : { held: false, position, reason: claim.reason };
+}
+
+/** Where the execution stands in its cluster's queue: 1 plus the queued executions older than it. */
+export async function queuePositionOf(store: Store, execution: Pick<JobExecution, "id" | "cluster_id" | "created_at">): Promise<number> {
+  const ahead = (await store.listActiveExecutionsOn(execution.cluster_id)).filter(
+    (e) => e.id !== execution.id && e.info.status === "PENDING" && e.info.queue && queueOrder(e, execution) < 0,
+  );
+  return ahead.length + 1;
+}
+
+/** Why a job waits on a cluster in Error, in words (issue 13.0). */
+export function errorWaitReason(cluster: Pick<Cluster, "name" | "status_description">): string {
+  return `waiting: cluster ${cluster.name} is in Error: ${cluster.status_description || "its last check failed"}`;
 }
 
 /** The queue's order: creation time, then id. */

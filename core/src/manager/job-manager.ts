@@ -129,7 +129,17 @@ export class JobManager {
       const head = await slots.headOf(freed.cluster_id);
       if (head) await scheduler.runSoon({ action: "launch", execution_id: head.id });
     };
-    this.sweeper = new Sweeper(store, this.writer, this.engines, this.launcher, this.canceller, settings, now, dispatch.health);
+    this.sweeper = new Sweeper(
+      store,
+      this.writer,
+      this.engines,
+      this.launcher,
+      this.canceller,
+      settings,
+      now,
+      dispatch.health,
+      async (execution) => webhooks?.emit(execution, "slow"),
+    );
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.checks = new CoalescedChecks(this.writer, this.engines);
     this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);

@@ -1,6 +1,6 @@
 import { logger } from "../config/logger.js";
 import { durationsOf, expectationOf } from "../dispatch/durations.js";
-import { admissionOf, type ConcurrencySlots } from "../dispatch/queue.js";
+import { admissionOf, type ConcurrencySlots, errorWaitReason, queuePositionOf } from "../dispatch/queue.js";
 import type { PreparedJob } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
@@ -124,24 +124,27 @@ export class Launcher {
    * go on with the launch.
    */
   private async admit(claimed: StoredExecution): Promise<StoredExecution | undefined> {
-    if (!this.slots) return undefined;
     const cluster = await this.store.get<Cluster & Stored>("cluster", claimed.cluster_id);
     if (!cluster) return undefined;
+    // A cluster in Error takes no job (issue 13.0): accepted ones wait in its queue, holding no slot, until it is Active.
+    if (cluster.status === "Error") return this.enqueue(claimed, await queuePositionOf(this.store, claimed), errorWaitReason(cluster));
+    if (!this.slots) return claimed.info.queue ? this.leaveQueue(claimed) : undefined;
     const scopes = this.slots.scopesOf(claimed, cluster);
     if (scopes.length === 0) return claimed.info.queue ? this.leaveQueue(claimed) : undefined;
     const admission = await admissionOf(this.store, this.slots, claimed, scopes);
     if (admission.held) return claimed.info.queue ? this.leaveQueue(claimed) : undefined;
-    const queued = await this.writer.write(claimed.id, async (current) => {
+    return this.enqueue(claimed, admission.position, admission.reason);
+  }
+
+  /** Puts the claimed execution in its cluster's queue: PENDING with `info.queue` and no launch claim. */
+  private async enqueue(claimed: StoredExecution, position: number, reason: string): Promise<StoredExecution> {
+    return this.writer.write(claimed.id, async (current) => {
       if (current.launch_claimed_at !== claimed.launch_claimed_at) return undefined;
       // Cancelled while this launcher held it: it never started, so it ends now.
       if (current.info.status === "TOBEKILLED") return { ...this.writer.statusChange(current, "KILLED"), launch_claimed_at: null };
       const since = (current.info.queue as { since?: string } | undefined)?.since ?? this.now().toISOString();
-      return {
-        launch_claimed_at: null,
-        info: { ...current.info, queue: { position: admission.position, reason: admission.reason, since } },
-      };
+      return { launch_claimed_at: null, info: { ...current.info, queue: { position, reason, since } } };
     });
-    return queued;
   }
 
   private async leaveQueue(claimed: StoredExecution): Promise<undefined> {

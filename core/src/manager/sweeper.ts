@@ -47,6 +47,8 @@ export class Sweeper {
     private readonly now: () => Date,
     /** Issue 13: with it, the sweep visits every cluster and records its health and load from the one status call. */
     private readonly health?: ClusterHealth,
+    /** Told once when a running job is flagged slow (issue 13.5's `slow` webhooks). */
+    private readonly onSlow?: (execution: StoredExecution) => Promise<void>,
   ) {}
 
   async sweep(): Promise<SweepReport> {
@@ -236,19 +238,25 @@ export class Sweeper {
 
   /**
    * Raises `info.slow` once a running job has run past its template's p90 (issue 13.5): once,
-   * and logged as the `slow` event a notifier can act on.
+   * logged, and emitted as the `slow` webhook event.
    */
   private async flagIfSlow(execution: StoredExecution): Promise<void> {
     const expected = execution.info.expected as { slow_after?: string; p90_seconds?: number } | undefined;
     if (execution.info.status !== "RUNNING" || execution.info.slow || !expected?.slow_after) return;
     if (new Date(expected.slow_after).getTime() > this.now().getTime()) return;
     const reason = `running past its template's p90 of ${expected.p90_seconds} s`;
-    const flagged = await this.writer.write(execution.id, async (current) =>
-      current.info.status === "RUNNING" && !current.info.slow
-        ? { info: { ...current.info, slow: { since: this.now().toISOString(), reason } } }
-        : undefined,
+    const since = this.now().toISOString();
+    let raised = false;
+    const flagged = await this.writer.write(execution.id, async (current) => {
+      raised = current.info.status === "RUNNING" && !current.info.slow;
+      return raised ? { info: { ...current.info, slow: { since, reason } } } : undefined;
+    });
+    // Only the write that raised the flag tells: a later sweep (or a concurrent one) finds it raised.
+    if (!raised) return;
+    logger.info("Job is slow", { event: "slow", executionId: execution.id, reason });
+    await this.onSlow?.(flagged).catch((error) =>
+      logger.warn("Slow notification failed", { executionId: execution.id, error: describeError(error) }),
     );
-    if (flagged.version !== execution.version) logger.info("Job is slow", { event: "slow", executionId: execution.id, reason });
   }
 
   /**

@@ -2,8 +2,11 @@ import { z } from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { JobStatus } from "./status.js";
 
-/** The events a webhook can subscribe to; `failed` is DONEWITHERROR or FAILED, `overdue` past `edp.timeout`. */
-export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "killed", "overdue"] as const;
+/**
+ * The events a webhook can subscribe to; `failed` is DONEWITHERROR or FAILED, `overdue` past `edp.timeout`,
+ * `slow` running past its template's p90 (issue 13.5).
+ */
+export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "killed", "overdue", "slow"] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export const NotificationSubscriptionSchema = z
