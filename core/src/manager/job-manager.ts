@@ -92,7 +92,7 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
-    templates: JobTemplateService,
+    private readonly templates: JobTemplateService,
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
@@ -173,7 +173,9 @@ export class JobManager {
   private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
-    const subscribed = await this.webhooks?.subscribe(input);
+    // The template's webhooks are subscribed by every run, each with its own secret (issue 12).
+    const template = this.webhooks && (await this.templates.get(caller, execution.job_template_id));
+    const subscribed = await this.webhooks?.subscribe(input, template?.notifications);
     if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
     if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);
