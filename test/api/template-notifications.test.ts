@@ -113,6 +113,19 @@ describe("12 template notifications", () => {
     expect(second.body.job.notifications).toHaveLength(1);
     expect(second.body.job.notifications[0].secret).not.toBe(fromTemplate.secret);
 
+    // Another project's run of the template, once public, tells the template's owner nothing.
+    await api.request("PATCH", `/v2/job-templates/${template.id}`, { token, body: { is_public: true } });
+    const binary = await api.request("PATCH", `/v2/job-binaries/${chain.binaryId}`, { token, body: { is_public: true } });
+    expect(binary.status, binary.text).toBe(202);
+    const stranger = await api.newProject();
+    const strangerChain = await createJobChain(api, stranger.token);
+    const theirs = await api.request("POST", "/v2/jobs", {
+      token: stranger.token,
+      body: { cluster_id: strangerChain.clusterId, job_template_id: template.id },
+    });
+    expect(theirs.status, theirs.text).toBe(202);
+    expect(theirs.body.job.notifications).toBeUndefined();
+
     // No secret is ever shown with the template or the jobs afterwards.
     for (const path of [`/v2/job-templates/${template.id}`, "/v2/job-templates", `/v2/jobs/${job.id}`]) {
       const text = (await api.request("GET", path, { token })).text;
