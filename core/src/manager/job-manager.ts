@@ -92,7 +92,7 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
-    templates: JobTemplateService,
+    private readonly templates: JobTemplateService,
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
@@ -183,7 +183,11 @@ export class JobManager {
   private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
     const execution = await this.factory.build(caller, input);
-    const subscribed = await this.webhooks?.subscribe(input);
+    // The template's webhooks are subscribed by every run, each with its own secret (issue 12); only
+    // by its own project's runs, though: another project's run of a public template is not the owner's to see.
+    const template = this.webhooks && (await this.templates.get(caller, execution.job_template_id));
+    const fromTemplate = template?.project_id === caller.projectId ? template.notifications : undefined;
+    const subscribed = await this.webhooks?.subscribe(input, fromTemplate);
     if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
     if (schedule?.interval) execution.series_id = JobSeriesScheduler.idOf(execution.id);

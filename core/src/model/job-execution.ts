@@ -15,6 +15,7 @@ export const NotificationSubscriptionSchema = z
     events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
   })
   .strict();
+export type NotificationSubscription = z.infer<typeof NotificationSubscriptionSchema>;
 
 /**
  * Scheduled and recurring runs. Sahara defined `job_execution_info` but its REST schema

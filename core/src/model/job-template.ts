@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
+import { type NotificationEvent, NotificationSubscriptionSchema } from "./job-execution.js";
 import { ACCEPTED_MAPPING_TYPES, type JobType, JobTypeSchema, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
 
 export const InterfaceArgumentSchema = z
@@ -16,6 +17,9 @@ export const InterfaceArgumentSchema = z
 export type InterfaceArgument = z.infer<typeof InterfaceArgumentSchema>;
 
 const BinaryIdList = z.array(IdSchema).max(100);
+
+/** A template's webhooks: the execution's subscription schema; no secret is kept on the template. */
+const TemplateNotificationsSchema = z.array(NotificationSubscriptionSchema).max(10);
 
 /** Interface rules of Sahara §9 (`check_interface`). */
 function checkInterface(type: JobType, args: InterfaceArgument[], addIssue: (path: (string | number)[], message: string) => void) {
@@ -54,6 +58,8 @@ export const JobTemplateCreateSchema = z
     interface: z.array(InterfaceArgumentSchema).max(100).default([]),
     is_public: FlagSchema,
     is_protected: FlagSchema,
+    /** Webhooks told of every run's events (issue 12); each run gives each its own signing secret. */
+    notifications: TemplateNotificationsSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -78,6 +84,8 @@ export const JobTemplateUpdateSchema = z
     description: DescriptionSchema.nullable().optional(),
     is_public: FlagSchema,
     is_protected: FlagSchema,
+    /** Replaces the template's webhooks; `[]` removes them. */
+    notifications: TemplateNotificationsSchema.optional(),
   })
   .strict();
 export type JobTemplateUpdate = z.infer<typeof JobTemplateUpdateSchema>;
@@ -90,4 +98,6 @@ export interface JobTemplate extends Resource {
   libs: string[];
   streaming?: boolean;
   interface: (InterfaceArgument & { order: number })[];
+  /** Subscribed by every run of the template, in addition to the run's own (issue 12). */
+  notifications?: { url: string; events: NotificationEvent[] }[];
 }

@@ -3,7 +3,13 @@ import { BlockList, isIP } from "node:net";
 import { logger } from "../config/logger.js";
 import { describeError, InvalidDataError, NotFoundError } from "../errors.js";
 import type { ExecutionWriter, StoredExecution } from "../manager/execution-writer.js";
-import type { JobExecutionCreate, LedgerEntry, NotificationEvent, StoredWebhook } from "../model/job-execution.js";
+import type {
+  JobExecutionCreate,
+  LedgerEntry,
+  NotificationEvent,
+  NotificationSubscription,
+  StoredWebhook,
+} from "../model/job-execution.js";
 import type { JobStatus } from "../model/status.js";
 import { checkedFetch } from "../net/checked-fetch.js";
 import { type DestinationRule, parseAllowedDestinations } from "../net/destinations.js";
@@ -71,17 +77,21 @@ export class Webhooks {
   }
 
   /**
-   * The webhooks a create request subscribes, checked and given their secrets. Returns what is
-   * stored on the execution and the secrets, which the API shows once, in the create response.
+   * The webhooks a create request subscribes, with those its template subscribes every run to,
+   * checked and each given its own secret. Returns what is stored on the execution and the
+   * secrets, which the API shows once, in the create response.
    */
-  async subscribe(input: JobExecutionCreate): Promise<{ webhooks: StoredWebhook[]; secrets: Record<string, string> }> {
-    const requested = input.job_configs.job_execution_info?.notifications ?? input.job_execution_info?.notifications ?? [];
+  async subscribe(
+    input: JobExecutionCreate,
+    fromTemplate: readonly NotificationSubscription[] = [],
+  ): Promise<{ webhooks: StoredWebhook[]; secrets: Record<string, string> }> {
+    const requested = [
+      ...fromTemplate,
+      ...(input.job_configs.job_execution_info?.notifications ?? input.job_execution_info?.notifications ?? []),
+    ];
     const webhooks: StoredWebhook[] = [];
     const secrets: Record<string, string> = {};
-    for (const subscription of requested) {
-      const problem = await this.destinationProblem(subscription.url);
-      if (problem) throw new InvalidDataError(`Webhook URL '${subscription.url}' is refused: ${problem}`);
-    }
+    await this.checkDestinations(requested);
     for (const subscription of requested) {
       const secret = `whsec_${randomBytes(24).toString("base64url")}`;
       const id = randomUUID();
@@ -94,6 +104,14 @@ export class Webhooks {
       secrets[id] = secret;
     }
     return { webhooks, secrets };
+  }
+
+  /** Refuses, with a 400, any subscription whose URL the destination rule denies (also a template's). */
+  async checkDestinations(subscriptions: readonly NotificationSubscription[]): Promise<void> {
+    for (const subscription of subscriptions) {
+      const problem = await this.destinationProblem(subscription.url);
+      if (problem) throw new InvalidDataError(`Webhook URL '${subscription.url}' is refused: ${problem}`);
+    }
   }
 
   /** Called by the writer after each status change: one delivery per subscribed webhook. */

@@ -86,6 +86,9 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     undefined,
     { health, placement },
   );
+  // A template's webhook URLs pass the same destination rule as an execution's, at creation (issue 12).
+  const webhooks = jobs.webhooks;
+  if (webhooks) jobTemplates.checkNotifications = (subscriptions) => webhooks.checkDestinations(subscriptions);
   return {
     settings,
     ports,

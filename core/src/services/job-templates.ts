@@ -24,11 +24,19 @@ export interface ExpandedTemplate {
 export const templateReferences = (template: JobTemplate): Reference[] =>
   [...template.mains, ...template.libs].map((id) => ({ kind: "job_binary", id }));
 
+/** Refuses webhook URLs the destination rule denies (issue 12); the job manager's webhooks supply it. */
+export type NotificationCheck = (subscriptions: NonNullable<JobTemplate["notifications"]>) => Promise<void>;
+
 export class JobTemplateService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Set once webhooks exist; without it, as for executions, subscriptions are kept but never delivered. */
+    public checkNotifications?: NotificationCheck,
+  ) {}
 
   async create(caller: Caller, input: JobTemplateCreate): Promise<ExpandedTemplate> {
     const [mains, libs] = await Promise.all([this.usableBinaries(caller, input.mains), this.usableBinaries(caller, input.libs)]);
+    if (input.notifications) await this.checkNotifications?.(input.notifications);
     const entity: StoredTemplate = {
       ...newResource(caller, input),
       name: input.name,
@@ -39,6 +47,7 @@ export class JobTemplateService {
       interface: input.interface.map((arg, order) => ({ ...arg, order })),
     };
     if (input.streaming !== undefined) entity.streaming = input.streaming;
+    if (input.notifications?.length) entity.notifications = uniqueEvents(input.notifications);
     const template = await this.store.create("job_template", entity, { uniqueName: input.name, referencesOf: templateReferences });
     return { template, mains: toReferences(mains), libs: toReferences(libs) };
   }
@@ -58,9 +67,12 @@ export class JobTemplateService {
 
   async update(caller: Caller, id: string, input: JobTemplateUpdate): Promise<ExpandedTemplate> {
     const decide = async () => {
+      // Checked once the caller is known to be allowed to change the template.
+      if (input.notifications) await this.checkNotifications?.(input.notifications);
       const changes: Partial<StoredTemplate> = flagChanges(input);
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description ?? "";
+      if (input.notifications !== undefined) changes.notifications = uniqueEvents(input.notifications);
       return changes;
     };
     return this.expand(
@@ -118,6 +130,10 @@ export class JobTemplateService {
       }),
     );
   }
+}
+
+function uniqueEvents(subscriptions: NonNullable<JobTemplate["notifications"]>): NonNullable<JobTemplate["notifications"]> {
+  return subscriptions.map(({ url, events }) => ({ url, events: [...new Set(events)] }));
 }
 
 function toReferences(binaries: StoredBinary[]): BinaryReference[] {

@@ -66,6 +66,8 @@ export function renderJobTemplate({ template, mains, libs }: ExpandedTemplate) {
       default: arg.default ?? null,
       order: arg.order,
     })),
+    // A template keeps no secret: each run's subscriptions get theirs, shown once when the run is created.
+    ...(template.notifications?.length ? { notifications: template.notifications.map(({ url, events }) => ({ url, events })) } : {}),
   };
 }
 

@@ -185,10 +185,11 @@ export class SparkEngine implements JobEngine {
       });
       if (result.exitCode !== 0)
         return { healthy: false, reason: `the check command failed with status ${result.exitCode}: ${result.stderr.trim()}` };
+      const callbacks = { completion_callbacks: callbackToolOf(result.stdout) };
       if (!/^state=found$/m.test(result.stdout))
-        return { healthy: false, reason: `spark-submit not found at ${sparkSubmit} on ${nodeNameOf(connection)}` };
+        return { healthy: false, reason: `spark-submit not found at ${sparkSubmit} on ${nodeNameOf(connection)}`, details: callbacks };
       const version = /^version=(.+)$/m.exec(result.stdout)?.[1]?.trim();
-      return { healthy: true, details: { spark_submit: sparkSubmit, ...(version && { spark_submit_version: version }) } };
+      return { healthy: true, details: { spark_submit: sparkSubmit, ...(version && { spark_submit_version: version }), ...callbacks } };
     } catch (error) {
       const message = describeError(error);
       if (/Host key verification failed/.test(message)) return { healthy: false, reason: `host key mismatch: ${message}` };
@@ -323,4 +324,14 @@ function locate(job: LaunchedJob, key: string): { location: JobLocation; node: s
 
 function newBoundary(): string {
   return `EDP-${randomBytes(16).toString("hex")}`;
+}
+
+/**
+ * How the node's jobs call back when they end (issue 12), as the check found it: a node with
+ * neither curl nor wget is still usable, its jobs' ends are found by the sweep instead.
+ */
+function callbackToolOf(checkOutput: string): string {
+  const tool = /^callbacks=(curl|wget|none)$/m.exec(checkOutput)?.[1];
+  if (tool === "curl" || tool === "wget") return tool;
+  return "none — completions are seen by the sweep";
 }

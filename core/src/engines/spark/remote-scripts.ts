@@ -198,7 +198,8 @@ function masterLoadLines(masterUiUrl: string | undefined): string[] {
 }
 
 /**
- * The health check's command (issue 13.0): is spark-submit there, and which version is it. Removes
+ * The health check's command (issue 13.0): is spark-submit there, and which version is it, and
+ * which tool the wrapper will call its completion callback with (issue 12). Removes
  * the file the check wrote over SFTP first, so a node that took the file keeps nothing.
  */
 export function checkScript(input: { sparkSubmit: string; checkFile: string; environment: Record<string, string> }): string {
@@ -206,6 +207,10 @@ export function checkScript(input: { sparkSubmit: string; checkFile: string; env
     `rm -f ${shellQuote(input.checkFile)}`,
     // The jobs' own environment (JAVA_HOME, …): spark-submit is found and run as a job would run it. Names are validated (ENV_NAME).
     ...Object.entries(input.environment).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    // What the wrapper calls its completion callback with, found in the jobs' own PATH (issue 12).
+    "if command -v curl >/dev/null 2>&1; then echo callbacks=curl",
+    "elif command -v wget >/dev/null 2>&1; then echo callbacks=wget",
+    "else echo callbacks=none; fi",
     `s=${shellQuote(input.sparkSubmit)}`,
     'case "$s" in',
     '  */*) [ -x "$s" ] || { echo "state=missing"; exit 0; } ;;',
