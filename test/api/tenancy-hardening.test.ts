@@ -4,9 +4,9 @@ import type { Cluster } from "@edp/core/model/cluster";
 import type { JobBinaryInternal } from "@edp/core/model/job-binary";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import type { Stored } from "@edp/core/store/store";
-import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
+import { ed25519KeyPair } from "../support/keys.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 
 /** Several projects on one deployment: what one project does must never break or expose another. */
@@ -204,7 +204,7 @@ describe("9.9a local-mode clusters belong to the local project", () => {
     expect(refused.body.error_message).toMatch(/connection\.mode: .*'local' project/);
     expect((await api.request("GET", "/v2/clusters", { token: other })).body.clusters).toEqual([]);
 
-    const keys = ssh2.utils.generateKeyPairSync("ed25519");
+    const keys = ed25519KeyPair();
     const ssh = await api.request("POST", "/v2/clusters", {
       token: other,
       body: {

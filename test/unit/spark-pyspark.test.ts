@@ -13,11 +13,11 @@ import type { JobConfigs } from "@edp/core/model/job-execution";
 import type { JobType } from "@edp/core/model/job-types";
 import { shellCommand } from "@edp/core/runners/shell-quote";
 import { isCredentialKey } from "@edp/core/secrets/masking";
-import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJobChain } from "../api/fixtures.js";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { hostileStrings } from "../support/hostile.js";
+import { ed25519KeyPair } from "../support/keys.js";
 import { preparedJob, sparkAccess } from "../support/spark-jobs.js";
 import { freePort } from "../support/sshd.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -569,8 +569,8 @@ describe("11.1, 11.5 through the HTTP API", () => {
     // Submit-time validation is what is tested: the cluster is never reached, so it skips issue 13's health check.
     api = await startTestApi({ registrations: [uncheckedRegistration(registration)] });
     ({ token } = await api.newProject());
-    const userKey = ssh2.utils.generateKeyPairSync("ed25519");
-    const hostKey = ssh2.utils.generateKeyPairSync("ed25519");
+    const userKey = ed25519KeyPair();
+    const hostKey = ed25519KeyPair();
     // Nothing listens on this loopback port: a job that is accepted fails to launch, which is not what is tested here.
     const port = await freePort();
     const cluster = await api.request("POST", "/v2/clusters", {

@@ -6,12 +6,12 @@ import { EngineError, InvalidDataError } from "@edp/core/errors";
 import type { JobConfigs } from "@edp/core/model/job-execution";
 import type { JobType } from "@edp/core/model/job-types";
 import { parsePinnedHostKey } from "@edp/core/runners/ssh-host-key";
-import ssh2 from "ssh2";
 import { describe, expect, it } from "vitest";
+import { ed25519KeyPair } from "../support/keys.js";
 import { preparedJob, sparkAccess } from "../support/spark-jobs.js";
 
-const userKey = ssh2.utils.generateKeyPairSync("ed25519");
-const hostKey = ssh2.utils.generateKeyPairSync("ed25519", { comment: "root@master" });
+const userKey = ed25519KeyPair();
+const hostKey = ed25519KeyPair("root@master");
 const SSH = { host: "master.example.com", user: "spark", host_key: hostKey.public, private_key: userKey.private };
 
 function issues(connection: unknown): Record<string, string> {
