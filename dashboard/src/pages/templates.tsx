@@ -366,14 +366,17 @@ function DurationChart({ runs }: { runs: Job[] }) {
     let cancelled = false;
     Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css")]).then(([{ default: UPlot }]) => {
       if (cancelled || !box.current) return;
-      const xs = ended.map((r) => parseApiTime(r.start_time!).getTime() / 1000);
+      // Runs are numbered oldest first: their start times can be seconds or weeks apart, and a time axis
+      // would then read in fractions of a second.
+      const xs = ended.map((_, i) => i + 1);
       const ys = ended.map((r) => (parseApiTime(r.end_time!).getTime() - parseApiTime(r.start_time!).getTime()) / 1000);
       chart = new UPlot(
         {
           width: Math.min(box.current.clientWidth || 600, 900),
           height: 200,
-          series: [{}, { label: "Duration (s)", stroke: "#2f6feb", width: 2, points: { show: true, size: 6 } }],
-          axes: [{}, { label: "seconds" }],
+          scales: { x: { time: false } },
+          series: [{ label: "Run" }, { label: "Duration (s)", stroke: "#2f6feb", width: 2, points: { show: true, size: 6 } }],
+          axes: [{ label: "run, oldest first", incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "seconds" }],
         },
         [xs, ys],
         box.current,
