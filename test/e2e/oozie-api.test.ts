@@ -1,7 +1,7 @@
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OozieDouble, schemaTestsRun, startOozieDouble } from "../doubles/oozie-webhdfs.js";
-import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
+import { createPigJobChain, eventually, startTestApi, type TestApi } from "../support/api.js";
 
 // In CI a missing xmllint or XSD directory fails this file; elsewhere it is skipped, saying where the XSDs come from.
 const schemasPresent = schemaTestsRun("the Oozie API test");
@@ -17,22 +17,7 @@ describe.runIf(schemasPresent)("Oozie jobs through the API", () => {
     oozie = await startOozieDouble();
     api = await startTestApi({ registrations: [...defaultEngineRegistrations] });
     ({ token } = await api.newProject());
-    const post = (path: string, body: unknown) => accepted(api, token, path, body);
-    const cluster = await post("/v2/clusters", {
-      name: "hadoop",
-      plugin_name: "vanilla",
-      plugin_version: "2.7.1",
-      connection: oozie.connection(),
-    });
-    const upload = await api.request("PUT", "/v2/job-binary-internals/count.pig", {
-      token,
-      raw: "A = LOAD '$INPUT'; STORE A INTO '$OUTPUT';\n",
-    });
-    const binary = await post("/v2/job-binaries", { name: "count.pig", url: `internal-db://${upload.body.job_binary_internal.id}` });
-    const template = await post("/v2/job-templates", { name: "count", type: "Pig", mains: [binary.job_binary.id] });
-    const input = await post("/v2/data-sources", { name: "logs", type: "hdfs", url: "hdfs://namenode/user/edp/logs" });
-    const output = await post("/v2/data-sources", { name: "counts", type: "hdfs", url: "hdfs://namenode/user/edp/counts-%JOB_EXEC_ID%" });
-    ids = { cluster: cluster.cluster.id, template: template.job_template.id, input: input.data_source.id, output: output.data_source.id };
+    ids = await createPigJobChain(api, token, oozie.connection());
   });
   afterAll(async () => {
     await api?.close();

@@ -75,3 +75,31 @@ export async function accepted(api: TestApi, token: string, path: string, body: 
   if (response.status !== 202) throw new Error(`${path}: ${response.text}`);
   return response.body;
 }
+
+/**
+ * What the Oozie end-to-end tests run: a Hadoop cluster registered at the Oozie double's address,
+ * an uploaded Pig script, its template, and an HDFS input and output. Returns their ids.
+ */
+export async function createPigJobChain(api: TestApi, token: string, connection: Record<string, unknown>) {
+  const post = (path: string, body: unknown) => accepted(api, token, path, body);
+  const cluster = await post("/v2/clusters", { name: "hadoop", plugin_name: "vanilla", plugin_version: "2.7.1", connection });
+  const upload = await api.request("PUT", "/v2/job-binary-internals/count.pig", {
+    token,
+    raw: "A = LOAD '$INPUT'; STORE A INTO '$OUTPUT';\n",
+  });
+  const binary = await post("/v2/job-binaries", { name: "count.pig", url: `internal-db://${upload.body.job_binary_internal.id}` });
+  const template = await post("/v2/job-templates", { name: "count", type: "Pig", mains: [binary.job_binary.id] });
+  const input = await post("/v2/data-sources", { name: "logs", type: "hdfs", url: "hdfs://namenode/user/edp/logs" });
+  const output = await post("/v2/data-sources", { name: "counts", type: "hdfs", url: "hdfs://namenode/user/edp/counts-%JOB_EXEC_ID%" });
+  return {
+    cluster: cluster.cluster.id,
+    template: template.job_template.id,
+    input: input.data_source.id,
+    output: output.data_source.id,
+  } as {
+    cluster: string;
+    template: string;
+    input: string;
+    output: string;
+  };
+}
