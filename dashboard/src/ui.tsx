@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
 import { isCredentialKey } from "../../core/src/secrets/masking";
 import { ApiError } from "./api";
 
@@ -142,4 +143,26 @@ export class FormErrors {
     if (!this.whole) return null;
     return this.known.some((name) => this.byField[name]) ? null : this.whole;
   }
+}
+
+/** "Delete…", then "Delete <name>" or "Keep": a row's delete, asked twice so one slip deletes nothing. */
+// A deleted row leaves the list, and one whose delete failed keeps asking, beside the error.
+export function InlineDelete({ name, onDelete }: { name: string; onDelete: () => unknown }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" class="secondary" onClick={() => setAsking(true)}>
+        Delete…
+      </button>
+    );
+  return (
+    <span class="inline-confirm">
+      <button type="button" class="danger" onClick={() => onDelete()}>
+        Delete {name}
+      </button>
+      <button type="button" class="secondary" onClick={() => setAsking(false)}>
+        Keep
+      </button>
+    </span>
+  );
 }

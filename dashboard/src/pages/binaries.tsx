@@ -1,14 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Binary, listAll } from "../api";
 import { uploadBinary } from "../binaries";
-import { Empty, ErrorBox, Field, FormErrors, Time } from "../ui";
+import { Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
 
 const FIELDS = ["name", "url", "description", "extra"];
 
 export function BinariesPage() {
   const [binaries, setBinaries] = useState<Binary[]>();
   const [error, setError] = useState<unknown>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
   const load = () => listAll<Binary>("/v2/job-binaries", "binaries").then(setBinaries, setError);
   useEffect(() => {
     load();
@@ -21,7 +20,6 @@ export function BinariesPage() {
       // The stored bytes go too when EDP holds them.
       const internal = /^internal-db:\/\/(.+)$/.exec(binary.url)?.[1];
       if (internal) await api("DELETE", `/v2/job-binary-internals/${internal}`).catch(() => {});
-      setConfirm(null);
       load();
     } catch (e) {
       setError(e);
@@ -61,20 +59,7 @@ export function BinariesPage() {
                     <Time value={b.created_at} />
                   </td>
                   <td>
-                    {confirm === b.id ? (
-                      <span class="inline-confirm">
-                        <button type="button" class="danger" onClick={() => remove(b)}>
-                          Delete {b.name}
-                        </button>
-                        <button type="button" class="secondary" onClick={() => setConfirm(null)}>
-                          Keep
-                        </button>
-                      </span>
-                    ) : (
-                      <button type="button" class="secondary" onClick={() => setConfirm(b.id)}>
-                        Delete…
-                      </button>
-                    )}
+                    <InlineDelete name={b.name} onDelete={() => remove(b)} />
                   </td>
                 </tr>
               ))}

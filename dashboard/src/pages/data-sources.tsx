@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type DataSource, listAll } from "../api";
-import { Empty, ErrorBox, Field, FormErrors, Time } from "../ui";
+import { Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
 
 /** What each type needs: its URL form and which write-only credentials it takes. */
 const TYPES: Record<string, { example: string; credentials: ("user" | "password" | "accesskey" | "secretkey" | "endpoint")[] }> = {
@@ -18,7 +18,6 @@ const FIELDS = ["name", "type", "url", "description", "credentials"];
 export function DataSourcesPage() {
   const [sources, setSources] = useState<DataSource[]>();
   const [error, setError] = useState<unknown>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
   const load = () => listAll<DataSource>("/v2/data-sources", "data_sources").then(setSources, setError);
   useEffect(() => {
     load();
@@ -28,7 +27,6 @@ export function DataSourcesPage() {
     setError(null);
     try {
       await api("DELETE", `/v2/data-sources/${id}`);
-      setConfirm(null);
       load();
     } catch (e) {
       setError(e);
@@ -67,20 +65,7 @@ export function DataSourcesPage() {
                     <Time value={s.created_at} />
                   </td>
                   <td>
-                    {confirm === s.id ? (
-                      <span class="inline-confirm">
-                        <button type="button" class="danger" onClick={() => remove(s.id)}>
-                          Delete {s.name}
-                        </button>
-                        <button type="button" class="secondary" onClick={() => setConfirm(null)}>
-                          Keep
-                        </button>
-                      </span>
-                    ) : (
-                      <button type="button" class="secondary" onClick={() => setConfirm(s.id)}>
-                        Delete…
-                      </button>
-                    )}
+                    <InlineDelete name={s.name} onDelete={() => remove(s.id)} />
                   </td>
                 </tr>
               ))}
