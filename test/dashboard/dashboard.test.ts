@@ -249,6 +249,11 @@ describe.runIf(tools.run).each([
     // The script uploaded in the template form is a stored binary, listed on its page.
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Binaries", exact: true }).click();
     await poll(() => page.locator("table").textContent()).toContain(`hello-${width}.sh`);
+    // A row's delete asks first, and "Keep" keeps the binary.
+    const row = page.locator("tr", { hasText: `hello-${width}.sh` });
+    await row.getByRole("button", { name: "Delete…" }).click();
+    await row.getByRole("button", { name: "Keep" }).click();
+    await poll(() => row.getByRole("button", { name: "Delete…" }).isVisible()).toBe(true);
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Templates", exact: true }).click();
     await page.getByRole("link", { name }).click();
     await poll(() => page.getByRole("list", { name: "Last runs, newest first" }).textContent()).toContain("SUCCEEDED");
