@@ -134,6 +134,59 @@ describe("12 template notifications", () => {
     }
   });
 
+  it("12.2 every run of a recurring series delivers to the webhooks it was created with, signed with the secrets shown then", async () => {
+    const created = await newTemplate({ notifications: [{ url: `${receiver.url}/series-template`, events: ["started", "succeeded"] }] });
+    expect(created.status, created.text).toBe(202);
+    const response = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: created.body.job_template.id,
+        job_configs: { job_execution_info: { notifications: [{ url: `${receiver.url}/series-own`, events: ["succeeded"] }] } },
+        job_execution_info: {
+          job_execution_type: "scheduled",
+          start: new Date(Date.now() + 1000).toISOString(),
+          interval: "rate(1 minute)",
+        },
+      },
+    });
+    expect(response.status, response.text).toBe(202);
+    const first = response.body.job;
+    const secretOf = (suffix: string) => first.notifications.find((w: { url: string }) => w.url.endsWith(suffix)).secret as string;
+    await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
+
+    // The next slot, without waiting a minute: the series is made to have started two minutes ago.
+    const series = await api.ports.store.get<{ start: string } & Record<string, unknown>>("job_series", first.series_id);
+    await api.ports.store.update("job_series", series as never, { start: new Date(Date.now() - 120_000).toISOString() } as never);
+    const second = await api.core.jobs.series.fire(first.series_id);
+    expect(second?.id).toBeDefined();
+    expect(second!.id).not.toBe(first.id);
+    engine.statuses.set(second!.id, "SUCCEEDED");
+    await api.core.jobs.sweep();
+
+    const ofSecond = (path: string) => arrived(path).filter((r) => JSON.parse(r.body).execution.id === second!.id);
+    await eventually(
+      "the second run's events",
+      async () => ofSecond("/series-template").length === 2 && ofSecond("/series-own").length === 1,
+    );
+    expect(ofSecond("/series-template").map((r) => JSON.parse(r.body).event)).toEqual(["started", "succeeded"]);
+    for (const request of ofSecond("/series-template"))
+      expect(verifyWebhook(secretOf("/series-template"), request.signature, request.body)).toBe(true);
+    expect(verifyWebhook(secretOf("/series-own"), ofSecond("/series-own")[0].signature, ofSecond("/series-own")[0].body)).toBe(true);
+    // Its ledger is its own, and no secret is shown with it.
+    const ledger = await api.request("GET", `/v2/jobs/${second!.id}/notifications`, { token });
+    expect(ledger.status, ledger.text).toBe(200);
+    expect(ledger.text).not.toContain("whsec_");
+    const shown = await api.request("GET", `/v2/job-series/${first.series_id}`, { token });
+    expect(shown.body.job_series.notifications.map((w: { url: string }) => w.url).sort()).toEqual([
+      `${receiver.url}/series-own`,
+      `${receiver.url}/series-template`,
+    ]);
+    expect(shown.text).not.toContain("whsec_");
+    expect(shown.text).not.toContain("secret");
+    expect((await api.request("DELETE", `/v2/job-series/${first.series_id}`, { token })).status).toBe(204);
+  });
+
   it("12.2 a template's webhook URL passes the destination rule at creation and on PATCH", async () => {
     for (const url of ["http://10.0.0.5/hook", "https://169.254.169.254/latest", "ftp://127.0.0.1/x", "http://192.168.1.1/"]) {
       const refused = await newTemplate({ notifications: [{ url, events: ["started"] }] });
