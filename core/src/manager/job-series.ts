@@ -1,6 +1,6 @@
 import { describeError } from "../errors.js";
 import type { Resource } from "../model/common.js";
-import type { JobExecutionCreate } from "../model/job-execution.js";
+import type { JobExecutionCreate, StoredWebhook } from "../model/job-execution.js";
 import { occurrenceAtOrAfter, occurrenceAtOrBefore, parseScheduleExpression } from "../scheduling/schedule-expression.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type Caller, getModifiable, getVisible, newResource } from "../services/access.js";
@@ -29,6 +29,12 @@ export interface JobSeries extends Resource {
   first_run_id: string;
   runs: number;
   last_error?: string;
+  /**
+   * The webhooks subscribed when the series was created (the request's and its template's), which
+   * every run delivers to. Their secrets were shown once, with the first run, so later runs sign
+   * with the same ones rather than with secrets nobody was ever shown.
+   */
+  webhooks?: StoredWebhook[];
 }
 
 type StoredSeries = JobSeries & Stored;
@@ -65,6 +71,7 @@ export class JobSeriesScheduler {
       end: schedule.end?.toISOString() ?? null,
       first_run_id: firstRun.id,
       runs: 0,
+      ...(firstRun.webhooks?.length ? { webhooks: firstRun.webhooks } : {}),
     };
     const { entity, created } = await this.store.createOrGet("job_series", series);
     if (!created) return;
@@ -115,6 +122,7 @@ export class JobSeriesScheduler {
     }
     run.series_id = series.id;
     run.scheduled_at = slot.toISOString();
+    if (series.webhooks?.length) run.webhooks = series.webhooks;
     if (!(await this.keys.claim(keyName, run.id, undefined, found.replacing))) return (await this.keys.find(keyName)).execution?.id;
     await this.factory.save(run);
     await this.note(series, { runs: series.runs + 1, last_error: undefined });

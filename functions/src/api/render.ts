@@ -128,6 +128,7 @@ export function renderJobSeries(series: JobSeries) {
     start: renderTime(series.start),
     end: renderTime(series.end),
     runs: series.runs,
+    ...(series.webhooks?.length ? { notifications: series.webhooks.map(({ id, url, events }) => ({ id, url, events })) } : {}),
     ...(series.last_error ? { last_error: series.last_error } : {}),
   };
 }
