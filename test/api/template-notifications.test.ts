@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { JobSeries } from "@edp/core/manager/job-series";
 import { SIGNATURE_HEADER, verifyWebhook } from "@edp/core/notifications/webhook-signature";
+import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -156,8 +158,8 @@ describe("12 template notifications", () => {
     await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
 
     // The next slot, without waiting a minute: the series is made to have started two minutes ago.
-    const series = await api.ports.store.get<{ start: string } & Record<string, unknown>>("job_series", first.series_id);
-    await api.ports.store.update("job_series", series as never, { start: new Date(Date.now() - 120_000).toISOString() } as never);
+    const series = await api.ports.store.get<JobSeries & Stored>("job_series", first.series_id);
+    await api.ports.store.update("job_series", series!, { start: new Date(Date.now() - 120_000).toISOString() });
     const second = await api.core.jobs.series.fire(first.series_id);
     expect(second?.id).toBeDefined();
     expect(second!.id).not.toBe(first.id);

@@ -1,4 +1,5 @@
 import type { BinaryStore } from "../binaries/binary-store.js";
+import { type LoadedBinary, loadedBinary } from "../binaries/loaded-binary.js";
 import { EngineError, InvalidDataError, InvalidReferenceError, NotFoundError, OperationRefusedError } from "../errors.js";
 import { NameSchema } from "../model/common.js";
 import { parseUrl } from "../model/data-source.js";
@@ -120,6 +121,11 @@ export class JobBinaryService {
       throw new OperationRefusedError("DELETION_FAILED", "JobBinary is referenced and cannot be deleted");
     await this.store.remove("job_binary", current, { name: current.name, referencesOf: binaryReferences });
     if (current.extra_ref) await this.secrets.delete(current.extra_ref);
+  }
+
+  /** The bytes of a binary with their hash (and, for git, their commit): what a launch records in its snapshot. */
+  async load(binary: JobBinary): Promise<LoadedBinary> {
+    return loadedBinary(await this.read(binary));
   }
 
   /** The bytes of a binary, for `GET .../data` and for engines uploading job code. */
