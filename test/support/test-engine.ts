@@ -48,10 +48,13 @@ export class TestEngine implements JobEngine {
 
   /** The completion-callback URL each launch was given (issue 12), by execution id. */
   readonly callbackUrls = new Map<string, string>();
+  /** The `configs` each launch was handed (credentials put back), by execution id. */
+  readonly launchedConfigs = new Map<string, Record<string, unknown>>();
 
   async runJob(job: PreparedJob) {
     this.launchesStarted.push(job.execution.id);
     if (job.callbackUrl) this.callbackUrls.set(job.execution.id, job.callbackUrl);
+    this.launchedConfigs.set(job.execution.id, job.configs.configs);
     await this.launchGate;
     await this.hangIf("launch");
     if (this.failNextLaunch) {
