@@ -143,7 +143,7 @@ export class JobManager {
     this.keys = new KeyRecords(store, settings.keyTtlSeconds, now);
     this.checks = new CoalescedChecks(this.writer, this.engines);
     this.hints = new StatusHints(store, scheduler, settings.callbackWindowSeconds ?? 2, now);
-    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, now);
+    this.series = new JobSeriesScheduler(store, scheduler, this.factory, this.launcher, this.canceller, this.keys, configSecrets, now);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Resource } from "../model/common.js";
 import type { JobExecutionCreate, StoredWebhook } from "../model/job-execution.js";
 import { occurrenceAtOrAfter, occurrenceAtOrBefore, parseScheduleExpression } from "../scheduling/schedule-expression.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import { type Caller, getModifiable, getVisible, newResource } from "../services/access.js";
 import { type ListQuery, listResources, type Page } from "../services/listing.js";
 import type { Store, Stored } from "../store/store.js";
@@ -21,7 +22,10 @@ import { seriesScheduleName } from "./schedule-names.js";
  * from the request as an execution of its own, linked by `series_id`.
  */
 export interface JobSeries extends Resource {
+  /** The request each run is built from, its credential-looking configs blanked (issue 11.2). */
   request: JobExecutionCreate;
+  /** Id in the secret store of the blanked configs' values, put back when a run is built. */
+  secret_configs_ref?: string;
   interval: string;
   start: string;
   end: string | null;
@@ -47,6 +51,7 @@ export class JobSeriesScheduler {
     private readonly launcher: Launcher,
     private readonly canceller: Canceller,
     private readonly keys: KeyRecords,
+    private readonly secrets: ExecutionSecrets,
     private readonly now: () => Date,
   ) {}
 
@@ -62,10 +67,12 @@ export class JobSeriesScheduler {
    * one schedule. Should the schedule be refused, the series is removed again.
    */
   async start(caller: Caller, input: JobExecutionCreate, schedule: ScheduleSettings, firstRun: StoredExecution): Promise<void> {
+    const sealed = await this.secrets.seal(input.job_configs);
     const series: StoredSeries = {
       ...newResource(caller, input),
       id: firstRun.series_id ?? JobSeriesScheduler.idOf(firstRun.id),
-      request: input,
+      request: { ...input, job_configs: sealed.configs },
+      ...(sealed.ref ? { secret_configs_ref: sealed.ref } : {}),
       interval: schedule.interval!,
       start: schedule.start.toISOString(),
       end: schedule.end?.toISOString() ?? null,
@@ -73,12 +80,16 @@ export class JobSeriesScheduler {
       runs: 0,
       ...(firstRun.webhooks?.length ? { webhooks: firstRun.webhooks } : {}),
     };
-    const { entity, created } = await this.store.createOrGet("job_series", series);
-    if (!created) return;
+    const { entity, created } = await this.store.createOrGet("job_series", series).catch(async (error) => {
+      await this.discardSecrets(series);
+      throw error;
+    });
+    if (!created) return this.discardSecrets(series);
     try {
       await this.rearm(entity);
     } catch (error) {
       await this.store.remove("job_series", entity);
+      await this.discardSecrets(entity);
       throw error;
     }
   }
@@ -114,7 +125,8 @@ export class JobSeriesScheduler {
     if (found.execution) return found.execution.id;
     let run: StoredExecution;
     try {
-      run = await this.factory.build({ projectId: series.project_id }, series.request);
+      const configs = await this.secrets.reveal({ job_configs: series.request.job_configs, secret_configs_ref: series.secret_configs_ref });
+      run = await this.factory.build({ projectId: series.project_id }, { ...series.request, job_configs: configs });
     } catch (error) {
       // The template or cluster may be gone: the series says why it could not run instead of failing silently.
       await this.note(series, { last_error: describeError(error) });
@@ -142,9 +154,14 @@ export class JobSeriesScheduler {
     const series = await getModifiable<StoredSeries>(this.store, "job_series", id, caller, "delete");
     await this.scheduler.cancel(seriesScheduleName(id));
     await this.store.remove("job_series", series);
+    await this.discardSecrets(series);
     const runs = (await this.store.listActiveExecutions()).filter((e) => (e as StoredExecution).series_id === id);
     for (const run of runs)
       if (run.info.status === "PENDING") await this.canceller.cancel(run.id, "Cancelled because its series was deleted");
+  }
+
+  private discardSecrets(series: JobSeries): Promise<void> {
+    return this.secrets.discard({ job_configs: series.request.job_configs, secret_configs_ref: series.secret_configs_ref });
   }
 
   /** Bookkeeping on the series; losing it to a concurrent firing is harmless. */
