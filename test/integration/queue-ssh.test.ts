@@ -113,7 +113,7 @@ describe.runIf(tools.run)("13 the queue and retries on a real sshd cluster", () 
     // either order: FIFO is judged by round.
     const waitedFor = queued.filter((j) => j.info.queue).map((j) => ids.indexOf(j.id));
     const startOrder = events.filter((e) => e.kind === "start").map((e) => e.n);
-    const rounds = (order: number[]) => [order.slice(0, 2).sort(), order.slice(2, 4).sort()];
+    const rounds = (order: number[]) => [order.slice(0, 2), order.slice(2, 4)].map((round) => round.sort((a, b) => a - b));
     expect(rounds(startOrder.slice(2))).toEqual(rounds(waitedFor));
   }, 90_000);
 
