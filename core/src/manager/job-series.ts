@@ -84,7 +84,8 @@ export class JobSeriesScheduler {
       await this.discardSecrets(series);
       throw error;
     });
-    if (!created) return this.discardSecrets(series);
+    // Another request started this series: only this request's sealed copy of the configs is its own to drop.
+    if (!created) return this.secrets.discard({ job_configs: sealed.configs, secret_configs_ref: sealed.ref });
     try {
       await this.rearm(entity);
     } catch (error) {
@@ -160,8 +161,13 @@ export class JobSeriesScheduler {
       if (run.info.status === "PENDING") await this.canceller.cancel(run.id, "Cancelled because its series was deleted");
   }
 
+  /** The series owns its sealed configs and the webhook secrets its runs share. */
   private discardSecrets(series: JobSeries): Promise<void> {
-    return this.secrets.discard({ job_configs: series.request.job_configs, secret_configs_ref: series.secret_configs_ref });
+    return this.secrets.discard({
+      job_configs: series.request.job_configs,
+      secret_configs_ref: series.secret_configs_ref,
+      webhooks: series.webhooks,
+    });
   }
 
   /** Bookkeeping on the series; losing it to a concurrent firing is harmless. */

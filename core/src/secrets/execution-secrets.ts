@@ -8,6 +8,10 @@ export interface SealableExecution {
   job_configs: JobConfigs;
   /** Id in the secret store of the credential-looking `configs` values this execution was created with. */
   secret_configs_ref?: string;
+  /** Webhook subscriptions, each with its signing secret in the secret store (issue 12). */
+  webhooks?: { secret_ref: string }[];
+  /** Set on a series' runs: their webhook secrets are the series', shared by every run, and go with the series. */
+  series_id?: string;
 }
 
 /**
@@ -41,8 +45,9 @@ export class ExecutionSecrets {
     return { ...execution.job_configs, configs: { ...execution.job_configs.configs, ...values } };
   }
 
-  /** Deletes the execution's credentials (when the execution is removed, or was never stored). */
-  async discard(execution: SealableExecution): Promise<void> {
-    if (execution.secret_configs_ref) await this.secrets.delete(execution.secret_configs_ref);
+  /** Deletes the secrets an execution (or a series) owns, when it is removed or was never stored. */
+  async discard(owner: SealableExecution): Promise<void> {
+    const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
+    for (const ref of owned) if (ref) await this.secrets.delete(ref);
   }
 }
