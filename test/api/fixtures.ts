@@ -1,3 +1,6 @@
+import type { StoredExecution } from "@edp/core/manager/job-manager";
+import type { JobSeries } from "@edp/core/manager/job-series";
+import type { Stored } from "@edp/core/store/store";
 import type { TestApi } from "../support/api.js";
 
 /** Creates the chain a job needs (cluster, uploaded script, binary, template) for a project; returns their ids. */
@@ -32,4 +35,24 @@ export async function createJobChain(api: TestApi, token: string, options: { typ
     binaryId: binary.body.job_binary.id as string,
     templateId: template.body.job_template.id as string,
   };
+}
+
+/** A `job_execution_info` for a series every minute whose first run is due in a second. */
+export const everyMinuteFromNow = () => ({
+  job_execution_type: "scheduled",
+  start: new Date(Date.now() + 1000).toISOString(),
+  interval: "rate(1 minute)",
+});
+
+/**
+ * Fires a series' next slot now rather than in a minute: the series is made to have started two
+ * minutes ago, so the firing belongs to a later slot than the first run's. Returns that slot's run.
+ */
+export async function fireNextSlot(api: TestApi, seriesId: string): Promise<StoredExecution> {
+  const series = await api.ports.store.get<JobSeries & Stored>("job_series", seriesId);
+  if (!series) throw new Error(`no series ${seriesId}`);
+  await api.ports.store.update("job_series", series, { start: new Date(Date.now() - 120_000).toISOString() });
+  const run = await api.core.jobs.series.fire(seriesId);
+  if (!run) throw new Error(`series ${seriesId} made no run`);
+  return run;
 }

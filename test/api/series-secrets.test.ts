@@ -1,10 +1,8 @@
-import type { JobSeries } from "@edp/core/manager/job-series";
-import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { scanTable } from "../support/leaks.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import { createJobChain, fireNextSlot } from "./fixtures.js";
 
 const SECRET = "series-secret-8d1f0c";
 
@@ -42,13 +40,10 @@ describe("11.2 a recurring series keeps credential configs out of the table", ()
     await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
     expect(engine.launchedConfigs.get(first.id)).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
 
-    // The next slot, without waiting a minute: the series is made to have started two minutes ago.
-    const series = await api.ports.store.get<JobSeries & Stored>("job_series", first.series_id);
-    await api.ports.store.update("job_series", series!, { start: new Date(Date.now() - 120_000).toISOString() });
-    const second = await api.core.jobs.series.fire(first.series_id);
-    expect(second?.id).toBeDefined();
-    expect(second!.id).not.toBe(first.id);
-    expect(engine.launchedConfigs.get(second!.id)).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
+    const second = await fireNextSlot(api, first.series_id);
+    expect(second.id).toBeDefined();
+    expect(second.id).not.toBe(first.id);
+    expect(engine.launchedConfigs.get(second.id)).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
 
     expect(await scanTable(api.ports.dynamoEndpoint, "edp-test")).not.toContain(SECRET);
     const shown = await api.request("GET", `/v2/job-series/${first.series_id}`, { token });

@@ -1,12 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { JobSeries } from "@edp/core/manager/job-series";
 import { SIGNATURE_HEADER, verifyWebhook } from "@edp/core/notifications/webhook-signature";
-import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import { createJobChain, fireNextSlot } from "./fixtures.js";
 
 interface Received {
   path: string;
@@ -157,16 +155,13 @@ describe("12 template notifications", () => {
     const secretOf = (suffix: string) => first.notifications.find((w: { url: string }) => w.url.endsWith(suffix)).secret as string;
     await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
 
-    // The next slot, without waiting a minute: the series is made to have started two minutes ago.
-    const series = await api.ports.store.get<JobSeries & Stored>("job_series", first.series_id);
-    await api.ports.store.update("job_series", series!, { start: new Date(Date.now() - 120_000).toISOString() });
-    const second = await api.core.jobs.series.fire(first.series_id);
-    expect(second?.id).toBeDefined();
-    expect(second!.id).not.toBe(first.id);
-    engine.statuses.set(second!.id, "SUCCEEDED");
+    const second = await fireNextSlot(api, first.series_id);
+    expect(second.id).toBeDefined();
+    expect(second.id).not.toBe(first.id);
+    engine.statuses.set(second.id, "SUCCEEDED");
     await api.core.jobs.sweep();
 
-    const ofSecond = (path: string) => arrived(path).filter((r) => JSON.parse(r.body).execution.id === second!.id);
+    const ofSecond = (path: string) => arrived(path).filter((r) => JSON.parse(r.body).execution.id === second.id);
     await eventually(
       "the second run's events",
       async () => ofSecond("/series-template").length === 2 && ofSecond("/series-own").length === 1,
@@ -176,7 +171,7 @@ describe("12 template notifications", () => {
       expect(verifyWebhook(secretOf("/series-template"), request.signature, request.body)).toBe(true);
     expect(verifyWebhook(secretOf("/series-own"), ofSecond("/series-own")[0].signature, ofSecond("/series-own")[0].body)).toBe(true);
     // Its ledger is its own, and no secret is shown with it.
-    const ledger = await api.request("GET", `/v2/jobs/${second!.id}/notifications`, { token });
+    const ledger = await api.request("GET", `/v2/jobs/${second.id}/notifications`, { token });
     expect(ledger.status, ledger.text).toBe(200);
     expect(ledger.text).not.toContain("whsec_");
     const shown = await api.request("GET", `/v2/job-series/${first.series_id}`, { token });

@@ -1,10 +1,8 @@
 import type { StoredExecution } from "@edp/core/manager/job-manager";
-import type { JobSeries } from "@edp/core/manager/job-series";
-import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import { createJobChain, fireNextSlot } from "./fixtures.js";
 
 /** Issue 12: a webhook's signing secret lives as long as what it signs for, and no longer. */
 describe("12.2 webhook secrets are deleted with their owner", () => {
@@ -69,10 +67,8 @@ describe("12.2 webhook secrets are deleted with their owner", () => {
     await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
     const refs = await secretRefsOf(first.id);
     expect(refs).toHaveLength(1);
-    const series = await api.ports.store.get<JobSeries & Stored>("job_series", first.series_id);
-    await api.ports.store.update("job_series", series!, { start: new Date(Date.now() - 120_000).toISOString() });
-    const second = await api.core.jobs.series.fire(first.series_id);
-    expect(await secretRefsOf(second!.id)).toEqual(refs);
+    const second = await fireNextSlot(api, first.series_id);
+    expect(await secretRefsOf(second.id)).toEqual(refs);
 
     engine.statuses.set(first.id, "SUCCEEDED");
     await api.core.jobs.sweep();
