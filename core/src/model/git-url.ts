@@ -88,7 +88,9 @@ function checkRef(ref: string): string | undefined {
     ref.includes("..") ||
     ref.includes("//") ||
     ref.split("/").some((part) => part.startsWith("."));
-  return bad ? `'${ref}' is not a branch, tag or full commit SHA (names may contain letters, digits and . _ - /, and no '..')` : undefined;
+  return bad
+    ? `The ref '${ref}' is not a branch, tag or full commit SHA (names may contain letters, digits and . _ - /, and no '..')`
+    : undefined;
 }
 
 /** A relative path to one file, without `.` or `..` segments. */
@@ -97,7 +99,8 @@ function checkRepoPath(path: string): string | undefined {
   if (path.startsWith("/")) return `The path in the repository '${path}' must be relative to its root`;
   const segments = path.split("/");
   if (segments.some((s) => s === "." || s === "..")) return `The path in the repository '${path}' must not contain '.' or '..'`;
-  if (segments.some((s) => !PATH_SEGMENT.test(s)))
-    return `The path in the repository '${path}' may contain only letters, digits and . _ + @ = , ~ - separated by '/'`;
+  // A leading '-' is refused too: a file named like an option is left out rather than ever passed to a command.
+  if (segments.some((s) => !PATH_SEGMENT.test(s) || s.startsWith("-")))
+    return `The path in the repository '${path}' may contain only letters, digits and . _ + @ = , ~ - (not leading) separated by '/'`;
   return undefined;
 }

@@ -32,12 +32,12 @@ export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
 
 /** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
 export function checkJobBinaryUrl(url: string): string | undefined {
-  const parsed = parseUrl(url);
-  if (!parsed) return "Job binary url must have a scheme";
-  if (parsed.scheme.startsWith("git") || parsed.scheme === "ssh") {
+  if (/^(git[a-z0-9+.-]*|ssh):\/\//i.test(url)) {
     const git = parseGitUrl(url);
     return "problem" in git ? git.problem : undefined;
   }
+  const parsed = parseUrl(url);
+  if (!parsed) return "Job binary url must have a scheme";
   if (!(JOB_BINARY_SCHEMES as readonly string[]).includes(parsed.scheme))
     return `Invalid job binary: scheme must be one of ${JOB_BINARY_SCHEMES.join(", ")}`;
   switch (parsed.scheme as JobBinaryScheme) {
