@@ -110,6 +110,12 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     );
     return { binaryId: binary.id as string, job };
   }
+  const templateOf = async (binaryId: string) => {
+    const templates = (await call("GET", "/v2/job-templates")).body.job_templates as { id: string; mains: { id: string }[] }[];
+    const found = templates.find((t) => t.mains.some((m) => m.id === binaryId));
+    if (!found) throw new Error(`no template uses ${binaryId}`);
+    return found;
+  };
   const stdout = async (id: string) => (await call("GET", `/v2/jobs/${id}/output?stream=stdout`)).body.output.text as string;
 
   it("16.1 a Shell job whose main is git+http://127.0.0.1:…/repo.git#main:jobs/hello.sh reaches SUCCEEDED, with the commit recorded and the file's text in its output", async () => {
@@ -187,6 +193,35 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     expect(job.info.status).toBe("FAILED");
     expect(job.info.error).toContain(`larger than the limit of ${CAP_KB} KiB (EDP_GIT_MAX_KB)`);
     expect(job.engine_job_id).toBeNull();
+  }, 60_000);
+
+  it("16.1 the destination rule decides again at each fetch, after DNS resolution: a name that now resolves to a denied address ends the job FAILED", async () => {
+    const fetcher = api.core.jobBinaries.git;
+    if (!fetcher) throw new Error("the core has no git fetcher");
+    let address = "127.0.0.1";
+    // A name only this resolver knows: the fetch connects to the address it returns, and nothing else is asked.
+    fetcher.resolver = async (host) => {
+      if (host !== "git.edp.test") throw Object.assign(new Error(`unknown name ${host}`), { code: "ENOTFOUND" });
+      return [{ address, family: 4 }];
+    };
+    try {
+      const url = `git+http://git.edp.test:${gitServer.port}/repo.git#main:jobs/hello.sh`;
+      const first = await runFromGit(url);
+      expect(first.job.info.status, JSON.stringify(first.job.info)).toBe("SUCCEEDED");
+      expect(first.job.binary_commits).toEqual({ [first.binaryId]: commits.second });
+
+      // Registered while the name was allowed; it now points at a private address, which is never contacted.
+      address = "10.0.0.1";
+      const job = (await post("/v2/jobs", { cluster_id: clusterId, job_template_id: (await templateOf(first.binaryId)).id })).job;
+      const ended = await eventually("the job to end", async () => {
+        const current = await get(job.id);
+        return TERMINAL.includes(current.info.status) && current;
+      });
+      expect(ended.info.status).toBe("FAILED");
+      expect(ended.info.error).toContain("Refusing to connect to 'git.edp.test': 10.0.0.1 is a private address");
+    } finally {
+      fetcher.resolver = undefined;
+    }
   }, 60_000);
 
   it("16.1 GET /v2/job-binaries/{id}/data of a git binary serves the file at its ref", async () => {

@@ -90,6 +90,8 @@ export async function startGitServer(): Promise<GitServer> {
   const authorizations: string[] = [];
 
   const server: Server = createServer((request, response) => {
+    // Every request on a connection of its own, so each one is resolved (and checked) anew by the client.
+    response.setHeader("connection", "close");
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const repo = /^\/([^/]+\.git)(\/.*)?$/.exec(url.pathname)?.[1];
     if (!repo) return end(response, 404, "no such repository");

@@ -22,8 +22,6 @@ export interface GitFetchSettings {
   maxBytes: number;
   /** Most milliseconds one fetch may take (EDP_GIT_TIMEOUT_MS). */
   timeoutMs: number;
-  /** Replaceable so tests decide names without DNS. */
-  resolver?: Resolver;
 }
 
 /** A file as one fetch found it, and the commit the ref resolved to. */
@@ -73,13 +71,10 @@ class PlainHttpRule extends DestinationRule {
  * the server sends is counted as it arrives: past the cap the fetch stops.
  */
 export class GitFetcher {
-  private readonly httpsRule: DestinationRule;
-  private readonly httpRule: DestinationRule;
+  /** Replaceable, so tests can stand in a resolver for DNS (a name that changes address); unset: the system's. */
+  resolver: Resolver | undefined;
 
-  constructor(private readonly settings: GitFetchSettings) {
-    this.httpsRule = new DestinationRule(settings.allowedDestinations, settings.resolver);
-    this.httpRule = new PlainHttpRule(settings.allowedDestinations, settings.resolver);
-  }
+  constructor(private readonly settings: GitFetchSettings) {}
 
   /** Why EDP may not fetch from this remote, or undefined; asked at registration, and decided again at each fetch. */
   async destinationProblem(location: GitLocation): Promise<string | undefined> {
@@ -91,11 +86,13 @@ export class GitFetcher {
     }
   }
 
-  async fetchFile(location: GitLocation, credentials?: GitCredentials): Promise<FetchedGitFile> {
+  /** `timeoutMs` shortens EDP_GIT_TIMEOUT_MS, for a fetch made inside a request. */
+  async fetchFile(location: GitLocation, credentials?: GitCredentials, timeoutMs?: number): Promise<FetchedGitFile> {
     const git = await loadGit();
     const dir = await mkdtemp(join(tmpdir(), "edp-git-"));
     const budget = { received: 0, exceeded: false };
-    const signal = AbortSignal.timeout(this.settings.timeoutMs);
+    const limitMs = Math.min(timeoutMs ?? this.settings.timeoutMs, this.settings.timeoutMs);
+    const signal = AbortSignal.timeout(limitMs);
     const http = gitHttpClient(checkedFetch(this.ruleFor(location)), budget, this.settings.maxBytes, signal);
     const headers: Record<string, string> = credentials
       ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.token}`).toString("base64")}` }
@@ -118,7 +115,7 @@ export class GitFetcher {
           headers,
         }));
       } catch (error) {
-        throw this.fetchFailure(location, error, budget.exceeded, signal.aborted);
+        throw this.fetchFailure(location, error, budget.exceeded, signal.aborted ? limitMs : undefined);
       }
       if (!fetched) throw new GitFetchError(`The git repository at ${location.remote} is empty`);
       const commit = await peelToCommit(git, dir, fetched, location);
@@ -128,18 +125,22 @@ export class GitFetcher {
     }
   }
 
+  /** Made per use (it is cheap), so a replaced resolver takes effect at once. */
   private ruleFor(location: GitLocation): DestinationRule {
-    return location.protocol === "http" ? this.httpRule : this.httpsRule;
+    return location.protocol === "http"
+      ? new PlainHttpRule(this.settings.allowedDestinations, this.resolver)
+      : new DestinationRule(this.settings.allowedDestinations, this.resolver);
   }
 
   /** The reason a fetch failed, in words a job's owner can act on. Never carries the credentials. */
-  private fetchFailure(location: GitLocation, error: unknown, tooBig: boolean, timedOut: boolean): GitFetchError {
+  private fetchFailure(location: GitLocation, error: unknown, tooBig: boolean, timedOutAfterMs: number | undefined): GitFetchError {
     const { remote, ref } = location;
     if (tooBig)
       return new GitFetchError(
         `The git fetch of '${ref}' from ${remote} is larger than the limit of ${Math.floor(this.settings.maxBytes / 1024)} KiB (EDP_GIT_MAX_KB); the repository is too big`,
       );
-    if (timedOut) return new GitFetchError(`The git fetch of '${ref}' from ${remote} took longer than ${this.settings.timeoutMs} ms`);
+    if (timedOutAfterMs !== undefined)
+      return new GitFetchError(`The git fetch of '${ref}' from ${remote} took longer than ${timedOutAfterMs} ms`);
     const code = (error as { code?: string }).code;
     const data = (error as { data?: { statusCode?: number; what?: string } }).data;
     if (code === "HttpError" && data?.statusCode !== undefined) {

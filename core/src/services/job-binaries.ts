@@ -44,7 +44,7 @@ export class JobBinaryService {
     private readonly bytes: BinaryStore,
     private readonly maxBinaryBytes: number,
     /** Fetches `git+https://` / `git+http://` binaries (issue 16.1); without it they cannot be registered. */
-    private readonly git?: GitFetcher,
+    readonly git?: GitFetcher,
   ) {}
 
   async upload(caller: Caller, name: string, data: Buffer): Promise<StoredInternal> {
@@ -159,10 +159,13 @@ export class JobBinaryService {
     return loadedBinary(await this.read(binary));
   }
 
-  /** The bytes of a binary, for `GET .../data` and for engines uploading job code; a git binary's are fetched anew. */
-  async read(binary: JobBinary): Promise<Buffer> {
+  /**
+   * The bytes of a binary, for `GET .../data` and for engines uploading job code; a git binary's
+   * are fetched anew, within `timeoutMs` when a request waits for them.
+   */
+  async read(binary: JobBinary, options: { timeoutMs?: number } = {}): Promise<Buffer> {
     const git = gitLocationOf(binary.url);
-    if (git) return (await this.fetchGit(binary, git)).data;
+    if (git) return (await this.fetchGit(binary, git, options.timeoutMs)).data;
     const url = parseUrl(binary.url);
     if (url?.scheme === "internal-db") {
       const data = await this.bytes.get(internalKey(url.host));
@@ -175,9 +178,9 @@ export class JobBinaryService {
   }
 
   /** One fetch of a git binary's file at its ref, with the credentials kept in its extra. */
-  private async fetchGit(binary: JobBinary, location: GitLocation) {
+  private async fetchGit(binary: JobBinary, location: GitLocation, timeoutMs?: number) {
     if (!this.git) throw new EngineError("This deployment does not fetch git job binaries");
-    return this.git.fetchFile(location, await this.gitCredentialsOf(binary));
+    return this.git.fetchFile(location, await this.gitCredentialsOf(binary), timeoutMs);
   }
 
   private async gitCredentialsOf(binary: JobBinary): Promise<GitCredentials | undefined> {
