@@ -38,11 +38,12 @@ describe.runIf(tools.run)("16.1 a PySpark main from git on a real Spark standalo
   let api: TestApi;
   let token: string;
   let commit: string;
-  const scratch = mkdtempSync(join(tmpdir(), "edp-git-pyspark-"));
+  let scratch: string;
   const python = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 
   beforeAll(async () => {
     tools.assertPresent();
+    scratch = mkdtempSync(join(tmpdir(), "edp-git-pyspark-"));
     gitServer = await startGitServer();
     commit = gitServer.repository("analytics").commit({ "spark/squares.py": SQUARES }, "squares");
     [sshd, spark] = await Promise.all([startSshd(), startSparkCluster()]);
@@ -55,7 +56,7 @@ describe.runIf(tools.run)("16.1 a PySpark main from git on a real Spark standalo
     await spark?.stop();
     await sshd?.dispose();
     await gitServer?.close();
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it("16.1 a Spark template whose .py main is git+http://…/analytics.git#main:spark/squares.py reaches SUCCEEDED with the commit recorded", async () => {

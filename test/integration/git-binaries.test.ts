@@ -28,12 +28,13 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
   let api: TestApi;
   let token: string;
   let clusterId: string;
-  const scratch = mkdtempSync(join(tmpdir(), "edp-git-binaries-"));
+  let scratch: string;
   const commits: Record<string, string> = {};
   let logs: string[];
 
   beforeAll(async () => {
     tools.assertPresent();
+    scratch = mkdtempSync(join(tmpdir(), "edp-git-binaries-"));
     logs = captureLogs();
     gitServer = await startGitServer();
     // The public repository: two commits on main, the first tagged v1.
@@ -75,7 +76,7 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     await api?.close();
     await sshd?.dispose();
     await gitServer?.close();
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   const responses: string[] = [];

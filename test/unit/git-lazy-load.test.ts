@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
@@ -14,21 +14,24 @@ const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
  * module-resolution hook reports every import of the package.
  */
 describe("16.1 isomorphic-git loads lazily", () => {
-  const dir = mkdtempSync(join(tmpdir(), "edp-git-lazy-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  writeFileSync(
-    join(dir, "hook.mjs"),
-    `export async function resolve(specifier, context, next) {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "edp-git-lazy-"));
+    writeFileSync(
+      join(dir, "hook.mjs"),
+      `export async function resolve(specifier, context, next) {
   if (specifier === "isomorphic-git" || specifier.startsWith("isomorphic-git/")) process.stdout.write("LOADED isomorphic-git\\n");
   return next(specifier, context);
 }
 `,
-  );
-  writeFileSync(
-    join(dir, "register.mjs"),
-    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hook.mjs")).href)});\n`,
-  );
+    );
+    writeFileSync(
+      join(dir, "register.mjs"),
+      `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hook.mjs")).href)});\n`,
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   const run = (script: string) => {
     const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mts`);
     writeFileSync(file, script);
