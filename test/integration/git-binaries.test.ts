@@ -189,6 +189,15 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     expect(directory.job.info.error).toContain("is a directory, not a file");
   }, 90_000);
 
+  it("16.1 a redirect is not followed (it could carry the credentials elsewhere): the job ends FAILED naming it", async () => {
+    gitServer.redirect("moved", "repo");
+    const { job } = await runFromGit(gitUrl("moved", "main", "jobs/hello.sh"), PRIVATE);
+    expect(job.info.status).toBe("FAILED");
+    expect(job.info.error).toBe(
+      `http://127.0.0.1:${gitServer.port}/moved.git redirects (HTTP 301); git binaries follow no redirects: register the URL it redirects to`,
+    );
+  }, 60_000);
+
   it("16.1 a repository larger than EDP_GIT_MAX_KB is refused while it is received, and the job ends FAILED saying so", async () => {
     const { job } = await runFromGit(gitUrl("big", "main", "run.sh"));
     expect(job.info.status).toBe("FAILED");

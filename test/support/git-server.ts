@@ -71,6 +71,8 @@ export interface GitServer {
   port: number;
   /** A bare repository served at `/<name>.git`, with `main` as its default branch. */
   repository(name: string, options?: { credentials?: { username: string; token: string } }): TestRepository;
+  /** Answers every request under `/<from>.git` with a 301 to the same path under `/<to>.git`. */
+  redirect(from: string, to: string): void;
   /** Every Authorization header the server received, for checking what clients sent. */
   authorizations: string[];
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startGitServer(): Promise<GitServer> {
   mkdirSync(projects);
   const privateRepos = new Map<string, string>();
   const authorizations: string[] = [];
+  const redirects = new Map<string, string>();
 
   const server: Server = createServer((request, response) => {
     // Every request on a connection of its own, so each one is resolved (and checked) anew by the client.
@@ -95,6 +98,11 @@ export async function startGitServer(): Promise<GitServer> {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const repo = /^\/([^/]+\.git)(\/.*)?$/.exec(url.pathname)?.[1];
     if (!repo) return end(response, 404, "no such repository");
+    const movedTo = redirects.get(repo);
+    if (movedTo) {
+      response.writeHead(301, { location: `${url.pathname.replace(`/${repo}`, `/${movedTo}`)}${url.search}` });
+      return response.end();
+    }
     if (request.headers.authorization) authorizations.push(request.headers.authorization);
     const expected = privateRepos.get(repo);
     if (expected && request.headers.authorization !== expected) {
@@ -110,6 +118,9 @@ export async function startGitServer(): Promise<GitServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     authorizations,
+    redirect(from, to) {
+      redirects.set(`${from}.git`, `${to}.git`);
+    },
     repository(name, options = {}) {
       const bare = join(projects, `${name}.git`);
       git(projects, "init", "-q", "--bare", "-b", "main", bare);
