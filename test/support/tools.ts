@@ -41,6 +41,8 @@ export function onPath(command: string, install: string): Tool {
 
 export const TOOLS = {
   sshd: executable("/usr/sbin/sshd", "apt-get install openssh-server"),
+  /** The git job binary tests serve repositories with `git http-backend` (issue 16.1). */
+  git: executable("/usr/lib/git-core/git-http-backend", "apt-get install git"),
   sshKeygen: onPath("ssh-keygen", "apt-get install openssh-client"),
   setsid: onPath("setsid", "apt-get install util-linux"),
   ps: onPath("ps", "apt-get install procps"),

@@ -59,6 +59,14 @@ const SettingsSchema = z.object({
   /** Per execution, at most one status check caused by callbacks in this many seconds. */
   EDP_CALLBACK_WINDOW_SECONDS: z.coerce.number().int().positive().default(2),
 
+  /**
+   * Git job binaries (issue 16.1): the most a launch receives from a git server for one binary's
+   * shallow fetch, in KiB, counted while receiving; a larger repository is refused and the job ends FAILED.
+   */
+  EDP_GIT_MAX_KB: z.coerce.number().int().positive().default(51_200),
+  /** How long one git fetch may take, in milliseconds, before the launch gives up on it. */
+  EDP_GIT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+
   /** How long a failing webhook delivery is retried, in hours. */
   EDP_WEBHOOK_RETRY_HOURS: z.coerce.number().positive().default(24),
   /** The first webhook retry's delay in seconds; each later one doubles it (at most an hour), with jitter. */

@@ -10,7 +10,7 @@ import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { DataSourceService } from "../services/data-sources.js";
-import type { JobBinaryService } from "../services/job-binaries.js";
+import { isGitBinary, type JobBinaryService } from "../services/job-binaries.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
@@ -63,8 +63,11 @@ export class Launcher {
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
-      const { job, dataSourceUrls } = await this.prepare(claimed, template, access);
-      await this.writer.write(id, async () => ({ data_source_urls: dataSourceUrls }));
+      const { job, dataSourceUrls, binaryCommits } = await this.prepare(claimed, template, access);
+      await this.writer.write(id, async () => ({
+        data_source_urls: dataSourceUrls,
+        ...(Object.keys(binaryCommits).length > 0 ? { binary_commits: binaryCommits } : {}),
+      }));
       // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
       if (!takenOver && (await job.isCancelRequested()))
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
@@ -219,11 +222,17 @@ export class Launcher {
       if (!dataSource) throw new InvalidReferenceError(`DataSource with id '${id}' doesn't exist`);
       return { dataSource, runtimeUrl: urlOf(dataSource), credentials: await this.dataSources.credentialsOf(dataSource) };
     };
+    const binaryCommits: Record<string, string> = {};
     const resolve = (ids: string[]) =>
       Promise.all(
         ids.map(async (binaryId) => {
           const binary = await this.binaries.get(caller, binaryId);
-          return { binary, read: () => this.binaries.read(binary) };
+          if (!isGitBinary(binary)) return { binary, read: () => this.binaries.read(binary) };
+          // A git binary is fetched once, now: a ref that cannot be fetched fails the launch before the engine
+          // starts anything, and the engine uploads exactly the commit that is recorded (issue 16.1).
+          const loaded = await this.binaries.load(binary);
+          if (loaded.commit) binaryCommits[binary.id] = loaded.commit;
+          return { binary, read: async () => loaded.data };
         }),
       );
     const job: PreparedJob = {
@@ -249,7 +258,7 @@ export class Launcher {
         return !fresh || fresh.info.status === "TOBEKILLED" || isTerminal(fresh.info.status);
       },
     };
-    return { job, dataSourceUrls: Object.fromEntries(urls) };
+    return { job, dataSourceUrls: Object.fromEntries(urls), binaryCommits };
   }
 
   /** `edp.timeout` (seconds) from now, if the execution has one. */

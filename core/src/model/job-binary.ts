@@ -9,8 +9,9 @@ import {
   withoutUndefined,
 } from "./common.js";
 import { parseUrl } from "./data-source.js";
+import { GIT_SCHEMES, parseGitUrl } from "./git-url.js";
 
-export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift"] as const;
+export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift", ...GIT_SCHEMES] as const;
 export type JobBinaryScheme = (typeof JOB_BINARY_SCHEMES)[number];
 
 /** `extra` holds credentials for the binary's store; write-only like data-source credentials. */
@@ -21,6 +22,9 @@ export const JobBinaryExtraSchema = z
     accesskey: optionalString(z.string().max(1024)),
     secretkey: optionalString(z.string().max(4096)),
     endpoint: optionalString(z.string().max(1024)),
+    /** For a private git repository (issue 16.1): HTTP Basic credentials, typically a user and an access token. */
+    username: optionalString(z.string().max(256)),
+    token: optionalString(z.string().max(4096)),
   })
   .strict()
   .transform(withoutUndefined);
@@ -28,6 +32,10 @@ export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
 
 /** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
 export function checkJobBinaryUrl(url: string): string | undefined {
+  if (/^(git[a-z0-9+.-]*|ssh):\/\//i.test(url)) {
+    const git = parseGitUrl(url);
+    return "problem" in git ? git.problem : undefined;
+  }
   const parsed = parseUrl(url);
   if (!parsed) return "Job binary url must have a scheme";
   if (!(JOB_BINARY_SCHEMES as readonly string[]).includes(parsed.scheme))
@@ -43,6 +51,9 @@ export function checkJobBinaryUrl(url: string): string | undefined {
       if (!parsed.host) return `'${url}' is not a 'valid_job_location'`;
       if (parsed.path.length <= 1) return "URL for binary in S3 must specify an object not a bucket";
       return undefined;
+    case "git+https":
+    case "git+http":
+      return undefined;
   }
 }
 
@@ -54,6 +65,15 @@ export function checkJobBinaryExtra(url: string, extra: JobBinaryExtra | undefin
     const keys = Object.keys(extra ?? {}).sort();
     if (keys.join(",") !== "accesskey,endpoint,secretkey") return "Configs 'accesskey', 'secretkey', and 'endpoint' must be provided.";
   }
+  if (scheme === "git+https" || scheme === "git+http") return checkGitExtra(extra);
+  return undefined;
+}
+
+/** A git binary's extra is empty (a public repository) or a username with a token, and nothing else. */
+function checkGitExtra(extra: JobBinaryExtra | undefined): string | undefined {
+  const keys = Object.keys(extra ?? {});
+  if (keys.some((key) => key !== "username" && key !== "token")) return "The extra of a git job binary takes only 'username' and 'token'";
+  if (keys.length === 1) return "To fetch a private git repository add both 'username' and 'token' to extra";
   return undefined;
 }
 

@@ -115,6 +115,11 @@ export interface JobExecution extends Resource {
   /** Engine scratch (e.g. the working directory); never holds secrets. */
   extra: Record<string, unknown>;
   data_source_urls: Record<string, string>;
+  /**
+   * For each git job binary the launch fetched (issue 16.1): binary id → the commit SHA its ref
+   * resolved to, so a run says exactly which code it ran. Absent when the job uses no git binary.
+   */
+  binary_commits?: Record<string, string>;
   start_time: string | null;
   end_time: string | null;
   /** Optimistic-locking counter: every write is conditioned on it. */

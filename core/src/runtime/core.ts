@@ -1,5 +1,6 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
+import { GitFetcher } from "../binaries/git-fetch.js";
 import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
 import { ClusterHealth } from "../dispatch/health.js";
@@ -57,7 +58,12 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
     sweepSeconds: settings.EDP_SWEEP_SECONDS,
   });
   const jobTemplates = new JobTemplateService(store);
-  const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024);
+  const git = new GitFetcher({
+    allowedDestinations: allowedDestinations(settings),
+    maxBytes: settings.EDP_GIT_MAX_KB * 1024,
+    timeoutMs: settings.EDP_GIT_TIMEOUT_MS,
+  });
+  const jobBinaries = new JobBinaryService(store, secrets, binaries, settings.EDP_MAX_BINARY_KB * 1024, git);
   const callbacks = new CallbackUrls(new CallbackTokens(store, secrets), settings.EDP_PUBLIC_BASE_URL);
   const jobs = new JobManager(
     store,

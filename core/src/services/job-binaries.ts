@@ -1,9 +1,17 @@
 import type { BinaryStore } from "../binaries/binary-store.js";
+import type { GitCredentials, GitFetcher } from "../binaries/git-fetch.js";
 import { type LoadedBinary, loadedBinary } from "../binaries/loaded-binary.js";
 import { EngineError, InvalidDataError, InvalidReferenceError, NotFoundError, OperationRefusedError } from "../errors.js";
 import { NameSchema } from "../model/common.js";
 import { parseUrl } from "../model/data-source.js";
-import type { JobBinary, JobBinaryCreate, JobBinaryInternal, JobBinaryUpdate } from "../model/job-binary.js";
+import { type GitLocation, parseGitUrl } from "../model/git-url.js";
+import {
+  checkJobBinaryExtra,
+  type JobBinary,
+  type JobBinaryCreate,
+  type JobBinaryInternal,
+  type JobBinaryUpdate,
+} from "../model/job-binary.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Reference, Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
@@ -20,6 +28,14 @@ export const binaryReferences = (binary: JobBinary): Reference[] => {
   return url?.scheme === "internal-db" ? [{ kind: "job_binary_internal", id: url.host }] : [];
 };
 
+/** Whether a binary's code comes from a git repository (and so is fetched at each launch). */
+export const isGitBinary = (binary: JobBinary): boolean => gitLocationOf(binary.url) !== undefined;
+
+function gitLocationOf(url: string): GitLocation | undefined {
+  const parsed = parseGitUrl(url);
+  return "location" in parsed ? parsed.location : undefined;
+}
+
 /** Job binaries (references to job code) and the uploaded bytes behind `internal-db://` URLs. */
 export class JobBinaryService {
   constructor(
@@ -27,6 +43,8 @@ export class JobBinaryService {
     private readonly secrets: SecretStore,
     private readonly bytes: BinaryStore,
     private readonly maxBinaryBytes: number,
+    /** Fetches `git+https://` / `git+http://` binaries (issue 16.1); without it they cannot be registered. */
+    readonly git?: GitFetcher,
   ) {}
 
   async upload(caller: Caller, name: string, data: Buffer): Promise<StoredInternal> {
@@ -64,6 +82,7 @@ export class JobBinaryService {
 
   async create(caller: Caller, input: JobBinaryCreate): Promise<StoredBinary> {
     await this.checkInternalReference(caller, input.url);
+    await this.checkGitDestination(input.url);
     const entity: StoredBinary = { ...newResource(caller, input), name: input.name, description: input.description ?? "", url: input.url };
     if (input.extra && Object.keys(input.extra).length > 0) entity.extra_ref = await this.secrets.put(input.extra);
     try {
@@ -90,6 +109,13 @@ export class JobBinaryService {
         if (current.url.startsWith("internal-db://"))
           throw new OperationRefusedError("UPDATE_FAILED", `Job binary ${id} can not be updated because it is an internal-db url.`);
         await this.checkInternalReference(caller, input.url);
+        await this.checkGitDestination(input.url);
+      }
+      // The schema checks extra against the URL only when both come; a git binary's extra is checked against the URL it keeps.
+      const url = input.url ?? current.url;
+      if (input.extra && gitLocationOf(url)) {
+        const extraProblem = checkJobBinaryExtra(url, input.extra);
+        if (extraProblem) throw new InvalidDataError(extraProblem);
       }
       const changes: Partial<StoredBinary> = flagChanges(input);
       if (input.name !== undefined) changes.name = input.name;
@@ -125,11 +151,21 @@ export class JobBinaryService {
 
   /** The bytes of a binary with their hash (and, for git, their commit): what a launch records in its snapshot. */
   async load(binary: JobBinary): Promise<LoadedBinary> {
+    const git = gitLocationOf(binary.url);
+    if (git) {
+      const fetched = await this.fetchGit(binary, git);
+      return loadedBinary(fetched.data, fetched.commit);
+    }
     return loadedBinary(await this.read(binary));
   }
 
-  /** The bytes of a binary, for `GET .../data` and for engines uploading job code. */
-  async read(binary: JobBinary): Promise<Buffer> {
+  /**
+   * The bytes of a binary, for `GET .../data` and for engines uploading job code; a git binary's
+   * are fetched anew, within `timeoutMs` when a request waits for them.
+   */
+  async read(binary: JobBinary, options: { timeoutMs?: number } = {}): Promise<Buffer> {
+    const git = gitLocationOf(binary.url);
+    if (git) return (await this.fetchGit(binary, git, options.timeoutMs)).data;
     const url = parseUrl(binary.url);
     if (url?.scheme === "internal-db") {
       const data = await this.bytes.get(internalKey(url.host));
@@ -139,6 +175,33 @@ export class JobBinaryService {
     throw new EngineError(
       `Job binaries at ${url?.scheme ?? "this"}:// URLs cannot be read by this deployment; upload the code as an internal binary`,
     );
+  }
+
+  /** One fetch of a git binary's file at its ref, with the credentials kept in its extra. */
+  private async fetchGit(binary: JobBinary, location: GitLocation, timeoutMs?: number) {
+    if (!this.git) throw new EngineError("This deployment does not fetch git job binaries");
+    return this.git.fetchFile(location, await this.gitCredentialsOf(binary), timeoutMs);
+  }
+
+  private async gitCredentialsOf(binary: JobBinary): Promise<GitCredentials | undefined> {
+    if (!binary.extra_ref) return undefined;
+    const extra = await this.secrets.get(binary.extra_ref);
+    return typeof extra?.username === "string" && typeof extra.token === "string"
+      ? { username: extra.username, token: extra.token }
+      : undefined;
+  }
+
+  /**
+   * A git remote must be one EDP may call (DESIGN.md rule 11): https where the destination rule
+   * allows, plain http only to ranges in EDP_ALLOW_DESTINATIONS. Decided here, after DNS
+   * resolution, and again by every fetch, as for webhooks.
+   */
+  private async checkGitDestination(url: string): Promise<void> {
+    const location = gitLocationOf(url);
+    if (!location) return;
+    if (!this.git) throw new InvalidDataError("This deployment does not fetch git job binaries");
+    const problem = await this.git.destinationProblem(location);
+    if (problem) throw new InvalidDataError(`Git job binary URL '${url}' is refused: ${problem}`);
   }
 
   private async checkInternalReference(caller: Caller, url: string): Promise<void> {

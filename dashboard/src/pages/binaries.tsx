@@ -119,7 +119,9 @@ function RegisterBinary({ onDone }: { onDone: () => void }) {
     event.preventDefault();
     setErrors(FormErrors.none(FIELDS));
     try {
-      const extra = user || password ? { extra: { user, password } } : {};
+      // A git repository takes HTTP Basic credentials as username and token (README: Job code from git).
+      const credentials = url.startsWith("git+") ? { username: user, token: password } : { user, password };
+      const extra = user || password ? { extra: credentials } : {};
       await api("POST", "/v2/job-binaries", { name, url, ...extra });
       setName("");
       setUrl("");
@@ -136,7 +138,7 @@ function RegisterBinary({ onDone }: { onDone: () => void }) {
       <Field label="Name" error={errors.field("name")}>
         <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
-      <Field label="URL" error={errors.field("url")} hint="swift://, s3://, hdfs:// …">
+      <Field label="URL" error={errors.field("url")} hint="swift://, s3://, git+https://host/repo.git#ref:path …">
         <input name="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
       </Field>
       <div class="row">

@@ -114,6 +114,8 @@ export function renderExecution(execution: JobExecution) {
     job_configs: { ...execution.job_configs, configs },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
+    // Which commit each git job binary's ref resolved to at launch (issue 16.1).
+    ...(execution.binary_commits ? { binary_commits: execution.binary_commits } : {}),
     ...(execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {}),
     ...(execution.series_id ? { series_id: execution.series_id } : {}),
   };

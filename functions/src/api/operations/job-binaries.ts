@@ -53,7 +53,10 @@ export const jobBinaryOperations = [
     query: NoQuery,
     handle: async ({ core, caller, params }) => ({
       status: 200,
-      bytes: await core.jobBinaries.read(await core.jobBinaries.get(caller, params.id)),
+      // A git binary's file is fetched now, within the request's deadline (README: Job code from git).
+      bytes: await core.jobBinaries.read(await core.jobBinaries.get(caller, params.id), {
+        timeoutMs: core.settings.EDP_REQUEST_DEADLINE_MS,
+      }),
     }),
   }),
   defineOperation({
