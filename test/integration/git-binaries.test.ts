@@ -310,7 +310,7 @@ describe("16.1 registering git job binaries", () => {
 
   it("16.1 plain http outside EDP_ALLOW_DESTINATIONS, and addresses the destination rule denies, get a 400 without being contacted", async () => {
     // A public address over plain http: the rule allows the address, but not plain http to it.
-    await expectRefused("git+http://192.0.2.10/repo.git#main:a.sh", "would be reached over plain http (use git+https)");
+    await expectRefused("git+http://192.0.2.10/repo.git#main:a.sh", "would be reached over plain http, which must be https");
     await expectRefused("git+http://127.0.0.2/repo.git#main:a.sh", "127.0.0.2 is a loopback address");
     await expectRefused("git+https://10.1.2.3/repo.git#main:a.sh", "10.1.2.3 is a private address");
     await expectRefused("git+https://169.254.169.254/latest/repo.git#main:a.sh", "link-local (cloud metadata)");

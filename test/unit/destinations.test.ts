@@ -76,6 +76,19 @@ describe("the destination rule", () => {
     });
   });
 
+  it("12.2 16.1 plain http goes only to a listed range; https keeps the rule's own answer; a denied range says why first", () => {
+    const rule = new DestinationRule(["10.1.0.0/16"]);
+    const http = rule.forProtocol("http:");
+    expect(http.decide("10.1.2.3")).toEqual({ allowed: true });
+    expect(http.decide("93.184.216.34")).toEqual({
+      allowed: false,
+      reason: "93.184.216.34 would be reached over plain http, which must be https",
+    });
+    expect(http.decide("10.2.0.1")).toEqual({ allowed: false, reason: "10.2.0.1 is a private address" });
+    expect(rule.forProtocol("https:").decide("93.184.216.34")).toEqual({ allowed: true });
+    expect(rule.forProtocol("https")).toBe(rule);
+  });
+
   it("9.9b parses EDP_ALLOW_DESTINATIONS and refuses what is not a CIDR", () => {
     expect(parseAllowedDestinations("127.0.0.0/8, ::1/128,10.0.0.5")).toEqual([
       { network: "127.0.0.0", prefix: 8, type: "ipv4" },

@@ -1,13 +1,12 @@
 import * as fs from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { BlockList, isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeError, EngineError } from "../errors.js";
 import type { GitLocation } from "../model/git-url.js";
 import { isFullCommitSha } from "../model/git-url.js";
 import { checkedFetch } from "../net/checked-fetch.js";
-import { type Decision, DestinationRule, parseAllowedDestinations, type Resolver } from "../net/destinations.js";
+import { DestinationRule, type Resolver } from "../net/destinations.js";
 
 /** HTTP Basic credentials for a private repository, from the binary's write-only extra. */
 export interface GitCredentials {
@@ -40,28 +39,6 @@ const loadGit = (): Promise<IsomorphicGit> => {
   gitModule ??= import("isomorphic-git");
   return gitModule;
 };
-
-/**
- * The destination rule for plain http: the one rule (DESIGN.md rule 11), and on top of it plain
- * http only to a range EDP_ALLOW_DESTINATIONS lists, as for webhooks. Judged on the resolved
- * address that the connection then uses, so DNS cannot move it elsewhere after the check.
- */
-class PlainHttpRule extends DestinationRule {
-  private readonly listed = new BlockList();
-
-  constructor(allowedRanges: readonly string[], resolver?: Resolver) {
-    super(allowedRanges, resolver);
-    for (const range of parseAllowedDestinations(allowedRanges.join(","))) this.listed.addSubnet(range.network, range.prefix, range.type);
-  }
-
-  override decide(address: string): Decision {
-    const decision = super.decide(address);
-    if (!decision.allowed) return decision;
-    const plain = address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
-    if (this.listed.check(plain, isIP(plain) === 6 ? "ipv6" : "ipv4")) return decision;
-    return { allowed: false, reason: `${address} would be reached over plain http (use git+https)` };
-  }
-}
 
 /**
  * Fetches one file of a git repository over smart HTTP(S) with isomorphic-git (Lambda has no git
@@ -127,9 +104,7 @@ export class GitFetcher {
 
   /** Made per use (it is cheap), so a replaced resolver takes effect at once. */
   private ruleFor(location: GitLocation): DestinationRule {
-    return location.protocol === "http"
-      ? new PlainHttpRule(this.settings.allowedDestinations, this.resolver)
-      : new DestinationRule(this.settings.allowedDestinations, this.resolver);
+    return new DestinationRule(this.settings.allowedDestinations, this.resolver).forProtocol(location.protocol);
   }
 
   /** The reason a fetch failed, in words a job's owner can act on. Never carries the credentials. */

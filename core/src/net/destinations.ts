@@ -52,12 +52,27 @@ export class DestinationRule {
     return { list, kind };
   });
 
-  /** `allowedRanges`: CIDRs such as `10.1.0.0/16` or `fd00::/8` (see parseAllowedDestinations). */
+  /**
+   * `allowedRanges`: CIDRs such as `10.1.0.0/16` or `fd00::/8` (see parseAllowedDestinations).
+   * `onlyListed`: the rule for plain http (webhooks, git remotes), which may go only to a listed
+   * range, since anything else must be https.
+   */
   constructor(
-    allowedRanges: readonly string[],
+    private readonly allowedRanges: readonly string[],
     private readonly resolver: Resolver = systemResolver,
+    private readonly onlyListed = false,
   ) {
     for (const range of parseAllowedDestinations(allowedRanges.join(","))) this.allowed.addSubnet(range.network, range.prefix, range.type);
+  }
+
+  /** The same rule for a plain-http URL: only to the ranges EDP_ALLOW_DESTINATIONS lists. */
+  forPlainHttp(): DestinationRule {
+    return new DestinationRule(this.allowedRanges, this.resolver, true);
+  }
+
+  /** The rule for a URL's scheme: plain http is held to the listed ranges, anything else to the rule itself. */
+  forProtocol(protocol: string): DestinationRule {
+    return protocol.replace(/:$/, "") === "http" ? this.forPlainHttp() : this;
   }
 
   /** The decision for one literal address. */
@@ -69,7 +84,10 @@ export class DestinationRule {
     if (mapped) return this.decide(mapped);
     if (this.allowed.check(address, type)) return { allowed: true };
     const hit = this.denied.find((entry) => entry.list.check(address, type));
-    return hit ? { allowed: false, reason: `${address} is a ${hit.kind} address` } : { allowed: true };
+    if (hit) return { allowed: false, reason: `${address} is a ${hit.kind} address` };
+    return this.onlyListed
+      ? { allowed: false, reason: `${address} would be reached over plain http, which must be https` }
+      : { allowed: true };
   }
 
   /**

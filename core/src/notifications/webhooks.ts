@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { BlockList, isIP } from "node:net";
 import { logger } from "../config/logger.js";
 import { describeError, InvalidDataError, NotFoundError } from "../errors.js";
 import type { ExecutionWriter, StoredExecution } from "../manager/execution-writer.js";
@@ -12,7 +11,7 @@ import type {
 } from "../model/job-execution.js";
 import type { JobStatus } from "../model/status.js";
 import { checkedFetch } from "../net/checked-fetch.js";
-import { type DestinationRule, parseAllowedDestinations } from "../net/destinations.js";
+import type { DestinationRule } from "../net/destinations.js";
 import type { ScheduledAction, Scheduler } from "../scheduling/scheduler.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import { attemptOf } from "./callback-tokens.js";
@@ -61,8 +60,6 @@ export function eventOf(status: JobStatus): NotificationEvent | undefined {
  * ExecutionWriter like everything else on it (rule 1). Receivers' response bodies are never read.
  */
 export class Webhooks {
-  private readonly httpAllowed = new BlockList();
-
   constructor(
     private readonly writer: ExecutionWriter,
     private readonly secrets: SecretStore,
@@ -71,10 +68,7 @@ export class Webhooks {
     public destinations: DestinationRule,
     private readonly settings: WebhookSettings,
     private readonly now: () => Date = () => new Date(),
-  ) {
-    for (const range of parseAllowedDestinations(settings.allowedDestinations.join(",")))
-      this.httpAllowed.addSubnet(range.network, range.prefix, range.type);
-  }
+  ) {}
 
   /**
    * The webhooks a create request subscribes, with those its template subscribes every run to,
@@ -215,7 +209,7 @@ export class Webhooks {
     const secret = (await this.secrets.get(webhook.secret_ref))?.secret;
     if (typeof secret !== "string") return { delivered: false, error: "The webhook's secret is gone" };
     try {
-      const response = await checkedFetch(this.destinations)(webhook.url, {
+      const response = await checkedFetch(this.destinations.forProtocol(new URL(webhook.url).protocol))(webhook.url, {
         method: "POST",
         redirect: "manual",
         headers: {
@@ -252,9 +246,7 @@ export class Webhooks {
     if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return "it must be https";
     if (parsed.username || parsed.password) return "it must not carry credentials";
     try {
-      const { address } = await this.destinations.resolve(parsed.hostname);
-      if (parsed.protocol === "http:" && !this.httpAllowed.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"))
-        return "it must be https (plain http only to a range in EDP_ALLOW_DESTINATIONS)";
+      await this.destinations.forProtocol(parsed.protocol).resolve(parsed.hostname);
     } catch (error) {
       return describeError(error);
     }
