@@ -28,7 +28,7 @@ export function edpFunction(
     memory: `${number} MB`;
     functionName?: string;
     /** Settings of this function alone, beside those every function gets. */
-    environment?: Record<string, $util.Input<string>>;
+    environment?: Record<string, string | ReturnType<typeof $interpolate>>;
   },
 ) {
   return new sst.aws.Function(name, {
