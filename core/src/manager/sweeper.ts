@@ -204,7 +204,10 @@ export class Sweeper {
     if (launchedJobs.length === 0 && !withLoad) return;
     let reports: Map<string, StatusReport | undefined>;
     try {
-      const { engine, access } = await this.engines.forExecution({ cluster_id: clusterId });
+      // The cluster as this worker read it under the lease; without health it was not read yet.
+      const { engine, access } = cluster
+        ? await this.engines.forCluster(cluster)
+        : await this.engines.forExecution({ cluster_id: clusterId });
       if (withLoad && !engine.getClusterState && launchedJobs.length === 0) {
         await this.recordLoad(clusterId, { source: "unknown", unknown_reason: "this cluster's engine reports no load" }, executions);
         return;
