@@ -27,6 +27,8 @@ export function edpFunction(
     timeout: `${number} ${"second" | "seconds" | "minute" | "minutes"}`;
     memory: `${number} MB`;
     functionName?: string;
+    /** Settings of this function alone, beside those every function gets. */
+    environment?: Record<string, string | ReturnType<typeof $interpolate>>;
   },
 ) {
   return new sst.aws.Function(name, {
@@ -49,6 +51,7 @@ export function edpFunction(
       EDP_LOG_LEVEL: "INFO",
       // Where clusters send completion callbacks (issue 12): this stack's own API.
       EDP_PUBLIC_BASE_URL: api.url,
+      ...args.environment,
     },
     permissions: permissionsFor(fn),
   });

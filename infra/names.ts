@@ -21,6 +21,13 @@ export function arnOf(service: string, resource: string, options: { global?: boo
 export const runFunctionName = `${prefix}-run`;
 export const runFunctionArn = arnOf("lambda", `function:${runFunctionName}`);
 
+/**
+ * The sweep function (infra/sweep.ts): a fixed name too, because it invokes itself (its fan-out,
+ * issue 17.3) and so names its own ARN in its environment and its policy.
+ */
+export const sweepFunctionName = `${prefix}-sweep`;
+export const sweepFunctionArn = arnOf("lambda", `function:${sweepFunctionName}`);
+
 /** EventBridge Scheduler group for EDP's per-execution and per-series schedules (infra/scheduler.ts). */
 export const scheduleGroupName = prefix;
 export const scheduleArns = arnOf("scheduler", `schedule/${scheduleGroupName}/*`);

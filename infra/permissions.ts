@@ -1,5 +1,5 @@
 import { AWS_PORT_ACTIONS, type PortMethod } from "../core/src/runtime/aws-actions";
-import { runFunctionArn, scheduleArns } from "./names";
+import { runFunctionArn, scheduleArns, sweepFunctionArn } from "./names";
 import { schedulerRole } from "./scheduler";
 import { secretArns } from "./secrets";
 import { bucket, table } from "./storage";
@@ -53,6 +53,7 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   // Re-drives lost launches (so everything a launch does), escalates cancels, enforces deadlines,
   // removes deleted jobs once they end (and their credential configs).
   // A re-driven launch may be the one that makes the callback key (secrets.put).
+  // And fans out (issue 17.3): the coordinator invokes this same function once per shard.
   sweep: [
     "store",
     "secrets.put",
@@ -62,11 +63,24 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
     "scheduler.runSoon",
     "scheduler.runAt",
     "scheduler.cancel",
+    "sweepWorkers.start",
   ],
 };
 
-/** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */
-function scopes() {
+interface Scope {
+  actions: string[];
+  resources: unknown[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+  /** The port methods this scope serves; unset: every method that needs one of its actions. */
+  methods?: readonly PortMethod[];
+}
+
+/**
+ * What each IAM action may touch. An action belongs to one scope per port method: Lambda's
+ * InvokeFunction reaches the run function for the scheduler's methods, and the sweep function
+ * only for the sweep's own fan-out, so no other function may invoke the sweep.
+ */
+function scopes(): Scope[] {
   return [
     { actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
     { actions: ["dynamodb:Query"], resources: [table.arn, $interpolate`${table.arn}/index/*`] },
@@ -81,7 +95,12 @@ function scopes() {
     },
     { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [$interpolate`${bucket.arn}/*`] },
     { actions: ["s3:ListBucket"], resources: [bucket.arn] },
-    { actions: ["lambda:InvokeFunction"], resources: [runFunctionArn] },
+    {
+      actions: ["lambda:InvokeFunction"],
+      resources: [runFunctionArn],
+      methods: ["scheduler.runSoon", "scheduler.runAt"],
+    },
+    { actions: ["lambda:InvokeFunction"], resources: [sweepFunctionArn], methods: ["sweepWorkers.start"] },
     { actions: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], resources: [scheduleArns] },
     {
       actions: ["iam:PassRole"],
@@ -91,13 +110,26 @@ function scopes() {
   ];
 }
 
-/** The function's IAM statements: the scopes it needs, each with only the actions it calls. */
+/**
+ * The function's IAM statements: the scopes it needs, each with only the actions it calls. Scopes
+ * that end up granting the same actions without conditions are one statement with both resources,
+ * so no action is granted twice.
+ */
 export function permissionsFor(fn: FunctionKey) {
-  const needed = new Set<string>(FUNCTION_PORTS[fn].flatMap((method) => AWS_PORT_ACTIONS[method]));
+  const methods = FUNCTION_PORTS[fn];
   const all = scopes();
-  const unscoped = [...needed].filter((action) => !all.some((scope) => scope.actions.includes(action)));
-  if (unscoped.length > 0) throw new Error(`infra/permissions.ts: no resource scope for ${unscoped.join(", ")}`);
-  return all
-    .map((scope) => ({ ...scope, actions: scope.actions.filter((action) => needed.has(action)) }))
-    .filter((scope) => scope.actions.length > 0);
+  const statements: Scope[] = [];
+  for (const scope of all) {
+    const serves = methods.filter((method) => !scope.methods || scope.methods.includes(method));
+    const needed = new Set<string>(serves.flatMap((method) => AWS_PORT_ACTIONS[method]));
+    const actions = scope.actions.filter((action) => needed.has(action));
+    if (actions.length === 0) continue;
+    const same = statements.find((s) => !s.conditions && !scope.conditions && s.actions.join() === actions.join());
+    if (same) same.resources = [...same.resources, ...scope.resources];
+    else statements.push({ actions, resources: scope.resources, ...(scope.conditions ? { conditions: scope.conditions } : {}) });
+  }
+  const granted = new Set(statements.flatMap((statement) => statement.actions));
+  const unscoped = methods.flatMap((method) => AWS_PORT_ACTIONS[method]).filter((action) => !granted.has(action));
+  if (unscoped.length > 0) throw new Error(`infra/permissions.ts: no resource scope for ${[...new Set(unscoped)].join(", ")}`);
+  return statements;
 }

@@ -2,6 +2,7 @@ import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { attemptName } from "@edp/core/model/job-execution";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
+import { lapseSweepLease } from "../support/sweep-leases.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
 
@@ -132,6 +133,8 @@ describe("13.4 retries", () => {
     engine.hanging.clear();
     // Its claim expires; the sweep takes over and finds attempt 2's launch instead of starting another.
     await api.core.ports.store.update("job_execution", claimed, { launch_claimed_at: new Date(Date.now() - 3_600_000).toISOString() });
+    // And so does the dead sweep worker's lease on the cluster (issue 17.3).
+    await lapseSweepLease(api.core.ports.store, claimed.cluster_id);
     await api.core.jobs.sweep();
     const relaunched = await stored(id);
     expect(relaunched.attempt).toBe(2);

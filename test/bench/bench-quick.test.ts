@@ -51,6 +51,17 @@ const EXPECTED_ROW_FIELDS: Record<string, string[]> = {
     "first_invoke_ratio",
   ],
   callbacks: ["mode", "jobs", "p50_ms", "p99_ms", "max_ms", "engine_calls", "engine_calls_per_job", "sweeps"],
+  "sweep-fanout": [
+    "clusters",
+    "executions",
+    "latency_ms",
+    "workers",
+    "measured_sweep_ms",
+    "fleet_sweep_ms",
+    "commands",
+    "read_units",
+    "write_units",
+  ],
 };
 
 /** Figures that are the difference of two measured timings, and so may be negative. */
@@ -62,6 +73,7 @@ const EXPECTED_SUMMARY: Record<string, string[]> = {
   launch: ["max_edp_commands", "max_edp_transfers", "round_trip_target_met"],
   "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio"],
   callbacks: ["callbacks_p50_ms", "callbacks_p99_ms", "sweep_p50_ms", "sweep_p99_ms", "callbacks_engine_calls_per_job", "p99_target_met"],
+  "sweep-fanout": ["simulation", "largest_workers", "all_within_one_minute", "one_command_per_cluster", "largest_fanout_usd_per_month"],
 };
 
 /** Every number anywhere in the value, with its path. */
@@ -76,7 +88,10 @@ describe("the quick benchmark suite", () => {
   const out = mkdtempSync(join(tmpdir(), "edp-bench-test-"));
   // The sweep and launch benchmarks need sshd. Outside CI, without it, they are left out and said so;
   // in CI they stay in, and assertPresent fails the suite, as every other test does.
-  const benchmarks = ssh.run ? ["sweep", "api", "launch", "cold-start", "callbacks"] : ["api", "cold-start"];
+  // The fan-out benchmark is a simulation: it needs no sshd.
+  const benchmarks = ssh.run
+    ? ["sweep", "api", "launch", "cold-start", "callbacks", "sweep-fanout"]
+    : ["api", "cold-start", "sweep-fanout"];
   if (!ssh.run)
     console.warn("bench sweep, launch and callbacks left out: they need sshd, ssh-keygen and setsid (apt-get install openssh-server)");
   let stdout = "";

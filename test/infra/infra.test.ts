@@ -323,6 +323,7 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
       const [bucket] = stack.recorder.constructs("sst.aws.Bucket");
       const [role] = stack.recorder.constructs("aws.iam.Role").filter((r) => r.args[0] === "SchedulerRole");
       const runArn = String(functionByGroup(stack, "run").args.environment.EDP_RUN_FUNCTION_ARN);
+      const sweepArn = String(functionByGroup(stack, "sweep").args.environment.EDP_SWEEP_FUNCTION_ARN);
       const table = `arn:${dynamo.result}.arn`;
       const objects = `arn:${bucket.result}.arn/*`;
       for (const { id, args } of functionsOf(stack))
@@ -340,7 +341,9 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
           else if (service === "s3") expect(resources, where).toEqual([objects]);
           else if (service === "secretsmanager")
             expect(resources, where).toEqual([expect.stringMatching(/:secretsmanager:.*:secret:edp\/edp-test\/\*$/)]);
-          else if (service === "lambda") expect(resources, where).toEqual([runArn]);
+          // Issue 17.3: the sweep alone may also invoke itself (its fan-out).
+          else if (service === "lambda")
+            expect(resources, where).toEqual(groupOf(args.handler) === "sweep" ? [runArn, sweepArn].sort() : [runArn]);
           else if (service === "scheduler")
             expect(resources, where).toEqual([expect.stringMatching(/:scheduler:.*:schedule\/edp-test\/\*$/)]);
           else if (service === "iam") {
@@ -371,6 +374,7 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
         ["core/src/binaries/s3-binary-store.ts", "s3"],
         ["core/src/secrets/aws-secrets-manager-store.ts", "secretsmanager"],
         ["core/src/scheduling/eventbridge-scheduler.ts", "scheduler"],
+        ["core/src/manager/lambda-sweep-workers.ts", "lambda"],
       ] as const;
       for (const [file, service] of adapters)
         for (const command of commandsSentBy(file)) {
@@ -404,6 +408,46 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
     const args = cron.args[1] as { schedule: string; function: unknown };
     expect(args.schedule).toBe("rate(1 minute)");
     expect(nameOf(args.function)).toBe(`${functionByGroup(stack, "sweep").ref}.arn`);
+  });
+
+  describe("17.3 the sweep's fan-out", () => {
+    it("17.3 names the sweep function's own ARN in its environment, and in no other function's", () => {
+      const sweep = functionByGroup(stack, "sweep");
+      expect(sweep.args.name).toBe("edp-test-sweep");
+      expect(String(sweep.args.environment.EDP_SWEEP_FUNCTION_ARN)).toMatch(/^arn:.*:lambda:.*:function:edp-test-sweep$/);
+      for (const { id, args } of functionsOf(stack))
+        if (id !== sweep.id) expect(args.environment.EDP_SWEEP_FUNCTION_ARN, `${id} does not fan out`).toBeUndefined();
+      // With it, the AWS ports hand shards to Lambda (in-process without it).
+      const env = Object.fromEntries(Object.entries(sweep.args.environment).map(([k, v]) => [k, String(v)]));
+      const ports = createAwsPorts(readSettings({ ...env, EDP_PUBLIC_BASE_URL: "https://abc123.execute-api.us-east-1.amazonaws.com" }));
+      expect(ports.sweepWorkers?.constructor.name).toBe("LambdaSweepWorkers");
+    });
+
+    it("17.3 lets the sweep function invoke itself, and no other function invoke it", () => {
+      const sweepArn = String(functionByGroup(stack, "sweep").args.environment.EDP_SWEEP_FUNCTION_ARN);
+      for (const { id, args } of functionsOf(stack)) {
+        const invoking = args.permissions.filter((s) => s.resources.map(String).includes(sweepArn));
+        if (groupOf(args.handler) === "sweep") {
+          expect(invoking, id).toHaveLength(1);
+          expect(invoking[0].actions).toEqual(["lambda:InvokeFunction"]);
+        } else expect(invoking, `${id} may not invoke the sweep`).toEqual([]);
+      }
+      // The scheduler role invokes the run function only.
+      const [role] = stack.recorder.constructs("aws.iam.Role").filter((r) => r.args[0] === "SchedulerRole");
+      const policies = (role.args[1] as { inlinePolicies: { policy: unknown }[] }).inlinePolicies.flatMap((p) =>
+        policyStatements(stack, p.policy),
+      );
+      expect(JSON.stringify(plain(policies))).not.toContain("edp-test-sweep");
+    });
+
+    it("17.3 neither retries a shard nor sweeps one later than an interval (the next sweep covers it)", () => {
+      const configs = stack.recorder.constructs("aws.lambda.FunctionEventInvokeConfig");
+      expect(configs).toHaveLength(1);
+      const args = configs[0].args[1] as { functionName: unknown; maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
+      expect(nameOf(args.functionName)).toBe(`${functionByGroup(stack, "sweep").ref}.name`);
+      expect(args.maximumRetryAttempts).toBe(0);
+      expect(args.maximumEventAgeInSeconds).toBeLessThanOrEqual(60);
+    });
   });
 
   it("stores binaries in a bucket of its own", () => {

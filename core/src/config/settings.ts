@@ -28,6 +28,24 @@ const SettingsSchema = z.object({
    * a cluster whose load is older than three of them is shown stale (issue 13.1).
    */
   EDP_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
+  /**
+   * The sweep's fan-out (issue 17.3): the coordinator cuts the clusters into shards of this many,
+   * one worker each. With 8 clusters at a time and 2 s per cluster command a shard of 50 takes
+   * about 14 s, well inside the minute. Up to one shard, the coordinator sweeps it itself.
+   */
+  EDP_SWEEP_SHARD_SIZE: z.coerce.number().int().positive().default(50),
+  /** How many clusters one sweep worker talks to at once. */
+  EDP_SWEEP_CLUSTER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /**
+   * How long a worker's lease on a cluster lasts: longer than sweeping one cluster can take (the
+   * connect and command timeouts), so that only a crashed worker's lease ever lapses.
+   */
+  EDP_SWEEP_LEASE_SECONDS: z.coerce.number().int().positive().default(180),
+  /**
+   * On AWS, the sweep function's own ARN (the stack sets it): shards are asynchronous invocations
+   * of it. Unset, shards run in this process (the local runtime, tests).
+   */
+  EDP_SWEEP_FUNCTION_ARN: z.string().min(1).optional(),
   EDP_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   EDP_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**

@@ -20,6 +20,11 @@ export class ClusterEngines {
   async forExecution(execution: Pick<StoredExecution, "cluster_id">): Promise<{ engine: JobEngine; access: ClusterAccess }> {
     const cluster = await this.store.get<Cluster & Stored>("cluster", execution.cluster_id);
     if (!cluster) throw new InvalidReferenceError(`Cluster with id '${execution.cluster_id}' doesn't exist`);
+    return this.forCluster(cluster);
+  }
+
+  /** The same, for a cluster already read (the sweep reads each cluster once, under its lease). */
+  async forCluster(cluster: Cluster & Stored): Promise<{ engine: JobEngine; access: ClusterAccess }> {
     return { engine: this.registry.engineOf(cluster), access: await this.clusters.accessOf(cluster) };
   }
 

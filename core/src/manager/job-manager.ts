@@ -31,9 +31,11 @@ import { beforeDeadline } from "./request-deadline.js";
 import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
 import { StatusHints } from "./status-hints.js";
+import type { SweepShard, SweepWorkers } from "./sweep-shards.js";
 import { Sweeper, type SweepReport } from "./sweeper.js";
 
 export type { StoredExecution } from "./execution-writer.js";
+export type { SweepShard } from "./sweep-shards.js";
 export type { SweepReport } from "./sweeper.js";
 
 export interface JobManagerSettings {
@@ -51,6 +53,11 @@ export interface JobManagerSettings {
   webhooks?: WebhookSettings & { destinations: DestinationRule };
   /** How many executions of one project run at once (EDP_PROJECT_MAX_CONCURRENT_JOBS); 0 or unset: unlimited. */
   projectMaxConcurrentJobs?: number;
+  /** The sweep's fan-out (issue 17.3): shard size, clusters at once per worker, lease length and where shards run. */
+  sweepShardSize?: number;
+  sweepClusterConcurrency?: number;
+  sweepLeaseSeconds?: number;
+  sweepWorkers?: SweepWorkers;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -379,5 +386,10 @@ export class JobManager {
   /** The scheduled sweep. */
   sweep(): Promise<SweepReport> {
     return this.sweeper.sweep();
+  }
+
+  /** One shard of a fanned-out sweep: what a sweep worker runs (issue 17.3). */
+  sweepShard(shard: SweepShard): Promise<SweepReport> {
+    return this.sweeper.sweepShard(shard);
   }
 }

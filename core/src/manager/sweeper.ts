@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
@@ -11,13 +12,28 @@ import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
+import { ClusterLeases } from "./cluster-leases.js";
 import type { ExecutionWriter, StoredExecution } from "./execution-writer.js";
 import type { Launcher } from "./launcher.js";
+import { emptyReport, InProcessSweepWorkers, type SweepShard, type SweepWorkers, shardClusters } from "./sweep-shards.js";
 
 type StoredCluster = Cluster & Stored;
 
-/** How many clusters the sweep talks to at once. */
-const SWEEP_CLUSTER_CONCURRENCY = 8;
+/** The sweep's defaults when no settings name them (core/src/config/settings.ts has the same). */
+export const SWEEP_DEFAULTS = { shardSize: 50, clusterConcurrency: 8, leaseSeconds: 180 } as const;
+
+export interface SweepSettings {
+  cancelGraceSeconds: number;
+  launchRedriveSeconds: number;
+  /** Clusters per shard (EDP_SWEEP_SHARD_SIZE). */
+  sweepShardSize?: number;
+  /** Clusters one worker talks to at once (EDP_SWEEP_CLUSTER_CONCURRENCY). */
+  sweepClusterConcurrency?: number;
+  /** How long a worker's lease on a cluster lasts (EDP_SWEEP_LEASE_SECONDS). */
+  sweepLeaseSeconds?: number;
+  /** Where shards are swept: in this process unless the runtime says otherwise (on AWS, the sweep function). */
+  sweepWorkers?: SweepWorkers;
+}
 
 export interface SweepReport {
   executions: number;
@@ -27,51 +43,86 @@ export interface SweepReport {
   changed: number;
   relaunched: number;
   errors: number;
+  /** Clusters left alone because another worker held their lease. */
+  skipped: number;
+  /** Shards handed to workers (0 when the coordinator swept the one shard itself). */
+  shards: number;
 }
 
 /**
- * The scheduled sweep. Reads the active index once, then per cluster: re-drives launches a
- * lost trigger or a crash left PENDING, asks the engine for every launched job's status in
- * one batched call when it can (DESIGN.md rule 7), writes only the executions whose status
- * changed, escalates cancels past their grace period and enforces deadlines. (A deleted
- * job is removed by the write that ends it.)
+ * The scheduled sweep, in two roles (issue 17.3).
+ * - The coordinator (`sweep`) reads the active index for the clusters to visit (ids only) and
+ *   cuts them into shards. One shard it sweeps itself; more go to the workers port: in process
+ *   locally, asynchronous invocations of the sweep function on AWS (lambda-sweep-workers.ts).
+ * - A worker (`sweepShard`) visits its clusters, a few at a time. For each it takes the cluster's
+ *   lease (cluster-leases.ts), so no two workers sweep one cluster at once, reads the cluster's
+ *   range of the active index, and then: re-drives launches a lost trigger or a crash left
+ *   PENDING, asks the engine for every launched job's status in one batched call when it can
+ *   (DESIGN.md rule 7), writes only the executions whose status changed, escalates cancels past
+ *   their grace period and enforces deadlines. (A deleted job is removed by the write that ends it.)
  */
 export class Sweeper {
+  private readonly leases: ClusterLeases;
+  private readonly workers: SweepWorkers;
+
   constructor(
     private readonly store: Store,
     private readonly writer: ExecutionWriter,
     private readonly engines: ClusterEngines,
     private readonly launcher: Launcher,
     private readonly canceller: Canceller,
-    private readonly settings: { cancelGraceSeconds: number; launchRedriveSeconds: number },
+    private readonly settings: SweepSettings,
     private readonly now: () => Date,
     /** Issue 13: with it, the sweep visits every cluster and records its health and load from the one status call. */
     private readonly health?: ClusterHealth,
     /** Told once when a running job is flagged slow (issue 13.5's `slow` webhooks). */
     private readonly onSlow?: (execution: StoredExecution) => Promise<void>,
-  ) {}
+  ) {
+    this.leases = new ClusterLeases(store, settings.sweepLeaseSeconds ?? SWEEP_DEFAULTS.leaseSeconds, now);
+    this.workers = settings.sweepWorkers ?? new InProcessSweepWorkers();
+  }
 
+  /** The coordinator: what the schedule runs every interval. */
   async sweep(): Promise<SweepReport> {
-    const [active, clusters] = await Promise.all([
-      this.store.listActiveExecutions() as Promise<StoredExecution[]>,
-      this.health ? this.store.listAllClusters<StoredCluster>() : Promise.resolve([]),
-    ]);
-    const byCluster = groupBy(active, (e) => e.cluster_id);
-    // Idle clusters too: their load and health are what placement ranks them by.
-    for (const cluster of clusters) if (!byCluster.has(cluster.id)) byCluster.set(cluster.id, []);
-    const clusterById = new Map(clusters.map((cluster) => [cluster.id, cluster]));
-    const report: SweepReport = {
-      executions: active.length,
-      clusters: byCluster.size,
-      statusCalls: 0,
-      changed: 0,
-      relaunched: 0,
-      errors: 0,
-    };
-    const limit = pLimit(SWEEP_CLUSTER_CONCURRENCY);
+    // Idle clusters too (issue 13): their load and health are what placement ranks them by.
+    const { clusterIds, executions } = await this.store.listSweepTargets(this.health !== undefined);
+    const shards = shardClusters(clusterIds, this.settings.sweepShardSize ?? SWEEP_DEFAULTS.shardSize);
+    if (shards.length <= 1) return this.sweepShard(shards[0] ?? { cluster_ids: [], shard: 1, of: 1 });
+    const started = await this.workers.start(shards, (shard) => this.sweepShard(shard));
+    const report = { ...emptyReport(), ...started, shards: shards.length };
+    // Workers elsewhere report for themselves; here the coordinator says what it saw and handed on.
+    if (started.executions === undefined) Object.assign(report, { executions, clusters: clusterIds.length });
+    return report;
+  }
+
+  /** A worker: sweeps the shard's clusters, each under its lease; a cluster another worker holds is skipped. */
+  async sweepShard(shard: SweepShard): Promise<SweepReport> {
+    const holder = randomUUID();
+    const report = emptyReport();
+    const limit = pLimit(this.settings.sweepClusterConcurrency ?? SWEEP_DEFAULTS.clusterConcurrency);
     await Promise.all(
-      [...byCluster].map(([clusterId, executions]) =>
-        limit(() => this.sweepCluster(clusterId, clusterById.get(clusterId), executions, report)),
+      shard.cluster_ids.map((clusterId) =>
+        limit(async () => {
+          if (!(await this.leases.take(clusterId, holder))) {
+            report.skipped++;
+            return;
+          }
+          try {
+            // Read under the lease, so the worker sees what the previous holder wrote.
+            const [executions, cluster] = await Promise.all([
+              this.store.listActiveExecutionsOn(clusterId) as Promise<StoredExecution[]>,
+              this.health ? this.store.get<StoredCluster>("cluster", clusterId) : Promise.resolve(undefined),
+            ]);
+            if (executions.length === 0 && !cluster) return;
+            report.clusters++;
+            report.executions += executions.length;
+            await this.sweepCluster(clusterId, cluster, executions, report);
+          } finally {
+            await this.leases
+              .release(clusterId, holder)
+              .catch((error) => logger.warn("Releasing a cluster's sweep lease failed", { clusterId, error: describeError(error) }));
+          }
+        }),
       ),
     );
     return report;
@@ -153,7 +204,10 @@ export class Sweeper {
     if (launchedJobs.length === 0 && !withLoad) return;
     let reports: Map<string, StatusReport | undefined>;
     try {
-      const { engine, access } = await this.engines.forExecution({ cluster_id: clusterId });
+      // The cluster as this worker read it under the lease; without health it was not read yet.
+      const { engine, access } = cluster
+        ? await this.engines.forCluster(cluster)
+        : await this.engines.forExecution({ cluster_id: clusterId });
       if (withLoad && !engine.getClusterState && launchedJobs.length === 0) {
         await this.recordLoad(clusterId, { source: "unknown", unknown_reason: "this cluster's engine reports no load" }, executions);
         return;
@@ -292,11 +346,4 @@ function requeued(current: StoredExecution, position: number, head: QueueInfo): 
   if (!isQueued(current) || current.launch_claimed_at || !queue) return undefined;
   if (queue.position === position && queue.reason === head.reason) return undefined;
   return { info: { ...current.info, queue: { ...queue, position, reason: head.reason } } };
-}
-
-/** Map.groupBy arrived in Node 21; EDP runs on Node 20. */
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
-  return groups;
 }

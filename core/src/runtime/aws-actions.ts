@@ -28,6 +28,9 @@ export const AWS_PORT_ACTIONS = {
   "scheduler.runAt": ["scheduler:CreateSchedule", "iam:PassRole", "lambda:InvokeFunction"],
   "scheduler.runRecurring": ["scheduler:CreateSchedule", "iam:PassRole"],
   "scheduler.cancel": ["scheduler:DeleteSchedule"],
+
+  /** A sweep shard handed to a worker: an asynchronous (`Event`) invocation of the sweep function itself (issue 17.3). */
+  "sweepWorkers.start": ["lambda:InvokeFunction"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type PortMethod = keyof typeof AWS_PORT_ACTIONS;

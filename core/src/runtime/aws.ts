@@ -5,6 +5,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { S3BinaryStore } from "../binaries/s3-binary-store.js";
 import type { Settings } from "../config/settings.js";
+import { LambdaSweepWorkers } from "../manager/lambda-sweep-workers.js";
 import { EventBridgeScheduler } from "../scheduling/eventbridge-scheduler.js";
 import { SecretsManagerSecretStore } from "../secrets/aws-secrets-manager-store.js";
 import { createDocumentClient } from "../store/dynamo-client.js";
@@ -32,6 +33,7 @@ export function createAwsPorts(settings: Settings, options: AwsPortsOptions = {}
   const missing = REQUIRED.filter((name) => !settings[name]);
   if (missing.length > 0) throw new Error(`EDP_RUNTIME=aws needs ${missing.join(", ")}`);
   const config = clientConfig(settings, options);
+  const lambda = new LambdaClient(config);
   return {
     store: new Store(createDocumentClient(settings.EDP_DYNAMODB_ENDPOINT, config), settings.EDP_TABLE_NAME),
     secrets: new SecretsManagerSecretStore(new SecretsManagerClient(config), settings.EDP_SECRET_PREFIX),
@@ -42,11 +44,13 @@ export function createAwsPorts(settings: Settings, options: AwsPortsOptions = {}
     ),
     scheduler: new EventBridgeScheduler({
       scheduler: new SchedulerClient(config),
-      lambda: new LambdaClient(config),
+      lambda,
       groupName: settings.EDP_SCHEDULE_GROUP!,
       roleArn: settings.EDP_SCHEDULER_ROLE_ARN!,
       targetArn: settings.EDP_RUN_FUNCTION_ARN!,
     }),
+    // The sweep function's own ARN (infra/sweep.ts sets it on that function only): its shards are invocations of itself.
+    ...(settings.EDP_SWEEP_FUNCTION_ARN ? { sweepWorkers: new LambdaSweepWorkers(lambda, settings.EDP_SWEEP_FUNCTION_ARN) } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { Placement } from "../dispatch/placement.js";
 import type { EngineRegistration } from "../engines/engine.js";
 import { EngineRegistry } from "../engines/registry.js";
 import { JobManager } from "../manager/job-manager.js";
+import type { SweepWorkers } from "../manager/sweep-shards.js";
 import { destinationRuleFor } from "../net/destinations.js";
 import { CallbackTokens } from "../notifications/callback-tokens.js";
 import { CallbackUrls } from "../notifications/callback-urls.js";
@@ -26,6 +27,8 @@ export interface Ports {
   secrets: SecretStore;
   binaries: BinaryStore;
   scheduler: Scheduler;
+  /** Where a fanned-out sweep's shards run (issue 17.3); unset: in this process, as the local runtime does. */
+  sweepWorkers?: SweepWorkers;
 }
 
 export type Core = ReturnType<typeof createCore>;
@@ -80,6 +83,11 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
       keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
       projectMaxConcurrentJobs: settings.EDP_PROJECT_MAX_CONCURRENT_JOBS,
+      sweepShardSize: settings.EDP_SWEEP_SHARD_SIZE,
+      sweepClusterConcurrency: settings.EDP_SWEEP_CLUSTER_CONCURRENCY,
+      sweepLeaseSeconds: settings.EDP_SWEEP_LEASE_SECONDS,
+      // On AWS the shards are invocations of the sweep function (createAwsPorts); without, they run here.
+      sweepWorkers: ports.sweepWorkers,
       callbacks,
       callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
       webhooks: {

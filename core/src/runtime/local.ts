@@ -4,6 +4,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { DirectoryBinaryStore } from "../binaries/directory-binary-store.js";
 import type { JobSeries } from "../manager/job-series.js";
+import { InProcessSweepWorkers } from "../manager/sweep-shards.js";
 import { InProcessScheduler } from "../scheduling/in-process-scheduler.js";
 import { FileSecretStore } from "../secrets/file-secret-store.js";
 import { createDocumentClient, ensureTable } from "../store/dynamo-client.js";
@@ -37,6 +38,8 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
     secrets: new FileSecretStore(join(options.dataDir, "secrets.json")),
     binaries: new DirectoryBinaryStore(join(options.dataDir, "binaries")),
     scheduler,
+    // A fanned-out sweep's shards run here, concurrently, as every scheduled action does locally (issue 17.3).
+    sweepWorkers: new InProcessSweepWorkers(),
     dynamoEndpoint,
     async allSeries() {
       const series: Pick<JobSeries, "id" | "interval" | "start" | "end">[] = [];

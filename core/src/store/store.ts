@@ -413,6 +413,77 @@ export class Store {
     });
   }
 
+  /**
+   * The clusters a sweep visits (issue 17.3): every cluster with an active execution, and with
+   * `withIdle` every registered cluster too. Two queries of the active index that bring back only
+   * its sort key (the cluster's id), so a coordinator holds ids, not executions. DynamoDB still
+   * counts read units by the items' whole size; what the projection saves is transfer and memory.
+   */
+  async listSweepTargets(withIdle: boolean): Promise<{ clusterIds: string[]; executions: number }> {
+    const keysOf = async (partition: string) => {
+      const keys: string[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.active.name,
+            KeyConditionExpression: "activepk = :p",
+            ExpressionAttributeValues: { ":p": partition },
+            ProjectionExpression: "activesk",
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) keys.push(item.activesk as string);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return keys;
+    };
+    const [active, clusters] = await Promise.all([keysOf(ACTIVE_PARTITION), withIdle ? keysOf(CLUSTERS_PARTITION) : []]);
+    // An active execution's sort key is `<cluster_id>#<execution id>`; a cluster's is its id.
+    const ids = new Set(active.map((key) => key.slice(0, key.indexOf("#"))));
+    for (const key of clusters) ids.add(key);
+    return { clusterIds: [...ids], executions: active.length };
+  }
+
+  /**
+   * Takes the lease `name` for `holder` until `expiresAt` (epoch seconds, the table's TTL
+   * attribute), only if no one holds it or its holder's lease has expired: of concurrent takers
+   * exactly one wins. A holder that crashed never releases, so its lease lapses at its expiry.
+   */
+  async takeLease(name: string, holder: string, expiresAt: number, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: leaseKey(name), sk: "lease", holder, expires_at: expiresAt },
+          ConditionExpression: "attribute_not_exists(pk) OR expires_at <= :now",
+          ExpressionAttributeValues: { ":now": epochSeconds(now) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Releases a lease, if `holder` still holds it (one that lapsed and was taken by another is left alone). */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: leaseKey(name), sk: "lease" },
+          ConditionExpression: "holder = :me",
+          ExpressionAttributeValues: { ":me": holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
     await this.client.send(
       new PutCommand({
@@ -558,6 +629,10 @@ function slotsKey(scope: string): string {
   return `SLOTS#${scope}`;
 }
 
+function leaseKey(name: string): string {
+  return `LEASE#${name}`;
+}
+
 function keyRecordKey(name: string): string {
   return `KEY#${name}`;
 }
@@ -617,6 +692,11 @@ function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
       Object.assign(item, { activepk: ACTIVE_PARTITION, activesk: `${execution.cluster_id}#${execution.id}` });
   }
   return item;
+}
+
+/** The entity as the store writes it, index attributes included (a benchmark seeds items in bulk with it). */
+export function storedItem(kind: Kind, entity: Stored): Record<string, unknown> {
+  return toItem(kind, entity);
 }
 
 /** The size DynamoDB counts for the entity as stored, index attributes included. */
