@@ -330,7 +330,8 @@ describe("job lifecycle hardening", () => {
 
     it("9.7 counts an execution's size as dynalite (which enforces DynamoDB's limit) does", async () => {
       const job = await create({ job_configs: { args: bigArgs(3), configs: { "edp.timeout": 3600, n: 12.5 } } });
-      await eventually("RUNNING", async () => (await status(job.id)) === "RUNNING");
+      // A 75 KB item takes dynalite seconds per write on a loaded 2-core machine; the size is what is tested here.
+      await eventually("RUNNING", async () => (await status(job.id)) === "RUNNING", 45_000);
       const execution = (await stored(job.id))!;
       const dynaliteItemSize = createRequire(import.meta.url)("dynalite/db/index.js").itemSize as (item: unknown) => number;
       const theirs = dynaliteItemSize(marshall(execution, { removeUndefinedValues: true }));
