@@ -21,6 +21,8 @@ export const AWS_PORT_ACTIONS = {
   // ListBucket makes S3 answer a missing key with 404 NoSuchKey instead of 403 AccessDenied.
   "binaries.get": ["s3:GetObject", "s3:ListBucket"],
   "binaries.delete": ["s3:DeleteObject"],
+  /** A HEAD needs GetObject; ListBucket again makes a missing key a 404. */
+  "binaries.has": ["s3:GetObject", "s3:ListBucket"],
 
   /** An asynchronous (`Event`) invocation of the run function. */
   "scheduler.runSoon": ["lambda:InvokeFunction"],

@@ -1,5 +1,6 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
+import { RetainedCode } from "../binaries/retained-code.js";
 import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
 import { ClusterHealth } from "../dispatch/health.js";
@@ -74,6 +75,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       requestDeadlineMs: settings.EDP_REQUEST_DEADLINE_MS,
       keyTtlSeconds: settings.EDP_IDEMPOTENCY_KEY_TTL_SECONDS,
       projectMaxConcurrentJobs: settings.EDP_PROJECT_MAX_CONCURRENT_JOBS,
+      retainedCode: new RetainedCode(store, binaries, settings.EDP_CODE_RETENTION_DAYS, () => new Date()),
       callbacks,
       callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
       webhooks: {
