@@ -51,7 +51,7 @@ export class TestEngine implements JobEngine {
   /** The bytes of each launch's mains and libs as the engine read them (issue 16), by execution id. */
   readonly codeRead = new Map<string, string[]>();
   /** The configs each launch was handed, credentials included (issue 16), by execution id. */
-  readonly configsSeen = new Map<string, PreparedJob["configs"]>();
+  readonly configsLaunched = new Map<string, PreparedJob["configs"]>();
   /** When set, what runJob reports as its rendered command (issue 16.2). */
   renderedOf: ((job: PreparedJob) => string) | undefined;
 
@@ -71,7 +71,7 @@ export class TestEngine implements JobEngine {
     this.launches.push(job.execution.id);
     this.attemptLaunches.push(attemptName(job.execution));
     this.codeRead.set(job.execution.id, await Promise.all([...job.mains, ...job.libs].map(async (b) => (await b.read()).toString())));
-    this.configsSeen.set(job.execution.id, job.configs);
+    this.configsLaunched.set(job.execution.id, job.configs);
     await this.hangIf("launched");
     return {
       engineJobId: `test-${job.execution.id}`,
