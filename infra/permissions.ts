@@ -24,8 +24,6 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
     "secrets.delete",
     "binaries.put",
     "binaries.delete",
-    // An exact re-run (issue 16.3) is refused unless the code it pins is still retained.
-    "binaries.has",
     "scheduler.runSoon",
     "scheduler.runAt",
     "scheduler.runRecurring",

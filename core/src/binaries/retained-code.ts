@@ -52,12 +52,15 @@ export class RetainedCode {
     if (!(await this.bytes.has(key))) await this.bytes.put(key, loaded.data);
   }
 
-  /** Whether a hash's bytes are still retained: its record has not expired and its bytes are there. */
+  /**
+   * Whether a hash's bytes are still retained, by its record alone (a table read; the create path
+   * that asks never reads code): the pass deletes the record before the bytes, so a live record
+   * means the bytes are there, but for the moment described above, which the launch then reports.
+   */
   async isRetained(sha256: string): Promise<boolean> {
     if (!SHA256.test(sha256)) return false;
     const record = await this.store.getRetainedCode(sha256);
-    if (!record || record.retain_until <= this.now().toISOString()) return false;
-    return this.bytes.has(retainedKey(sha256));
+    return Boolean(record && record.retain_until > this.now().toISOString());
   }
 
   /** The retained bytes of a hash, checked against it; throws CodeNotRetainedError when they are gone. */

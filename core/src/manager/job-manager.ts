@@ -207,9 +207,10 @@ export class JobManager {
   }
 
   /** GET /v2/jobs/{id}/diff?other=…: two executions the caller can see, side by side (issue 16.4). */
-  async diff(caller: Caller, id: string, otherId: string): Promise<RunDiff> {
-    const [left, right] = await Promise.all([this.get(caller, id), this.get(caller, otherId)]);
-    return diffRuns(left, right);
+  async diff(caller: Caller, id: string, otherId: string | undefined): Promise<RunDiff> {
+    const left = await this.get(caller, id);
+    if (!otherId) throw new InvalidDataError("Query parameter 'other' is required: the id of the job to compare with");
+    return diffRuns(left, await this.get(caller, otherId));
   }
 
   /**

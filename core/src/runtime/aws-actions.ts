@@ -37,7 +37,8 @@ export type PortMethod = keyof typeof AWS_PORT_ACTIONS;
 /** The IAM action an AWS SDK v3 command needs: `CreateScheduleCommand` of `scheduler` → `scheduler:CreateSchedule`. */
 export function iamActionOf(service: "dynamodb" | "secretsmanager" | "s3" | "lambda" | "scheduler", commandName: string): string {
   const operation = commandName.replace(/Command$/, "");
-  // The only command whose IAM action is named differently from its API operation.
+  // The only commands whose IAM action is named differently from their API operation.
   if (service === "lambda" && operation === "Invoke") return "lambda:InvokeFunction";
+  if (service === "s3" && operation === "HeadObject") return "s3:GetObject";
   return `${service}:${operation}`;
 }

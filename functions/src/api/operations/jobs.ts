@@ -30,7 +30,8 @@ const RerunBody = z
   })
   .strict();
 
-const DiffQuery = z.object({ other: IdSchema.describe("The id of the job to compare with") }).strict();
+/** `other` is required; core says so once the job in the path is found, so an unknown or hidden job is a 404 first. */
+const DiffQuery = z.object({ other: IdSchema.optional().describe("The id of the job to compare with (required)") }).strict();
 
 /** The optional Idempotency-Key header, validated. */
 function idempotencyKeyOf(headers: Record<string, string | undefined>): string | undefined {
