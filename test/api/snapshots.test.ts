@@ -84,7 +84,7 @@ describe("16 run snapshots, re-runs and diffs", () => {
         { name: "level", mapping_type: "configs", location: "job.level", required: false, default: "3" },
       ],
     });
-    const source = await post("/v2/data-sources", {
+    await post("/v2/data-sources", {
       name: "snap-input",
       type: "swift",
       url: "swift://container.sahara/in",
