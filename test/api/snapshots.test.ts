@@ -240,6 +240,24 @@ describe("16 run snapshots, re-runs and diffs", () => {
     expect(await api.ports.binaries.has(`cas/${hash}`)).toBe(true);
   });
 
+  it("16.3 an exact rerun accepted while its code was recorded as retained, whose bytes are gone at launch, ends FAILED saying so", async () => {
+    const content = `echo vanishing-${Math.random()}\n`;
+    const code = await binary("vanishing.sh", content);
+    const original = await run(await template("vanishing", [code.binaryId]));
+    const hash = sha256(content);
+    // The moment between the pass deleting a record and its bytes, seen from the other side.
+    await api.ports.binaries.delete(`cas/${hash}`);
+    const accepted = await rerun(original.id, { mode: "exact" });
+    expect(accepted.status, accepted.text).toBe(202);
+    const failed = await eventually("the re-run to fail", async () => {
+      const job = await get(accepted.body.job.id);
+      return job.info.status === "FAILED" && job;
+    });
+    expect(failed.info.error).toContain(`sha256 ${hash}`);
+    expect(failed.info.error).toContain("no longer retained");
+    expect(engine.launches).not.toContain(failed.id);
+  });
+
   it("16.2 the retention pass runs at most hourly and reads only expired records", async () => {
     const content = `echo hourly-${Math.random()}\n`;
     const code = await binary("hourly.sh", content);
