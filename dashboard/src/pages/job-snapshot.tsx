@@ -90,7 +90,7 @@ export function SnapshotView({ job }: { job: Job }) {
   );
 }
 
-/** Compares the job with another run of its template, the previous one by default (issue 16.4). */
+/** Compares the job with another run of its template: the one it re-runs, or else the previous one (issue 16.4). */
 export function DiffView({ job }: { job: Job }) {
   const [others, setOthers] = useState<Job[] | null>(null);
   const [other, setOther] = useState<string>("");
@@ -101,19 +101,21 @@ export function DiffView({ job }: { job: Job }) {
     listAll<Job>("/v2/jobs", "jobs", { job_template_id: job.job_template_id }).then((jobs) => {
       const runs = jobs.filter((j) => j.id !== job.id).sort((a, b) => b.created_at.localeCompare(a.created_at));
       setOthers(runs);
-      const previous = runs.find((j) => j.created_at <= job.created_at) ?? runs[0];
+      // A re-run is compared with the run it re-runs; any other run with the one before it.
+      const previous = runs.find((j) => j.id === job.rerun_of) ?? runs.find((j) => j.created_at <= job.created_at) ?? runs[0];
       setOther((current) => current || previous?.id || "");
     }, setError);
-  }, [job.id, job.job_template_id, job.created_at]);
+  }, [job.id, job.job_template_id, job.created_at, job.rerun_of]);
 
+  // Asked again as this job moves on, so its side of the outcome is current.
+  const status = job.info.status;
   useEffect(() => {
-    if (!other) return;
-    setDiff(null);
+    if (!other || !status) return;
     api<{ diff: RunDiff }>("GET", `/v2/jobs/${job.id}/diff?other=${encodeURIComponent(other)}`).then(
       (body) => setDiff(body.diff),
       setError,
     );
-  }, [job.id, other]);
+  }, [job.id, other, status]);
 
   if (others && others.length === 0) return null;
   const rows: { what: string; left: ComponentChildren; right: ComponentChildren }[] = [];

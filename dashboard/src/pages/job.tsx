@@ -222,7 +222,7 @@ export function JobPage({ id }: { id: string }) {
       ))}
 
       <SnapshotView job={job} />
-      <DiffView job={job} />
+      <DiffView key={job.id} job={job} />
 
       {command ? (
         <>
