@@ -116,6 +116,9 @@ describe("16 run snapshots, re-runs and diffs", () => {
     expect(snapshot.params).toEqual({ "db.password": "", plain: "p" });
     expect(snapshot.cluster).toEqual({ id: clusterId, name: "snap", plugin_name: "test", plugin_version: "2.0" });
     expect(snapshot.rendered).toMatch(/^run main\.sh lib\.sh --key \S+$/);
+    // A list shows the snapshot without the rendered text (a page of jobs stays small); the job itself has it.
+    const listed = (await api.request("GET", "/v2/jobs", { token })).body.jobs.find((j: { id: string }) => j.id === job.id);
+    expect(listed.snapshot).toEqual({ ...snapshot, rendered: null });
     // The engine was handed the secret; neither the snapshot nor the stored item keeps it.
     expect(engine.configsLaunched.get(job.id)?.configs["fs.s3a.secret.key"]).toBe(SECRET);
     const stored = await api.ports.store.get<StoredExecution>("job_execution", job.id);

@@ -311,7 +311,7 @@ export class Launcher {
 
   /**
    * Keeps the run's code in the content-addressed store. A copy that cannot be made does not stop
-   * the run (it has its bytes); it is recorded, and an exact re-run of it is refused as not retained.
+   * the run (it has its bytes); it is logged, and an exact re-run of it ends FAILED saying the code is not retained.
    */
   private async keepCode(id: string, code: { mains: LaunchCode[]; libs: LaunchCode[] }): Promise<void> {
     if (!this.code) return;

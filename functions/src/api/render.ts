@@ -123,6 +123,16 @@ export function renderExecution(execution: JobExecution) {
   };
 }
 
+/**
+ * A job as a list shows it: its snapshot without the rendered command or workflow, which may take
+ * 32 KB a job and would make a page of 100 jobs too large to answer; GET /v2/jobs/{id} has it.
+ */
+export function renderListedExecution(execution: JobExecution) {
+  const rendered = renderExecution(execution);
+  if (!rendered.snapshot) return rendered;
+  return { ...rendered, snapshot: { ...rendered.snapshot, rendered: null } };
+}
+
 /** A run's snapshot (issue 16.2): it holds no secret by construction (masked at launch), and is copied field by field all the same. */
 export function renderSnapshot(snapshot: RunSnapshot) {
   const code = (entry: CodeEntry) => ({

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { conditionalJson } from "../etag.js";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
-import { renderDiff, renderExecution, renderPage } from "../render.js";
+import { renderDiff, renderExecution, renderListedExecution, renderPage } from "../render.js";
 
 const IdempotencyKey = z
   .string()
@@ -64,7 +64,7 @@ export const jobOperations = [
     group: "status",
     query: listQuery(["status", "cluster_id", "job_template_id"], ["id", "job_template", "cluster", "status", "created_at"]),
     handle: async ({ core, caller, query, headers }) =>
-      conditionalJson(headers, renderPage("jobs", await core.jobs.list(caller, query), renderExecution)),
+      conditionalJson(headers, renderPage("jobs", await core.jobs.list(caller, query), renderListedExecution)),
   }),
   defineOperation({
     operationId: "createJob",
