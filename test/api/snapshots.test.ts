@@ -129,6 +129,25 @@ describe("16 run snapshots, re-runs and diffs", () => {
     }
   });
 
+  it("16.2 a job whose configs are too large to keep twice still launches, its snapshot leaving them to job_configs and its rendered text cut", async () => {
+    const code = await binary("large.sh", "echo large\n");
+    const large = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`big.${i}`, `${i}`.repeat(60_000)]));
+    const previous = engine.renderedOf;
+    engine.renderedOf = () => "x".repeat(100_000);
+    try {
+      const job = await run(await template("large", [code.binaryId]), { job_configs: { configs: large } });
+      expect(job.info.status).toBe("RUNNING");
+      expect(job.snapshot.configs_omitted).toContain("too large");
+      expect(job.snapshot.configs).toEqual({});
+      expect(job.snapshot.code.mains[0].sha256).toBe(sha256("echo large\n"));
+      expect(job.snapshot.rendered_truncated).toBe(true);
+      expect(job.snapshot.rendered.length).toBeLessThanOrEqual(32 * 1024);
+      expect(job.job_configs.configs["big.4"]).toHaveLength(60_000);
+    } finally {
+      engine.renderedOf = previous;
+    }
+  });
+
   it("16.2 the content-addressed store keeps one copy of identical bytes used by two binaries and two runs", async () => {
     const content = `echo same-${Math.random()}\n`;
     const first = await binary("same-a.sh", content);
