@@ -40,12 +40,15 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   // launch's schedule is deleted, the signal handed on with runSoon) and series firings (a run
   // created and launched in place; the schedule of a series that is gone is deleted). A series run
   // keeps its credential configs in the secret store (put), and gives them back if it is not stored.
+  // Each launch keeps its code once per hash in the content-addressed store (issue 16.2: has, then put).
   run: [
     "store",
     "secrets.put",
     "secrets.get",
     "secrets.delete",
     "binaries.get",
+    "binaries.has",
+    "binaries.put",
     "scheduler.runSoon",
     "scheduler.runAt",
     "scheduler.cancel",
@@ -54,12 +57,16 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
   // removes deleted jobs once they end (and their credential configs).
   // A re-driven launch may be the one that makes the callback key (secrets.put).
   // And fans out (issue 17.3): the coordinator invokes this same function once per shard.
+  // At most hourly it removes the retained code whose retention has passed (binaries.delete).
   sweep: [
     "store",
     "secrets.put",
     "secrets.get",
     "secrets.delete",
     "binaries.get",
+    "binaries.has",
+    "binaries.put",
+    "binaries.delete",
     "scheduler.runSoon",
     "scheduler.runAt",
     "scheduler.cancel",

@@ -39,6 +39,8 @@ export const ROUTES: readonly (readonly [method: string, path: string, group: Ha
   ["GET", "/v2/job-types", "status"],
   ["GET", "/v2/jobs", "status"],
   ["POST", "/v2/jobs", "create"],
+  ["POST", "/v2/jobs/{id}/rerun", "create"],
+  ["GET", "/v2/jobs/{id}/diff", "status"],
   ["GET", "/v2/jobs/{id}", "status"],
   ["GET", "/v2/jobs/{id}/output", "status"],
   ["PATCH", "/v2/jobs/{id}", "cancel"],

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { completionCommand } from "./commands/completion.js";
-import { cancelCommand, jobsCommand, logsCommand, rerunCommand, rmCommand, runCommand, waitCommand } from "./commands/jobs.js";
+import { cancelCommand, diffCommand, jobsCommand, logsCommand, rerunCommand, rmCommand, runCommand, waitCommand } from "./commands/jobs.js";
 import { loginCommand } from "./commands/login.js";
 import { binariesCommand, clustersCommand, dataSourcesCommand, templatesCommand } from "./commands/resources.js";
 import { CliError, EXIT_CODE_HELP, ExitCode } from "./exit-codes.js";
@@ -34,6 +34,7 @@ ${EXIT_CODE_HELP}`,
   waitCommand(program);
   cancelCommand(program);
   rerunCommand(program);
+  diffCommand(program);
   rmCommand(program);
   completionCommand(program);
   // Every command reports usage errors the same way: exit 2, through the catch below.

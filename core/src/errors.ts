@@ -102,6 +102,27 @@ export class ClusterTimeoutError extends EdpError {
   }
 }
 
+/**
+ * A re-run that cannot be made (issue 16.3): the code it would pin is no longer retained, or the job
+ * never ran. A 409, not a 400: the request is well formed (and was valid while the code was kept);
+ * it conflicts with the state of what it names.
+ */
+export class RerunRefusedError extends EdpError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+/** An exact re-run's pinned code has passed its retention (or was never kept). */
+export class CodeNotRetainedError extends RerunRefusedError {
+  constructor(sha256: string, name: string) {
+    super(
+      "CODE_NOT_RETAINED",
+      `The code of '${name}' this run used (sha256 ${sha256}) is no longer retained, so it cannot be re-run exactly; re-run with {"mode": "current"} instead`,
+    );
+  }
+}
+
 /** A job's output was on its cluster, and the cluster's retention period has removed it. */
 export class OutputGoneError extends EdpError {
   constructor(message: string) {

@@ -168,6 +168,50 @@ export interface Job {
   job_configs: { configs?: Record<string, string>; params?: Record<string, string>; args?: string[] };
   interface?: unknown;
   scheduled_at?: string;
+  /** The job this one re-runs (POST /v2/jobs/{id}/rerun), and how. */
+  rerun_of?: string;
+  rerun_mode?: "exact" | "current" | null;
+  /** What the run ran (issue 16.2), once it was launched. */
+  snapshot?: Snapshot;
+}
+
+export interface CodeEntry {
+  binary_id: string;
+  name: string;
+  url: string;
+  sha256: string;
+  size: number;
+  commit: string | null;
+}
+
+export interface Snapshot {
+  taken_at: string;
+  code: { mains: CodeEntry[]; libs: CodeEntry[] };
+  configs: Record<string, string>;
+  params: Record<string, string>;
+  args: string[];
+  cluster: { id: string; name: string; plugin_name: string; plugin_version: string };
+  rendered: string | null;
+  rendered_truncated: boolean;
+}
+
+/** GET /v2/jobs/{id}/diff: each entry has both sides and whether they agree. */
+export interface Side<T> {
+  left: T | null;
+  right: T | null;
+  same: boolean;
+}
+
+export interface RunDiff {
+  left: { id: string };
+  right: { id: string };
+  changed: string[];
+  code: (Side<CodeEntry> & { role: string; index: number })[];
+  configs: (Side<string> & { key: string })[];
+  params: (Side<string> & { key: string })[];
+  args: (Side<string> & { index: number })[];
+  cluster: Side<Snapshot["cluster"]>;
+  outcome: Side<{ status: string; start_time: string | null; end_time: string | null; error: string | null; reason: string | null }>;
 }
 
 export interface Template {

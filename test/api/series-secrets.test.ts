@@ -38,12 +38,12 @@ describe("11.2 a recurring series keeps credential configs out of the table", ()
     expect(created.status, created.text).toBe(202);
     const first = created.body.job;
     await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
-    expect(engine.launchedConfigs.get(first.id)).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
+    expect(engine.configsLaunched.get(first.id)?.configs).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
 
     const second = await fireNextSlot(api, first.series_id);
     expect(second.id).toBeDefined();
     expect(second.id).not.toBe(first.id);
-    expect(engine.launchedConfigs.get(second.id)).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
+    expect(engine.configsLaunched.get(second.id)?.configs).toMatchObject({ "fs.s3a.secret.key": SECRET, "mapred.reduce.tasks": "2" });
 
     expect(await scanTable(api.ports.dynamoEndpoint, "edp-test")).not.toContain(SECRET);
     const shown = await api.request("GET", `/v2/job-series/${first.series_id}`, { token });

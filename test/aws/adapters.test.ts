@@ -221,8 +221,11 @@ describe.runIf(tools.run)("18.2 the AWS adapters against moto: secrets, schedule
     // S3: a missing key reads as undefined (NoSuchKey, not an error); deleting it again succeeds.
     await binaries.put("internal/edge", Buffer.from("bytes"));
     expect((await binaries.get("internal/edge"))?.toString()).toBe("bytes");
+    // A HEAD says whether a key holds bytes (issue 16.2 writes content-addressed code only if absent).
+    expect(await binaries.has("internal/edge")).toBe(true);
     await binaries.delete("internal/edge");
     expect(await binaries.get("internal/edge")).toBeUndefined();
+    expect(await binaries.has("internal/edge")).toBe(false);
     await binaries.delete("internal/edge");
     // Scheduler: the same name twice is one schedule (ConflictException is success); cancelling twice is no error.
     const action = { action: "launch", execution_id: "00000000-0000-4000-8000-000000000000" } as const;

@@ -46,6 +46,7 @@ describe("edp without a server", { timeout: 240_000 }, () => {
     ["wait"],
     ["cancel"],
     ["rerun"],
+    ["diff"],
     ["rm"],
     ["completion"],
   ];

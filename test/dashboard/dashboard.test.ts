@@ -260,6 +260,26 @@ describe.runIf(tools.run).each([
     await shoot("template");
   });
 
+  it(`16.3 (${width} px) re-runs a job exactly from its page, which shows the snapshot and a diff against another run`, async () => {
+    const listed = await fetch(`${edp.url}/v2/jobs?status=SUCCEEDED`, { headers: { "X-Auth-Token": edp.token } });
+    const succeeded = ((await listed.json()) as { jobs: { id: string; snapshot?: { code: { mains: { name: string }[] } } }[] }).jobs.find(
+      (job) => job.snapshot?.code.mains[0]?.name === `${name}.sh`,
+    );
+    expect(succeeded).toBeDefined();
+    await page.goto(`${edp.url}/#/jobs/${succeeded!.id}`);
+    await poll(() => page.getByRole("table", { name: "What the run ran" }).textContent()).toContain(`${name}.sh`);
+    await page.getByRole("button", { name: "Re-run exactly" }).click();
+    await poll(() => page.url()).not.toContain(succeeded!.id);
+    await poll(() => page.getByText("Re-run (exact) of").isVisible()).toBe(true);
+    await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
+    await poll(() => page.getByRole("table", { name: "What the run ran" }).textContent()).toContain(`${name}.sh`);
+    await poll(() => page.getByRole("heading", { name: "Compare with another run" }).isVisible()).toBe(true);
+    // Compared with the run it re-ran: the same code, configs and cluster, and the same outcome.
+    await poll(() => page.getByRole("combobox", { name: "Other run" }).inputValue()).toBe(succeeded!.id);
+    await poll(() => page.getByText("Both runs ran the same code").isVisible()).toBe(true);
+    await shoot("job-rerun");
+  });
+
   it(`14.1 (${width} px) signs out, forgetting the token`, async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await poll(() => page.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);

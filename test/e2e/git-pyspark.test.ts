@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
-import { type GitServer, startGitServer } from "../support/git-server.js";
+import { commitsOf, type GitServer, startGitServer } from "../support/git-server.js";
 import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
 import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
@@ -99,7 +99,7 @@ describe.runIf(tools.run)("16.1 a PySpark main from git on a real Spark standalo
     );
     const stdout = (await api.request("GET", `/v2/jobs/${id}/output?stream=stdout&tail=50`, { token })).body.output.text;
     expect(ended.info.status, JSON.stringify(ended.info)).toBe("SUCCEEDED");
-    expect(ended.binary_commits).toEqual({ [binaryId]: commit });
+    expect(commitsOf(ended)).toEqual({ [binaryId]: commit });
     expect(stdout).toContain("sum of squares from git = 285");
   }, 400_000);
 });

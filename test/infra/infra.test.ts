@@ -118,6 +118,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     "lambda:InvokeFunction",
     "s3:GetObject",
     "s3:ListBucket",
+    // Issue 16.2: a launch keeps its code once per hash (cas/<sha256>).
+    "s3:PutObject",
     "scheduler:CreateSchedule",
     "scheduler:DeleteSchedule",
     // Issue 11.2: a series run keeps its credential configs in the secret store.
@@ -129,8 +131,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...STORE,
     "iam:PassRole",
     "lambda:InvokeFunction",
+    // Issue 16.2: a re-driven launch keeps its code; the retention pass deletes expired code.
+    "s3:DeleteObject",
     "s3:GetObject",
     "s3:ListBucket",
+    "s3:PutObject",
     "scheduler:CreateSchedule",
     "scheduler:DeleteSchedule",
     // Issue 12: a re-driven launch may be the one that makes the completion-callback key.

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
-import { type GitServer, randomContent, startGitServer } from "../support/git-server.js";
+import { commitsOf, type GitServer, randomContent, startGitServer } from "../support/git-server.js";
 import { hostileStrings } from "../support/hostile.js";
 import { captureLogs, scanTable } from "../support/leaks.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
@@ -122,7 +122,7 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
   it("16.1 a Shell job whose main is git+http://127.0.0.1:…/repo.git#main:jobs/hello.sh reaches SUCCEEDED, with the commit recorded and the file's text in its output", async () => {
     const { binaryId, job } = await runFromGit(gitUrl("repo", "main", "jobs/hello.sh"));
     expect(job.info.status, JSON.stringify(job.info)).toBe("SUCCEEDED");
-    expect(job.binary_commits).toEqual({ [binaryId]: commits.second });
+    expect(commitsOf(job)).toEqual({ [binaryId]: commits.second });
     expect(await stdout(job.id)).toContain("hello from the second commit");
   }, 60_000);
 
@@ -130,13 +130,13 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     const tagged = await runFromGit(gitUrl("repo", "v1", "jobs/hello.sh"));
     expect(tagged.job.info.status, JSON.stringify(tagged.job.info)).toBe("SUCCEEDED");
     // An annotated tag is recorded as the commit it points at.
-    expect(tagged.job.binary_commits).toEqual({ [tagged.binaryId]: commits.first });
+    expect(commitsOf(tagged.job)).toEqual({ [tagged.binaryId]: commits.first });
     expect(await stdout(tagged.job.id)).toContain("hello from the first commit");
 
     // The first commit is no branch's tip: it is fetched by its SHA.
     const pinned = await runFromGit(gitUrl("repo", commits.first, "jobs/hello.sh"));
     expect(pinned.job.info.status, JSON.stringify(pinned.job.info)).toBe("SUCCEEDED");
-    expect(pinned.job.binary_commits).toEqual({ [pinned.binaryId]: commits.first });
+    expect(commitsOf(pinned.job)).toEqual({ [pinned.binaryId]: commits.first });
     expect(await stdout(pinned.job.id)).toContain("hello from the first commit");
   }, 90_000);
 
@@ -148,7 +148,7 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
 
     const withCredentials = await runFromGit(gitUrl("private", "main", "run.sh"), PRIVATE);
     expect(withCredentials.job.info.status, JSON.stringify(withCredentials.job.info)).toBe("SUCCEEDED");
-    expect(withCredentials.job.binary_commits).toEqual({ [withCredentials.binaryId]: commits.private });
+    expect(commitsOf(withCredentials.job)).toEqual({ [withCredentials.binaryId]: commits.private });
     expect(await stdout(withCredentials.job.id)).toContain("private code ran");
     // The server saw them: they were sent, as HTTP Basic.
     const basic = `Basic ${Buffer.from(`${PRIVATE.username}:${PRIVATE.token}`).toString("base64")}`;
@@ -218,7 +218,7 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
       const url = `git+http://git.edp.test:${gitServer.port}/repo.git#main:jobs/hello.sh`;
       const first = await runFromGit(url);
       expect(first.job.info.status, JSON.stringify(first.job.info)).toBe("SUCCEEDED");
-      expect(first.job.binary_commits).toEqual({ [first.binaryId]: commits.second });
+      expect(commitsOf(first.job)).toEqual({ [first.binaryId]: commits.second });
 
       // Registered while the name was allowed; it now points at a private address, which is never contacted.
       address = "10.0.0.1";

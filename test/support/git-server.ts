@@ -208,3 +208,8 @@ function backend(request: IncomingMessage, response: ServerResponse, url: URL, p
     if (!headersSent) end(response, 500, "git http-backend could not start");
   });
 }
+
+/** The commit each git binary resolved to, as the run's snapshot records it (issue 16.2). */
+export function commitsOf(job: { snapshot: { code: Record<"mains" | "libs", { binary_id: string; commit?: string }[]> } }) {
+  return Object.fromEntries([...job.snapshot.code.mains, ...job.snapshot.code.libs].map((entry) => [entry.binary_id, entry.commit]));
+}

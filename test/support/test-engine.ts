@@ -48,13 +48,16 @@ export class TestEngine implements JobEngine {
 
   /** The completion-callback URL each launch was given (issue 12), by execution id. */
   readonly callbackUrls = new Map<string, string>();
-  /** The `configs` each launch was handed (credentials put back), by execution id. */
-  readonly launchedConfigs = new Map<string, Record<string, unknown>>();
+  /** The bytes of each launch's mains and libs as the engine read them (issue 16), by execution id. */
+  readonly codeRead = new Map<string, string[]>();
+  /** The configs each launch was handed, credentials included (issue 16), by execution id. */
+  readonly configsLaunched = new Map<string, PreparedJob["configs"]>();
+  /** When set, what runJob reports as its rendered command (issue 16.2). */
+  renderedOf: ((job: PreparedJob) => string) | undefined;
 
   async runJob(job: PreparedJob) {
     this.launchesStarted.push(job.execution.id);
     if (job.callbackUrl) this.callbackUrls.set(job.execution.id, job.callbackUrl);
-    this.launchedConfigs.set(job.execution.id, job.configs.configs);
     await this.launchGate;
     await this.hangIf("launch");
     if (this.failNextLaunch) {
@@ -67,8 +70,15 @@ export class TestEngine implements JobEngine {
     if (this.idempotent && (await job.isCancelRequested())) return { engineJobId: "", status: "KILLED" as const };
     this.launches.push(job.execution.id);
     this.attemptLaunches.push(attemptName(job.execution));
+    this.codeRead.set(job.execution.id, await Promise.all([...job.mains, ...job.libs].map(async (b) => (await b.read()).toString())));
+    this.configsLaunched.set(job.execution.id, job.configs);
     await this.hangIf("launched");
-    return { engineJobId: `test-${job.execution.id}`, status: "RUNNING" as const, extra: { args: job.configs.args } };
+    return {
+      engineJobId: `test-${job.execution.id}`,
+      status: "RUNNING" as const,
+      extra: { args: job.configs.args },
+      ...(this.renderedOf ? { rendered: this.renderedOf(job) } : {}),
+    };
   }
 
   /** Ends every hung call with an error, as a command timeout or a crashed process would. */

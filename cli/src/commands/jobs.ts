@@ -250,29 +250,94 @@ export function cancelCommand(program: Command): void {
 export function rerunCommand(program: Command): void {
   const rerun = program
     .command("rerun <id>")
-    .description("run a job again: the same template, cluster, data sources and job_configs")
-    .option("--config <key=value>", "a configuration value to give again, such as a credential the API never shows (repeatable)", keyValue);
+    .description(
+      "run a job again: by default exactly (the same code by hash, configs and cluster), --current with the template as it is now",
+    )
+    .option("--current", "run the template as it is now (git refs resolved anew) with the job's configs")
+    .option(
+      "--config <key=value>",
+      "run again from the template with this configuration value changed or given again (repeatable)",
+      keyValue,
+    );
   waitOptions(rerun)
-    .addHelpText("after", `\nExample:\n  edp rerun $JOB --follow\n${EXIT_CODE_HELP}`)
-    .action(async (id: string, options: WaitFlags & { config?: Record<string, string> }, command: Command) => {
+    .addHelpText("after", `\nExamples:\n  edp rerun $JOB --follow\n  edp rerun $JOB --current\n${EXIT_CODE_HELP}`)
+    .action(async (id: string, options: WaitFlags & { current?: boolean; config?: Record<string, string> }, command: Command) => {
       const client = await clientFor(command);
-      const job = (await client.get<{ job: Json }>(jobPath(id))).job;
-      const jobConfigs = { ...((job.job_configs as Json) ?? {}) };
-      const configs = { ...((jobConfigs.configs as Record<string, unknown>) ?? {}), ...(options.config ?? {}) };
-      // The API blanks credentials; sending the blank back would run the job without them.
-      const blanked = Object.keys(configs).filter((key) => configs[key] === "" && isCredentialKey(key));
-      if (blanked.length > 0)
-        throw new UsageError(
-          `job ${id} had credentials the API never shows (${blanked.join(", ")}); give them again with ${blanked.map((k) => `--config ${k}=...`).join(" ")}`,
-        );
-      jobConfigs.configs = configs;
-      const body: Json = { job_template_id: job.job_template_id, cluster_id: job.cluster_id, job_configs: jobConfigs };
-      if (job.input_id) body.input_id = job.input_id;
-      if (job.output_id) body.output_id = job.output_id;
-      if (job.interface && Object.keys(job.interface as Json).length > 0) body.interface = job.interface;
-      const created = await client.post<{ job: Json }>("/v2/jobs", body);
+      // The API's re-run keeps the job's credentials itself; changed configs make a new job from the template instead.
+      const created = options.config
+        ? await rerunWithConfigs(client, id, options.config)
+        : await client.post<{ job: Json }>(`${jobPath(id)}/rerun`, { mode: options.current ? "current" : "exact" });
       process.stderr.write(`job ${created.job.id} reruns ${id}\n`);
       await finish(client, created.job, options, command);
+    });
+}
+
+/** A new job from the template with the job's configs and these changes; a credential the API masked must be given again. */
+async function rerunWithConfigs(client: ApiClient, id: string, changes: Record<string, string>): Promise<{ job: Json }> {
+  const job = (await client.get<{ job: Json }>(jobPath(id))).job;
+  const jobConfigs = { ...((job.job_configs as Json) ?? {}) };
+  const configs = { ...((jobConfigs.configs as Record<string, unknown>) ?? {}), ...changes };
+  // The API blanks credentials; sending the blank back would run the job without them.
+  const blanked = Object.keys(configs).filter((key) => configs[key] === "" && isCredentialKey(key));
+  if (blanked.length > 0)
+    throw new UsageError(
+      `job ${id} had credentials the API never shows (${blanked.join(", ")}); give them again with ${blanked.map((k) => `--config ${k}=...`).join(" ")}`,
+    );
+  jobConfigs.configs = configs;
+  const body: Json = { job_template_id: job.job_template_id, cluster_id: job.cluster_id, job_configs: jobConfigs };
+  if (job.input_id) body.input_id = job.input_id;
+  if (job.output_id) body.output_id = job.output_id;
+  if (job.interface && Object.keys(job.interface as Json).length > 0) body.interface = job.interface;
+  return client.post<{ job: Json }>("/v2/jobs", body);
+}
+
+interface DiffSide {
+  left: unknown;
+  right: unknown;
+  same: boolean;
+}
+
+/** `edp diff A B`: what differs between two jobs' snapshots, one line each (issue 16.4). */
+export function diffCommand(program: Command): void {
+  program
+    .command("diff <id> <other>")
+    .description("compare two jobs: code (by hash or commit), configs, args, params, cluster and outcome")
+    .addHelpText("after", "\nExample:\n  edp diff $JOB $OTHER")
+    .action(async (id: string, other: string, _options, command: Command) => {
+      const client = await clientFor(command);
+      const { diff } = await client.get<{ diff: Json }>(`${jobPath(id)}/diff?other=${encodeURIComponent(other)}`);
+      const format = formatFor(command);
+      if (format !== "table") printItem(diff, format);
+      else {
+        const code = (entry: unknown) => {
+          const c = entry as { name: string; sha256: string; commit: string | null } | null;
+          return c ? `${c.name} ${c.sha256.slice(0, 12)}${c.commit ? ` @ ${c.commit.slice(0, 10)}` : ""}` : "";
+        };
+        const rows: { what: string; left: unknown; right: unknown }[] = [];
+        for (const c of diff.code as (DiffSide & { role: string; index: number })[])
+          if (!c.same) rows.push({ what: `${c.role} ${c.index + 1}`, left: code(c.left), right: code(c.right) });
+        for (const section of ["configs", "params"] as const)
+          for (const e of diff[section] as (DiffSide & { key: string })[])
+            if (!e.same) rows.push({ what: `${section.slice(0, -1)} ${e.key}`, left: e.left, right: e.right });
+        for (const a of diff.args as (DiffSide & { index: number })[])
+          if (!a.same) rows.push({ what: `arg ${a.index + 1}`, left: a.left, right: a.right });
+        const cluster = diff.cluster as DiffSide;
+        if (!cluster.same) rows.push({ what: "cluster", left: cluster.left, right: cluster.right });
+        if (!(diff.rendered as { same: boolean }).same) rows.push({ what: "rendered command", left: "differs", right: "differs" });
+        const outcome = diff.outcome as DiffSide & { left: Json | null; right: Json | null };
+        if (!outcome.same) rows.push({ what: "outcome", left: outcome.left?.status, right: outcome.right?.status });
+        if (rows.length === 0) process.stdout.write("no differences\n");
+        else
+          printList(
+            rows,
+            [
+              { header: "WHAT", value: (r) => r.what },
+              { header: id.slice(0, 8), value: (r) => r.left },
+              { header: other.slice(0, 8), value: (r) => r.right },
+            ],
+            format,
+          );
+      }
     });
 }
 

@@ -4,4 +4,6 @@ export interface BinaryStore {
   /** The bytes, or undefined when nothing is stored under the key. */
   get(key: string): Promise<Buffer | undefined>;
   delete(key: string): Promise<void>;
+  /** Whether bytes are stored under the key, without reading them (content-addressed keys are written only if absent). */
+  has(key: string): Promise<boolean>;
 }

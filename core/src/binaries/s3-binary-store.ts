@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { BinaryStore } from "./binary-store.js";
 
 /** Keys are built by EDP (e.g. `internal/<uuid>`), never taken from users; the same rule as the local store. */
@@ -28,6 +28,17 @@ export class S3BinaryStore implements BinaryStore {
       return Buffer.from(await result.Body.transformToByteArray());
     } catch (error) {
       if (isNamed(error, "NoSuchKey")) return undefined;
+      throw error;
+    }
+  }
+
+  /** A HEAD: a missing key is a 404 (`NotFound`), given `s3:ListBucket` as for `get`. */
+  async has(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: checked(key) }));
+      return true;
+    } catch (error) {
+      if (isNamed(error, "NotFound") || isNamed(error, "NoSuchKey")) return false;
       throw error;
     }
   }

@@ -21,6 +21,11 @@ const SettingsSchema = z.object({
   EDP_LAUNCH_REDRIVE_SECONDS: z.coerce.number().int().positive().default(30),
   /** Seconds an Idempotency-Key keeps naming the job its first request created (24 hours). */
   EDP_IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * Days a run's code stays in the content-addressed store after the last run that used it (issue 16.2);
+   * an exact re-run needs it. Fractions are allowed (tests).
+   */
+  EDP_CODE_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** How many executions of one project run at once on all clusters; more wait in the queue. 0: unlimited. */
   EDP_PROJECT_MAX_CONCURRENT_JOBS: z.coerce.number().int().nonnegative().default(0),
   /**

@@ -121,6 +121,12 @@ export interface RunResult {
   /** The status right after launch; RUNNING for most engines. */
   status: JobStatus;
   extra?: Record<string, unknown>;
+  /**
+   * Optional: the command line or workflow the engine launched (spark-submit or the shell command,
+   * Oozie's workflow.xml), for the run's snapshot (issue 16.2). It must not carry secrets; the
+   * engine boundary scrubs it like the rest of the result all the same (scrubbing-engine.ts).
+   */
+  rendered?: string;
 }
 
 export interface StatusReport {

@@ -29,6 +29,7 @@ export function scrubbingEngine(inner: JobEngine): JobEngine {
         ...configSecrets(job.execution.job_configs),
         ...[job.input, job.output].flatMap((source) => Object.values(source?.credentials ?? {})),
       ];
+      // The whole result, so also `rendered`: the command or workflow a run's snapshot keeps (issue 16.2).
       return guarded(
         { known },
         () => inner.runJob(job),

@@ -16,6 +16,13 @@ import { assertStorable } from "./execution-size.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { mergeInterface } from "./interface-merge.js";
 
+export interface BuildOptions {
+  /** The configs are an earlier run's, already merged with the template's interface (an exact re-run): not merged again. */
+  premerged?: boolean;
+  /** The main binaries' names, when they are not the template's current ones (an exact re-run's pinned code). */
+  mainNames?: string[];
+}
+
 /** Turns a `POST /v2/jobs` request into the PENDING execution it describes, refusing what cannot run. */
 export class ExecutionFactory {
   constructor(
@@ -33,7 +40,7 @@ export class ExecutionFactory {
    * not yet stored, under a random id: ids are never derived, so no later execution can meet an
    * earlier one's launch, schedule or key.
    */
-  async build(caller: Caller, request: JobExecutionCreate): Promise<StoredExecution> {
+  async build(caller: Caller, request: JobExecutionCreate, options: BuildOptions = {}): Promise<StoredExecution> {
     const { input, placement } = await this.place(caller, request);
     // Read together, but refused in Sahara's order: the cluster's problem is reported before the template's.
     const [clusterRead, templateRead] = await Promise.allSettled([
@@ -57,9 +64,9 @@ export class ExecutionFactory {
       this.dataSource(caller, input.output_id),
     ]);
     // A main's name can say what kind of application it is (a Spark job's `.py` main is PySpark).
-    const mainNames = await Promise.all(
-      template.mains.map(async (id) => (await this.store.get<JobBinary & Stored>("job_binary", id))?.name ?? ""),
-    );
+    const mainNames =
+      options.mainNames ??
+      (await Promise.all(template.mains.map(async (id) => (await this.store.get<JobBinary & Stored>("job_binary", id))?.name ?? "")));
     await registration.validateJobExecution?.({
       cluster,
       template,
@@ -68,10 +75,8 @@ export class ExecutionFactory {
       output: outputSource,
       mainNames,
     });
-    const configs = mergeInterface(template, input.interface, {
-      ...input.job_configs,
-      job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info,
-    });
+    const requested = { ...input.job_configs, job_execution_info: input.job_execution_info ?? input.job_configs.job_execution_info };
+    const configs = options.premerged ? requested : mergeInterface(template, input.interface, requested);
     const execution: StoredExecution = {
       ...pendingExecution({
         ...newResource(caller, input),
@@ -81,6 +86,7 @@ export class ExecutionFactory {
         output_id: input.output_id ?? null,
         job_configs: configs,
         interface: input.interface ?? {},
+        ...(configs.args.length > requested.args.length ? { interface_args: configs.args.length - requested.args.length } : {}),
         ...(placement && { info: { status: "PENDING" as const, placement } }),
       }),
       version: 1,

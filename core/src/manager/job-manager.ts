@@ -1,9 +1,20 @@
+import type { RetainedCode } from "../binaries/retained-code.js";
+import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { Placement } from "../dispatch/placement.js";
 import { ConcurrencySlots } from "../dispatch/queue.js";
 import type { EngineRegistry } from "../engines/registry.js";
-import { ClusterTimeoutError, ForbiddenError, InvalidDataError, NotFoundError, VersionConflictError } from "../errors.js";
+import {
+  ClusterTimeoutError,
+  CodeNotRetainedError,
+  describeError,
+  ForbiddenError,
+  InvalidDataError,
+  NotFoundError,
+  VersionConflictError,
+} from "../errors.js";
 import type { JobExecutionCreate } from "../model/job-execution.js";
+import type { RerunMode } from "../model/run-snapshot.js";
 import { isTerminal } from "../model/status.js";
 import type { DestinationRule } from "../net/destinations.js";
 import type { CallbackUrls } from "../notifications/callback-urls.js";
@@ -22,12 +33,14 @@ import { Canceller } from "./canceller.js";
 import { ClusterEngines } from "./cluster-engines.js";
 import { CoalescedChecks } from "./coalesced-checks.js";
 import { stableHash } from "./derived-ids.js";
-import { ExecutionFactory } from "./execution-factory.js";
+import { type BuildOptions, ExecutionFactory } from "./execution-factory.js";
 import { ExecutionWriter, type StoredExecution } from "./execution-writer.js";
 import { JobSeriesScheduler } from "./job-series.js";
 import { KeyRecords } from "./key-records.js";
 import { Launcher } from "./launcher.js";
 import { beforeDeadline } from "./request-deadline.js";
+import { rerunPlan } from "./reruns.js";
+import { diffRuns, type RunDiff } from "./run-diff.js";
 import { checkSchedule, type ScheduleSettings } from "./schedule.js";
 import { launchScheduleName } from "./schedule-names.js";
 import { StatusHints } from "./status-hints.js";
@@ -58,6 +71,8 @@ export interface JobManagerSettings {
   sweepClusterConcurrency?: number;
   sweepLeaseSeconds?: number;
   sweepWorkers?: SweepWorkers;
+  /** The content-addressed store of run code (issue 16.2); without it runs keep snapshots but cannot be re-run exactly. */
+  retainedCode?: RetainedCode;
 }
 
 /** A built execution and the schedule its request asked for. */
@@ -67,6 +82,8 @@ interface PreparedExecution {
   /** Each new webhook's signing secret, by webhook id: shown once, in the create response. */
   webhookSecrets?: Record<string, string>;
 }
+
+type CreateOutcome = { execution: StoredExecution; created: boolean; webhookSecrets?: Record<string, string> };
 
 /** Claims of one key lost in a row before giving up; each loss means another request just took it. */
 const KEY_CLAIM_ATTEMPTS = 5;
@@ -88,6 +105,7 @@ export class JobManager {
   private readonly keys: KeyRecords;
   private readonly hints: StatusHints;
   private readonly checks: CoalescedChecks;
+  private readonly configSecrets: ExecutionSecrets;
   /** User webhooks (issue 12), when configured. */
   readonly webhooks: Webhooks | undefined;
   readonly series: JobSeriesScheduler;
@@ -107,6 +125,7 @@ export class JobManager {
     dispatch: { health?: ClusterHealth; placement?: Placement } = {},
   ) {
     const configSecrets = new ExecutionSecrets(secrets);
+    this.configSecrets = configSecrets;
     const slots = new ConcurrencySlots(store, settings.projectMaxConcurrentJobs ?? 0);
     let webhooks: Webhooks | undefined;
     this.writer = new ExecutionWriter(store, now, configSecrets, slots, async (written) => webhooks?.statusChanged(written));
@@ -130,6 +149,7 @@ export class JobManager {
       configSecrets,
       slots,
       settings.callbacks && ((execution) => settings.callbacks!.urlFor(execution)),
+      settings.retainedCode,
     );
     // A freed slot starts the next in line at once; the sweep's queue pass is the safety net (DESIGN.md rule 9).
     slots.onRelease = async (freed) => {
@@ -159,21 +179,68 @@ export class JobManager {
    * created, so a repeated request finds it instead of creating (and launching) another.
    * A scheduled request with an interval starts a recurring series and returns its first run.
    */
-  async create(
+  create(caller: Caller, input: JobExecutionCreate, idempotencyKey?: string): Promise<CreateOutcome> {
+    return this.createThrough(
+      caller,
+      idempotencyKey,
+      () => stableHash(input),
+      async () => ({ input, prepared: await this.prepare(caller, input) }),
+    );
+  }
+
+  /**
+   * POST /v2/jobs/{id}/rerun (issue 16.3): a new execution through the same create path as
+   * POST /v2/jobs (idempotency, webhooks, the project's checks), linked to the one it re-runs.
+   * Only the caller's own project's executions are re-run: another project's public run is theirs
+   * to see, not code to run under the caller's name. An exact re-run whose code is no longer
+   * retained is refused (409) and creates nothing.
+   */
+  rerun(caller: Caller, id: string, mode: RerunMode, idempotencyKey?: string): Promise<CreateOutcome> {
+    return this.createThrough(
+      caller,
+      idempotencyKey,
+      () => stableHash({ rerun_of: id, mode }),
+      async () => {
+        const original = await this.get(caller, id);
+        if (original.project_id !== caller.projectId) throw new NotFoundError("Job", id);
+        const plan = rerunPlan(original, await this.configSecrets.reveal(original), mode);
+        for (const entry of [...(plan.fields.pinned_code?.mains ?? []), ...(plan.fields.pinned_code?.libs ?? [])])
+          if (!(await this.settings.retainedCode?.isRetained(entry.sha256))) throw new CodeNotRetainedError(entry.sha256, entry.name);
+        const prepared = await this.prepare(caller, plan.input, plan.options);
+        Object.assign(prepared.execution, plan.fields);
+        return { input: plan.input, prepared };
+      },
+    );
+  }
+
+  /** GET /v2/jobs/{id}/diff?other=…: two executions the caller can see, side by side (issue 16.4). */
+  async diff(caller: Caller, id: string, otherId: string | undefined): Promise<RunDiff> {
+    const left = await this.get(caller, id);
+    if (!otherId) throw new InvalidDataError("Query parameter 'other' is required: the id of the job to compare with");
+    return diffRuns(left, await this.get(caller, otherId));
+  }
+
+  /**
+   * The create path of POST /v2/jobs and of re-runs. With an idempotency key, the key's record
+   * names the execution the first request created, so a repeated request finds it instead of
+   * creating (and launching) another; the request is built only when the key is not answered.
+   */
+  private async createThrough(
     caller: Caller,
-    input: JobExecutionCreate,
-    idempotencyKey?: string,
-  ): Promise<{ execution: StoredExecution; created: boolean; webhookSecrets?: Record<string, string> }> {
+    idempotencyKey: string | undefined,
+    hashOf: () => string,
+    build: () => Promise<{ input: JobExecutionCreate; prepared: PreparedExecution }>,
+  ): Promise<CreateOutcome> {
     if (idempotencyKey === undefined) {
-      const prepared = await this.prepare(caller, input);
+      const { input, prepared } = await build();
       return { execution: await this.start(caller, input, prepared), created: true, webhookSecrets: prepared.webhookSecrets };
     }
-    const requestHash = stableHash(input);
+    const requestHash = hashOf();
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
     // A repeat is answered before the request is validated again: its start time, say, may have passed since.
     let found = await this.keys.find(keyName, requestHash);
     if (found.execution) return { execution: found.execution, created: false };
-    const prepared = await this.prepare(caller, input);
+    const { input, prepared } = await build();
     prepared.execution.request_hash = requestHash;
     prepared.execution.key_record = keyName;
     for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
@@ -187,9 +254,9 @@ export class JobManager {
   }
 
   /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
-  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
+  private async prepare(caller: Caller, input: JobExecutionCreate, options?: BuildOptions): Promise<PreparedExecution> {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
-    const execution = await this.factory.build(caller, input);
+    const execution = await this.factory.build(caller, input, options);
     // The template's webhooks are subscribed by every run, each with its own secret (issue 12); only
     // by its own project's runs, though: another project's run of a public template is not the owner's to see.
     const template = this.webhooks && (await this.templates.get(caller, execution.job_template_id));
@@ -383,9 +450,15 @@ export class JobManager {
     if (execution) await this.canceller.enforceDeadline(execution);
   }
 
-  /** The scheduled sweep. */
-  sweep(): Promise<SweepReport> {
-    return this.sweeper.sweep();
+  /** The scheduled sweep; it also removes retained code past its retention, in a pass that runs at most hourly. */
+  async sweep(): Promise<SweepReport> {
+    const report = await this.sweeper.sweep();
+    try {
+      await this.settings.retainedCode?.sweepIfDue();
+    } catch (error) {
+      logger.warn("The retained-code pass failed", { error: describeError(error) });
+    }
+    return report;
   }
 
   /** One shard of a fanned-out sweep: what a sweep worker runs (issue 17.3). */

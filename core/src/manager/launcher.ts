@@ -1,22 +1,50 @@
+import { type LoadedBinary, loadedBinary } from "../binaries/loaded-binary.js";
+import type { RetainedCode } from "../binaries/retained-code.js";
 import { logger } from "../config/logger.js";
 import { durationsOf, expectationOf } from "../dispatch/durations.js";
 import { admissionOf, type ConcurrencySlots, errorWaitReason, queuePositionOf } from "../dispatch/queue.js";
-import type { PreparedJob } from "../engines/engine.js";
+import type { PreparedJob, ResolvedBinary } from "../engines/engine.js";
 import { describeError, InvalidReferenceError, NotFoundError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
+import type { JobBinary } from "../model/job-binary.js";
 import type { JobTemplate } from "../model/job-template.js";
+import type { CodeEntry } from "../model/run-snapshot.js";
 import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { DataSourceService } from "../services/data-sources.js";
-import { isGitBinary, type JobBinaryService } from "../services/job-binaries.js";
+import type { JobBinaryService } from "../services/job-binaries.js";
 import type { Store, Stored } from "../store/store.js";
 import type { Canceller } from "./canceller.js";
 import type { ClusterEngines } from "./cluster-engines.js";
 import { runtimeUrl, substituteDataSources } from "./data-source-substitution.js";
 import type { ExecutionChanges, ExecutionWriter, StoredExecution } from "./execution-writer.js";
+import { codeEntryOf, fitSnapshot, snapshotOf, withRendered } from "./run-snapshots.js";
 import { deadlineScheduleName } from "./schedule-names.js";
+
+/** One main or lib of a launch: what the engine reads, the bytes loaded once, and the snapshot's entry. */
+interface LaunchCode {
+  resolved: ResolvedBinary;
+  loaded: LoadedBinary;
+  entry: CodeEntry;
+}
+
+/** A binary of an exact re-run's snapshot that no longer exists: enough of one for an engine to name its file. */
+function pinnedBinary(entry: CodeEntry): JobBinary {
+  const now = new Date(0).toISOString();
+  return {
+    id: entry.binary_id,
+    name: entry.name,
+    url: entry.url,
+    description: "",
+    project_id: "",
+    created_at: now,
+    updated_at: now,
+    is_public: false,
+    is_protected: false,
+  } as JobBinary;
+}
 
 /** EventBridge Scheduler fires to the minute; a launch up to this early is on time. */
 const SCHEDULE_PRECISION_MS = 60_000;
@@ -51,6 +79,8 @@ export class Launcher {
     private readonly slots?: ConcurrencySlots,
     /** The attempt's completion-callback URL (issue 12), when EDP has a public URL. */
     private readonly callbackUrlOf?: (execution: StoredExecution) => Promise<string | undefined>,
+    /** The content-addressed store each run's code is kept in, once per hash (issue 16.2). */
+    private readonly code?: RetainedCode,
   ) {}
 
   async launch(id: string): Promise<StoredExecution | undefined> {
@@ -63,11 +93,10 @@ export class Launcher {
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
-      const { job, dataSourceUrls, binaryCommits } = await this.prepare(claimed, template, access);
-      await this.writer.write(id, async () => ({
-        data_source_urls: dataSourceUrls,
-        ...(Object.keys(binaryCommits).length > 0 ? { binary_commits: binaryCommits } : {}),
-      }));
+      const { job, dataSourceUrls, code } = await this.prepare(claimed, template, access);
+      await this.keepCode(id, code);
+      const snapshot = snapshotOf(job, { mains: code.mains.map((c) => c.entry), libs: code.libs.map((c) => c.entry) }, this.now());
+      await this.writer.write(id, async (current) => ({ data_source_urls: dataSourceUrls, snapshot: fitSnapshot(current, snapshot) }));
       // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
       if (!takenOver && (await job.isCancelRequested()))
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
@@ -83,6 +112,7 @@ export class Launcher {
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
+        if (current.snapshot && result.rendered !== undefined) changes.snapshot = withRendered(current, current.snapshot, result.rendered);
         // How long its template's runs take, so the sweep can flag a run past its p90 (issue 13.5).
         if (stats && changes.info?.status === "RUNNING") changes.info = { ...changes.info, ...expectationOf(stats, this.now()) };
         // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
@@ -222,25 +252,25 @@ export class Launcher {
       if (!dataSource) throw new InvalidReferenceError(`DataSource with id '${id}' doesn't exist`);
       return { dataSource, runtimeUrl: urlOf(dataSource), credentials: await this.dataSources.credentialsOf(dataSource) };
     };
-    const binaryCommits: Record<string, string> = {};
-    const resolve = (ids: string[]) =>
+    // Each binary is loaded once per launch: the bytes the engine uploads are the bytes the snapshot hashes.
+    const resolve = (ids: string[]): Promise<LaunchCode[]> =>
       Promise.all(
         ids.map(async (binaryId) => {
           const binary = await this.binaries.get(caller, binaryId);
-          if (!isGitBinary(binary)) return { binary, read: () => this.binaries.read(binary) };
-          // A git binary is fetched once, now: a ref that cannot be fetched fails the launch before the engine
-          // starts anything, and the engine uploads exactly the commit that is recorded (issue 16.1).
           const loaded = await this.binaries.load(binary);
-          if (loaded.commit) binaryCommits[binary.id] = loaded.commit;
-          return { binary, read: async () => loaded.data };
+          return { resolved: { binary, read: async () => loaded.data }, loaded, entry: codeEntryOf(binary, loaded) };
         }),
       );
+    const pinned = execution.pinned_code;
+    const code = pinned
+      ? { mains: await this.resolvePinned(pinned.mains), libs: await this.resolvePinned(pinned.libs) }
+      : { mains: await resolve(template.mains), libs: await resolve(template.libs) };
     const job: PreparedJob = {
       execution,
       template,
       access,
-      mains: await resolve(template.mains),
-      libs: await resolve(template.libs),
+      mains: code.mains.map((c) => c.resolved),
+      libs: code.libs.map((c) => c.resolved),
       input: await sourceAccess(execution.input_id),
       output: await sourceAccess(execution.output_id),
       // A Spark job names its data sources this way; their credentials go with it (Sahara's prepare_cluster_for_ds).
@@ -258,7 +288,38 @@ export class Launcher {
         return !fresh || fresh.info.status === "TOBEKILLED" || isTerminal(fresh.info.status);
       },
     };
-    return { job, dataSourceUrls: Object.fromEntries(urls), binaryCommits };
+    return { job, dataSourceUrls: Object.fromEntries(urls), code };
+  }
+
+  /**
+   * An exact re-run's code (issue 16.3): the bytes of each hash from the content-addressed store,
+   * under the binary as the original run saw it, whatever the binary holds now (or if it is gone).
+   */
+  private resolvePinned(entries: CodeEntry[]): Promise<LaunchCode[]> {
+    if (!this.code) throw new InvalidReferenceError("This deployment keeps no code to re-run exactly");
+    const code = this.code;
+    return Promise.all(
+      entries.map(async (entry) => {
+        const data = await code.read(entry.sha256, entry.name);
+        const current = await this.store.get<JobBinary & Stored>("job_binary", entry.binary_id);
+        const binary: JobBinary = { ...(current ?? pinnedBinary(entry)), id: entry.binary_id, name: entry.name, url: entry.url };
+        const loaded = loadedBinary(data, entry.commit);
+        return { resolved: { binary, read: async () => data }, loaded, entry: codeEntryOf(binary, loaded) };
+      }),
+    );
+  }
+
+  /**
+   * Keeps the run's code in the content-addressed store. A copy that cannot be made does not stop
+   * the run (it has its bytes); it is logged, and an exact re-run of it ends FAILED saying the code is not retained.
+   */
+  private async keepCode(id: string, code: { mains: LaunchCode[]; libs: LaunchCode[] }): Promise<void> {
+    if (!this.code) return;
+    try {
+      for (const { loaded } of [...code.mains, ...code.libs]) await this.code.keep(loaded);
+    } catch (error) {
+      logger.warn("Run code could not be retained", { executionId: id, error: describeError(error) });
+    }
   }
 
   /** `edp.timeout` (seconds) from now, if the execution has one. */

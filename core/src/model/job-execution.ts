@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
+import type { CodeEntry, RerunMode, RunSnapshot } from "./run-snapshot.js";
 import type { JobStatus } from "./status.js";
 
 /**
@@ -115,11 +116,6 @@ export interface JobExecution extends Resource {
   /** Engine scratch (e.g. the working directory); never holds secrets. */
   extra: Record<string, unknown>;
   data_source_urls: Record<string, string>;
-  /**
-   * For each git job binary the launch fetched (issue 16.1): binary id → the commit SHA its ref
-   * resolved to, so a run says exactly which code it ran. Absent when the job uses no git binary.
-   */
-  binary_commits?: Record<string, string>;
   start_time: string | null;
   end_time: string | null;
   /** Optimistic-locking counter: every write is conditioned on it. */
@@ -164,6 +160,15 @@ export interface JobExecution extends Resource {
   notification_ledger?: LedgerEntry[];
   /** Id in the secret store of the credential-looking configs, blanked in `job_configs` (secrets/execution-secrets.ts). */
   secret_configs_ref?: string;
+  /** What the last launch ran (issue 16.2): code by hash, configs after merging (masked), cluster, rendered command. */
+  snapshot?: RunSnapshot;
+  /** The execution this one re-runs (POST /v2/jobs/{id}/rerun), and how. */
+  rerun_of?: string;
+  rerun_mode?: RerunMode;
+  /** An exact re-run's code: the bytes it runs, by hash, from the content-addressed store, whatever the binaries hold now. */
+  pinned_code?: { mains: CodeEntry[]; libs: CodeEntry[] };
+  /** How many positional args interface merging put before the request's own (so a re-run can merge anew). */
+  interface_args?: number;
 }
 
 /** Why an execution waits for a concurrency slot, and where it stands (`info.queue`). */

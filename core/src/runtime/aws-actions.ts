@@ -21,6 +21,8 @@ export const AWS_PORT_ACTIONS = {
   // ListBucket makes S3 answer a missing key with 404 NoSuchKey instead of 403 AccessDenied.
   "binaries.get": ["s3:GetObject", "s3:ListBucket"],
   "binaries.delete": ["s3:DeleteObject"],
+  /** A HEAD needs GetObject; ListBucket again makes a missing key a 404. */
+  "binaries.has": ["s3:GetObject", "s3:ListBucket"],
 
   /** An asynchronous (`Event`) invocation of the run function. */
   "scheduler.runSoon": ["lambda:InvokeFunction"],
@@ -38,7 +40,8 @@ export type PortMethod = keyof typeof AWS_PORT_ACTIONS;
 /** The IAM action an AWS SDK v3 command needs: `CreateScheduleCommand` of `scheduler` → `scheduler:CreateSchedule`. */
 export function iamActionOf(service: "dynamodb" | "secretsmanager" | "s3" | "lambda" | "scheduler", commandName: string): string {
   const operation = commandName.replace(/Command$/, "");
-  // The only command whose IAM action is named differently from its API operation.
+  // The only commands whose IAM action is named differently from their API operation.
   if (service === "lambda" && operation === "Invoke") return "lambda:InvokeFunction";
+  if (service === "s3" && operation === "HeadObject") return "s3:GetObject";
   return `${service}:${operation}`;
 }

@@ -1,6 +1,7 @@
 import { TokenService } from "../auth/tokens.js";
 import type { BinaryStore } from "../binaries/binary-store.js";
 import { GitFetcher } from "../binaries/git-fetch.js";
+import { RetainedCode } from "../binaries/retained-code.js";
 import { logger } from "../config/logger.js";
 import { allowedDestinations, type Settings } from "../config/settings.js";
 import { ClusterHealth } from "../dispatch/health.js";
@@ -88,6 +89,7 @@ export function createCore(ports: Ports, registrations: readonly EngineRegistrat
       sweepLeaseSeconds: settings.EDP_SWEEP_LEASE_SECONDS,
       // On AWS the shards are invocations of the sweep function (createAwsPorts); without, they run here.
       sweepWorkers: ports.sweepWorkers,
+      retainedCode: new RetainedCode(store, binaries, settings.EDP_CODE_RETENTION_DAYS, () => new Date()),
       callbacks,
       callbackWindowSeconds: settings.EDP_CALLBACK_WINDOW_SECONDS,
       webhooks: {

@@ -13,9 +13,11 @@ const MIN_LINE_LENGTH = 12;
 
 /**
  * `key=value`, `key: value`, `"key": "value"` and `-Dkey=value`: a value after a credential-looking
- * key (the masking rule) is blanked even when EDP never saw that value.
+ * key (the masking rule) is blanked even when EDP never saw that value. A key starts where a run of
+ * key characters starts (the lookbehind): tried from every position inside a long run, the rule
+ * backtracked over the whole run each time, and one long word took quadratic time.
  */
-const KEY_VALUE = /([A-Za-z0-9_.-]+)(["']?\s*[:=]\s*["']?)([^\s"'&,;<>)}\]]+)/g;
+const KEY_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)(["']?\s*[:=]\s*["']?)([^\s"'&,;<>)}\]]+)/g;
 /** HTTP credentials echoed back: `Authorization: Basic …`, `Bearer …`. */
 const AUTH_SCHEME = /\b(Basic|Bearer|Negotiate|Digest)\s+[A-Za-z0-9+/=._~-]{8,}/g;
 

@@ -12,7 +12,7 @@ import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { itemBytes } from "./item-size.js";
-import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES } from "./table.js";
+import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES, RETAINED_CODE_PARTITION } from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
@@ -45,6 +45,18 @@ export interface KeyRecord {
 export interface SlotItem {
   slot: number;
   holder: string;
+}
+
+/**
+ * The record of one content-addressed copy of job code (binaries/retained-code.ts): kept until
+ * `retain_until`, which each run that uses the bytes pushes back. Not `expires_at`: the table's TTL
+ * would delete the record and leave the bytes behind, unseen.
+ */
+export interface RetainedCodeRecord {
+  sha256: string;
+  size: number;
+  last_used_at: string;
+  retain_until: string;
 }
 
 const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
@@ -483,6 +495,94 @@ export class Store {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+  /**
+   * Records a use of retained code: the record's `retain_until` moves to the given time (never
+   * earlier), and so does its place in the active index's RETAINED_CODE partition, which is sorted
+   * by that time, so the retention pass reads only what has expired.
+   */
+  async touchRetainedCode(record: RetainedCodeRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: retainedCodeKey(record.sha256),
+            sk: "retained",
+            ...record,
+            activepk: RETAINED_CODE_PARTITION,
+            activesk: `${record.retain_until}#${record.sha256}`,
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR retain_until <= :until",
+          ExpressionAttributeValues: { ":until": record.retain_until },
+        }),
+      );
+    } catch (error) {
+      // A later use already keeps it longer.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async getRetainedCode(sha256: string): Promise<RetainedCodeRecord | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: retainedCodeKey(sha256), sk: "retained" }, ConsistentRead: true }),
+    );
+    if (!result.Item) return undefined;
+    const { sha256: hash, size, last_used_at, retain_until } = result.Item as RetainedCodeRecord;
+    return { sha256: hash, size, last_used_at, retain_until };
+  }
+
+  /** The records whose retention has passed: one range of one partition, so the cost is what has expired, never the whole store. */
+  async listExpiredRetainedCode(now: Date, limit: number): Promise<RetainedCodeRecord[]> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEXES.active.name,
+        KeyConditionExpression: "activepk = :p AND activesk < :now",
+        ExpressionAttributeValues: { ":p": RETAINED_CODE_PARTITION, ":now": now.toISOString() },
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => fromItem<RetainedCodeRecord>(item));
+  }
+
+  /** Deletes a record only if no run used its bytes since it was read (its `retain_until` unchanged); whether it did. */
+  async deleteRetainedCode(sha256: string, retainUntilSeen: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: retainedCodeKey(sha256), sk: "retained" },
+          ConditionExpression: "retain_until = :seen",
+          ExpressionAttributeValues: { ":seen": retainUntilSeen },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims one run of a periodic pass (`name`) if the last one is at least `everySeconds` old:
+   * of concurrent sweeps exactly one wins, and the others skip the pass.
+   */
+  async claimPeriodicPass(name: string, now: Date, everySeconds: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `PASS#${name}`, sk: "pass", last_run_at: now.toISOString() },
+          ConditionExpression: "attribute_not_exists(pk) OR last_run_at <= :cutoff",
+          ExpressionAttributeValues: { ":cutoff": new Date(now.getTime() - everySeconds * 1000).toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
 
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
     await this.client.send(
@@ -623,6 +723,10 @@ function referencesKey(target: Reference): string {
 
 function sameReference(a: Reference, b: Reference): boolean {
   return a.kind === b.kind && a.id === b.id;
+}
+
+function retainedCodeKey(sha256: string): string {
+  return `RETAINED#${sha256}`;
 }
 
 function slotsKey(scope: string): string {

@@ -10,6 +10,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | byPublic  | `<kind>`                   | `<created_at>#<id>`       | only `is_public` resources (sparse)  |
  * | active    | `ACTIVE`                   | `<cluster_id>#<id>`       | only PENDING/RUNNING/TOBEKILLED jobs |
  * | active    | `CLUSTERS`                 | `<id>`                    | every cluster, for the sweep         |
+ * | active    | `RETAINED_CODE`            | `<retain_until>#<sha256>` | retained job code, for its expiry    |
  *
  * The active index is what the sweep reads: it comes back grouped by cluster, and a
  * terminal execution drops out of it by having its keys removed.
@@ -26,6 +27,8 @@ export const INDEXES = {
 export const ACTIVE_PARTITION = "ACTIVE";
 /** The sweep visits every registered cluster (its health and load, issue 13), of every project: they share this partition. */
 export const CLUSTERS_PARTITION = "CLUSTERS";
+/** The records of content-addressed job code (issue 16.2), sorted by when their retention ends. */
+export const RETAINED_CODE_PARTITION = "RETAINED_CODE";
 
 /** The table's TTL attribute (epoch seconds): DynamoDB deletes expired key records some time after it passes. */
 export const TTL_ATTRIBUTE = "expires_at";

@@ -4,6 +4,7 @@ import { nameOf, useCatalogue } from "../names";
 import { Refreshed, usePolling } from "../poll";
 import { navigate } from "../router";
 import { duration, ErrorBox, KeyValues, Status, Time } from "../ui";
+import { DiffView, RerunButtons, SnapshotView } from "./job-snapshot";
 
 interface Step {
   label: string;
@@ -99,7 +100,7 @@ export function JobPage({ id }: { id: string }) {
   if (!job) return <p>Loading…</p>;
   const template = catalogue?.templates.find((t) => t.id === job.job_template_id);
   const cluster = catalogue?.clusters.find((c) => c.id === job.cluster_id);
-  const command = [job.info.command, job.info.rendered_command, job.info.workflow, job.info.workflow_xml].find(
+  const command = [job.snapshot?.rendered, job.info.command, job.info.rendered_command, job.info.workflow, job.info.workflow_xml].find(
     (v) => typeof v === "string",
   ) as string | undefined;
 
@@ -137,6 +138,7 @@ export function JobPage({ id }: { id: string }) {
           <a class="button secondary" href={`#/run?rerun=${job.id}`}>
             Re-run
           </a>
+          <RerunButtons job={job} />
           <button type="button" class="secondary" onClick={() => setAction("delete")}>
             Delete…
           </button>
@@ -218,6 +220,9 @@ export function JobPage({ id }: { id: string }) {
           </ol>
         </div>
       ))}
+
+      <SnapshotView job={job} />
+      <DiffView key={job.id} job={job} />
 
       {command ? (
         <>

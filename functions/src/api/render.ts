@@ -1,10 +1,12 @@
 import { isLoadStale } from "@edp/core/dispatch/load";
 import type { JobSeries } from "@edp/core/manager/job-series";
+import type { RunDiff } from "@edp/core/manager/run-diff";
 import type { Cluster } from "@edp/core/model/cluster";
 import type { Resource } from "@edp/core/model/common";
 import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
+import type { CodeEntry, RunSnapshot } from "@edp/core/model/run-snapshot";
 import { maskCredentials } from "@edp/core/secrets/masking";
 import type { BinaryReference, ExpandedTemplate } from "@edp/core/services/job-templates";
 import type { Page } from "@edp/core/services/listing";
@@ -115,10 +117,51 @@ export function renderExecution(execution: JobExecution) {
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
     // Which commit each git job binary's ref resolved to at launch (issue 16.1).
-    ...(execution.binary_commits ? { binary_commits: execution.binary_commits } : {}),
     ...(execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {}),
     ...(execution.series_id ? { series_id: execution.series_id } : {}),
+    ...(execution.rerun_of ? { rerun_of: execution.rerun_of, rerun_mode: execution.rerun_mode ?? null } : {}),
+    ...(execution.snapshot ? { snapshot: renderSnapshot(execution.snapshot) } : {}),
   };
+}
+
+/**
+ * A job as a list shows it: its snapshot without the rendered command or workflow, which may take
+ * 32 KB a job and would make a page of 100 jobs too large to answer; GET /v2/jobs/{id} has it.
+ */
+export function renderListedExecution(execution: JobExecution) {
+  const rendered = renderExecution(execution);
+  if (!rendered.snapshot) return rendered;
+  return { ...rendered, snapshot: { ...rendered.snapshot, rendered: null } };
+}
+
+/** A run's snapshot (issue 16.2): it holds no secret by construction (masked at launch), and is copied field by field all the same. */
+export function renderSnapshot(snapshot: RunSnapshot) {
+  const code = (entry: CodeEntry) => ({
+    binary_id: entry.binary_id,
+    name: entry.name,
+    url: entry.url,
+    sha256: entry.sha256,
+    size: entry.size,
+    commit: entry.commit ?? null,
+  });
+  return {
+    taken_at: renderTime(snapshot.taken_at),
+    code: { mains: snapshot.code.mains.map(code), libs: snapshot.code.libs.map(code) },
+    configs: maskCredentials(snapshot.configs),
+    params: maskCredentials(snapshot.params),
+    args: snapshot.args,
+    ...(snapshot.configs_omitted ? { configs_omitted: snapshot.configs_omitted } : {}),
+    cluster: snapshot.cluster,
+    rendered: snapshot.rendered ?? null,
+    rendered_truncated: snapshot.rendered_truncated ?? false,
+  };
+}
+
+/** GET /v2/jobs/{id}/diff: the comparison as core lays it out, its times in the API's one format. */
+export function renderDiff(diff: RunDiff) {
+  const outcome = (side: RunDiff["outcome"]["left"]) =>
+    side && { ...side, start_time: renderTime(side.start_time), end_time: renderTime(side.end_time) };
+  return { ...diff, outcome: { ...diff.outcome, left: outcome(diff.outcome.left), right: outcome(diff.outcome.right) } };
 }
 
 export function renderJobSeries(series: JobSeries) {

@@ -97,14 +97,16 @@ export class OozieJobEngine implements JobEngine {
     const extra = { oozie_workflow_dir: `${connection.nameNode}${layout.workflowDir}` };
     // A cancel that arrived while the files were uploading: the submitted job is still in
     // PREP, which never runs on its own; kill it so Oozie shows it ended, and do not start it.
-    if (await job.isCancelRequested()) return { engineJobId: jobId, status: await this.killPrep(oozie, jobId), extra };
+    // The workflow names the credentials file, never its contents; the boundary scrubs it anyway.
+    const rendered = workflowXml;
+    if (await job.isCancelRequested()) return { engineJobId: jobId, status: await this.killPrep(oozie, jobId), extra, rendered };
     try {
       await oozie.start(jobId);
     } catch (error) {
       await oozie.kill(jobId).catch(() => undefined);
       throw error;
     }
-    return { engineJobId: jobId, status: "RUNNING", extra };
+    return { engineJobId: jobId, status: "RUNNING", extra, rendered };
   }
 
   async getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined> {

@@ -142,8 +142,9 @@ export class SparkEngine implements JobEngine {
       );
     }
     // Cancelled before anything started: nothing runs, so the job is already KILLED.
-    if (!pid) return { engineJobId: "", status: "KILLED", extra: { working_dir: workingDir } };
-    return { engineJobId: `${pid}@${nodeNameOf(connection)}`, status: "RUNNING", extra: { working_dir: workingDir } };
+    // The command holds no credential (they are in the 0600 properties file), and the boundary scrubs it anyway.
+    if (!pid) return { engineJobId: "", status: "KILLED", extra: { working_dir: workingDir }, rendered: command };
+    return { engineJobId: `${pid}@${nodeNameOf(connection)}`, status: "RUNNING", extra: { working_dir: workingDir }, rendered: command };
   }
 
   async getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined> {

@@ -1,0 +1,185 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, type CodeEntry, type Job, listAll, type RunDiff } from "../api";
+import { navigate } from "../router";
+import { ErrorBox, Time } from "../ui";
+
+const short = (hash: string) => hash.slice(0, 12);
+
+function Code({ entry }: { entry: CodeEntry | null }) {
+  if (!entry) return <span class="muted">—</span>;
+  return (
+    <span class="mono" title={entry.sha256}>
+      {entry.name} {short(entry.sha256)}
+      {entry.commit ? ` @ ${entry.commit.slice(0, 10)}` : ""}
+    </span>
+  );
+}
+
+/** The two re-run actions (issue 16.3): each makes a new job through the API and opens it. */
+export function RerunButtons({ job }: { job: Job }) {
+  const [error, setError] = useState<unknown>(null);
+  async function rerun(mode: "exact" | "current") {
+    setError(null);
+    try {
+      const body = await api<{ job: Job }>("POST", `/v2/jobs/${job.id}/rerun`, { mode });
+      navigate(`/jobs/${body.job.id}`);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <>
+      {job.snapshot ? (
+        <button type="button" class="secondary" onClick={() => rerun("exact")}>
+          Re-run exactly
+        </button>
+      ) : null}
+      <button type="button" class="secondary" onClick={() => rerun("current")}>
+        Re-run with current template
+      </button>
+      <ErrorBox error={error} />
+    </>
+  );
+}
+
+/** What the run ran: its code by hash (and commit), its cluster, and where it came from. */
+export function SnapshotView({ job }: { job: Job }) {
+  const snapshot = job.snapshot;
+  return (
+    <>
+      <h2>Snapshot</h2>
+      {job.rerun_of ? (
+        <p>
+          Re-run ({job.rerun_mode ?? "exact"}) of <a href={`#/jobs/${job.rerun_of}`}>{job.rerun_of}</a>
+        </p>
+      ) : null}
+      {!snapshot ? (
+        <p class="muted">Recorded when the job is launched.</p>
+      ) : (
+        <div class="table-wrap">
+          <table aria-label="What the run ran">
+            <tbody>
+              {[...snapshot.code.mains.map((c) => ["main", c] as const), ...snapshot.code.libs.map((c) => ["lib", c] as const)].map(
+                ([role, entry], i) => (
+                  <tr key={`${role}-${i}`}>
+                    <th scope="row">{role}</th>
+                    <td>
+                      <Code entry={entry} />
+                    </td>
+                  </tr>
+                ),
+              )}
+              <tr>
+                <th scope="row">cluster</th>
+                <td>
+                  {snapshot.cluster.name} ({snapshot.cluster.plugin_name} {snapshot.cluster.plugin_version})
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">taken</th>
+                <td>
+                  <Time value={snapshot.taken_at} />
+                </td>
+              </tr>
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Compares the job with another run of its template: the one it re-runs, or else the previous one (issue 16.4). */
+export function DiffView({ job }: { job: Job }) {
+  const [others, setOthers] = useState<Job[] | null>(null);
+  const [other, setOther] = useState<string>("");
+  const [diff, setDiff] = useState<RunDiff | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    listAll<Job>("/v2/jobs", "jobs", { job_template_id: job.job_template_id }).then((jobs) => {
+      const runs = jobs.filter((j) => j.id !== job.id).sort((a, b) => b.created_at.localeCompare(a.created_at));
+      setOthers(runs);
+      // A re-run is compared with the run it re-runs; any other run with the one before it.
+      const previous = runs.find((j) => j.id === job.rerun_of) ?? runs.find((j) => j.created_at <= job.created_at) ?? runs[0];
+      setOther((current) => current || previous?.id || "");
+    }, setError);
+  }, [job.id, job.job_template_id, job.created_at, job.rerun_of]);
+
+  // Asked again as this job moves on, so its side of the outcome is current.
+  const status = job.info.status;
+  useEffect(() => {
+    if (!other || !status) return;
+    api<{ diff: RunDiff }>("GET", `/v2/jobs/${job.id}/diff?other=${encodeURIComponent(other)}`).then(
+      (body) => setDiff(body.diff),
+      setError,
+    );
+  }, [job.id, other, status]);
+
+  if (others && others.length === 0) return null;
+  const rows: { what: string; left: ComponentChildren; right: ComponentChildren }[] = [];
+  if (diff) {
+    for (const c of diff.code.filter((c) => !c.same))
+      rows.push({ what: `${c.role} ${c.index + 1}`, left: <Code entry={c.left} />, right: <Code entry={c.right} /> });
+    for (const [section, entries] of [
+      ["config", diff.configs],
+      ["param", diff.params],
+    ] as const)
+      for (const e of entries.filter((e) => !e.same)) rows.push({ what: `${section} ${e.key}`, left: e.left, right: e.right });
+    for (const a of diff.args.filter((a) => !a.same)) rows.push({ what: `arg ${a.index + 1}`, left: a.left, right: a.right });
+    if (!diff.cluster.same) rows.push({ what: "cluster", left: diff.cluster.left?.name, right: diff.cluster.right?.name });
+    if (!diff.outcome.same)
+      rows.push({
+        what: "outcome",
+        left: `${diff.outcome.left?.status ?? "—"} ${diff.outcome.left?.error ?? ""}`,
+        right: `${diff.outcome.right?.status ?? "—"} ${diff.outcome.right?.error ?? ""}`,
+      });
+  }
+  return (
+    <>
+      <h2>Compare with another run</h2>
+      <label class="field">
+        <span class="label">Other run</span>
+        <select value={other} onChange={(e) => setOther((e.target as HTMLSelectElement).value)}>
+          {(others ?? []).map((j) => (
+            <option key={j.id} value={j.id}>
+              {j.created_at.replace("T", " ")} · {j.info.status} · {j.id.slice(0, 8)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ErrorBox error={error} />
+      {diff ? (
+        rows.length === 0 ? (
+          <p class="muted">Both runs ran the same code, configs and cluster, with the same outcome.</p>
+        ) : (
+          <div class="table-wrap">
+            <table aria-label="Differences between the runs">
+              <thead>
+                <tr>
+                  <th scope="col">What</th>
+                  <th scope="col">This run</th>
+                  <th scope="col">
+                    <a href={`#/jobs/${diff.right.id}`}>Other run</a>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr key={row.what}>
+                    <th scope="row" class="mono">
+                      {row.what}
+                    </th>
+                    <td>{row.left ?? "—"}</td>
+                    <td>{row.right ?? "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      ) : null}
+    </>
+  );
+}
