@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { ClusterAccess } from "../engines/engine.js";

@@ -1,5 +1,5 @@
 import ssh2 from "ssh2";
-import { z } from "zod";
+import * as z from "zod";
 import { EngineError } from "../../errors.js";
 import type { RunnerTarget } from "../../runners/runner-factory.js";
 import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";

@@ -1,7 +1,7 @@
 import { InvalidDataError } from "@edp/core/errors";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
 import { updateJob } from "@edp/core/services/job-updates";
-import { z } from "zod";
+import * as z from "zod";
 import { conditionalJson } from "../etag.js";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";
