@@ -1,7 +1,8 @@
 import { InvalidDataError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { JobType } from "../model/job-types.js";
-import type { EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+import type { ConnectionSchema, EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+import { lazyEngine } from "./lazy-engine.js";
 import { scrubbingEngine } from "./scrubbing-engine.js";
 
 /**
@@ -40,6 +41,12 @@ export class EngineRegistry {
       .flatMap((r) => r.plugins.filter((plugin) => filter.pluginName === undefined || plugin === filter.pluginName));
   }
 
+  /** A registration's connection schema, importing it first where the registration loads it on use. */
+  async connectionSchemaOf(registration: EngineRegistration): Promise<ConnectionSchema> {
+    const { connectionSchema } = registration;
+    return typeof connectionSchema === "function" ? await connectionSchema() : connectionSchema;
+  }
+
   /** The engine for a cluster and job type; a clear 400 when the cluster cannot run that type. */
   select(cluster: Cluster, jobType: JobType): { registration: EngineRegistration; engine: JobEngine } {
     const registration = this.registrationFor(cluster.plugin_name);
@@ -64,9 +71,19 @@ export class EngineRegistry {
     let engine = this.engines.get(registration);
     if (!engine) {
       // Every engine answers through the scrubbing boundary: remote text never carries a secret it was sent.
-      engine = scrubbingEngine(registration.create(this.deps));
+      // An engine with declared capabilities loads its code on first use, with the boundary inside.
+      const { capabilities } = registration;
+      engine = capabilities
+        ? lazyEngine(async () => scrubbingEngine(await registration.create(this.deps)), capabilities)
+        : scrubbingEngine(synchronous(registration, registration.create(this.deps)));
       this.engines.set(registration, engine);
     }
     return engine;
   }
+}
+
+function synchronous(registration: EngineRegistration, engine: JobEngine | Promise<JobEngine>): JobEngine {
+  if (engine instanceof Promise)
+    throw new Error(`The engine of ${registration.plugins.join(", ")} is created asynchronously: declare its capabilities`);
+  return engine;
 }
