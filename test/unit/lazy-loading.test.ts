@@ -1,11 +1,14 @@
 import type { JobEngine, LaunchedJob } from "@edp/core/engines/engine";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { lazyEngine, OPTIONAL_ENGINE_METHODS } from "@edp/core/engines/lazy-engine";
+import { oozieEngineRegistration } from "@edp/core/engines/oozie/registration";
 import { EngineRegistry } from "@edp/core/engines/registry";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
+import { InvalidDataError } from "@edp/core/errors";
 import { lazyPort } from "@edp/core/runtime/lazy-port";
 import type { SecretStore } from "@edp/core/secrets/secret-store";
 import { describe, expect, it } from "vitest";
+import { clusterAccess, dataSource, template } from "./oozie-fixtures.js";
 
 const deps = { settings: { cancelGraceSeconds: 60, connectTimeoutMs: 1000, commandTimeoutMs: 1000 } };
 
@@ -47,6 +50,19 @@ describe("17.1 code loaded on first use", () => {
     const parsed = schema.safeParse({ host: "master.invalid", user: "spark", private_key: "not a key", host_key: "ssh-ed25519 AAAA" });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((issue) => issue.path.join("."))).toContain("private_key");
+  });
+
+  it("17.1 the oozie registration imports its submit checks on use, and they still refuse", async () => {
+    const request = {
+      cluster: clusterAccess({}).cluster,
+      template: template("Pig"),
+      configs: { configs: {}, params: {}, args: [] },
+      output: dataSource("hdfs", "hdfs://nn/out").dataSource,
+    };
+    await expect(oozieEngineRegistration.validateJobExecution?.(request)).rejects.toThrow(InvalidDataError);
+    await expect(
+      oozieEngineRegistration.validateJobExecution?.({ ...request, input: dataSource("hdfs", "hdfs://nn/in").dataSource }),
+    ).resolves.toBeUndefined();
   });
 
   it("17.1 a lazy port loads its adapter on the first call, once, and retries a load that failed", async () => {
