@@ -43,6 +43,21 @@ describe("17.1 code loaded on first use", () => {
     expect(loads).toBe(1);
   });
 
+  it("17.1 a registration spread with a create of its own is used as it is, whatever the original declares", () => {
+    const onlyStatus: JobEngine = {
+      runJob: async () => ({ engineJobId: "1", status: "RUNNING" }),
+      getJobStatus: async () => ({ status: "RUNNING" }),
+      cancelJob: async () => undefined,
+    };
+    const registry = new EngineRegistry([{ ...sparkEngineRegistration, create: () => onlyStatus }], deps);
+    const engine = registry.engineOf({ id: "c", plugin_name: "spark" });
+    expect(engine.getJobStatuses).toBeUndefined();
+    expect(engine.checkCluster).toBeUndefined();
+    // The shipped registration's engine, still loading, offers what its registration declares.
+    const lazy = new EngineRegistry([sparkEngineRegistration], deps).engineOf({ id: "c", plugin_name: "spark" });
+    expect(typeof lazy.getJobStatuses).toBe("function");
+  });
+
   it("17.1 the registry imports the spark connection schema where a cluster is checked, and it still checks keys", async () => {
     const registry = new EngineRegistry(defaultEngineRegistrations, deps);
     expect(typeof sparkEngineRegistration.connectionSchema).toBe("function");

@@ -154,8 +154,8 @@ export interface EngineRegistration {
   /**
    * Builds the engine. An engine whose code should load on first use (issue 17.1: ssh2, the Oozie
    * and WebHDFS clients stay out of a function's cold start) imports it here with `import()`, returns
-   * the promise, and lists its optional methods in `capabilities`; the registry then calls `create`
-   * only when the engine is first used.
+   * the promise, and lists its optional methods in `capabilities`. The registry calls `create` when
+   * the engine is first asked for, and hands out a stand-in until the code has loaded (lazy-engine.ts).
    */
   create(deps: EngineDependencies): JobEngine | Promise<JobEngine>;
   /** With an asynchronous `create`: the optional methods the engine has (lazy-engine.ts). */

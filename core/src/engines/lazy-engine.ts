@@ -11,7 +11,8 @@ export type EngineCapability = (typeof OPTIONAL_ENGINE_METHODS)[number];
  * request needs them. Callers test for an optional method before calling it, so the methods the
  * loaded engine will have are declared up front (`capabilities`); a test checks each declaration
  * against the engine it loads. `secretsDerived` is absent on purpose: the registry puts the
- * scrubbing boundary inside, around the loaded engine, which is where it is asked.
+ * scrubbing boundary inside, around the loaded engine, which is where it is asked. A failed load
+ * is retried by the next call.
  */
 export function lazyEngine(load: () => Promise<JobEngine>, capabilities: readonly EngineCapability[]): JobEngine {
   let loaded: Promise<JobEngine> | undefined;

@@ -70,20 +70,29 @@ export class EngineRegistry {
   private engineFrom(registration: EngineRegistration): JobEngine {
     let engine = this.engines.get(registration);
     if (!engine) {
-      // Every engine answers through the scrubbing boundary: remote text never carries a secret it was sent.
-      // An engine with declared capabilities loads its code on first use, with the boundary inside.
-      const { capabilities } = registration;
-      engine = capabilities
-        ? lazyEngine(async () => scrubbingEngine(await registration.create(this.deps)), capabilities)
-        : scrubbingEngine(synchronous(registration, registration.create(this.deps)));
+      engine = this.create(registration);
       this.engines.set(registration, engine);
     }
     return engine;
   }
-}
 
-function synchronous(registration: EngineRegistration, engine: JobEngine | Promise<JobEngine>): JobEngine {
-  if (engine instanceof Promise)
-    throw new Error(`The engine of ${registration.plugins.join(", ")} is created asynchronously: declare its capabilities`);
-  return engine;
+  /**
+   * Every engine answers through the scrubbing boundary: remote text never carries a secret it was
+   * sent. An engine whose `create` returns a promise is still loading its code (issue 17.1): callers
+   * get a stand-in with the methods the registration declares, the boundary inside it. Whether it is
+   * a promise is what counts, not the declaration: a registration spread with a `create` of its own
+   * (a test's engine) is used as it is.
+   */
+  private create(registration: EngineRegistration): JobEngine {
+    const created = registration.create(this.deps);
+    if (!(created instanceof Promise)) return scrubbingEngine(created);
+    // Nobody may await the first load (an engine asked only what it can do): its failure is the next call's.
+    created.catch(() => undefined);
+    let first: Promise<JobEngine> | undefined = created;
+    return lazyEngine(async () => {
+      const loading = first ?? registration.create(this.deps);
+      first = undefined;
+      return scrubbingEngine(await loading);
+    }, registration.capabilities ?? []);
+  }
 }
