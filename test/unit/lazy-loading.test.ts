@@ -8,6 +8,8 @@ import { InvalidDataError } from "@edp/core/errors";
 import { lazyPort } from "@edp/core/runtime/lazy-port";
 import type { SecretStore } from "@edp/core/secrets/secret-store";
 import { describe, expect, it } from "vitest";
+import { operationsOf } from "../../functions/src/api/index.js";
+import { cancelOperations } from "../../functions/src/handlers/cancel.js";
 import { clusterAccess, dataSource, template } from "./oozie-fixtures.js";
 
 const deps = { settings: { cancelGraceSeconds: 60, connectTimeoutMs: 1000, commandTimeoutMs: 1000 } };
@@ -78,6 +80,12 @@ describe("17.1 code loaded on first use", () => {
     await expect(
       oozieEngineRegistration.validateJobExecution?.({ ...request, input: dataSource("hdfs", "hdfs://nn/in").dataSource }),
     ).resolves.toBeUndefined();
+  });
+
+  it("17.1 the cancel function, which imports only the operation modules of its routes, serves every cancel operation", () => {
+    const routes = (operations: readonly { method: string; path: string }[]) => operations.map((o) => `${o.method} ${o.path}`).sort();
+    expect(routes(cancelOperations)).toEqual(routes(operationsOf("cancel")));
+    expect(cancelOperations.length).toBeGreaterThan(0);
   });
 
   it("17.1 a lazy port loads its adapter on the first call, once, and retries a load that failed", async () => {
