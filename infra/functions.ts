@@ -39,7 +39,8 @@ export function edpFunction(
     architecture: "arm64",
     timeout: args.timeout,
     memory: args.memory,
-    nodejs: { format: "esm", minify: true, esbuild: { external: ESBUILD_EXTERNAL } },
+    // splitting: each import() (an engine, an AWS adapter) becomes a chunk loaded on first use (issue 17.1).
+    nodejs: { format: "esm", minify: true, splitting: true, esbuild: { external: ESBUILD_EXTERNAL } },
     environment: {
       EDP_RUNTIME: "aws",
       EDP_TABLE_NAME: table.name,

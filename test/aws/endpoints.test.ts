@@ -10,14 +10,20 @@ interface ConfiguredClient {
   };
 }
 
-/** The SDK clients behind the AWS ports (their adapters keep them private, as they should). */
-function clientsOf(ports: ReturnType<typeof createAwsPorts>): Record<string, ConfiguredClient> {
+/**
+ * The SDK clients behind the AWS ports (their adapters keep them private, as they should). All but
+ * the store load on first use (issue 17.1), so their adapters are loaded here first.
+ */
+async function clientsOf(ports: ReturnType<typeof createAwsPorts>): Promise<Record<string, ConfiguredClient>> {
   const inner = (object: unknown, field: string) => (object as Record<string, unknown>)[field] as ConfiguredClient;
-  const scheduler = inner(ports.scheduler, "options") as unknown as { scheduler: ConfiguredClient; lambda: ConfiguredClient };
+  const scheduler = inner(await ports.scheduler.loaded(), "options") as unknown as {
+    scheduler: ConfiguredClient;
+    lambda: ConfiguredClient;
+  };
   return {
     dynamodb: inner(ports.store, "client"),
-    secretsmanager: inner(ports.secrets, "client"),
-    s3: inner(ports.binaries, "client"),
+    secretsmanager: inner(await ports.secrets.loaded(), "client"),
+    s3: inner(await ports.binaries.loaded(), "client"),
     scheduler: scheduler.scheduler,
     lambda: scheduler.lambda,
   };
@@ -35,7 +41,7 @@ const ENV = {
 describe("18.1 the AWS-mode runtime reaches only the emulator it is given", () => {
   it("18.1 with EDP_AWS_ENDPOINT every client of the AWS ports resolves to that endpoint, with the credentials it is given", async () => {
     const settings = readSettings({ ...ENV, EDP_AWS_ENDPOINT: "http://127.0.0.1:4566" });
-    const clients = clientsOf(
+    const clients = await clientsOf(
       createAwsPorts(settings, { credentials: { accessKeyId: "emulator", secretAccessKey: "x" }, region: "us-east-1" }),
     );
     expect(Object.keys(clients)).toEqual(["dynamodb", "secretsmanager", "s3", "scheduler", "lambda"]);
@@ -49,7 +55,7 @@ describe("18.1 the AWS-mode runtime reaches only the emulator it is given", () =
   });
 
   it("18.1 without it, the clients keep AWS's own endpoints (no override left behind for a deploy)", async () => {
-    const clients = clientsOf(createAwsPorts(readSettings(ENV), { region: "us-east-1" }));
+    const clients = await clientsOf(createAwsPorts(readSettings(ENV), { region: "us-east-1" }));
     for (const [service, client] of Object.entries(clients)) expect(client.config.endpoint, service).toBeUndefined();
     expect(clients.s3.config.forcePathStyle).toBe(false);
   });

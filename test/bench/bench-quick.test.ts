@@ -49,6 +49,12 @@ const EXPECTED_ROW_FIELDS: Record<string, string[]> = {
     "in_process_import_ms",
     "first_invoke_ms",
     "first_invoke_ratio",
+    // Issue 17.1: what a cold start loads against the whole, the budget, CPU time, per AWS SDK mode.
+    "aws_sdk",
+    "total_bytes",
+    "budget_kb",
+    "import_cpu_ms",
+    "import_cpu_ratio",
   ],
   callbacks: ["mode", "jobs", "p50_ms", "p99_ms", "max_ms", "engine_calls", "engine_calls_per_job", "sweeps"],
   "sweep-fanout": [
@@ -71,7 +77,7 @@ const EXPECTED_SUMMARY: Record<string, string[]> = {
   sweep: ["largest_n_speedup", "largest_n_batched_commands", "one_command_per_cluster"],
   api: ["get_p50_ratio", "get_p50_target_met", "list_p50_ratio", "create_p50_ratio"],
   launch: ["max_edp_commands", "max_edp_transfers", "round_trip_target_met"],
-  "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio"],
+  "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio", "status_kb", "cancel_kb", "status_import_cpu_ratio"],
   callbacks: ["callbacks_p50_ms", "callbacks_p99_ms", "sweep_p50_ms", "sweep_p99_ms", "callbacks_engine_calls_per_job", "p99_target_met"],
   "sweep-fanout": ["simulation", "largest_workers", "all_within_one_minute", "one_command_per_cluster", "largest_fanout_usd_per_month"],
 };

@@ -15,7 +15,7 @@ const hostKey = ed25519KeyPair("root@master");
 const SSH = { host: "master.example.com", user: "spark", host_key: hostKey.public, private_key: userKey.private };
 
 function issues(connection: unknown): Record<string, string> {
-  const result = registration.connectionSchema.safeParse(connection);
+  const result = SparkConnectionSchema.safeParse(connection);
   if (result.success) return {};
   return Object.fromEntries(result.error.issues.map((issue) => [issue.path.join("."), issue.message]));
 }
@@ -99,8 +99,8 @@ describe("job types and versions (numeric comparison, at least 1.0.0)", () => {
     expect(registration.configHints?.("Pig")).toBeUndefined();
   });
 
-  it("creates the Spark engine", () => {
-    const engine = registration.create({ settings: { cancelGraceSeconds: 60, connectTimeoutMs: 1000, commandTimeoutMs: 1000 } });
+  it("creates the Spark engine", async () => {
+    const engine = await registration.create({ settings: { cancelGraceSeconds: 60, connectTimeoutMs: 1000, commandTimeoutMs: 1000 } });
     expect(engine).toBeInstanceOf(SparkEngine);
     expect(typeof engine.getJobStatuses).toBe("function");
     expect(typeof engine.readOutput).toBe("function");

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { LOCAL_DEFAULT_ALLOWED, parseAllowedDestinations } from "../net/destinations.js";
 
 /**

@@ -137,12 +137,18 @@ export interface StatusReport {
   details?: Record<string, unknown>;
 }
 
+export type ConnectionSchema = import("zod").ZodType<Record<string, unknown>>;
+
 /** One engine's offer to the registry: which clusters and job types it serves. */
 export interface EngineRegistration {
   /** The cluster plugins this engine serves, e.g. ["spark"] or ["vanilla", "cdh", "hdp"]. */
   plugins: readonly string[];
-  /** Validates a cluster's `connection` for these plugins; `secretFields` are kept in the secret store. */
-  connectionSchema: import("zod").ZodType<Record<string, unknown>>;
+  /**
+   * Validates a cluster's `connection` for these plugins; `secretFields` are kept in the secret store.
+   * A schema that needs heavy code (the spark one checks keys with ssh2) is given as a function that
+   * imports it, so only the function that registers clusters loads it (issue 17.1; registry.connectionSchemaOf).
+   */
+  connectionSchema: ConnectionSchema | (() => Promise<ConnectionSchema>);
   secretFields: readonly string[];
   /** Every job type this engine runs, on a recent enough cluster. */
   jobTypes: readonly JobType[];
@@ -151,7 +157,15 @@ export interface EngineRegistration {
   /** Submit-time checks beyond the template's own (e.g. a main class); throw an EdpError to refuse. */
   validateJobExecution?(request: ExecutionValidationRequest): void | Promise<void>;
   configHints?(jobType: JobType): ConfigHints | undefined;
-  create(deps: EngineDependencies): JobEngine;
+  /**
+   * Builds the engine. An engine whose code should load on first use (issue 17.1: ssh2, the Oozie
+   * and WebHDFS clients stay out of a function's cold start) imports it here with `import()`, returns
+   * the promise, and lists its optional methods in `capabilities`. The registry calls `create` when
+   * the engine is first asked for, and hands out a stand-in until the code has loaded (lazy-engine.ts).
+   */
+  create(deps: EngineDependencies): JobEngine | Promise<JobEngine>;
+  /** With an asynchronous `create`: the optional methods the engine has (lazy-engine.ts). */
+  capabilities?: readonly import("./lazy-engine.js").EngineCapability[];
 }
 
 export interface ExecutionValidationRequest {

@@ -1,7 +1,8 @@
 import { InvalidDataError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { JobType } from "../model/job-types.js";
-import type { EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+import type { ConnectionSchema, EngineDependencies, EngineRegistration, JobEngine } from "./engine.js";
+import { lazyEngine } from "./lazy-engine.js";
 import { scrubbingEngine } from "./scrubbing-engine.js";
 
 /**
@@ -40,6 +41,12 @@ export class EngineRegistry {
       .flatMap((r) => r.plugins.filter((plugin) => filter.pluginName === undefined || plugin === filter.pluginName));
   }
 
+  /** A registration's connection schema, importing it first where the registration loads it on use. */
+  async connectionSchemaOf(registration: EngineRegistration): Promise<ConnectionSchema> {
+    const { connectionSchema } = registration;
+    return typeof connectionSchema === "function" ? await connectionSchema() : connectionSchema;
+  }
+
   /** The engine for a cluster and job type; a clear 400 when the cluster cannot run that type. */
   select(cluster: Cluster, jobType: JobType): { registration: EngineRegistration; engine: JobEngine } {
     const registration = this.registrationFor(cluster.plugin_name);
@@ -63,10 +70,29 @@ export class EngineRegistry {
   private engineFrom(registration: EngineRegistration): JobEngine {
     let engine = this.engines.get(registration);
     if (!engine) {
-      // Every engine answers through the scrubbing boundary: remote text never carries a secret it was sent.
-      engine = scrubbingEngine(registration.create(this.deps));
+      engine = this.create(registration);
       this.engines.set(registration, engine);
     }
     return engine;
+  }
+
+  /**
+   * Every engine answers through the scrubbing boundary: remote text never carries a secret it was
+   * sent. An engine whose `create` returns a promise is still loading its code (issue 17.1): callers
+   * get a stand-in with the methods the registration declares, the boundary inside it. Whether it is
+   * a promise is what counts, not the declaration: a registration spread with a `create` of its own
+   * (a test's engine) is used as it is.
+   */
+  private create(registration: EngineRegistration): JobEngine {
+    const created = registration.create(this.deps);
+    if (!(created instanceof Promise)) return scrubbingEngine(created);
+    // Nobody may await the first load (an engine asked only what it can do): its failure is the next call's.
+    created.catch(() => undefined);
+    let first: Promise<JobEngine> | undefined = created;
+    return lazyEngine(async () => {
+      const loading = first ?? registration.create(this.deps);
+      first = undefined;
+      return scrubbingEngine(await loading);
+    }, registration.capabilities ?? []);
   }
 }

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { DataSource } from "../model/data-source.js";
 import type { JobConfigs } from "../model/job-execution.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidDataError } from "../errors.js";
 import type { JobConfigs } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";

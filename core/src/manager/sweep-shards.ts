@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { SweepReport } from "./sweeper.js";
 
 /** A sweep worker's share of the clusters: what a coordinator hands to each worker. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Sahara's `valid_name`: 1-50 characters, letters, digits and `-_.`, not starting with punctuation. */
 export const NameSchema = z

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { CodeEntry, RerunMode, RunSnapshot } from "./run-snapshot.js";
 import type { JobStatus } from "./status.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
 import { type NotificationEvent, NotificationSubscriptionSchema } from "./job-execution.js";
 import { ACCEPTED_MAPPING_TYPES, type JobType, JobTypeSchema, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";

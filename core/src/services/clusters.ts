@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { ClusterAccess } from "../engines/engine.js";
@@ -29,7 +28,7 @@ export class ClusterService {
   ) {}
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
-    const { publicFields, secretFields } = this.checkConnection(caller, input.plugin_name, input.connection);
+    const { publicFields, secretFields } = await this.checkConnection(caller, input.plugin_name, input.connection);
     this.checkNotPublicLocal(publicFields, input.is_public ?? false);
     const resource = newResource(caller, input);
     const entity: StoredCluster = {
@@ -112,7 +111,7 @@ export class ClusterService {
         const secretsRef = current.secrets_ref ?? createdRef;
         const storedSecrets = secretsRef ? ((await this.secrets.get(secretsRef)) ?? {}) : {};
         const merged = { ...current.connection, ...storedSecrets, ...input.connection };
-        const { publicFields, secretFields } = this.checkConnection(caller, current.plugin_name, merged);
+        const { publicFields, secretFields } = await this.checkConnection(caller, current.plugin_name, merged);
         changes.connection = publicFields;
         if (secretsRef) await this.secrets.replace(secretsRef, secretFields);
         else if (Object.keys(secretFields).length > 0) createdRef = await this.secrets.put(secretFields);
@@ -168,7 +167,7 @@ export class ClusterService {
    * the deployment's credentials, and in the local runtime one next to every project's
    * secrets. So only the local runtime accepts it, and only from its local project.
    */
-  private checkConnection(caller: Caller, pluginName: string, connection: Record<string, unknown>) {
+  private async checkConnection(caller: Caller, pluginName: string, connection: Record<string, unknown>) {
     if (isLocalMode(connection) && this.localProject === undefined)
       throw new ValidationError([{ path: "connection.mode", message: "'local' clusters exist only in the local runtime" }]);
     if (isLocalMode(connection) && caller.projectId !== this.localProject)
@@ -178,7 +177,7 @@ export class ClusterService {
     const registration = this.registry.registrationFor(pluginName);
     if (!registration)
       throw new InvalidDataError(`Plugin '${pluginName}' is not supported; supported plugins: ${this.registry.knownPlugins().join(", ")}`);
-    const parsed = (registration.connectionSchema as z.ZodType<Record<string, unknown>>).safeParse(connection);
+    const parsed = (await this.registry.connectionSchemaOf(registration)).safeParse(connection);
     if (!parsed.success)
       throw new ValidationError(parsed.error.issues.map((i) => ({ path: ["connection", ...i.path].join("."), message: i.message })));
     const publicFields: Record<string, unknown> = {};

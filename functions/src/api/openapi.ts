@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "./operation.js";
 
 const ErrorBody = z.object({ error_code: z.number().int(), error_name: z.string(), error_message: z.string() });

@@ -1,6 +1,6 @@
 import type { Core } from "@edp/core/runtime/core";
 import type { Caller } from "@edp/core/services/access";
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** Which Lambda function serves an operation (DESIGN.md: create, run, cancel, status, sweep). */
 export type HandlerGroup = "create" | "status" | "cancel";

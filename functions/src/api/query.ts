@@ -1,7 +1,7 @@
 import { EdpError, InvalidDataError } from "@edp/core/errors";
 import { IdSchema } from "@edp/core/model/common";
 import type { ListQuery } from "@edp/core/services/listing";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Query strings of list routes, as Sahara v2 reads them: `limit` (a positive integer),

@@ -4,7 +4,7 @@ import { NOTIFICATION_EVENTS } from "@edp/core/model/job-execution";
 import { JOB_STATUSES } from "@edp/core/model/status";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
 import middy from "@middy/core";
-import { z } from "zod";
+import * as z from "zod";
 import { getCore } from "../runtime.js";
 
 const ActionSchema = z.discriminatedUnion("action", [

@@ -1,6 +1,6 @@
 import { EdpError, InvalidDataError, PayloadTooLargeError, ValidationError } from "@edp/core/errors";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** The raw body bytes, refusing anything larger than `limit` before it is parsed. */
 export function bodyBytes(event: APIGatewayProxyEventV2, limit: number): Buffer {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { EngineError } from "../../errors.js";
 import type { ClusterAccess } from "../engine.js";
 

@@ -2,8 +2,6 @@ import type { JobType } from "../../model/job-types.js";
 import type { EngineRegistration } from "../engine.js";
 import { oozieConfigHints } from "./config-hints.js";
 import { OOZIE_SECRET_FIELDS, OozieConnectionSchema } from "./connection.js";
-import { OozieJobEngine } from "./engine.js";
-import { validateOozieExecution } from "./validation.js";
 
 export const OOZIE_JOB_TYPES: readonly JobType[] = ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell"];
 
@@ -24,7 +22,10 @@ export const oozieEngineRegistration: EngineRegistration = {
   secretFields: OOZIE_SECRET_FIELDS,
   jobTypes: OOZIE_JOB_TYPES,
   supportedJobTypes: oozieSupportedJobTypes,
-  validateJobExecution: validateOozieExecution,
+  // Loaded where an execution is submitted (issue 17.1): the checks bring the XML builder.
+  validateJobExecution: async (request) => (await import("./validation.js")).validateOozieExecution(request),
   configHints: (jobType) => (OOZIE_JOB_TYPES.includes(jobType) ? oozieConfigHints(jobType) : undefined),
-  create: (deps) => new OozieJobEngine({ settings: deps.settings }),
+  // Loaded on first use (issue 17.1): the engine brings the Oozie and WebHDFS clients and the workflow XML.
+  create: async (deps) => new (await import("./engine.js")).OozieJobEngine({ settings: deps.settings }),
+  capabilities: ["getJobStatuses", "getClusterState", "checkCluster", "readOutput"],
 };

@@ -1,14 +1,13 @@
 import ssh2 from "ssh2";
-import { z } from "zod";
+import * as z from "zod";
 import { EngineError } from "../../errors.js";
 import type { RunnerTarget } from "../../runners/runner-factory.js";
 import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";
 import type { ClusterAccess } from "../engine.js";
 
-export const SECRET_FIELDS = ["private_key"] as const;
+import { ENV_NAME, SECRET_FIELDS } from "./connection-fields.js";
 
-/** A POSIX environment variable name: the only keys that can be exported without quoting. */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export { ENV_NAME, SECRET_FIELDS };
 
 const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 

@@ -1,7 +1,7 @@
 import type { JobConfigs } from "../../model/job-execution.js";
 import type { JobType } from "../../model/job-types.js";
 import { isCredentialKey } from "../../secrets/masking.js";
-import { ENV_NAME } from "./connection.js";
+import { ENV_NAME } from "./connection-fields.js";
 import { isAtLeast } from "./version.js";
 
 export const MINIMUM_SPARK_VERSION = "1.0.0";

@@ -1,7 +1,6 @@
 import { InvalidDataError } from "../../errors.js";
 import type { ConfigHints, EngineRegistration } from "../engine.js";
-import { SECRET_FIELDS, SparkConnectionSchema } from "./connection.js";
-import { SparkEngine } from "./engine.js";
+import { SECRET_FIELDS } from "./connection-fields.js";
 import {
   DRIVER_CLASSPATH,
   findJobProblem,
@@ -42,7 +41,8 @@ const SUBMIT_HINTS: ConfigHints["configs"] = [
 /** Seed 002: Spark standalone clusters (plugin `spark`, plugin_version = the Spark version). */
 export const sparkEngineRegistration: EngineRegistration = {
   plugins: ["spark"],
-  connectionSchema: SparkConnectionSchema,
+  // Loaded where a cluster is registered (issue 17.1): the schema checks keys with ssh2.
+  connectionSchema: async () => (await import("./connection.js")).SparkConnectionSchema,
   secretFields: SECRET_FIELDS,
   jobTypes: SPARK_JOB_TYPES,
   supportedJobTypes: (sparkVersion) => (isAtLeast(sparkVersion, MINIMUM_SPARK_VERSION) ? SPARK_JOB_TYPES : []),
@@ -62,5 +62,7 @@ export const sparkEngineRegistration: EngineRegistration = {
     if (jobType === "Spark" || jobType === "Java") return { configs: SUBMIT_HINTS.map((hint) => ({ ...hint })), args: [] };
     return undefined;
   },
-  create: (deps) => new SparkEngine({ settings: deps.settings }),
+  // Loaded on first use (issue 17.1): the engine brings the SSH runner and ssh2.
+  create: async (deps) => new (await import("./engine.js")).SparkEngine({ settings: deps.settings }),
+  capabilities: ["getJobStatuses", "getClusterState", "checkCluster", "readOutput"],
 };

@@ -1,6 +1,6 @@
 import { NameSchema } from "@edp/core/model/common";
 import { JobBinaryCreateSchema, JobBinaryUpdateSchema } from "@edp/core/model/job-binary";
-import { z } from "zod";
+import * as z from "zod";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery } from "../query.js";
 import { renderJobBinary, renderJobBinaryInternal, renderPage } from "../render.js";

@@ -1,7 +1,7 @@
 import { IdSchema } from "@edp/core/model/common";
 import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
 import { JobTypeSchema } from "@edp/core/model/job-types";
-import { z } from "zod";
+import * as z from "zod";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, pathName } from "../query.js";
 import { renderJobTemplate, renderPage } from "../render.js";

@@ -4,7 +4,7 @@ import { IdSchema } from "@edp/core/model/common";
 import { JobExecutionCreateSchema, JobExecutionUpdateSchema } from "@edp/core/model/job-execution";
 import { RERUN_MODES } from "@edp/core/model/run-snapshot";
 import { updateJob } from "@edp/core/services/job-updates";
-import { z } from "zod";
+import * as z from "zod";
 import { conditionalJson } from "../etag.js";
 import { defineOperation } from "../operation.js";
 import { IdParams, listQuery, NoQuery, requireBoolean } from "../query.js";

@@ -1,5 +1,5 @@
 import { IdSchema } from "@edp/core/model/common";
-import { z } from "zod";
+import * as z from "zod";
 import { defineOperation } from "../operation.js";
 import { IdParams, NoQuery, pathName } from "../query.js";
 
