@@ -2,8 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readSettings } from "@edp/core/config/settings";
+import type { SweepWorkers } from "@edp/core/manager/sweep-shards";
 import { createAwsPorts } from "@edp/core/runtime/aws";
 import { AWS_PORT_ACTIONS, iamActionOf } from "@edp/core/runtime/aws-actions";
+import type { LazyPort } from "@edp/core/runtime/lazy-port";
 import { TTL_ATTRIBUTE, tableDefinition } from "@edp/core/store/table";
 import { operations } from "@edp/functions/api/index";
 import { beforeAll, describe, expect, it, vi } from "vitest";
@@ -416,7 +418,7 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
   });
 
   describe("17.3 the sweep's fan-out", () => {
-    it("17.3 names the sweep function's own ARN in its environment, and in no other function's", () => {
+    it("17.3 names the sweep function's own ARN in its environment, and in no other function's", async () => {
       const sweep = functionByGroup(stack, "sweep");
       expect(sweep.args.name).toBe("edp-test-sweep");
       expect(String(sweep.args.environment.EDP_SWEEP_FUNCTION_ARN)).toMatch(/^arn:.*:lambda:.*:function:edp-test-sweep$/);
@@ -425,7 +427,9 @@ describe("sst.config.ts (recorded, stage 'test')", () => {
       // With it, the AWS ports hand shards to Lambda (in-process without it).
       const env = Object.fromEntries(Object.entries(sweep.args.environment).map(([k, v]) => [k, String(v)]));
       const ports = createAwsPorts(readSettings({ ...env, EDP_PUBLIC_BASE_URL: "https://abc123.execute-api.us-east-1.amazonaws.com" }));
-      expect(ports.sweepWorkers?.constructor.name).toBe("LambdaSweepWorkers");
+      // A lazy port (issue 17.1): the adapter behind it is loaded on first use.
+      const workers = ports.sweepWorkers as LazyPort<SweepWorkers> | undefined;
+      expect((await workers?.loaded())?.constructor.name).toBe("LambdaSweepWorkers");
     });
 
     it("17.3 lets the sweep function invoke itself, and no other function invoke it", () => {
