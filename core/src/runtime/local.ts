@@ -31,9 +31,12 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
   const dynamoEndpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = createDocumentClient(dynamoEndpoint);
   await ensureTable(client, options.tableName);
+  const store = new Store(client, options.tableName);
+  // Resources stored by an older version lack the keys the sorted listings read (README, "Upgrading").
+  if (options.persist) await store.backfillListingKeys();
   const scheduler = new InProcessScheduler();
   return {
-    store: new Store(client, options.tableName),
+    store,
     secrets: new FileSecretStore(join(options.dataDir, "secrets.json")),
     binaries: new DirectoryBinaryStore(join(options.dataDir, "binaries")),
     scheduler,

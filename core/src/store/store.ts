@@ -1,18 +1,28 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { NameAlreadyExistsError, VersionConflictError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { itemBytes } from "./item-size.js";
-import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES } from "./table.js";
+import {
+  ACTIVE_PARTITION,
+  CLUSTERS_PARTITION,
+  INDEXES,
+  keyAttributes,
+  LISTING_ORDERS,
+  type ListingOrder,
+  type TableIndex,
+} from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
@@ -47,7 +57,7 @@ export interface SlotItem {
   holder: string;
 }
 
-const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
+const KEY_ATTRIBUTES = [...keyAttributes(), "kind"];
 
 /**
  * The DynamoDB store: one table, optimistic locking, no transactions or PartiQL
@@ -104,6 +114,72 @@ export class Store {
       new GetCommand({ TableName: this.tableName, Key: { pk: entityKey(kind, id), sk: kind }, ConsistentRead: true }),
     );
     return result.Item ? fromItem<T>(result.Item) : undefined;
+  }
+
+  /**
+   * Several entities in one consistent BatchGetItem round trip (what creating an execution
+   * reads), each undefined where nothing is stored. Duplicates are read once; keys DynamoDB
+   * leaves unprocessed (throttling) are asked for again.
+   */
+  async getMany(keys: Reference[]): Promise<Map<string, Stored | undefined>> {
+    const found = new Map<string, Stored | undefined>();
+    const wanted = [...new Map(keys.map((key) => [entityKey(key.kind, key.id), key])).values()];
+    for (const key of wanted) found.set(entityKey(key.kind, key.id), undefined);
+    // BatchGetItem takes at most 100 keys per call.
+    for (let start = 0; start < wanted.length; start += 100) {
+      let pending: Record<string, unknown>[] | undefined = wanted
+        .slice(start, start + 100)
+        .map((key) => ({ pk: entityKey(key.kind, key.id), sk: key.kind }));
+      for (let attempt = 0; pending?.length; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        const result = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.pk as string, fromItem<Stored>(item));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Writes the listing keys (LISTING_ORDERS) onto every resource stored before they existed,
+   * which the sorted listing indexes would otherwise miss. Each item is rewritten as it is,
+   * conditioned on its version, so a writer that got there first (and wrote the keys itself)
+   * wins. Returns how many items it rewrote. Safe to run again; a finished table costs one scan.
+   */
+  async backfillListingKeys(): Promise<number> {
+    let rewritten = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "attribute_exists(#listed) AND attribute_not_exists(#updated)",
+          ExpressionAttributeNames: { "#listed": INDEXES.byProject.partition, "#updated": INDEXES.byProjectUpdated.sort },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const entity = fromItem<Stored>(item);
+        try {
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: toItem(item.kind as Kind, entity),
+              ...(entity.version === undefined
+                ? { ConditionExpression: "attribute_not_exists(version)" }
+                : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": entity.version } }),
+            }),
+          );
+          rewritten++;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return rewritten;
   }
 
   /**
@@ -239,23 +315,27 @@ export class Store {
   }
 
   /**
-   * What a project can see of a kind, in creation order (or its reverse), read lazily a page
-   * at a time: its own resources and other projects' public ones, merged by their sort key.
-   * `after` is exclusive (`<created_at>#<id>` of the item to start after).
+   * What a project can see of a kind, in the order of one listing index (creation by default),
+   * or its reverse, read lazily a page at a time: its own resources and other projects' public
+   * ones, merged by their sort key. `after` is exclusive: the `listingKey` of the item to start
+   * after.
    */
   async *streamVisible<T extends Stored>(
     kind: Kind,
     projectId: string,
-    options: { after?: string; descending?: boolean; pageSize: number },
+    options: { order?: ListingOrder; after?: string; descending?: boolean; pageSize: number },
   ): AsyncGenerator<T> {
-    const own = this.streamIndex<T>(INDEXES.byProject, `${kind}#${projectId}`, options);
+    const order = options.order ?? "created_at";
+    const { own: ownIndex, shared: sharedIndex } = LISTING_ORDERS[order];
+    const own = this.streamIndex<T>(ownIndex, `${kind}#${projectId}`, options);
     // The project's own public resources are in both indexes; they come from `own`.
-    const shared = filterStream(this.streamIndex<T>(INDEXES.byPublic, kind, options), (e) => e.project_id !== projectId);
-    yield* mergeStreams(own, shared, options.descending ?? false);
+    const shared = filterStream(this.streamIndex<T>(sharedIndex, kind, options), (e) => e.project_id !== projectId);
+    const keyOf = (entity: T) => listingKey(kind, entity, order) ?? "";
+    yield* mergeStreams(own, shared, keyOf, options.descending ?? false);
   }
 
   private async *streamIndex<T extends Stored>(
-    index: { name: string; partition: string; sort: string },
+    index: TableIndex,
     partition: string,
     options: { after?: string; descending?: boolean; pageSize: number },
   ): AsyncGenerator<T> {
@@ -542,7 +622,8 @@ export const KIND_LABELS: Record<Kind, string> = {
   job_series: "Job series",
 };
 
-function entityKey(kind: Kind, id: string): string {
+/** The key `getMany` answers under. */
+export function entityKey(kind: Kind, id: string): string {
   return `${kind}#${id}`;
 }
 
@@ -579,11 +660,16 @@ async function* filterStream<T>(stream: AsyncGenerator<T>, keep: (item: T) => bo
   for await (const item of stream) if (keep(item)) yield item;
 }
 
-/** Merges two streams that are each ordered by sort key into one ordered stream. */
-async function* mergeStreams<T extends Resource>(a: AsyncGenerator<T>, b: AsyncGenerator<T>, descending: boolean): AsyncGenerator<T> {
+/** Merges two streams that are each ordered by `keyOf` into one ordered stream. */
+async function* mergeStreams<T>(
+  a: AsyncGenerator<T>,
+  b: AsyncGenerator<T>,
+  keyOf: (item: T) => string,
+  descending: boolean,
+): AsyncGenerator<T> {
   let [left, right] = await Promise.all([a.next(), b.next()]);
   while (!left.done || !right.done) {
-    const takeLeft = right.done || (!left.done && sortKeyOf(left.value) < sortKeyOf(right.value) !== descending);
+    const takeLeft = right.done || (!left.done && keyOf(left.value) < keyOf(right.value) !== descending);
     if (takeLeft && !left.done) {
       yield left.value;
       left = await a.next();
@@ -598,18 +684,58 @@ function byCreation(a: Resource, b: Resource): number {
   return a.created_at === b.created_at ? a.id.localeCompare(b.id) : a.created_at.localeCompare(b.created_at);
 }
 
+/**
+ * Where an entity sorts in a listing index (`<value>#<id>`), or undefined when its kind has no
+ * such value (the index is sparse): `name` for the kinds that have one, `status` for executions.
+ */
+export function listingKey(kind: Kind, entity: Stored, order: ListingOrder): string | undefined {
+  const value = listingValue(kind, entity, order);
+  return value === undefined ? undefined : `${value}#${entity.id}`;
+}
+
+/** Whether `listingKey` orders every entity of the kind by `field`, so a listing sorted by it can be read from an index. */
+export function isListingOrder(kind: Kind, field: string): field is ListingOrder {
+  if (!Object.hasOwn(LISTING_ORDERS, field)) return false;
+  if (field === "status") return kind === "job_execution";
+  if (field === "name") return NAMED_KINDS.includes(kind);
+  return true;
+}
+
+const NAMED_KINDS: Kind[] = ["cluster", "data_source", "job_binary", "job_binary_internal", "job_template"];
+
+function listingValue(kind: Kind, entity: Stored, order: ListingOrder): string | undefined {
+  switch (order) {
+    case "created_at":
+      return entity.created_at;
+    case "updated_at":
+      // Unchanged resources sort first, as the in-memory sort puts a null first.
+      return entity.updated_at ?? "";
+    case "name": {
+      const name = (entity as Stored & { name?: unknown }).name;
+      return NAMED_KINDS.includes(kind) && typeof name === "string" ? name : undefined;
+    }
+    case "status":
+      return kind === "job_execution" ? (entity as unknown as JobExecution).info?.status : undefined;
+  }
+}
+
 /** The stored item: the entity's own fields plus keys derived from its state. */
 function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
-  const order = sortKeyOf(entity);
   const item: Record<string, unknown> = {
     ...entity,
     pk: entityKey(kind, entity.id),
     sk: kind,
     kind,
     gsi1pk: `${kind}#${entity.project_id}`,
-    gsi1sk: order,
   };
-  if (entity.is_public) Object.assign(item, { gsi2pk: kind, gsi2sk: order });
+  for (const order of Object.keys(LISTING_ORDERS) as ListingOrder[]) {
+    const key = listingKey(kind, entity, order);
+    if (key === undefined) continue;
+    item[LISTING_ORDERS[order].own.sort] = key;
+    if (entity.is_public) item[LISTING_ORDERS[order].shared.sort] = key;
+  }
+  // Only public resources have the public indexes' partition key, so only they are in those indexes.
+  if (entity.is_public) item.gsi2pk = kind;
   if (kind === "cluster") Object.assign(item, { activepk: CLUSTERS_PARTITION, activesk: entity.id });
   if (kind === "job_execution") {
     const execution = entity as unknown as JobExecution;
