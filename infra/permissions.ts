@@ -68,7 +68,7 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
 /** What each IAM action may touch: every action in AWS_PORT_ACTIONS belongs to exactly one scope. */
 function scopes() {
   return [
-    { actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
+    { actions: ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
     { actions: ["dynamodb:Query"], resources: [table.arn, $interpolate`${table.arn}/index/*`] },
     {
       actions: [

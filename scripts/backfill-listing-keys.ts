@@ -7,7 +7,7 @@
  * DynamoDB builds each new index from the items that carry its sort attribute; resources written
  * before then have none, so a listing sorted by `updated_at`, `name` or `status` would miss them
  * until their next write. This rewrites each such item as it is, with the keys added
- * (Store.backfillListingKeys: one scan, then one conditioned put per item; safe to run again).
+ * (core/src/store/listing-backfill.ts: one scan, then one conditioned put per item; safe to run again).
  * The table is --table, else EDP_TABLE_NAME, else the `table` output of the last `sst deploy`.
  * The caller needs dynamodb:Scan and dynamodb:PutItem on the table. The local runtime does the
  * same at start-up by itself.
@@ -15,7 +15,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
-import { Store } from "@edp/core/store/store";
+import { backfillListingKeys } from "@edp/core/store/listing-backfill";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -40,7 +40,7 @@ if (!table) {
 }
 const client = createDocumentClient(process.env.EDP_DYNAMODB_ENDPOINT);
 try {
-  const rewritten = await new Store(client, table).backfillListingKeys();
+  const rewritten = await backfillListingKeys(client, table);
   process.stdout.write(`backfill-listing-keys: ${rewritten} item(s) of ${table} given their listing keys\n`);
 } finally {
   client.destroy();

@@ -7,10 +7,11 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import { listResources } from "@edp/core/services/listing";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
+import { backfillListingKeys } from "@edp/core/store/listing-backfill";
 import { Store, type Stored } from "@edp/core/store/store";
 import { tableDefinition } from "@edp/core/store/table";
 import dynalite from "dynalite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createJobChain } from "../api/fixtures.js";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -239,7 +240,8 @@ describe("17.2 sorted listings read from indexes", () => {
     }
     // Rewrite one as an older version stored it: no updsk/namesk keys.
     const client = createDocumentClient(api.ports.dynamoEndpoint);
-    try {
+    onTestFinished(() => client.destroy());
+    {
       const stored = (await api.ports.store.get<Stored>("data_source", made[1].id))!;
       await client.send(
         new PutCommand({
@@ -254,17 +256,15 @@ describe("17.2 sorted listings read from indexes", () => {
           },
         }),
       );
-    } finally {
-      client.destroy();
     }
     const names = async () =>
       ((await api.request("GET", "/v2/data-sources?sort_by=name", { token: project.token })).body.data_sources as Named[])
         .map((s) => s.name)
         .filter((name) => name?.startsWith("old-"));
     expect(await names()).toEqual(["old-b", "old-c"]);
-    expect(await api.ports.store.backfillListingKeys()).toBe(1);
+    expect(await backfillListingKeys(client, "edp-test")).toBe(1);
     expect(await names()).toEqual(["old-a", "old-b", "old-c"]);
-    expect(await api.ports.store.backfillListingKeys()).toBe(0);
+    expect(await backfillListingKeys(client, "edp-test")).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ import type { JobSeries } from "../manager/job-series.js";
 import { InProcessScheduler } from "../scheduling/in-process-scheduler.js";
 import { FileSecretStore } from "../secrets/file-secret-store.js";
 import { createDocumentClient, ensureTable } from "../store/dynamo-client.js";
+import { backfillListingKeys } from "../store/listing-backfill.js";
 import { Store } from "../store/store.js";
 import type { Core, Ports } from "./core.js";
 
@@ -33,7 +34,7 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
   await ensureTable(client, options.tableName);
   const store = new Store(client, options.tableName);
   // Resources stored by an older version lack the keys the sorted listings read (README, "Upgrading").
-  if (options.persist) await store.backfillListingKeys();
+  if (options.persist) await backfillListingKeys(client, options.tableName);
   const scheduler = new InProcessScheduler();
   return {
     store,

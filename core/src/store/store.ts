@@ -7,7 +7,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { NameAlreadyExistsError, VersionConflictError } from "../errors.js";
 import type { Resource } from "../model/common.js";
@@ -140,46 +139,6 @@ export class Store {
       }
     }
     return found;
-  }
-
-  /**
-   * Writes the listing keys (LISTING_ORDERS) onto every resource stored before they existed,
-   * which the sorted listing indexes would otherwise miss. Each item is rewritten as it is,
-   * conditioned on its version, so a writer that got there first (and wrote the keys itself)
-   * wins. Returns how many items it rewrote. Safe to run again; a finished table costs one scan.
-   */
-  async backfillListingKeys(): Promise<number> {
-    let rewritten = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: "attribute_exists(#listed) AND attribute_not_exists(#updated)",
-          ExpressionAttributeNames: { "#listed": INDEXES.byProject.partition, "#updated": INDEXES.byProjectUpdated.sort },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const entity = fromItem<Stored>(item);
-        try {
-          await this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: toItem(item.kind as Kind, entity),
-              ...(entity.version === undefined
-                ? { ConditionExpression: "attribute_not_exists(version)" }
-                : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": entity.version } }),
-            }),
-          );
-          rewritten++;
-        } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return rewritten;
   }
 
   /**
@@ -720,7 +679,7 @@ function listingValue(kind: Kind, entity: Stored, order: ListingOrder): string |
 }
 
 /** The stored item: the entity's own fields plus keys derived from its state. */
-function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
+export function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
   const item: Record<string, unknown> = {
     ...entity,
     pk: entityKey(kind, entity.id),
@@ -750,7 +709,8 @@ export function storedItemBytes(kind: Kind, entity: Stored): number {
   return itemBytes(toItem(kind, entity));
 }
 
-function fromItem<T>(item: Record<string, unknown>): T {
+/** The entity a stored item holds: the item without its keys. */
+export function fromItem<T>(item: Record<string, unknown>): T {
   const entity = { ...item };
   for (const key of KEY_ATTRIBUTES) delete entity[key];
   return entity as T;
