@@ -92,7 +92,7 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
-    private readonly templates: JobTemplateService,
+    templates: JobTemplateService,
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
@@ -163,10 +163,14 @@ export class JobManager {
     }
     const requestHash = stableHash(input);
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
-    // A repeat is answered before the request is validated again: its start time, say, may have passed since.
-    let found = await this.keys.find(keyName, requestHash);
+    // The key is looked up while the request is checked (both only read), but a repeat is answered
+    // whatever the check says now: its start time, say, may have passed since.
+    const [lookup, checked] = await Promise.allSettled([this.keys.find(keyName, requestHash), this.check(caller, input)]);
+    if (lookup.status === "rejected") throw lookup.reason;
+    let found = lookup.value;
     if (found.execution) return { execution: found.execution, created: false };
-    const prepared = await this.prepare(caller, input);
+    if (checked.status === "rejected") throw checked.reason;
+    const prepared = await this.prepare(caller, input, checked.value);
     prepared.execution.request_hash = requestHash;
     prepared.execution.key_record = keyName;
     for (let attempt = 0; attempt < KEY_CLAIM_ATTEMPTS; attempt++) {
@@ -179,14 +183,22 @@ export class JobManager {
     throw new VersionConflictError("job_execution", prepared.execution.id);
   }
 
-  /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
-  private async prepare(caller: Caller, input: JobExecutionCreate): Promise<PreparedExecution> {
+  /** Checks the request and builds its execution and schedule, reading only (so it may run beside the key's lookup). */
+  private async check(caller: Caller, input: JobExecutionCreate) {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
-    const execution = await this.factory.build(caller, input);
+    return { schedule, ...(await this.factory.buildChecked(caller, input)) };
+  }
+
+  /** Checks the request (unless `checked` already did) and builds its execution, with its schedule and webhooks; nothing is stored yet but their secrets. */
+  private async prepare(
+    caller: Caller,
+    input: JobExecutionCreate,
+    checked?: Awaited<ReturnType<JobManager["check"]>>,
+  ): Promise<PreparedExecution> {
+    const { schedule, execution, template } = checked ?? (await this.check(caller, input));
     // The template's webhooks are subscribed by every run, each with its own secret (issue 12); only
     // by its own project's runs, though: another project's run of a public template is not the owner's to see.
-    const template = this.webhooks && (await this.templates.get(caller, execution.job_template_id));
-    const fromTemplate = template?.project_id === caller.projectId ? template.notifications : undefined;
+    const fromTemplate = this.webhooks && template.project_id === caller.projectId ? template.notifications : undefined;
     const subscribed = await this.webhooks?.subscribe(input, fromTemplate);
     if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();
