@@ -100,8 +100,9 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[],
 
 export function renderExecution(execution: JobExecution) {
   const configs = maskCredentials(execution.job_configs.configs);
-  return {
-    ...common(execution),
+  // Object.assign rather than a spread: a spread followed by this many fields costs V8 about ten
+  // times as much, which a page of a hundred jobs feels (issue 17.2).
+  const rendered = Object.assign(common(execution), {
     job_template_id: execution.job_template_id,
     cluster_id: execution.cluster_id,
     input_id: execution.input_id,
@@ -114,9 +115,12 @@ export function renderExecution(execution: JobExecution) {
     job_configs: { ...execution.job_configs, configs },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
-    ...(execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {}),
-    ...(execution.series_id ? { series_id: execution.series_id } : {}),
-  };
+  });
+  return Object.assign(
+    rendered,
+    execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {},
+    execution.series_id ? { series_id: execution.series_id } : {},
+  );
 }
 
 export function renderJobSeries(series: JobSeries) {
