@@ -8,7 +8,7 @@ import type { JobExecution } from "@edp/core/model/job-execution";
 import { listResources } from "@edp/core/services/listing";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { backfillListingKeys } from "@edp/core/store/listing-backfill";
-import { Store, type Stored } from "@edp/core/store/store";
+import { PUBLIC_EMPTY_MS, Store, type Stored } from "@edp/core/store/store";
 import { tableDefinition } from "@edp/core/store/table";
 import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -223,6 +223,40 @@ describe("17.2 sorted listings read from indexes", () => {
       });
       expect(page.items).toHaveLength(3);
       expect(counting.reads.items).toBeLessThanOrEqual(2 * 4);
+    } finally {
+      counting.close();
+    }
+  });
+
+  it("17.2 a listing skips the public index for a second once it found it empty; another process's public job shows after that", async () => {
+    const reader = await api.newProject();
+    const sharer = await api.newProject();
+    const chain = await createJobChain(api, sharer.token);
+    const counting = countingStore(api);
+    try {
+      const list = () => listResources<Stored & JobExecution>(counting.store, "job_execution", reader.projectId, { limit: 10 });
+      counting.reads.queries = 0;
+      expect((await list()).items).toEqual([]);
+      expect(counting.reads.queries).toBe(2);
+      counting.reads.queries = 0;
+      await list();
+      expect(counting.reads.queries).toBe(1);
+      // Another process (the API's own store) shares a job: this store sees it once its answer has aged.
+      const job = await api.request("POST", "/v2/jobs", {
+        token: sharer.token,
+        body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, is_public: true },
+      });
+      expect(job.status, job.text).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, PUBLIC_EMPTY_MS + 50));
+      expect((await list()).items.map((e) => e.id)).toEqual([job.body.job.id]);
+      // A public write through this store forgets the answer at once.
+      counting.reads.queries = 0;
+      await list();
+      await counting.store.create("job_execution", {
+        ...(await counting.store.get<Stored>("job_execution", job.body.job.id))!,
+        id: crypto.randomUUID(),
+      });
+      expect((await list()).items).toHaveLength(2);
     } finally {
       counting.close();
     }

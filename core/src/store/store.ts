@@ -64,6 +64,16 @@ const KEY_ATTRIBUTE_SET = new Set([...keyAttributes(), "kind"]);
  * locally and in tests.
  */
 export class Store {
+  /**
+   * When this process last found a kind's public partition empty (ms). Listings skip the public
+   * index's Query for PUBLIC_EMPTY_MS after that, so a project's listing costs one Query where no
+   * other project shares anything of the kind (executions, mostly). Writing a public resource
+   * here forgets the answer at once; one written by another process shows in listings here at
+   * most PUBLIC_EMPTY_MS later, about as late as DynamoDB's eventually consistent indexes may
+   * show any write.
+   */
+  private readonly publicFoundEmpty = new Map<Kind, number>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -75,6 +85,7 @@ export class Store {
    */
   async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<T> {
     if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id, entity.version);
+    if (entity.is_public) this.publicFoundEmpty.delete(kind);
     const references = options.referencesOf?.(entity) ?? [];
     try {
       await this.addReferences({ kind, id: entity.id }, references);
@@ -95,6 +106,7 @@ export class Store {
 
   /** Creates the entity unless its id is taken; returns what is stored under the id either way. */
   async createOrGet<T extends Stored>(kind: Kind, entity: T): Promise<{ entity: T; created: boolean }> {
+    if (entity.is_public) this.publicFoundEmpty.delete(kind);
     try {
       await this.client.send(
         new PutCommand({ TableName: this.tableName, Item: toItem(kind, entity), ConditionExpression: "attribute_not_exists(pk)" }),
@@ -157,6 +169,7 @@ export class Store {
     const newName = options.nameOf?.(next);
     const renamed = oldName !== undefined && newName !== undefined && oldName !== newName;
     if (renamed) await this.claimName(kind, next.project_id, newName, next.id, next.version);
+    if (next.is_public) this.publicFoundEmpty.delete(kind);
     const self = { kind, id: current.id };
     const [before, after] = [options.referencesOf?.(current) ?? [], options.referencesOf?.(next) ?? []];
     const added = after.filter((r) => !before.some((b) => sameReference(b, r)));
@@ -287,8 +300,14 @@ export class Store {
     const order = options.order ?? "created_at";
     const { own: ownIndex, shared: sharedIndex } = LISTING_ORDERS[order];
     const own = this.streamIndex<T>(ownIndex, `${kind}#${projectId}`, options);
+    const foundEmpty = this.publicFoundEmpty.get(kind);
+    const skipShared = foundEmpty !== undefined && Date.now() - foundEmpty < PUBLIC_EMPTY_MS;
+    // Only a read from the start of the partition can find the partition empty.
+    const onEmpty = options.after === undefined ? (askedAt: number) => this.publicFoundEmpty.set(kind, askedAt) : undefined;
     // The project's own public resources are in both indexes; they come from `own`.
-    const shared = filterStream(this.streamIndex<T>(sharedIndex, kind, options), (e) => e.project_id !== projectId);
+    const shared = skipShared
+      ? emptyStream<T>()
+      : filterStream(this.streamIndex<T>(sharedIndex, kind, { ...options, onEmpty }), (e) => e.project_id !== projectId);
     const keyOf = (entity: T) => listingKey(kind, entity, order) ?? "";
     yield* mergeStreams(own, shared, keyOf, options.descending ?? false);
   }
@@ -296,11 +315,12 @@ export class Store {
   private async *streamIndex<T extends Stored>(
     index: TableIndex,
     partition: string,
-    options: { after?: string; descending?: boolean; pageSize: number },
+    options: { after?: string; descending?: boolean; pageSize: number; onEmpty?: (askedAt: number) => void },
   ): AsyncGenerator<T> {
     const condition = options.after === undefined ? "" : options.descending ? " AND #sort < :after" : " AND #sort > :after";
     let startKey: Record<string, unknown> | undefined;
     do {
+      const askedAt = Date.now();
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -313,6 +333,7 @@ export class Store {
           ExclusiveStartKey: startKey,
         }),
       );
+      if (startKey === undefined && !page.LastEvaluatedKey && (page.Items ?? []).length === 0) options.onEmpty?.(askedAt);
       for (const item of page.Items ?? []) yield fromItem<T>(item);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -614,6 +635,11 @@ function nameKey(kind: Kind, projectId: string, name: string): string {
 export function sortKeyOf(resource: Pick<Resource, "created_at" | "id">): string {
   return `${resource.created_at}#${resource.id}`;
 }
+
+/** How long a public partition found empty is taken to stay empty (see Store.publicFoundEmpty). */
+export const PUBLIC_EMPTY_MS = 1000;
+
+async function* emptyStream<T>(): AsyncGenerator<T> {}
 
 async function* filterStream<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
   for await (const item of stream) if (keep(item)) yield item;
