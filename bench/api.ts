@@ -43,11 +43,11 @@ import { type BenchResult, type Cell, cell, machine, printTable, writeResult } f
 import { ratio, round, since, summarize } from "./support/stats.js";
 
 const USAGE = `tsx bench/api.ts [options]
-  --quick             short runs (0.3 s per case, 1 and 4 connections, 40 and 400 jobs), for CI
+  --quick             short runs (0.3 s per case, 1 and 4 connections, 150 and 600 jobs), for CI
   --duration S        seconds each case is measured (default 10)
   --warmup S          seconds each case runs unmeasured first (default 2; quick 0.25)
   --connections LIST  concurrent connections/workers, e.g. 1,10 (default; quick 1,4)
-  --sizes LIST        executions in the listed project, each size measured in turn (default 1000,100000; quick 40,400);
+  --sizes LIST        executions in the listed project, each size measured in turn (default 1000,100000; quick 150,600);
                       seeded straight into the table with BatchWriteItem, as the store would write them
   --seed-jobs N       one size only (the same as --sizes N)
   --profile N         sequential calls per layer in the GET breakdown (default 2000; quick 100)
@@ -90,7 +90,7 @@ export function apiOptions(argv = process.argv.slice(2)): ApiOptions {
     sizes:
       values["seed-jobs"] !== undefined
         ? [positiveInt(values["seed-jobs"], 1000, "--seed-jobs")]
-        : intList(values.sizes ?? (quick ? "40,400" : "1000,100000"), "--sizes").sort((a, b) => a - b),
+        : intList(values.sizes ?? (quick ? "150,600" : "1000,100000"), "--sizes").sort((a, b) => a - b),
     profileIterations: positiveInt(values.profile, quick ? 100 : 2000, "--profile"),
     launches,
     out: values.out,
