@@ -8,23 +8,28 @@
  * The server runs in a child process (bench/support/api-server.ts); the load generator (autocannon)
  * and the raw DynamoDB client run here, so each side has its own event loop.
  *
- * Usage: tsx bench/api.ts [--quick] [--duration S] [--connections 1,10] [--seed-jobs N] [--out DIR]
+ * Each case runs with the listed project holding each of `--sizes` executions (1,000 and 100,000 by
+ * default), to show that a page costs the same however long the history, and the server process's
+ * peak RSS (VmHWM) is read after each size's load.
+ *
+ * Usage: tsx bench/api.ts [--quick] [--duration S] [--connections 1,10] [--sizes 1000,100000] [--out DIR]
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { hashToken } from "@edp/core/auth/tokens";
 import { DirectoryBinaryStore } from "@edp/core/binaries/directory-binary-store";
 import { readSettings } from "@edp/core/config/settings";
+import type { JobExecution } from "@edp/core/model/job-execution";
 import { createCore } from "@edp/core/runtime/core";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
 import { FileSecretStore } from "@edp/core/secrets/file-secret-store";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
-import { Store } from "@edp/core/store/store";
+import { fromItem, Store, type Stored, toItem } from "@edp/core/store/store";
 import { INDEXES } from "@edp/core/store/table";
 import { operationsOf } from "@edp/functions/api/index";
 import { createHttpHandler } from "@edp/functions/http/http-handler";
@@ -38,11 +43,13 @@ import { type BenchResult, type Cell, cell, machine, printTable, writeResult } f
 import { ratio, round, since, summarize } from "./support/stats.js";
 
 const USAGE = `tsx bench/api.ts [options]
-  --quick             short runs (0.75 s per case, 1 and 4 connections, 40 seeded jobs), for CI
+  --quick             short runs (0.3 s per case, 1 and 4 connections, 150 and 600 jobs), for CI
   --duration S        seconds each case is measured (default 10)
   --warmup S          seconds each case runs unmeasured first (default 2; quick 0.25)
   --connections LIST  concurrent connections/workers, e.g. 1,10 (default; quick 1,4)
-  --seed-jobs N       executions in the listed project (default 1000; quick 40)
+  --sizes LIST        executions in the listed project, each size measured in turn (default 1000,100000; quick 150,600);
+                      seeded straight into the table with BatchWriteItem, as the store would write them
+  --seed-jobs N       one size only (the same as --sizes N)
   --profile N         sequential calls per layer in the GET breakdown (default 2000; quick 100)
   --launches MODE     deferred (default: the launch trigger is dropped, as the run function is separate on AWS) or inline
   --out DIR           where <name>.json goes (default bench/results)`;
@@ -52,7 +59,7 @@ export interface ApiOptions {
   durationS: number;
   warmupS: number;
   connections: number[];
-  seedJobs: number;
+  sizes: number[];
   profileIterations: number;
   launches: "deferred" | "inline";
   out?: string;
@@ -65,6 +72,7 @@ export function apiOptions(argv = process.argv.slice(2)): ApiOptions {
       duration: { type: "string" },
       warmup: { type: "string" },
       connections: { type: "string" },
+      sizes: { type: "string" },
       "seed-jobs": { type: "string" },
       profile: { type: "string" },
       launches: { type: "string" },
@@ -76,10 +84,13 @@ export function apiOptions(argv = process.argv.slice(2)): ApiOptions {
   if (launches !== "deferred" && launches !== "inline") throw new Error(`--launches must be deferred or inline, not '${launches}'`);
   return {
     quick,
-    durationS: positiveNumber(values.duration, quick ? 0.75 : 10, "--duration"),
-    warmupS: positiveNumber(values.warmup, quick ? 0.25 : 2, "--warmup"),
+    durationS: positiveNumber(values.duration, quick ? 0.3 : 10, "--duration"),
+    warmupS: positiveNumber(values.warmup, quick ? 0.1 : 2, "--warmup"),
     connections: intList(values.connections ?? (quick ? "1,4" : "1,10"), "--connections"),
-    seedJobs: positiveInt(values["seed-jobs"], quick ? 40 : 1000, "--seed-jobs"),
+    sizes:
+      values["seed-jobs"] !== undefined
+        ? [positiveInt(values["seed-jobs"], 1000, "--seed-jobs")]
+        : intList(values.sizes ?? (quick ? "150,600" : "1000,100000"), "--sizes").sort((a, b) => a - b),
     profileIterations: positiveInt(values.profile, quick ? 100 : 2000, "--profile"),
     launches,
     out: values.out,
@@ -201,16 +212,6 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     };
     const readJob = await chain(readToken, "read");
     const writeJob = await chain(writeToken, "write");
-    const seedClock = performance.now();
-    const seeding = pLimit(8);
-    const seeded = await Promise.all(
-      Array.from({ length: options.seedJobs }, () =>
-        seeding(async () => (await expectStatus(202, url, "POST", "/v2/jobs", { token: readToken, body: readJob })).body.job.id as string),
-      ),
-    );
-    const jobId = seeded[Math.floor(seeded.length / 2)];
-    console.log(`api: seeded ${seeded.length} executions in ${(since(seedClock) / 1000).toFixed(1)} s`);
-
     // Raw DynamoDB: the low-level client, configured like the store's (same endpoint, same SDK defaults).
     const raw = new DynamoDBClient({
       endpoint: dynamoEndpoint,
@@ -218,26 +219,106 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
     defer("the raw DynamoDB client", () => raw.destroy());
+    const seeder = createDocumentClient(dynamoEndpoint);
+    defer("the seeding DynamoDB client", () => seeder.destroy());
+
+    // One execution through the API; the rest of the history are copies of it, written straight into
+    // the table as the store writes items (toItem: the same keys and index attributes), which is far
+    // faster than 100,000 POSTs. They are terminal, as most of a long history is.
+    const first = (await expectStatus(202, url, "POST", "/v2/jobs", { token: readToken, body: readJob })).body.job.id as string;
+    const jobId = first;
+    const template = (
+      await seeder.send(new GetCommand({ TableName: tableName, Key: { pk: `job_execution#${first}`, sk: "job_execution" } }))
+    ).Item;
+    if (!template) throw new Error(`execution ${first} is not in the table under the expected key`);
+    const base = fromItem<JobExecution & Stored>(template);
+    let seededCount = 1;
+    const seedUpTo = async (size: number) => {
+      const clockSeed = performance.now();
+      const statuses = ["SUCCEEDED", "KILLED", "FAILED", "DONEWITHERROR"] as const;
+      const writes = pLimit(8);
+      const batches: Promise<void>[] = [];
+      const epoch = Date.parse(base.created_at) - 365 * 24 * 3600 * 1000;
+      for (let start = seededCount; start < size; start += 25) {
+        const items = Array.from({ length: Math.min(25, size - start) }, (_, k) => {
+          const n = start + k;
+          const id = crypto.randomUUID();
+          const status = statuses[n % statuses.length];
+          const created = new Date(epoch + n * 1000).toISOString();
+          return toItem("job_execution", {
+            ...base,
+            id,
+            created_at: created,
+            updated_at: new Date(epoch + n * 1000 + 60_000).toISOString(),
+            start_time: created,
+            end_time: new Date(epoch + n * 1000 + 60_000).toISOString(),
+            info: { status },
+            engine_job_id: `test-${id}`,
+            version: 3,
+          } as JobExecution & Stored);
+        });
+        batches.push(
+          writes(async () => {
+            let pending = items.map((Item) => ({ PutRequest: { Item } }));
+            while (pending.length > 0) {
+              const result = await seeder.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+              pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+            }
+          }),
+        );
+      }
+      await Promise.all(batches);
+      console.log(
+        `api: the listed project now holds ${size} executions (+${size - seededCount} in ${(since(clockSeed) / 1000).toFixed(1)} s)`,
+      );
+      seededCount = size;
+    };
+
     const executionKey = { pk: { S: `job_execution#${jobId}` }, sk: { S: "job_execution" } };
     const stored = (await raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true }))).Item;
     if (!stored) throw new Error(`execution ${jobId} is not in the table under the expected key`);
     const putItem = (worker: number, i: number): Record<string, AttributeValue> => {
       const id = `raw-${process.pid}-${worker}-${i}-${Math.random().toString(36).slice(2)}`;
+      const order = `${new Date().toISOString()}#${id}`;
       return {
         ...stored,
         pk: { S: `job_execution#${id}` },
         id: { S: id },
         // Into the writing project's list, so the listed project does not grow.
         [INDEXES.byProject.partition]: { S: `job_execution#${projects[1]}` },
-        [INDEXES.byProject.sort]: { S: `${new Date().toISOString()}#${id}` },
+        [INDEXES.byProject.sort]: { S: order },
+        [INDEXES.byProjectUpdated.sort]: { S: `#${id}` },
+        [INDEXES.byProjectStatus.sort]: { S: `PENDING#${id}` },
       };
     };
+    const rawQuery = (index: (typeof INDEXES)[keyof typeof INDEXES], forward: boolean) => () =>
+      raw.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: index.name,
+          KeyConditionExpression: "#p = :p",
+          ExpressionAttributeNames: { "#p": index.partition },
+          ExpressionAttributeValues: { ":p": { S: `job_execution#${projects[0]}` } },
+          ScanIndexForward: forward,
+          Limit: 100,
+        }),
+      );
+    const listCase = (key: string, query: string, rawName: string, index: (typeof INDEXES)[keyof typeof INDEXES], forward: boolean) => ({
+      key,
+      api: `GET /v2/jobs?${query}`,
+      raw: rawName,
+      target: TARGETS.list,
+      load: (connections: number, durationS: number) =>
+        load({ url: `${url}/v2/jobs?${query}`, connections, durationS, headers: { "x-auth-token": readToken } }),
+      direct: (connections: number, durationS: number) => closedLoop(connections, durationS, rawQuery(index, forward)),
+    });
 
     const cases = [
       {
         key: "get",
         api: "GET /v2/jobs/{id}",
         raw: "GetItem (ConsistentRead, as the store reads)",
+        target: TARGETS.get,
         load: (connections: number, durationS: number) =>
           load({ url: `${url}/v2/jobs/${jobId}`, connections, durationS, headers: { "x-auth-token": readToken } }),
         direct: (connections: number, durationS: number) =>
@@ -245,29 +326,14 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
             raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true })),
           ),
       },
-      {
-        key: "list",
-        api: "GET /v2/jobs?limit=100",
-        raw: "Query byProject, Limit 100",
-        load: (connections: number, durationS: number) =>
-          load({ url: `${url}/v2/jobs?limit=100`, connections, durationS, headers: { "x-auth-token": readToken } }),
-        direct: (connections: number, durationS: number) =>
-          closedLoop(connections, durationS, () =>
-            raw.send(
-              new QueryCommand({
-                TableName: tableName,
-                IndexName: INDEXES.byProject.name,
-                KeyConditionExpression: "gsi1pk = :p",
-                ExpressionAttributeValues: { ":p": { S: `job_execution#${projects[0]}` } },
-                Limit: 100,
-              }),
-            ),
-          ),
-      },
+      listCase("list", "limit=100", "Query byProject, Limit 100", INDEXES.byProject, true),
+      listCase("list_newest", "limit=100&sort_by=-created_at", "Query byProject, descending, Limit 100", INDEXES.byProject, false),
+      listCase("list_status", "limit=100&sort_by=status", "Query byProjectStatus, Limit 100", INDEXES.byProjectStatus, true),
       {
         key: "create",
         api: "POST /v2/jobs",
         raw: "PutItem (an execution-sized item)",
+        target: TARGETS.create,
         load: (connections: number, durationS: number) =>
           load({
             url: `${url}/v2/jobs`,
@@ -288,49 +354,90 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
 
     const rows: Record<string, unknown>[] = [];
     const tableRows: Cell[][] = [];
-    for (const connections of options.connections) {
-      for (const c of cases) {
-        await c.load(connections, options.warmupS);
-        const api = await c.load(connections, options.durationS);
-        await c.direct(connections, options.warmupS);
-        const direct = await c.direct(connections, options.durationS);
-        const a = summarize(api.latencies);
-        const d = summarize(direct.latencies);
-        const apiRps = api.latencies.length / (api.elapsedMs / 1000);
-        const rawRps = direct.latencies.length / (direct.elapsedMs / 1000);
-        const row = {
-          case: c.key,
-          api: c.api,
-          raw: c.raw,
-          connections,
-          api_p50_ms: round(a.p50),
-          api_p99_ms: round(a.p99),
-          api_rps: round(apiRps),
-          api_requests: a.count,
-          api_failures: api.failures,
-          raw_p50_ms: round(d.p50),
-          raw_p99_ms: round(d.p99),
-          raw_rps: round(rawRps),
-          raw_requests: d.count,
-          raw_failures: direct.failures,
-          p50_ratio: round(ratio(a.p50, d.p50)),
-          p99_ratio: round(ratio(a.p99, d.p99)),
-          rps_ratio: round(ratio(apiRps, rawRps)),
-        };
-        rows.push(row);
-        tableRows.push(
-          [c.api, connections, cell(a.p50), cell(a.p99), cell(apiRps), c.raw.split(" (")[0], cell(d.p50), cell(d.p99), cell(rawRps)],
-          ["", "", "", "", "", "API ÷ raw", `${cell(row.p50_ratio)}×`, `${cell(row.p99_ratio)}×`, `${cell(row.rps_ratio)}×`],
-        );
-        console.log(`api: ${c.api} ×${connections}: p50 ${cell(a.p50)} ms vs raw ${cell(d.p50)} ms (${cell(row.p50_ratio)}×)`);
+    const memory: Record<string, unknown>[] = [];
+    for (const size of options.sizes) {
+      await seedUpTo(size);
+      for (const connections of options.connections) {
+        for (const c of cases) {
+          await c.load(connections, options.warmupS);
+          await c.direct(connections, options.warmupS);
+          // The two sides take turns in slices of about a second, so the load other work puts on the
+          // machine meanwhile falls on both alike.
+          const slices = Math.max(1, Math.round(options.durationS));
+          const api: Measured = { latencies: [], elapsedMs: 0, failures: 0 };
+          const direct: Measured = { latencies: [], elapsedMs: 0, failures: 0 };
+          for (let slice = 0; slice < slices; slice++) {
+            for (const [into, run] of [
+              [api, c.load],
+              [direct, c.direct],
+            ] as const) {
+              const measured = await run(connections, options.durationS / slices);
+              for (const latency of measured.latencies) into.latencies.push(latency);
+              into.elapsedMs += measured.elapsedMs;
+              into.failures += measured.failures;
+            }
+          }
+          const a = summarize(api.latencies);
+          const d = summarize(direct.latencies);
+          const apiRps = api.latencies.length / (api.elapsedMs / 1000);
+          const rawRps = direct.latencies.length / (direct.elapsedMs / 1000);
+          const p50Ratio = round(ratio(a.p50, d.p50));
+          const row = {
+            case: c.key,
+            api: c.api,
+            raw: c.raw,
+            executions: size,
+            connections,
+            api_p50_ms: round(a.p50),
+            api_p99_ms: round(a.p99),
+            api_rps: round(apiRps),
+            api_requests: a.count,
+            api_failures: api.failures,
+            raw_p50_ms: round(d.p50),
+            raw_p99_ms: round(d.p99),
+            raw_rps: round(rawRps),
+            raw_requests: d.count,
+            raw_failures: direct.failures,
+            p50_ratio: p50Ratio,
+            p99_ratio: round(ratio(a.p99, d.p99)),
+            rps_ratio: round(ratio(apiRps, rawRps)),
+            p50_target: c.target,
+            p50_target_met: p50Ratio === null ? null : p50Ratio <= c.target,
+          };
+          rows.push(row);
+          tableRows.push([
+            c.api,
+            size,
+            connections,
+            cell(a.p50),
+            cell(a.p99),
+            cell(apiRps),
+            c.raw.split(" (")[0].split(",")[0],
+            cell(d.p50),
+            cell(rawRps),
+            `${cell(p50Ratio)}×`,
+            `≤ ${c.target}×`,
+            row.p50_target_met ? "yes" : "no",
+          ]);
+          console.log(`api: ${c.api} n=${size} ×${connections}: p50 ${cell(a.p50)} ms vs raw ${cell(d.p50)} ms (${cell(p50Ratio)}×)`);
+        }
       }
+      const rss = await serverMemory(server.child.pid);
+      memory.push({ executions: size, ...rss });
+      console.log(`api: server RSS after n=${size}: ${cell(rss.rss_mb)} MB (peak ${cell(rss.peak_rss_mb)} MB)`);
     }
     const table = {
-      title: `API vs raw DynamoDB on the same dynalite (${options.durationS} s per case; p50/p99 in ms)`,
-      columns: ["API call", "conns", "p50", "p99", "req/s", "raw call", "p50", "p99", "req/s"],
+      title: `API vs raw DynamoDB on the same dynalite (${options.durationS} s per case; p50/p99 in ms; ratio and target on p50)`,
+      columns: ["API call", "jobs", "conns", "p50", "p99", "req/s", "raw call", "p50", "req/s", "API ÷ raw", "target", "met"],
       rows: tableRows,
     };
     printTable(table);
+    const memoryTable = {
+      title: "The API server process's memory (the local runtime, dynalite in memory in the same process), after each size's load",
+      columns: ["executions", "RSS MB", "peak RSS MB (VmHWM)"],
+      rows: memory.map((m): Cell[] => [m.executions as number, cell(m.rss_mb as number), cell(m.peak_rss_mb as number)]),
+    };
+    printTable(memoryTable);
 
     // Where the time goes, from this process with a core of its own over the server's dynalite:
     // (1) each layer of GET /v2/jobs/{id} alone, one call at a time, the layers interleaved so drift
@@ -426,6 +533,14 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         calls: await callsOf(statusHandler, apiEvent("GET", "/v2/jobs", "/v2/jobs", readToken, { query: { limit: "100" } }), 200),
       },
       {
+        operation: "GET /v2/jobs?limit=100&sort_by=status",
+        calls: await callsOf(
+          statusHandler,
+          apiEvent("GET", "/v2/jobs", "/v2/jobs", readToken, { query: { limit: "100", sort_by: "status" } }),
+          200,
+        ),
+      },
+      {
         operation: "POST /v2/jobs",
         calls: await callsOf(createHandler, apiEvent("POST", "/v2/jobs", "/v2/jobs", writeToken, { body: writeJob }), 202),
       },
@@ -452,8 +567,43 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     printTable(profileTable);
     printTable(callsTable);
 
-    const getRows = rows.filter((r) => r.case === "get");
-    const single = getRows.find((r) => r.connections === Math.min(...options.connections));
+    const smallest = Math.min(...options.connections);
+    const ratioOf = (key: string, size: number, connections = smallest) =>
+      (rows.find((r) => r.case === key && r.executions === size && r.connections === connections)?.p50_ratio as number | null) ?? null;
+    const p50Of = (key: string, size: number) =>
+      (rows.find((r) => r.case === key && r.executions === size && r.connections === smallest)?.api_p50_ms as number | null) ?? null;
+    const largest = Math.max(...options.sizes);
+    const least = Math.min(...options.sizes);
+    const loaded = Math.max(...options.connections);
+    const met = (value: number | null, target: number) => (value === null ? null : value <= target);
+    const summary: Record<string, number | boolean | null> = {
+      executions: largest,
+      get_p50_ratio: ratioOf("get", largest),
+      get_p50_ratio_loaded: ratioOf("get", largest, loaded),
+      get_p50_target: TARGETS.get,
+      get_p50_target_met: met(ratioOf("get", largest), TARGETS.get),
+      list_p50_ratio: ratioOf("list", largest),
+      list_p50_target: TARGETS.list,
+      list_p50_target_met: met(ratioOf("list", largest), TARGETS.list),
+      list_newest_p50_ratio: ratioOf("list_newest", largest),
+      list_status_p50_ratio: ratioOf("list_status", largest),
+      create_p50_ratio: ratioOf("create", largest),
+      create_p50_target: TARGETS.create,
+      create_p50_target_met: met(ratioOf("create", largest), TARGETS.create),
+      // A page's cost with the largest history over its cost with the smallest: ~1 when it does not grow.
+      list_p50_growth: ratio(p50Of("list", largest) ?? Number.NaN, p50Of("list", least) ?? Number.NaN),
+      list_newest_p50_growth: ratio(p50Of("list_newest", largest) ?? Number.NaN, p50Of("list_newest", least) ?? Number.NaN),
+      server_peak_rss_mb: (memory.at(-1)?.peak_rss_mb as number | null) ?? null,
+    };
+    const bySize = options.sizes.map((size) => ({
+      executions: size,
+      get: ratioOf("get", size),
+      list: ratioOf("list", size),
+      list_newest: ratioOf("list_newest", size),
+      list_status: ratioOf("list_status", size),
+      create: ratioOf("create", size),
+      peak_rss_mb: memory.find((m) => m.executions === size)?.peak_rss_mb ?? null,
+    }));
     const result: BenchResult = {
       name: "api",
       title: "API latency and throughput vs raw DynamoDB round trips",
@@ -461,30 +611,41 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       started_at: startedAt.toISOString(),
       duration_ms: Math.round(since(clock)),
       machine: machine(),
-      parameters: { ...options, seeded_executions: seeded.length },
+      parameters: { ...options, seeded_executions: seededCount },
       rows,
-      summary: {
-        get_p50_ratio: (single?.p50_ratio as number) ?? null,
-        get_p50_ratio_loaded: (getRows.at(-1)?.p50_ratio as number) ?? null,
-        get_p50_target: 1.5,
-        get_p50_target_met: typeof single?.p50_ratio === "number" ? (single.p50_ratio as number) <= 1.5 : null,
-        list_p50_ratio: (rows.find((r) => r.case === "list" && r.connections === single?.connections)?.p50_ratio as number) ?? null,
-        create_p50_ratio: (rows.find((r) => r.case === "create" && r.connections === single?.connections)?.p50_ratio as number) ?? null,
-      },
-      tables: [table, profileTable, callsTable],
+      summary,
+      tables: [table, memoryTable, profileTable, callsTable],
       notes: [
         "API latencies are per response as autocannon's client measured them ('response' event, not its integer-millisecond histogram); raw latencies are per send, timed the same way; both summarized by bench/support/stats.ts.",
-        `The listed project holds ${seeded.length} executions; GET /v2/jobs reads all of a project's executions (byProject and byPublic indexes) and pages in memory, while the raw Query reads one page of 100.`,
+        `The listed project holds each of ${options.sizes.join(", ")} executions in turn (one created through the API, the rest copies of it written with BatchWriteItem as the store writes items). Every listing, sorted or not, reads one page from a listing index (the project's own and the public one, merged); the raw Query reads one page of 100 from the same index.`,
         `POST /v2/jobs: launches ${options.launches === "deferred" ? "deferred (the trigger is dropped, as the run function is separate on AWS)" : "inline in the server process"}; raw PutItem writes an item of the same size and indexes.`,
+        "Targets (issue 17.2): get ≤ 1.2×, list ≤ 1.3×, create ≤ 1.5× a raw call, on p50 with one connection; the summary gives them for the largest history.",
+        "Peak RSS is the server process's VmHWM (/proc/<pid>/status) after each size's load: the API and, in the local runtime, dynalite with the whole table in memory.",
         "The profile calls each layer from this process, one call at a time, against the server's dynalite.",
       ],
     };
+    (result.parameters as Record<string, unknown>).by_size = bySize;
+    (result.parameters as Record<string, unknown>).memory = memory;
     (result.parameters as Record<string, unknown>).profile = profileRows;
     (result.parameters as Record<string, unknown>).dynamodb_calls = perOperation;
     const path = await writeResult(result, options.out);
     console.log(`api: wrote ${path}`);
     return result;
   });
+}
+
+/** The issue's targets for API p50 ÷ raw p50 (issue 17.2). */
+const TARGETS = { get: 1.2, list: 1.3, create: 1.5 } as const;
+
+/** The server process's resident memory now and at its peak (VmRSS, VmHWM), in MB; null where /proc has none. */
+async function serverMemory(pid: number | undefined): Promise<{ rss_mb: number | null; peak_rss_mb: number | null }> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rss_mb: round(kb("VmRSS") / 1024), peak_rss_mb: round(kb("VmHWM") / 1024) };
+  } catch {
+    return { rss_mb: null, peak_rss_mb: null };
+  }
 }
 
 function apiEvent(

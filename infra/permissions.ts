@@ -89,7 +89,7 @@ interface Scope {
  */
 function scopes(): Scope[] {
   return [
-    { actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
+    { actions: ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] },
     { actions: ["dynamodb:Query"], resources: [table.arn, $interpolate`${table.arn}/index/*`] },
     {
       actions: [

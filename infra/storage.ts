@@ -1,4 +1,4 @@
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../core/src/store/table";
+import { INDEXES, keyAttributes, TABLE_KEYS, TTL_ATTRIBUTE } from "../core/src/store/table";
 
 /**
  * The single DynamoDB table, declared from the same constants the store uses
@@ -7,7 +7,7 @@ import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../core/src/store/table";
  * protection is on for the production stage. Key records (Idempotency-Keys, series slots)
  * expire through the TTL attribute.
  */
-const keyFields = [TABLE_KEYS.partition, TABLE_KEYS.sort, ...Object.values(INDEXES).flatMap((index) => [index.partition, index.sort])];
+const keyFields = keyAttributes();
 
 export const table = new sst.aws.Dynamo("Table", {
   fields: Object.fromEntries(keyFields.map((field) => [field, "string" as const])),

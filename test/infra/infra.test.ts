@@ -88,7 +88,7 @@ function policyStatements(stack: Synthesized, json: unknown): Statement[] {
 }
 
 /** The IAM actions each function must have: what its code paths call through the ports (infra/permissions.ts). */
-const STORE = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
+const STORE = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   create: [
     ...STORE,

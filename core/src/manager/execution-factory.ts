@@ -1,17 +1,17 @@
 import { randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { ChosenPlacement, Placement } from "../dispatch/placement.js";
 import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
-import type { JobBinary } from "../model/job-binary.js";
 import { AUTO_CLUSTER, type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import { type Caller, newResource } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
-import type { JobTemplateService } from "../services/job-templates.js";
-import type { Store, Stored } from "../store/store.js";
+import type { BinaryReference, JobTemplateService } from "../services/job-templates.js";
+import { entityKey, type Store, type Stored } from "../store/store.js";
 import { assertStorable } from "./execution-size.js";
 import type { StoredExecution } from "./execution-writer.js";
 import { mergeInterface } from "./interface-merge.js";
@@ -36,37 +36,62 @@ export class ExecutionFactory {
   ) {}
 
   /**
+   * A template's binaries (`mains` then `libs`) by template id. They never change once the
+   * template exists (JobTemplateUpdateSchema cannot touch them) and ids are never reused, so
+   * this process keeps them and reads a known template's binaries in the same round trip as
+   * the template itself. Only ids are kept: whatever is checked is read fresh.
+   */
+  private readonly templateBinaries = new LRUCache<string, string[]>({ max: 10_000 });
+
+  /**
    * Validates the request (Sahara's check_job_execution, in its order) and builds the execution,
    * not yet stored, under a random id: ids are never derived, so no later execution can meet an
    * earlier one's launch, schedule or key.
    */
   async build(caller: Caller, request: JobExecutionCreate, options: BuildOptions = {}): Promise<StoredExecution> {
+    return (await this.buildChecked(caller, request, options)).execution;
+  }
+
+  /**
+   * `build`, with the template as it was read for the checks. Everything the checks need is
+   * read in one consistent BatchGetItem (the cluster, the template, the data sources and, for a
+   * template this process has seen, its binaries); a template seen for the first time costs a
+   * second one for its binaries.
+   */
+  async buildChecked(
+    caller: Caller,
+    request: JobExecutionCreate,
+    options: BuildOptions = {},
+  ): Promise<{ execution: StoredExecution; template: JobTemplate & Stored }> {
     const { input, placement } = await this.place(caller, request);
-    // Read together, but refused in Sahara's order: the cluster's problem is reported before the template's.
-    const [clusterRead, templateRead] = await Promise.allSettled([
-      this.visible<Cluster>(caller, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`),
-      this.visible<JobTemplate>(
-        caller,
-        "job_template",
-        input.job_template_id,
-        `Job template with id '${input.job_template_id}' doesn't exist`,
-      ),
+    const known = this.templateBinaries.get(input.job_template_id) ?? [];
+    const read = await this.store.getMany([
+      { kind: "cluster", id: input.cluster_id },
+      { kind: "job_template", id: input.job_template_id },
+      ...(input.input_id ? [{ kind: "data_source" as const, id: input.input_id }] : []),
+      ...(input.output_id ? [{ kind: "data_source" as const, id: input.output_id }] : []),
+      ...known.map((id) => ({ kind: "job_binary" as const, id })),
     ]);
-    if (clusterRead.status === "rejected") throw clusterRead.reason;
-    if (templateRead.status === "rejected") throw templateRead.reason;
-    const [cluster, template] = [clusterRead.value, templateRead.value];
+    // Refused in Sahara's order: the cluster's problem is reported before the template's.
+    const cluster = visible<Cluster>(caller, read, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`);
+    const template = visible<JobTemplate>(
+      caller,
+      read,
+      "job_template",
+      input.job_template_id,
+      `Job template with id '${input.job_template_id}' doesn't exist`,
+    );
+    this.templateBinaries.set(template.id, [...template.mains, ...template.libs]);
     this.clusters.checkUsableBy(caller, cluster);
     this.clusters.checkAcceptsJobs(cluster);
-    await this.templates.checkRunnable(caller, template);
+    const binaries = await this.binariesOf(template, read);
+    this.templates.checkRunnableWith(caller, template, binaries);
     const { registration } = this.registry.select(cluster, template.type);
-    const [inputSource, outputSource] = await Promise.all([
-      this.dataSource(caller, input.input_id),
-      this.dataSource(caller, input.output_id),
-    ]);
+    const dataSource = (id: string | null | undefined) =>
+      id ? visible<DataSource>(caller, read, "data_source", id, `DataSource with id '${id}' doesn't exist`) : undefined;
+    const [inputSource, outputSource] = [dataSource(input.input_id), dataSource(input.output_id)];
     // A main's name can say what kind of application it is (a Spark job's `.py` main is PySpark).
-    const mainNames =
-      options.mainNames ??
-      (await Promise.all(template.mains.map(async (id) => (await this.store.get<JobBinary & Stored>("job_binary", id))?.name ?? "")));
+    const mainNames = options.mainNames ?? template.mains.map((id) => binaries.find((b) => b.id === id)?.binary?.name ?? "");
     await registration.validateJobExecution?.({
       cluster,
       template,
@@ -97,7 +122,18 @@ export class ExecutionFactory {
       cancel_escalations: 0,
     };
     assertStorable(execution);
-    return execution;
+    return { execution, template };
+  }
+
+  /** The template's binaries, `mains` then `libs`: from the batch when it held them, else read now. */
+  private async binariesOf(template: JobTemplate, read: Map<string, Stored | undefined>): Promise<BinaryReference[]> {
+    const ids = [...template.mains, ...template.libs];
+    const missing = ids.filter((id) => !read.has(entityKey("job_binary", id)));
+    const all = missing.length === 0 ? read : await this.store.getMany(missing.map((id) => ({ kind: "job_binary" as const, id })));
+    return ids.map((id) => ({
+      id,
+      binary: (read.get(entityKey("job_binary", id)) ?? all.get(entityKey("job_binary", id))) as BinaryReference["binary"],
+    }));
   }
 
   /**
@@ -123,8 +159,9 @@ export class ExecutionFactory {
   private async place(caller: Caller, input: JobExecutionCreate): Promise<{ input: JobExecutionCreate; placement?: ChosenPlacement }> {
     if (input.cluster_id !== AUTO_CLUSTER) return { input };
     if (!this.placement) throw new InvalidReferenceError(`"cluster_id": "${AUTO_CLUSTER}" is not available here`);
-    const template = await this.visible<JobTemplate>(
+    const template = visible<JobTemplate>(
       caller,
+      await this.store.getMany([{ kind: "job_template", id: input.job_template_id }]),
       "job_template",
       input.job_template_id,
       `Job template with id '${input.job_template_id}' doesn't exist`,
@@ -132,17 +169,17 @@ export class ExecutionFactory {
     const placement = await this.placement.choose(caller, template, input);
     return { input: { ...input, cluster_id: placement.cluster_id }, placement };
   }
+}
 
-  private dataSource(caller: Caller, id: string | null | undefined): Promise<DataSource | undefined> {
-    return id
-      ? this.visible<DataSource>(caller, "data_source", id, `DataSource with id '${id}' doesn't exist`)
-      : Promise.resolve(undefined);
-  }
-
-  /** A referenced object the caller may use; Sahara answers 400 (not 404) for a missing reference. */
-  private async visible<T>(caller: Caller, kind: "cluster" | "job_template" | "data_source", id: string, missing: string) {
-    const entity = await this.store.get<T & Stored>(kind, id);
-    if (!entity || (entity.project_id !== caller.projectId && !entity.is_public)) throw new InvalidReferenceError(missing);
-    return entity;
-  }
+/** A referenced object the caller may use, from a batch read; Sahara answers 400 (not 404) for a missing reference. */
+function visible<T>(
+  caller: Caller,
+  read: Map<string, Stored | undefined>,
+  kind: "cluster" | "job_template" | "data_source",
+  id: string,
+  missing: string,
+): T & Stored {
+  const entity = read.get(entityKey(kind, id));
+  if (!entity || (entity.project_id !== caller.projectId && !entity.is_public)) throw new InvalidReferenceError(missing);
+  return entity as T & Stored;
 }

@@ -117,7 +117,7 @@ export class JobManager {
     clusters: ClusterService,
     dataSources: DataSourceService,
     binaries: JobBinaryService,
-    private readonly templates: JobTemplateService,
+    templates: JobTemplateService,
     secrets: SecretStore,
     private readonly settings: JobManagerSettings,
     private readonly now: () => Date = () => new Date(),
@@ -237,7 +237,7 @@ export class JobManager {
     }
     const requestHash = hashOf();
     const keyName = KeyRecords.idempotencyKey(caller.projectId, idempotencyKey);
-    // A repeat is answered before the request is validated again: its start time, say, may have passed since.
+    // A repeat is answered before the request is checked again: its start time, say, may have passed since.
     let found = await this.keys.find(keyName, requestHash);
     if (found.execution) return { execution: found.execution, created: false };
     const { input, prepared } = await build();
@@ -253,14 +253,18 @@ export class JobManager {
     throw new VersionConflictError("job_execution", prepared.execution.id);
   }
 
-  /** Checks the request and builds its execution, with its schedule; nothing is stored yet. */
-  private async prepare(caller: Caller, input: JobExecutionCreate, options?: BuildOptions): Promise<PreparedExecution> {
+  /** Checks the request and builds its execution and schedule, reading only. */
+  private async check(caller: Caller, input: JobExecutionCreate, options?: BuildOptions) {
     const schedule = checkSchedule(input.job_execution_info ?? input.job_configs.job_execution_info, this.now());
-    const execution = await this.factory.build(caller, input, options);
+    return { schedule, ...(await this.factory.buildChecked(caller, input, options)) };
+  }
+
+  /** Checks the request and builds its execution, with its schedule and webhooks; nothing is stored yet but their secrets. */
+  private async prepare(caller: Caller, input: JobExecutionCreate, options?: BuildOptions): Promise<PreparedExecution> {
+    const { schedule, execution, template } = await this.check(caller, input, options);
     // The template's webhooks are subscribed by every run, each with its own secret (issue 12); only
     // by its own project's runs, though: another project's run of a public template is not the owner's to see.
-    const template = this.webhooks && (await this.templates.get(caller, execution.job_template_id));
-    const fromTemplate = template?.project_id === caller.projectId ? template.notifications : undefined;
+    const fromTemplate = this.webhooks && template.project_id === caller.projectId ? template.notifications : undefined;
     const subscribed = await this.webhooks?.subscribe(input, fromTemplate);
     if (subscribed?.webhooks.length) execution.webhooks = subscribed.webhooks;
     if (schedule) execution.scheduled_at = schedule.firstRun.toISOString();

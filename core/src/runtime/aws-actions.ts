@@ -10,7 +10,7 @@
  */
 export const AWS_PORT_ACTIONS = {
   /** Store (core/src/store/store.ts): one table, no transactions, no scans, no UpdateItem. */
-  store: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+  store: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
 
   "secrets.put": ["secretsmanager:CreateSecret"],
   "secrets.get": ["secretsmanager:GetSecretValue"],

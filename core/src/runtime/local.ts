@@ -8,6 +8,7 @@ import { InProcessSweepWorkers } from "../manager/sweep-shards.js";
 import { InProcessScheduler } from "../scheduling/in-process-scheduler.js";
 import { FileSecretStore } from "../secrets/file-secret-store.js";
 import { createDocumentClient, ensureTable } from "../store/dynamo-client.js";
+import { backfillListingKeys } from "../store/listing-backfill.js";
 import { Store } from "../store/store.js";
 import type { Core, Ports } from "./core.js";
 
@@ -32,9 +33,12 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
   const dynamoEndpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = createDocumentClient(dynamoEndpoint);
   await ensureTable(client, options.tableName);
+  const store = new Store(client, options.tableName);
+  // Resources stored by an older version lack the keys the sorted listings read (README, "Upgrading").
+  if (options.persist) await backfillListingKeys(client, options.tableName);
   const scheduler = new InProcessScheduler();
   return {
-    store: new Store(client, options.tableName),
+    store,
     secrets: new FileSecretStore(join(options.dataDir, "secrets.json")),
     binaries: new DirectoryBinaryStore(join(options.dataDir, "binaries")),
     scheduler,

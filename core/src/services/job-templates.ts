@@ -105,7 +105,12 @@ export class JobTemplateService {
    * hands the binaries' bytes to the caller's cluster.
    */
   async checkRunnable(caller: Caller, template: StoredTemplate): Promise<void> {
-    for (const { id, binary } of await this.current([...template.mains, ...template.libs])) {
+    this.checkRunnableWith(caller, template, await this.current([...template.mains, ...template.libs]));
+  }
+
+  /** `checkRunnable` over the template's binaries as the caller has just read them (every one of `mains` and `libs`). */
+  checkRunnableWith(caller: Caller, template: StoredTemplate, binaries: BinaryReference[]): void {
+    for (const { id, binary } of binaries) {
       if (!binary) throw new InvalidReferenceError(`Job template '${template.id}' uses job binary '${id}', which no longer exists`);
       if (binary.project_id !== caller.projectId && !binary.is_public)
         throw new InvalidReferenceError(

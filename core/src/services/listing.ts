@@ -1,6 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { Resource } from "../model/common.js";
-import { KIND_LABELS, type Kind, type Store, type Stored, sortKeyOf } from "../store/store.js";
+import { isListingOrder, KIND_LABELS, type Kind, listingKey, type Store, type Stored } from "../store/store.js";
+import type { ListingOrder } from "../store/table.js";
 
 export interface ListQuery {
   limit?: number;
@@ -30,10 +31,12 @@ export interface ListOptions<T> {
  * computes them, except that `next` is given only when something follows the page (Sahara
  * also gave one for a page that ended exactly at the last item, whose next page was empty).
  *
- * In the default order (creation) a page is read straight from the store's indexes, a page
- * at a time, so `limit=100` reads about a hundred items however many the project has. Sahara
- * also lets clients sort by fields no index orders; then the visible set is read whole and
- * sorted here.
+ * In the default order (creation), and sorted by `created_at`, `updated_at`, `name` (the kinds
+ * that have one) or `status` (executions), either way round, a page is read straight from the
+ * store's listing indexes, a page at a time, so `limit=100` reads about a hundred items however
+ * many the project has. Sahara also lets clients sort by fields no index orders (`id`, `type`,
+ * `plugin_name`, an execution's `job_template` or `cluster`); then the visible set is read whole
+ * and sorted here.
  */
 export async function listResources<T extends Stored>(
   store: Store,
@@ -46,17 +49,21 @@ export async function listResources<T extends Stored>(
   const keep = (item: T) =>
     (options.include?.(item) ?? true) &&
     Object.entries(query.filters ?? {}).every(([field, wanted]) => String(fieldOf(item, field) ?? "") === wanted);
-  if (query.sort_by) return paginateSorted((await store.listVisible<T>(kind, projectId)).filter(keep), query, fieldOf, KIND_LABELS[kind]);
+  const sort = sortOf(query.sort_by);
+  if (sort && !isListingOrder(kind, sort.field))
+    return paginateSorted((await store.listVisible<T>(kind, projectId)).filter(keep), query, fieldOf, KIND_LABELS[kind]);
+  const order: ListingOrder = (sort?.field as ListingOrder | undefined) ?? "created_at";
+  const descending = sort?.descending ?? false;
 
   let marker: T | undefined;
   if (query.marker) {
     marker = await store.get<T>(kind, query.marker);
     if (!marker || (marker.project_id !== projectId && !marker.is_public)) throw new NotFoundError(KIND_LABELS[kind], query.marker);
   }
-  const after = marker ? sortKeyOf(marker) : undefined;
+  const after = marker ? listingKey(kind, marker, order) : undefined;
   const pageSize = Math.min((query.limit ?? 100) + 1, 1000);
   const forward = await take(
-    store.streamVisible<T>(kind, projectId, { after, pageSize }),
+    store.streamVisible<T>(kind, projectId, { order, after, descending, pageSize }),
     keep,
     query.limit === undefined ? Infinity : query.limit + 1,
   );
@@ -65,9 +72,18 @@ export async function listResources<T extends Stored>(
   const next = forward.length > query.limit ? items[items.length - 1].id : null;
   if (!marker) return next ? { items, markers: { prev: null, next } } : { items };
   // Sahara's prev is the item `limit` places before the marker.
-  const before = await take(store.streamVisible<T>(kind, projectId, { after, descending: true, pageSize }), keep, query.limit);
+  const before = await take(
+    store.streamVisible<T>(kind, projectId, { order, after, descending: !descending, pageSize }),
+    keep,
+    query.limit,
+  );
   const prev = before.length === query.limit ? before[query.limit - 1].id : null;
   return { items, markers: { prev, next } };
+}
+
+function sortOf(sortBy: string | undefined): { field: string; descending: boolean } | undefined {
+  if (!sortBy) return undefined;
+  return sortBy.startsWith("-") ? { field: sortBy.slice(1), descending: true } : { field: sortBy, descending: false };
 }
 
 async function take<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean, count: number): Promise<T[]> {

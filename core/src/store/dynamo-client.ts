@@ -1,12 +1,16 @@
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceNotFoundException,
+  type TableDescription,
   waitUntilTableExists,
+  waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { logger } from "../config/logger.js";
 import { tableDefinition } from "./table.js";
 
 /**
@@ -21,14 +25,54 @@ export function createDocumentClient(endpoint?: string, config: DynamoDBClientCo
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** Creates the table if it is missing (local runtime and tests; on AWS the stack creates it). */
+/**
+ * Creates the table if it is missing (local runtime and tests; on AWS the stack creates it).
+ * A local table from an older version that lacks some of today's indexes is rebuilt with them
+ * (`rebuildWithIndexes`): dynalite cannot add an index to a table.
+ */
 export async function ensureTable(client: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  let existing: TableDescription | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   }
+  if (existing && missingIndexes(existing).length > 0) await rebuildWithIndexes(client, tableName, missingIndexes(existing));
   // A new table is CREATING for a moment, and answers ResourceNotFound until it is ACTIVE.
   await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
+}
+
+function missingIndexes(table: TableDescription): string[] {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return (tableDefinition(table.TableName ?? "").GlobalSecondaryIndexes ?? []).map((i) => i.IndexName!).filter((n) => !present.has(n));
+}
+
+/**
+ * The local upgrade to a table definition with more indexes: every item is read into memory,
+ * the table is created again from today's definition and the items are written back. The
+ * local table is one developer's (AWS tables are the stack's, and DynamoDB adds indexes in
+ * place). The items keep their old attributes; `Store.backfillListingKeys` then adds the
+ * listing keys the new indexes sort on.
+ */
+async function rebuildWithIndexes(client: DynamoDBDocumentClient, tableName: string, missing: string[]): Promise<void> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  logger.warn("Rebuilding the local table with the indexes it lacks", { tableName, missing, items: items.length });
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await waitUntilTableNotExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
+  for (let start = 0; start < items.length; start += 25) {
+    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length > 0) {
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -12,7 +13,16 @@ import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
 import { itemBytes } from "./item-size.js";
-import { ACTIVE_PARTITION, CLUSTERS_PARTITION, INDEXES, RETAINED_CODE_PARTITION } from "./table.js";
+import {
+  ACTIVE_PARTITION,
+  CLUSTERS_PARTITION,
+  INDEXES,
+  keyAttributes,
+  LISTING_ORDERS,
+  type ListingOrder,
+  RETAINED_CODE_PARTITION,
+  type TableIndex,
+} from "./table.js";
 
 export type Kind = "cluster" | "data_source" | "job_binary" | "job_binary_internal" | "job_template" | "job_execution" | "job_series";
 
@@ -59,7 +69,7 @@ export interface RetainedCodeRecord {
   retain_until: string;
 }
 
-const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i) => [i.partition, i.sort])];
+const KEY_ATTRIBUTE_SET = new Set([...keyAttributes(), "kind"]);
 
 /**
  * The DynamoDB store: one table, optimistic locking, no transactions or PartiQL
@@ -67,6 +77,16 @@ const KEY_ATTRIBUTES = ["pk", "sk", "kind", ...Object.values(INDEXES).flatMap((i
  * locally and in tests.
  */
 export class Store {
+  /**
+   * When this process last found a kind's public partition empty (ms). Listings skip the public
+   * index's Query for PUBLIC_EMPTY_MS after that, so a project's listing costs one Query where no
+   * other project shares anything of the kind (executions, mostly). Writing a public resource
+   * here forgets the answer at once; one written by another process shows in listings here at
+   * most PUBLIC_EMPTY_MS later, about as late as DynamoDB's eventually consistent indexes may
+   * show any write.
+   */
+  private readonly publicFoundEmpty = new Map<Kind, number>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -78,6 +98,7 @@ export class Store {
    */
   async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<T> {
     if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id, entity.version);
+    if (entity.is_public) this.publicFoundEmpty.delete(kind);
     const references = options.referencesOf?.(entity) ?? [];
     try {
       await this.addReferences({ kind, id: entity.id }, references);
@@ -98,6 +119,7 @@ export class Store {
 
   /** Creates the entity unless its id is taken; returns what is stored under the id either way. */
   async createOrGet<T extends Stored>(kind: Kind, entity: T): Promise<{ entity: T; created: boolean }> {
+    if (entity.is_public) this.publicFoundEmpty.delete(kind);
     try {
       await this.client.send(
         new PutCommand({ TableName: this.tableName, Item: toItem(kind, entity), ConditionExpression: "attribute_not_exists(pk)" }),
@@ -119,6 +141,32 @@ export class Store {
   }
 
   /**
+   * Several entities in one consistent BatchGetItem round trip (what creating an execution
+   * reads), each undefined where nothing is stored. Duplicates are read once; keys DynamoDB
+   * leaves unprocessed (throttling) are asked for again.
+   */
+  async getMany(keys: Reference[]): Promise<Map<string, Stored | undefined>> {
+    const found = new Map<string, Stored | undefined>();
+    const wanted = [...new Map(keys.map((key) => [entityKey(key.kind, key.id), key])).values()];
+    for (const key of wanted) found.set(entityKey(key.kind, key.id), undefined);
+    // BatchGetItem takes at most 100 keys per call.
+    for (let start = 0; start < wanted.length; start += 100) {
+      let pending: Record<string, unknown>[] | undefined = wanted
+        .slice(start, start + 100)
+        .map((key) => ({ pk: entityKey(key.kind, key.id), sk: key.kind }));
+      for (let attempt = 0; pending?.length; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        const result = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.pk as string, fromItem<Stored>(item));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
    * Writes `changes` over `current`, only if nobody wrote since `current` was read.
    * Index keys (public, active) are derived from the new state, so a terminal execution
    * leaves the sweep's index in the same write.
@@ -134,6 +182,7 @@ export class Store {
     const newName = options.nameOf?.(next);
     const renamed = oldName !== undefined && newName !== undefined && oldName !== newName;
     if (renamed) await this.claimName(kind, next.project_id, newName, next.id, next.version);
+    if (next.is_public) this.publicFoundEmpty.delete(kind);
     const self = { kind, id: current.id };
     const [before, after] = [options.referencesOf?.(current) ?? [], options.referencesOf?.(next) ?? []];
     const added = after.filter((r) => !before.some((b) => sameReference(b, r)));
@@ -251,29 +300,40 @@ export class Store {
   }
 
   /**
-   * What a project can see of a kind, in creation order (or its reverse), read lazily a page
-   * at a time: its own resources and other projects' public ones, merged by their sort key.
-   * `after` is exclusive (`<created_at>#<id>` of the item to start after).
+   * What a project can see of a kind, in the order of one listing index (creation by default),
+   * or its reverse, read lazily a page at a time: its own resources and other projects' public
+   * ones, merged by their sort key. `after` is exclusive: the `listingKey` of the item to start
+   * after.
    */
   async *streamVisible<T extends Stored>(
     kind: Kind,
     projectId: string,
-    options: { after?: string; descending?: boolean; pageSize: number },
+    options: { order?: ListingOrder; after?: string; descending?: boolean; pageSize: number },
   ): AsyncGenerator<T> {
-    const own = this.streamIndex<T>(INDEXES.byProject, `${kind}#${projectId}`, options);
+    const order = options.order ?? "created_at";
+    const { own: ownIndex, shared: sharedIndex } = LISTING_ORDERS[order];
+    const own = this.streamIndex<T>(ownIndex, `${kind}#${projectId}`, options);
+    const foundEmpty = this.publicFoundEmpty.get(kind);
+    const skipShared = foundEmpty !== undefined && Date.now() - foundEmpty < PUBLIC_EMPTY_MS;
+    // Only a read from the start of the partition can find the partition empty.
+    const onEmpty = options.after === undefined ? (askedAt: number) => this.publicFoundEmpty.set(kind, askedAt) : undefined;
     // The project's own public resources are in both indexes; they come from `own`.
-    const shared = filterStream(this.streamIndex<T>(INDEXES.byPublic, kind, options), (e) => e.project_id !== projectId);
-    yield* mergeStreams(own, shared, options.descending ?? false);
+    const shared = skipShared
+      ? emptyStream<T>()
+      : filterStream(this.streamIndex<T>(sharedIndex, kind, { ...options, onEmpty }), (e) => e.project_id !== projectId);
+    const keyOf = (entity: T) => listingKey(kind, entity, order) ?? "";
+    yield* mergeStreams(own, shared, keyOf, options.descending ?? false);
   }
 
   private async *streamIndex<T extends Stored>(
-    index: { name: string; partition: string; sort: string },
+    index: TableIndex,
     partition: string,
-    options: { after?: string; descending?: boolean; pageSize: number },
+    options: { after?: string; descending?: boolean; pageSize: number; onEmpty?: (askedAt: number) => void },
   ): AsyncGenerator<T> {
     const condition = options.after === undefined ? "" : options.descending ? " AND #sort < :after" : " AND #sort > :after";
     let startKey: Record<string, unknown> | undefined;
     do {
+      const askedAt = Date.now();
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -286,6 +346,7 @@ export class Store {
           ExclusiveStartKey: startKey,
         }),
       );
+      if (startKey === undefined && !page.LastEvaluatedKey && (page.Items ?? []).length === 0) options.onEmpty?.(askedAt);
       for (const item of page.Items ?? []) yield fromItem<T>(item);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -713,7 +774,8 @@ export const KIND_LABELS: Record<Kind, string> = {
   job_series: "Job series",
 };
 
-function entityKey(kind: Kind, id: string): string {
+/** The key `getMany` answers under. */
+export function entityKey(kind: Kind, id: string): string {
   return `${kind}#${id}`;
 }
 
@@ -754,15 +816,25 @@ export function sortKeyOf(resource: Pick<Resource, "created_at" | "id">): string
   return `${resource.created_at}#${resource.id}`;
 }
 
+/** How long a public partition found empty is taken to stay empty (see Store.publicFoundEmpty). */
+export const PUBLIC_EMPTY_MS = 1000;
+
+async function* emptyStream<T>(): AsyncGenerator<T> {}
+
 async function* filterStream<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
   for await (const item of stream) if (keep(item)) yield item;
 }
 
-/** Merges two streams that are each ordered by sort key into one ordered stream. */
-async function* mergeStreams<T extends Resource>(a: AsyncGenerator<T>, b: AsyncGenerator<T>, descending: boolean): AsyncGenerator<T> {
+/** Merges two streams that are each ordered by `keyOf` into one ordered stream. */
+async function* mergeStreams<T>(
+  a: AsyncGenerator<T>,
+  b: AsyncGenerator<T>,
+  keyOf: (item: T) => string,
+  descending: boolean,
+): AsyncGenerator<T> {
   let [left, right] = await Promise.all([a.next(), b.next()]);
   while (!left.done || !right.done) {
-    const takeLeft = right.done || (!left.done && sortKeyOf(left.value) < sortKeyOf(right.value) !== descending);
+    const takeLeft = right.done || (!left.done && keyOf(left.value) < keyOf(right.value) !== descending);
     if (takeLeft && !left.done) {
       yield left.value;
       left = await a.next();
@@ -777,18 +849,58 @@ function byCreation(a: Resource, b: Resource): number {
   return a.created_at === b.created_at ? a.id.localeCompare(b.id) : a.created_at.localeCompare(b.created_at);
 }
 
+/**
+ * Where an entity sorts in a listing index (`<value>#<id>`), or undefined when its kind has no
+ * such value (the index is sparse): `name` for the kinds that have one, `status` for executions.
+ */
+export function listingKey(kind: Kind, entity: Stored, order: ListingOrder): string | undefined {
+  const value = listingValue(kind, entity, order);
+  return value === undefined ? undefined : `${value}#${entity.id}`;
+}
+
+/** Whether `listingKey` orders every entity of the kind by `field`, so a listing sorted by it can be read from an index. */
+export function isListingOrder(kind: Kind, field: string): field is ListingOrder {
+  if (!Object.hasOwn(LISTING_ORDERS, field)) return false;
+  if (field === "status") return kind === "job_execution";
+  if (field === "name") return NAMED_KINDS.includes(kind);
+  return true;
+}
+
+const NAMED_KINDS: Kind[] = ["cluster", "data_source", "job_binary", "job_binary_internal", "job_template"];
+
+function listingValue(kind: Kind, entity: Stored, order: ListingOrder): string | undefined {
+  switch (order) {
+    case "created_at":
+      return entity.created_at;
+    case "updated_at":
+      // Unchanged resources sort first, as the in-memory sort puts a null first.
+      return entity.updated_at ?? "";
+    case "name": {
+      const name = (entity as Stored & { name?: unknown }).name;
+      return NAMED_KINDS.includes(kind) && typeof name === "string" ? name : undefined;
+    }
+    case "status":
+      return kind === "job_execution" ? (entity as unknown as JobExecution).info?.status : undefined;
+  }
+}
+
 /** The stored item: the entity's own fields plus keys derived from its state. */
-function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
-  const order = sortKeyOf(entity);
+export function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
   const item: Record<string, unknown> = {
     ...entity,
     pk: entityKey(kind, entity.id),
     sk: kind,
     kind,
     gsi1pk: `${kind}#${entity.project_id}`,
-    gsi1sk: order,
   };
-  if (entity.is_public) Object.assign(item, { gsi2pk: kind, gsi2sk: order });
+  for (const order of Object.keys(LISTING_ORDERS) as ListingOrder[]) {
+    const key = listingKey(kind, entity, order);
+    if (key === undefined) continue;
+    item[LISTING_ORDERS[order].own.sort] = key;
+    if (entity.is_public) item[LISTING_ORDERS[order].shared.sort] = key;
+  }
+  // Only public resources have the public indexes' partition key, so only they are in those indexes.
+  if (entity.is_public) item.gsi2pk = kind;
   if (kind === "cluster") Object.assign(item, { activepk: CLUSTERS_PARTITION, activesk: entity.id });
   if (kind === "job_execution") {
     const execution = entity as unknown as JobExecution;
@@ -808,8 +920,10 @@ export function storedItemBytes(kind: Kind, entity: Stored): number {
   return itemBytes(toItem(kind, entity));
 }
 
-function fromItem<T>(item: Record<string, unknown>): T {
-  const entity = { ...item };
-  for (const key of KEY_ATTRIBUTES) delete entity[key];
+/** The entity a stored item holds: the item without its keys. */
+export function fromItem<T>(item: Record<string, unknown>): T {
+  // Copied field by field: deleting the keys from a copy would leave V8 a slow dictionary-mode object.
+  const entity: Record<string, unknown> = {};
+  for (const key in item) if (!KEY_ATTRIBUTE_SET.has(key)) entity[key] = item[key];
   return entity as T;
 }

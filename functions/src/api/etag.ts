@@ -7,10 +7,11 @@ import type { OperationResult } from "./operation.js";
  * dashboard, the CLI and users' scripts poll cheaply. The tag is weak: equal JSON, not equal bytes.
  */
 export function conditionalJson(headers: Record<string, string | undefined>, body: unknown): OperationResult {
-  const etag = `W/"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 32)}"`;
+  const json = JSON.stringify(body);
+  const etag = `W/"${createHash("sha256").update(json).digest("base64url").slice(0, 32)}"`;
   const caching = { etag, "cache-control": "no-cache" };
   if (matches(headers["if-none-match"], etag)) return { status: 304, headers: caching };
-  return { status: 200, body, headers: caching };
+  return { status: 200, body, json, headers: caching };
 }
 
 /** RFC 9110 §13.1.2: a list of entity tags, compared weakly, or `*`. */

@@ -13,6 +13,8 @@ export interface OperationResult {
   body?: unknown;
   /** Raw bytes, for binary downloads. */
   bytes?: Buffer;
+  /** `body` already serialized (conditionalJson hashes it), sent as it is rather than stringified again. */
+  json?: string;
   headers?: Record<string, string>;
 }
 

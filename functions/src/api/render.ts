@@ -102,8 +102,9 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[],
 
 export function renderExecution(execution: JobExecution) {
   const configs = maskCredentials(execution.job_configs.configs);
-  return {
-    ...common(execution),
+  // Object.assign rather than a spread: a spread followed by this many fields costs V8 about ten
+  // times as much, which a page of a hundred jobs feels (issue 17.2).
+  const rendered = Object.assign(common(execution), {
     job_template_id: execution.job_template_id,
     cluster_id: execution.cluster_id,
     input_id: execution.input_id,
@@ -116,12 +117,14 @@ export function renderExecution(execution: JobExecution) {
     job_configs: { ...execution.job_configs, configs },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
-    // Which commit each git job binary's ref resolved to at launch (issue 16.1).
-    ...(execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {}),
-    ...(execution.series_id ? { series_id: execution.series_id } : {}),
-    ...(execution.rerun_of ? { rerun_of: execution.rerun_of, rerun_mode: execution.rerun_mode ?? null } : {}),
-    ...(execution.snapshot ? { snapshot: renderSnapshot(execution.snapshot) } : {}),
-  };
+  });
+  return Object.assign(
+    rendered,
+    execution.scheduled_at ? { scheduled_at: renderTime(execution.scheduled_at) } : {},
+    execution.series_id ? { series_id: execution.series_id } : {},
+    execution.rerun_of ? { rerun_of: execution.rerun_of, rerun_mode: execution.rerun_mode ?? null } : {},
+    execution.snapshot ? { snapshot: renderSnapshot(execution.snapshot) } : {},
+  );
 }
 
 /**

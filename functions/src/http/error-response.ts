@@ -27,10 +27,11 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   return jsonResponse(500, { error_code: 500, error_name: "INTERNAL_SERVER_ERROR", error_message: "Internal Server Error" });
 }
 
-export function jsonResponse(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+/** A JSON response; `serialized` is `body` already stringified, when the caller has it. */
+export function jsonResponse(status: number, body: unknown, serialized?: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: status,
     headers: { "content-type": "application/json", ...API_VERSION_HEADERS },
-    body: body === undefined ? "" : JSON.stringify(body),
+    body: body === undefined ? "" : (serialized ?? JSON.stringify(body)),
   };
 }

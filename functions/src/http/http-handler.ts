@@ -80,6 +80,6 @@ async function serve(
     };
   }
   // Sahara renders a DELETE's empty body as `{}`; a 204 (and a 304) carries no body at all over HTTP.
-  const response = jsonResponse(result.status, result.status === 204 || result.status === 304 ? undefined : result.body);
+  const response = jsonResponse(result.status, result.status === 204 || result.status === 304 ? undefined : result.body, result.json);
   return result.headers ? { ...response, headers: { ...response.headers, ...result.headers } } : response;
 }
