@@ -76,7 +76,7 @@ export const FUNCTION_PORTS: Record<FunctionKey, readonly PortMethod[]> = {
 
 interface Scope {
   actions: string[];
-  resources: unknown[];
+  resources: $util.Input<string>[];
   conditions?: { test: string; variable: string; values: string[] }[];
   /** The port methods this scope serves; unset: every method that needs one of its actions. */
   methods?: readonly PortMethod[];
