@@ -126,6 +126,48 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
     expect(await stdout(job.id)).toContain("hello from the second commit");
   }, 60_000);
 
+  it("16.2 16.3 16.4 after a new commit on main, rerun exact prints the old text and rerun current the new one; the diff shows both commits and hashes", async () => {
+    const repo = gitServer.repository("evolving");
+    const before = repo.commit({ "job.sh": 'echo "text of the old commit"\n' }, "old");
+    const { binaryId, job: original } = await runFromGit(gitUrl("evolving", "main", "job.sh"));
+    expect(original.info.status, JSON.stringify(original.info)).toBe("SUCCEEDED");
+    expect(commitsOf(original)).toEqual({ [binaryId]: before });
+    const after = repo.commit({ "job.sh": 'echo "text of the new commit"\n' }, "new");
+
+    const rerunAndWait = async (mode: string) => {
+      const created = (await post(`/v2/jobs/${original.id}/rerun`, { mode })).job;
+      expect(created).toMatchObject({ rerun_of: original.id, rerun_mode: mode });
+      return eventually(
+        `the ${mode} re-run to end`,
+        async () => {
+          await api.core.jobs.sweep();
+          const current = await get(created.id);
+          return TERMINAL.includes(current.info.status) && current;
+        },
+        45_000,
+      );
+    };
+    const exact = await rerunAndWait("exact");
+    const current = await rerunAndWait("current");
+    for (const job of [exact, current]) expect(job.info.status, JSON.stringify(job.info)).toBe("SUCCEEDED");
+    expect(await stdout(exact.id)).toContain("text of the old commit");
+    expect(await stdout(current.id)).toContain("text of the new commit");
+    expect(commitsOf(exact)).toEqual({ [binaryId]: before });
+    expect(commitsOf(current)).toEqual({ [binaryId]: after });
+
+    const diff = (await call("GET", `/v2/jobs/${exact.id}/diff?other=${current.id}`)).body.diff;
+    expect(diff.changed).toContain("code");
+    expect(diff.code).toEqual([
+      expect.objectContaining({
+        role: "main",
+        same: false,
+        left: expect.objectContaining({ commit: before, sha256: exact.snapshot.code.mains[0].sha256 }),
+        right: expect.objectContaining({ commit: after, sha256: current.snapshot.code.mains[0].sha256 }),
+      }),
+    ]);
+    expect(exact.snapshot.code.mains[0].sha256).not.toBe(current.snapshot.code.mains[0].sha256);
+  });
+
   it("16.1 a tag and a full commit SHA work as the ref, each running the code of its commit", async () => {
     const tagged = await runFromGit(gitUrl("repo", "v1", "jobs/hello.sh"));
     expect(tagged.job.info.status, JSON.stringify(tagged.job.info)).toBe("SUCCEEDED");
