@@ -14,6 +14,7 @@ import type { Caller } from "@edp/core/services/access";
 import { startLocalServer } from "@edp/functions/local/server";
 import { type ApiResponse, apiRequest, type RequestOptions } from "../../test/support/http-client.js";
 import type { SshServer } from "../../test/support/sshd.js";
+import { portsOverStoreProcess, startStoreProcess } from "./store-process.js";
 
 export interface Runtime {
   core: Core;
@@ -35,18 +36,29 @@ export async function startRuntime(options: {
   registrations: EngineRegistration[];
   env?: Record<string, string>;
   dispatch?: (core: Core, action: ScheduledAction) => Promise<void>;
-}): Promise<Runtime> {
+  /** dynalite in a child process (bench/support/store-server.ts), so this process's memory and CPU are the manager's alone. */
+  storeProcess?: boolean;
+}): Promise<Runtime & { storePid?: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "edp-bench-"));
   const tableName = "edp-bench";
   const settings = readSettings({ EDP_LOG_LEVEL: "WARN", ...options.env });
   let ports: LocalPorts | undefined;
   let server: Server | undefined;
   try {
-    ports = await startLocalPorts({ dataDir, persist: false, tableName });
+    let storePid: number | undefined;
+    if (options.storeProcess) {
+      const child = await startStoreProcess();
+      storePid = child.pid;
+      ports = await portsOverStoreProcess(child, dataDir, tableName).catch(async (error) => {
+        await child.stop();
+        throw error;
+      });
+    } else ports = await startLocalPorts({ dataDir, persist: false, tableName });
     const core = createCore(ports, options.registrations, settings);
     const dispatch = options.dispatch ?? ((c, action) => c.dispatch(action));
     ports.scheduler.attach((action) => dispatch(core, action));
-    const runtime: Runtime = {
+    const runtime: Runtime & { storePid?: number } = {
+      storePid,
       core,
       ports,
       settings,
