@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,11 +90,28 @@ export async function startRuntime(options: {
 }
 
 /** Registers a test sshd as a `spark` cluster (mode ssh, host key pinned) straight through the cluster service. */
-export async function registerSshCluster(core: Core, caller: Caller, sshd: SshServer, name: string, workingDirBase: string) {
-  return core.clusters.create(caller, ClusterCreateSchema.parse(sparkClusterBody(sshd, name, workingDirBase)));
+export async function registerSshCluster(
+  core: Core,
+  caller: Caller,
+  sshd: SshServer,
+  name: string,
+  workingDirBase: string,
+  connection: Record<string, unknown> = {},
+) {
+  return core.clusters.create(caller, ClusterCreateSchema.parse(sparkClusterBody(sshd, name, workingDirBase, connection)));
 }
 
-export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: string) {
+/**
+ * A stand-in spark-submit for clusters that run only Shell jobs (which never call it): the health
+ * check finds it and reads its version without starting a JVM per cluster. Returns its path.
+ */
+export async function writeSparkSubmitStub(dir: string, version = "3.5.1"): Promise<string> {
+  const path = join(dir, "spark-submit");
+  await writeFile(path, `#!/bin/sh\necho "Welcome to Spark version ${version}"\n`, { mode: 0o755 });
+  return path;
+}
+
+export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: string, extra: Record<string, unknown> = {}) {
   return {
     name,
     plugin_name: "spark",
@@ -107,6 +124,7 @@ export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: 
       host_key: sshd.hostKey,
       private_key: sshd.privateKey,
       working_dir_base: workingDirBase,
+      ...extra,
     },
   };
 }

@@ -17,7 +17,8 @@ export async function canUseOwnProcessTables(): Promise<boolean> {
  * Starts `count` real sshd servers on loopback, a few at a time, each one registered with `defer`
  * for cleanup as soon as it listens. With `ownProcessTable` each runs in its own PID namespace, so
  * a status command's `ps` on it lists only its own jobs, as on separate machines; stopping it then
- * also ends every job started through it.
+ * also ends every job started through it. Their sessions skip the login user's ~/.bashrc (see
+ * startSshd's skipShellRc): the figures are EDP's, not this machine's shell start-up.
  */
 export async function startSshNodes(
   count: number,
@@ -34,7 +35,7 @@ export async function startSshNodes(
   await Promise.all(
     Array.from({ length: count }, (_, i) =>
       starts(async () => {
-        nodes[i] = await startSshd({ ownProcessTable: options.ownProcessTable });
+        nodes[i] = await startSshd({ ownProcessTable: options.ownProcessTable, skipShellRc: true });
       }),
     ),
   );

@@ -46,6 +46,13 @@ export async function startSshd(
      * The benchmarks use it so each "cluster" has a process table of its own size.
      */
     ownProcessTable?: boolean;
+    /**
+     * Sessions start the login shell with SHLVL=1 set, so Debian's bash does not source the user's
+     * ~/.bashrc for each command (it does for SSH sessions at shell level 1). On this machine root's
+     * .bashrc runs `pyenv init`, which would add a few hundred ms to every remote command; the
+     * benchmarks measure EDP, not this machine's shell start-up.
+     */
+    skipShellRc?: boolean;
   } = {},
 ): Promise<SshServer> {
   const dir = await mkdtemp(join(tmpdir(), "edp-sshd-"));
@@ -75,6 +82,7 @@ export async function startSshd(
         `MaxSessions ${options.maxSessions ?? 10}`,
         "MaxStartups 100",
         ...(sftp ? ["Subsystem sftp internal-sftp"] : []),
+        ...(options.skipShellRc ? ["SetEnv SHLVL=1"] : []),
         "LogLevel INFO",
         "",
       ].join("\n"),
