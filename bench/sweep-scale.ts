@@ -257,6 +257,8 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
           ),
         ),
       );
+      // Each create's launch trigger fires on a later turn of the event loop (setImmediate); then wait for the launches.
+      await new Promise((resolve) => setImmediate(resolve));
       await deployment.runtime.ports.scheduler.whenIdle();
       const ms = since(t);
       seedingMsSoFar += ms;

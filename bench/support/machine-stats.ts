@@ -136,3 +136,11 @@ export function machineLimits() {
     cgroupPidsMax: readNumber("/sys/fs/cgroup/pids.max"),
   };
 }
+
+/** CPU ms every process of this machine has used so far (all cores, from /proc/stat; idle and iowait left out). */
+export function machineBusyCpuMs(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal …
+  const busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields[7] ?? 0);
+  return (busy * 1000) / TICKS;
+}
