@@ -16,7 +16,7 @@
  * - the same launches with an engine that does no remote work give the store's and the manager's
  *   own ceiling.
  *
- * Usage: tsx bench/launch-throughput.ts [--quick] [--launches 200] [--caps 1,2,4,8] [--clusters 1,10] [--out DIR]
+ * Usage: tsx bench/launch-throughput.ts [--quick] [--launches 150] [--caps 1,2,4,8] [--clusters 1,10] [--out DIR]
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -34,7 +34,7 @@ import { intList, isMain, parseBenchArgs, positiveInt, runMain, withCleanup } fr
 import { createShellTemplate, registerSshCluster, startRuntime, writeSparkSubmitStub } from "./support/edp.js";
 import { machineBusyCpuMs, ownCpuMs, treeCpuMs } from "./support/machine-stats.js";
 import { killJobsMentioning, processesMentioning } from "./support/processes.js";
-import { countingRunnerFactory } from "./support/remote-counter.js";
+import { countingRunnerFactory, timeChannels } from "./support/remote-counter.js";
 import { type BenchResult, type BenchTable, cell, machine, printTable, writeResult } from "./support/report.js";
 import { canUseOwnProcessTables, startSshNodes } from "./support/ssh-nodes.js";
 import { median, percentile, round, since } from "./support/stats.js";
@@ -42,7 +42,7 @@ import { requireSshTools } from "./support/tools.js";
 
 const USAGE = `tsx bench/launch-throughput.ts [options]
   --quick            CI sizes: 12 launches per case; caps 2,8 on 1 cluster; 3 clusters
-  --launches N       launches per case (default 200)
+  --launches N       launches per case (default 150)
   --caps LIST        per-host channel caps tried on one cluster (default 1,2,4,8; 8 is the runner's default)
   --clusters LIST    cluster counts run at the default cap (default 1,10)
   --in-flight L      launches in flight at once (default: 2 × clusters × cap, at least 16)
@@ -69,7 +69,7 @@ export function launchThroughputOptions(argv = process.argv.slice(2)): LaunchThr
   const quick = values.quick === true;
   return {
     quick,
-    launches: positiveInt(values.launches, quick ? 12 : 200, "--launches"),
+    launches: positiveInt(values.launches, quick ? 12 : 150, "--launches"),
     caps: intList(values.caps ?? (quick ? "2,8" : "1,2,4,8"), "--caps"),
     clusters: intList(values.clusters ?? (quick ? "1,3" : "1,10"), "--clusters"),
     inFlight: values["in-flight"] === undefined ? undefined : positiveInt(values["in-flight"], 16, "--in-flight"),
@@ -103,6 +103,8 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
     const nodes = await startSshNodes(nodeCount, defer, { ownProcessTable: ownTables });
     const sshdPids = () => nodes.flatMap((node) => processesMentioning(join(node.dir, "sshd_config")));
     const sparkSubmit = await writeSparkSubmitStub(base);
+    const channels = timeChannels();
+    defer("the ssh2 channel timers", () => channels.uninstall());
 
     // Launch triggers are held here and run by each case's own core, so each case has its engine and cap.
     const held: ScheduledAction[] = [];
@@ -192,6 +194,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         const { actions, ms: createMs } = await createExecutions(options.launches, c.clusters);
         engineMs.length = 0;
         runners.reset();
+        channels.reset();
         const inFlight = options.inFlight ?? Math.max(16, 2 * c.clusters * (c.cap ?? DEFAULT_CAP));
         const limit = pLimit(inFlight);
         const dispatchMs: number[] = [];
@@ -220,6 +223,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
           store: runtime.storePid ? treeCpuMs([runtime.storePid]) - cpu0.store : 0,
         };
         const counts = runners.counts();
+        const channelTimes = channels.times();
         const active = await runtime.ports.store.listActiveExecutions();
         const ids = new Set(actions.map((a) => (a as { execution_id: string }).execution_id));
         const running = active.filter((e) => ids.has(e.id) && e.info.status === "RUNNING").length;
@@ -231,8 +235,9 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         }
         const n = options.launches;
         const perLaunch = (total: number) => total / n;
-        const transferMs = perLaunch(counts.transferMs);
-        const commandMs = perLaunch(counts.commandMs);
+        // The time each launch held a channel slot for its SFTP session and for its command (not the wait for a slot).
+        const transferMs = perLaunch(channelTimes.sftpMs);
+        const commandMs = perLaunch(channelTimes.execMs);
         const engineMedian = median(engineMs);
         const dispatchMedian = median(dispatchMs);
         const rate = (n * 1000) / wallMs;
@@ -256,6 +261,9 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
           store_and_manager_p50_ms: round(Math.max(0, dispatchMedian - engineMedian)),
           transfer_ms_per_launch: round(transferMs),
           command_ms_per_launch: round(commandMs),
+          /** The same two, as the runner's callers saw them: with the wait for a free slot under the cap. */
+          transfer_call_ms_per_launch: round(perLaunch(counts.transferMs)),
+          command_call_ms_per_launch: round(perLaunch(counts.commandMs)),
           commands_per_launch: round(counts.commands / n),
           transfers_per_launch: round(counts.transfers / n),
           cpu_ms_per_launch: round(cpuPerLaunch),
@@ -393,7 +401,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
     notes.push(
       `Finding: ${finding}.`,
       "launches/s = launches ÷ the wall time from the first launch trigger to the last RUNNING write, with the launches' executions created beforehand (creates_per_s is that creation, apart).",
-      "Each launch: the launcher's claim and reads in the store, one SFTP session (mkdir, one write and one chmod per file), one command (move the files, setsid the wrapper, wait for its PID file), the RUNNING write. SFTP ms and cmd ms are the mean time each launch held a channel for them; the command polls for the PID file every 0.1 s, so it rarely takes less than ~100 ms.",
+      "Each launch: the launcher's claim and reads in the store, one SFTP session (mkdir, one write and one chmod per file), one command (move the files, setsid the wrapper, wait for its PID file), the RUNNING write. SFTP ms and cmd ms are the mean time each launch held a channel for them (timed inside ssh2, from the channel's request to its close, so without the wait for a slot under the cap; the runner-side times with the wait are transfer_call_ms / command_call_ms in the JSON); the command polls for the PID file every 0.1 s, so it rarely takes less than ~100 ms.",
       "cap allows /s = cap × clusters ÷ (SFTP ms + cmd ms): the rate at which the channels would be the limit. CPU allows /s = cores ÷ CPU ms per launch, summed over this process, every sshd tree and the store process (read from /proc). A shared machine's other users take CPU too: cores busy counts only ours.",
       "The per-host cap is SshRunnerOptions.maxChannels (core/src/runners/ssh-runner.ts, default 8, below OpenSSH's MaxSessions of 10); it is not an EDP_ setting. On AWS each concurrent `run` invocation has its own connection and cap, so a cluster's launch rate there is bounded by sshd (MaxStartups, its CPU) rather than by one process's cap.",
       ownTables

@@ -59,7 +59,7 @@ const USAGE = `tsx bench/sweep-scale.ts [options]
   --job-seconds S            how long each job sleeps (default 7200)
   --reserve-pids P           PIDs left free for the machine's other users (default 4096)
   --reserve-memory-mb MB     memory left available to others (default 4096)
-  --budget-minutes B         most minutes of seeding (launching) the run may take (default 30)
+  --budget-minutes B         most minutes of seeding (launching) the run may take (default 45)
   --shared-process-table     run every sshd in this machine's PID namespace (every cluster's ps then lists all jobs)
   --out DIR                  where <name>.json goes (default bench/results)`;
 
@@ -110,7 +110,7 @@ export function sweepScaleOptions(argv = process.argv.slice(2)): SweepScaleOptio
     jobSeconds: positiveInt(values["job-seconds"], quick ? 600 : 7200, "--job-seconds"),
     reservePids: positiveInt(values["reserve-pids"], 4096, "--reserve-pids"),
     reserveMemoryMb: positiveInt(values["reserve-memory-mb"], 4096, "--reserve-memory-mb"),
-    budgetMinutes: positiveInt(values["budget-minutes"], 30, "--budget-minutes"),
+    budgetMinutes: positiveInt(values["budget-minutes"], 45, "--budget-minutes"),
     sharedProcessTable: values["shared-process-table"] === true,
     out: values.out,
   };
@@ -398,9 +398,49 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
     };
 
     let limitedBy: string | undefined;
+    let peakJobMemory = 0;
     const wanted = options.executionsSeries.at(-1)!;
 
-    // 1. Clusters at fixed executions, each in a fresh store; the point at --fixed-clusters is taken in step 2.
+    // 1. Executions at fixed clusters, cumulative; the largest that fits is the headline. It goes first, so
+    //    the time budget, if anything, cuts the clusters series rather than the headline.
+    const sizes = [
+      ...new Set([
+        ...options.executionsSeries,
+        ...(options.clustersSeries.includes(options.fixedClusters) ? [options.fixedExecutions] : []),
+      ]),
+    ].sort((a, b) => a - b);
+    const deployment = await deploy(`m${options.fixedClusters}`, options.fixedClusters);
+    live.add(deployment);
+    try {
+      for (const size of sizes) {
+        if (size <= deployment.seeded) continue;
+        const fit = capacity(size - deployment.seeded);
+        let target = size;
+        if (fit.fits < size - deployment.seeded) {
+          // Round down to whole rounds over the clusters, and run what fits as the last size.
+          target = deployment.seeded + Math.floor(fit.fits / options.fixedClusters) * options.fixedClusters;
+          limitedBy = fit.limitedBy;
+          console.log(`sweep-scale: ${size} executions do not fit (${fit.limitedBy}); running ${target}`);
+          notes.push(`${size} executions did not fit: ${fit.limitedBy}. The largest size run is ${target}.`);
+          if (target <= deployment.seeded) break;
+        }
+        const seeding = await seedTo(deployment, target);
+        const series = [
+          ...(options.executionsSeries.includes(size) ? ["executions"] : []),
+          ...(size === options.fixedExecutions && options.clustersSeries.includes(options.fixedClusters) ? ["clusters"] : []),
+        ].join("+");
+        await measure(series || "executions", deployment, seeding);
+        if (target < size) break;
+      }
+      peakThreads = Math.max(peakThreads, threadCount());
+      peakJobMemory = jobMemory(base).bytes;
+    } finally {
+      // The clusters series runs on a machine without the headline's jobs.
+      await teardown(deployment);
+      live.delete(deployment);
+    }
+
+    // 2. Clusters at fixed executions, each in a fresh store (the point at --fixed-clusters was taken in step 1).
     for (const clusterCount of options.clustersSeries.filter((m) => m !== options.fixedClusters)) {
       const fit = capacity(options.fixedExecutions);
       if (fit.fits < options.fixedExecutions) {
@@ -417,41 +457,13 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
       }
     }
 
-    // 2. Executions at fixed clusters, cumulative; the largest that fits is the headline.
-    const sizes = [
-      ...new Set([
-        ...options.executionsSeries,
-        ...(options.clustersSeries.includes(options.fixedClusters) ? [options.fixedExecutions] : []),
-      ]),
-    ].sort((a, b) => a - b);
-    const deployment = await deploy(`m${options.fixedClusters}`, options.fixedClusters);
-    live.add(deployment);
-    defer("the main deployment's store", () => deployment.runtime.close());
-    for (const size of sizes) {
-      if (size <= deployment.seeded) continue;
-      const fit = capacity(size - deployment.seeded);
-      let target = size;
-      if (fit.fits < size - deployment.seeded) {
-        // Round down to whole rounds over the clusters, and run what fits as the last size.
-        target = deployment.seeded + Math.floor(fit.fits / options.fixedClusters) * options.fixedClusters;
-        limitedBy = fit.limitedBy;
-        console.log(`sweep-scale: ${size} executions do not fit (${fit.limitedBy}); running ${target}`);
-        notes.push(`${size} executions did not fit: ${fit.limitedBy}. The largest size run is ${target}.`);
-        if (target <= deployment.seeded) break;
-      }
-      const seeding = await seedTo(deployment, target);
-      const series = [
-        ...(options.executionsSeries.includes(size) ? ["executions"] : []),
-        ...(size === options.fixedExecutions && options.clustersSeries.includes(options.fixedClusters) ? ["clusters"] : []),
-      ].join("+");
-      await measure(series || "executions", deployment, seeding);
-      if (target < size) break;
-    }
     peakThreads = Math.max(peakThreads, threadCount());
 
     const headline = rows.filter((r) => String(r.series).includes("executions")).at(-1) ?? rows.at(-1)!;
     const growthTable = (series: "executions" | "clusters", fixed: string): BenchTable => {
-      const selected = rows.filter((r) => String(r.series).split("+").includes(series));
+      const selected = rows
+        .filter((r) => String(r.series).split("+").includes(series))
+        .sort((x, y) => (x[series] as number) - (y[series] as number));
       const first = selected[0];
       return {
         title: `Growth with ${series} (${fixed}): sweep time and memory`,
@@ -531,7 +543,7 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
         [
           "memory (MemAvailable at start; per job: PSS + page tables + kernel stack of its processes)",
           `${Math.round(startMemory / MB)} MB`,
-          `${Math.round(jobMemory(base).bytes / MB)} MB held by the jobs`,
+          `${Math.round(peakJobMemory / MB)} MB held by the jobs`,
           `${Math.round(perJobMemory / 1024)} KB`,
           ceilingByMemory === null ? "-" : `~${ceilingByMemory.toLocaleString("en-US")} (keeping ${options.reserveMemoryMb} MB)`,
         ],
