@@ -199,6 +199,8 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         const limit = pLimit(inFlight);
         const dispatchMs: number[] = [];
         const roots = sshdPids();
+        const requests0 = runtime.storeRequests?.() ?? 0;
+        const byCommand0 = runtime.storeRequestsByCommand?.() ?? {};
         const cpu0 = {
           machine: machineBusyCpuMs(),
           own: ownCpuMs(),
@@ -222,6 +224,12 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
           nodes: treeCpuMs(roots) - cpu0.nodes,
           store: runtime.storePid ? treeCpuMs([runtime.storePid]) - cpu0.store : 0,
         };
+        const storeRequests = (runtime.storeRequests?.() ?? 0) - requests0;
+        const byCommand = Object.fromEntries(
+          Object.entries(runtime.storeRequestsByCommand?.() ?? {})
+            .map(([name, count]) => [name, round((count - (byCommand0[name] ?? 0)) / options.launches)])
+            .filter(([, perLaunch]) => (perLaunch as number) > 0),
+        );
         const counts = runners.counts();
         const channelTimes = channels.times();
         const active = await runtime.ports.store.listActiveExecutions();
@@ -266,6 +274,9 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
           command_call_ms_per_launch: round(perLaunch(counts.commandMs)),
           commands_per_launch: round(counts.commands / n),
           transfers_per_launch: round(counts.transfers / n),
+          store_requests_per_launch: round(storeRequests / n),
+          store_requests_per_launch_by_command: byCommand,
+          store_cpu_ms_per_request: storeRequests > 0 ? round(cpu.store / storeRequests) : null,
           cpu_ms_per_launch: round(cpuPerLaunch),
           cpu_own_ms_per_launch: round(perLaunch(cpu.own)),
           cpu_nodes_ms_per_launch: round(perLaunch(cpu.nodes)),
@@ -334,7 +345,13 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
       many && many !== one
         ? `${many.clusters} clusters: ${cell(many.launches_per_s as number)} launches/s, limited by ${many.limited_by} (${cell(many.cpu_busy_cores as number)} of ${cores} cores busy)`
         : undefined,
-      `the store and manager alone (no remote work) take ${cell(storeOnly.launches_per_s as number)} launches/s at ${cell(storeOnly.store_and_manager_p50_ms as number)} ms each (p50), ${cell(storeOnly.cpu_ms_per_launch as number)} ms CPU`,
+      `the store and manager alone (no remote work) take ${cell(storeOnly.launches_per_s as number)} launches/s at ${cell(storeOnly.store_and_manager_p50_ms as number)} ms each (p50), ${cell(storeOnly.cpu_ms_per_launch as number)} ms CPU: ${cell(storeOnly.store_requests_per_launch as number)} store requests per launch (${Object.entries(
+        storeOnly.store_requests_per_launch_by_command as Record<string, number>,
+      )
+        .map(([name, count]) => `${cell(count)} ${name}`)
+        .join(
+          ", ",
+        )}) at ${cell(storeOnly.store_cpu_ms_per_request as number)} ms of dynalite CPU each, and ${cell(storeOnly.cpu_own_ms_per_launch as number)} ms in the manager`,
     ]
       .filter(Boolean)
       .join("; ");
@@ -349,6 +366,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         "store+mgr p50 ms",
         "SFTP ms",
         "cmd ms",
+        "store reqs",
         "CPU ms/launch",
         "own / nodes / store",
         "cores busy (ours / machine)",
@@ -364,6 +382,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         cell(r.store_and_manager_p50_ms as number),
         cell(r.transfer_ms_per_launch as number),
         cell(r.command_ms_per_launch as number),
+        cell(r.store_requests_per_launch as number),
         cell(r.cpu_ms_per_launch as number),
         `${cell(r.cpu_own_ms_per_launch as number)} / ${cell(r.cpu_nodes_ms_per_launch as number)} / ${cell(r.cpu_store_ms_per_launch as number)}`,
         `${cell(r.cpu_busy_cores as number)} / ${cell(r.machine_busy_cores as number)}`,
@@ -402,7 +421,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
       `Finding: ${finding}.`,
       "launches/s = launches ÷ the wall time from the first launch trigger to the last RUNNING write, with the launches' executions created beforehand (creates_per_s is that creation, apart).",
       "Each launch: the launcher's claim and reads in the store, one SFTP session (mkdir, one write and one chmod per file), one command (move the files, setsid the wrapper, wait for its PID file), the RUNNING write. SFTP ms and cmd ms are the mean time each launch held a channel for them (timed inside ssh2, from the channel's request to its close, so without the wait for a slot under the cap; the runner-side times with the wait are transfer_call_ms / command_call_ms in the JSON); the command polls for the PID file every 0.1 s, so it rarely takes less than ~100 ms.",
-      "cap allows /s = cap × clusters ÷ (SFTP ms + cmd ms): the rate at which the channels would be the limit. CPU allows /s = cores ÷ CPU ms per launch, summed over this process, every sshd tree and the store process (read from /proc). A shared machine's other users take CPU too: cores busy counts only ours.",
+      "store reqs = DynamoDB requests per launch, counted at the SDK client (claim, reads, writes). cap allows /s = cap × clusters ÷ (SFTP ms + cmd ms): the rate at which the channels would be the limit. CPU allows /s = cores ÷ CPU ms per launch, summed over this process, every sshd tree and the store process (read from /proc). A shared machine's other users take CPU too: cores busy counts only ours.",
       "The per-host cap is SshRunnerOptions.maxChannels (core/src/runners/ssh-runner.ts, default 8, below OpenSSH's MaxSessions of 10); it is not an EDP_ setting. On AWS each concurrent `run` invocation has its own connection and cap, so a cluster's launch rate there is bounded by sshd (MaxStartups, its CPU) rather than by one process's cap.",
       ownTables
         ? "Each sshd runs in its own PID namespace; its sessions skip the login user's ~/.bashrc (this machine's pyenv init), so the figures are EDP's."

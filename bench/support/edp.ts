@@ -27,6 +27,13 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** With `storeProcess`: the store's process and the requests sent to it. */
+export interface StoreCounters {
+  storePid?: number;
+  storeRequests?: () => number;
+  storeRequestsByCommand?: () => Record<string, number>;
+}
+
 /**
  * The local runtime as the tests build it: dynalite in memory on 127.0.0.1, temp files for
  * secrets and binaries, in-process timers. `dispatch` decides what happens to scheduled
@@ -38,7 +45,7 @@ export async function startRuntime(options: {
   dispatch?: (core: Core, action: ScheduledAction) => Promise<void>;
   /** dynalite in a child process (bench/support/store-server.ts), so this process's memory and CPU are the manager's alone. */
   storeProcess?: boolean;
-}): Promise<Runtime & { storePid?: number }> {
+}): Promise<Runtime & StoreCounters> {
   const dataDir = await mkdtemp(join(tmpdir(), "edp-bench-"));
   const tableName = "edp-bench";
   const settings = readSettings({ EDP_LOG_LEVEL: "WARN", ...options.env });
@@ -46,19 +53,26 @@ export async function startRuntime(options: {
   let server: Server | undefined;
   try {
     let storePid: number | undefined;
+    let storeRequests: StoreCounters["storeRequests"];
+    let storeRequestsByCommand: StoreCounters["storeRequestsByCommand"];
     if (options.storeProcess) {
       const child = await startStoreProcess();
       storePid = child.pid;
-      ports = await portsOverStoreProcess(child, dataDir, tableName).catch(async (error) => {
+      const external = await portsOverStoreProcess(child, dataDir, tableName).catch(async (error) => {
         await child.stop();
         throw error;
       });
+      storeRequests = external.storeRequests;
+      storeRequestsByCommand = external.storeRequestsByCommand;
+      ports = external;
     } else ports = await startLocalPorts({ dataDir, persist: false, tableName });
     const core = createCore(ports, options.registrations, settings);
     const dispatch = options.dispatch ?? ((c, action) => c.dispatch(action));
     ports.scheduler.attach((action) => dispatch(core, action));
-    const runtime: Runtime & { storePid?: number } = {
+    const runtime: Runtime & StoreCounters = {
       storePid,
+      storeRequests,
+      storeRequestsByCommand,
       core,
       ports,
       settings,

@@ -45,8 +45,26 @@ export async function startStoreProcess(): Promise<StoreProcess> {
 }
 
 /** The local runtime's ports over a store in another process (the rest as startLocalPorts makes them). */
-export async function portsOverStoreProcess(store: StoreProcess, dataDir: string, tableName: string): Promise<LocalPorts> {
+export async function portsOverStoreProcess(
+  store: StoreProcess,
+  dataDir: string,
+  tableName: string,
+): Promise<LocalPorts & { storeRequests(): number; storeRequestsByCommand(): Record<string, number> }> {
   const client = createDocumentClient(store.endpoint);
+  // Every request this process sends the store (GetItem, Query, UpdateItem…), counted as the SDK sends it.
+  let requests = 0;
+  const byCommand: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      requests++;
+      // A Query is named by its index, so a launch's queries say what they read.
+      const index = (args.input as { IndexName?: string }).IndexName;
+      const name = `${String(context.commandName ?? "unknown").replace(/Command$/, "")}${index ? `(${index})` : ""}`;
+      byCommand[name] = (byCommand[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name: "benchStoreRequestCounter" },
+  );
   await ensureTable(client, tableName);
   const scheduler = new InProcessScheduler();
   return {
@@ -55,6 +73,8 @@ export async function portsOverStoreProcess(store: StoreProcess, dataDir: string
     binaries: new DirectoryBinaryStore(join(dataDir, "binaries")),
     scheduler,
     dynamoEndpoint: store.endpoint,
+    storeRequests: () => requests,
+    storeRequestsByCommand: () => ({ ...byCommand }),
     // No series in these benchmarks.
     allSeries: async () => [],
     async close() {
