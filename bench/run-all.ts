@@ -3,7 +3,7 @@
  * its own node process (so each starts and stops everything it needs on its own), printing their
  * tables, then a summary of the figures each wrote to bench/results/<name>.json.
  *
- * Usage: tsx bench/run-all.ts [--quick] [--only sweep,api,launch,cold-start,callbacks,sweep-fanout] [--out DIR]
+ * Usage: tsx bench/run-all.ts [--quick] [--only sweep,sweep-scale,api,launch,launch-throughput,cold-start,callbacks,sweep-fanout] [--out DIR]
  * Exit status: 0 when every benchmark ran, 1 when one failed; a benchmark skipped for a missing tool
  * (no sshd) does not fail the run unless CI is set.
  */
@@ -13,7 +13,16 @@ import { join, resolve } from "node:path";
 import { isMain, parseBenchArgs, SKIPPED_EXIT } from "./support/cli.js";
 import { type BenchResult, DEFAULT_RESULTS_DIR } from "./support/report.js";
 
-export const BENCHMARKS = ["sweep", "api", "launch", "cold-start", "callbacks", "sweep-fanout"] as const;
+export const BENCHMARKS = [
+  "sweep",
+  "sweep-scale",
+  "api",
+  "launch",
+  "launch-throughput",
+  "cold-start",
+  "callbacks",
+  "sweep-fanout",
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const USAGE = `tsx bench/run-all.ts [options]

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import type { Caller } from "@edp/core/services/access";
 import { startLocalServer } from "@edp/functions/local/server";
 import { type ApiResponse, apiRequest, type RequestOptions } from "../../test/support/http-client.js";
 import type { SshServer } from "../../test/support/sshd.js";
+import { portsOverStoreProcess, startStoreProcess } from "./store-process.js";
 
 export interface Runtime {
   core: Core;
@@ -26,6 +27,13 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** With `storeProcess`: the store's process and the requests sent to it. */
+export interface StoreCounters {
+  storePid?: number;
+  storeRequests?: () => number;
+  storeRequestsByCommand?: () => Record<string, number>;
+}
+
 /**
  * The local runtime as the tests build it: dynalite in memory on 127.0.0.1, temp files for
  * secrets and binaries, in-process timers. `dispatch` decides what happens to scheduled
@@ -35,18 +43,36 @@ export async function startRuntime(options: {
   registrations: EngineRegistration[];
   env?: Record<string, string>;
   dispatch?: (core: Core, action: ScheduledAction) => Promise<void>;
-}): Promise<Runtime> {
+  /** dynalite in a child process (bench/support/store-server.ts), so this process's memory and CPU are the manager's alone. */
+  storeProcess?: boolean;
+}): Promise<Runtime & StoreCounters> {
   const dataDir = await mkdtemp(join(tmpdir(), "edp-bench-"));
   const tableName = "edp-bench";
   const settings = readSettings({ EDP_LOG_LEVEL: "WARN", ...options.env });
   let ports: LocalPorts | undefined;
   let server: Server | undefined;
   try {
-    ports = await startLocalPorts({ dataDir, persist: false, tableName });
+    let storePid: number | undefined;
+    let storeRequests: StoreCounters["storeRequests"];
+    let storeRequestsByCommand: StoreCounters["storeRequestsByCommand"];
+    if (options.storeProcess) {
+      const child = await startStoreProcess();
+      storePid = child.pid;
+      const external = await portsOverStoreProcess(child, dataDir, tableName).catch(async (error) => {
+        await child.stop();
+        throw error;
+      });
+      storeRequests = external.storeRequests;
+      storeRequestsByCommand = external.storeRequestsByCommand;
+      ports = external;
+    } else ports = await startLocalPorts({ dataDir, persist: false, tableName });
     const core = createCore(ports, options.registrations, settings);
     const dispatch = options.dispatch ?? ((c, action) => c.dispatch(action));
     ports.scheduler.attach((action) => dispatch(core, action));
-    const runtime: Runtime = {
+    const runtime: Runtime & StoreCounters = {
+      storePid,
+      storeRequests,
+      storeRequestsByCommand,
       core,
       ports,
       settings,
@@ -78,11 +104,28 @@ export async function startRuntime(options: {
 }
 
 /** Registers a test sshd as a `spark` cluster (mode ssh, host key pinned) straight through the cluster service. */
-export async function registerSshCluster(core: Core, caller: Caller, sshd: SshServer, name: string, workingDirBase: string) {
-  return core.clusters.create(caller, ClusterCreateSchema.parse(sparkClusterBody(sshd, name, workingDirBase)));
+export async function registerSshCluster(
+  core: Core,
+  caller: Caller,
+  sshd: SshServer,
+  name: string,
+  workingDirBase: string,
+  connection: Record<string, unknown> = {},
+) {
+  return core.clusters.create(caller, ClusterCreateSchema.parse(sparkClusterBody(sshd, name, workingDirBase, connection)));
 }
 
-export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: string) {
+/**
+ * A stand-in spark-submit for clusters that run only Shell jobs (which never call it): the health
+ * check finds it and reads its version without starting a JVM per cluster. Returns its path.
+ */
+export async function writeSparkSubmitStub(dir: string, version = "3.5.1"): Promise<string> {
+  const path = join(dir, "spark-submit");
+  await writeFile(path, `#!/bin/sh\necho "Welcome to Spark version ${version}"\n`, { mode: 0o755 });
+  return path;
+}
+
+export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: string, extra: Record<string, unknown> = {}) {
   return {
     name,
     plugin_name: "spark",
@@ -95,6 +138,7 @@ export function sparkClusterBody(sshd: SshServer, name: string, workingDirBase: 
       host_key: sshd.hostKey,
       private_key: sshd.privateKey,
       working_dir_base: workingDirBase,
+      ...extra,
     },
   };
 }

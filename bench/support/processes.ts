@@ -88,3 +88,42 @@ export async function killTrees(pids: number[], timeoutMs = 15_000): Promise<voi
   killAll(victims);
   await waitGone(victims, timeoutMs);
 }
+
+/** How many processes the jobs whose command line contains `marker` have, with their groups and descendants. */
+export function jobProcessCount(marker: string): number {
+  const table = processTable();
+  return treesOf(
+    table.filter((p) => p.pid !== process.pid && p.cmdline.includes(marker)).map((p) => p.pid),
+    table,
+  ).length;
+}
+
+/** x86-64's kernel stack per thread (THREAD_SIZE); no /proc file gives it per process. */
+const KERNEL_STACK_BYTES = 16 * 1024;
+
+/**
+ * The memory the jobs whose command line contains `marker` hold, with their groups and descendants:
+ * each process's proportional set size (its own pages plus its share of shared ones, from
+ * smaps_rollup), its page tables (VmPTE) and its kernel stack. Per process, so other users of a
+ * shared machine do not blur it the way a MemAvailable difference would.
+ */
+export function jobMemory(marker: string): { processes: number; bytes: number } {
+  const table = processTable();
+  const pids = treesOf(
+    table.filter((p) => p.pid !== process.pid && p.cmdline.includes(marker)).map((p) => p.pid),
+    table,
+  );
+  let bytes = 0;
+  let processes = 0;
+  for (const pid of pids) {
+    try {
+      const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1];
+      const pte = /^VmPTE:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      bytes += (Number(pss ?? 0) + Number(pte ?? 0)) * 1024 + KERNEL_STACK_BYTES;
+      processes++;
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return { processes, bytes };
+}

@@ -146,3 +146,57 @@ export function instrumentSsh2(): { counts(): WireCounts; reset(): void; uninsta
 function emptyWire(): WireCounts {
   return { connections: 0, execChannels: 0, sftpSessions: 0, sftpRequests: 0, sftpWrites: 0, byRequest: {} };
 }
+
+/** How long SSH channels were held, from the request to open one to its close, by kind. */
+export interface ChannelTimes {
+  execMs: number;
+  sftpMs: number;
+  exec: number;
+  sftp: number;
+}
+
+/**
+ * Times every exec channel and SFTP session of this process's SSH connections, by wrapping ssh2's
+ * Client.exec and Client.sftp: from the call to the channel's `close`. Unlike a timer around the
+ * runner's calls, this leaves out the wait for a free slot under the runner's channel cap, so it
+ * is the time a launch holds one of the cap's slots.
+ */
+export function timeChannels(): { times(): ChannelTimes; reset(): void; uninstall(): void } {
+  const client = ssh2.Client.prototype as unknown as Record<string, unknown>;
+  let times: ChannelTimes = { execMs: 0, sftpMs: 0, exec: 0, sftp: 0 };
+  const restore: (() => void)[] = [];
+  const wrap = (name: "exec" | "sftp") => {
+    const original = client[name] as (...args: unknown[]) => unknown;
+    client[name] = function (this: unknown, ...args: unknown[]) {
+      const started = performance.now();
+      const last = args.length - 1;
+      const callback = args[last];
+      if (typeof callback === "function") {
+        args[last] = (error: Error | undefined, channel: { once(event: "close", listener: () => void): void } | undefined) => {
+          if (!error && channel) {
+            channel.once("close", () => {
+              times[`${name}Ms`] += performance.now() - started;
+              times[name]++;
+            });
+          }
+          return callback(error, channel);
+        };
+      }
+      return original.apply(this, args);
+    };
+    restore.push(() => {
+      client[name] = original;
+    });
+  };
+  wrap("exec");
+  wrap("sftp");
+  return {
+    times: () => ({ ...times }),
+    reset() {
+      times = { execMs: 0, sftpMs: 0, exec: 0, sftp: 0 };
+    },
+    uninstall() {
+      for (const undo of restore.reverse()) undo();
+    },
+  };
+}

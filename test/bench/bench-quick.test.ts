@@ -27,6 +27,32 @@ const EXPECTED_ROW_FIELDS: Record<string, string[]> = {
     "store_read_ms",
     "seed_ms",
   ],
+  "sweep-scale": [
+    "series",
+    "executions",
+    "clusters",
+    "sweep_ms",
+    "remote_commands",
+    "store_read_ms",
+    "sweep_cpu_ms",
+    "node_cpu_ms",
+    "peak_rss_mb",
+    "seed_launches_per_s",
+    "processes_per_job",
+    "memory_per_job_kb",
+  ],
+  "launch-throughput": [
+    "case",
+    "clusters",
+    "launches_per_s",
+    "dispatch_p50_ms",
+    "transfer_ms_per_launch",
+    "command_ms_per_launch",
+    "cpu_ms_per_launch",
+    "channel_ceiling_per_s",
+    "cpu_ceiling_per_s",
+    "limited_by",
+  ],
   api: ["case", "connections", "api_p50_ms", "api_p99_ms", "api_rps", "raw_p50_ms", "raw_p99_ms", "raw_rps", "p50_ratio", "rps_ratio"],
   launch: [
     "binary_mb",
@@ -75,6 +101,8 @@ const DIFFERENCES = ["load_ms_per_cluster", "largest_n_load_ms_per_cluster"];
 
 const EXPECTED_SUMMARY: Record<string, string[]> = {
   sweep: ["largest_n_speedup", "largest_n_batched_commands", "one_command_per_cluster"],
+  "sweep-scale": ["largest_executions", "largest_clusters", "largest_sweep_ms", "largest_remote_commands", "largest_peak_rss_mb", "limit"],
+  "launch-throughput": ["one_cluster_launches_per_s", "many_clusters_launches_per_s", "store_only_launches_per_s", "finding"],
   api: ["get_p50_ratio", "get_p50_target_met", "list_p50_ratio", "create_p50_ratio"],
   launch: ["max_edp_commands", "max_edp_transfers", "round_trip_target_met"],
   "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio", "status_kb", "cancel_kb", "status_import_cpu_ratio"],
@@ -96,10 +124,12 @@ describe("the quick benchmark suite", () => {
   // in CI they stay in, and assertPresent fails the suite, as every other test does.
   // The fan-out benchmark is a simulation: it needs no sshd.
   const benchmarks = ssh.run
-    ? ["sweep", "api", "launch", "cold-start", "callbacks", "sweep-fanout"]
+    ? ["sweep", "sweep-scale", "api", "launch", "launch-throughput", "cold-start", "callbacks", "sweep-fanout"]
     : ["api", "cold-start", "sweep-fanout"];
   if (!ssh.run)
-    console.warn("bench sweep, launch and callbacks left out: they need sshd, ssh-keygen and setsid (apt-get install openssh-server)");
+    console.warn(
+      "bench sweep, sweep-scale, launch, launch-throughput and callbacks left out: they need sshd, ssh-keygen and setsid (apt-get install openssh-server)",
+    );
   let stdout = "";
   let stderr = "";
   let exitCode: number | null = null;
@@ -122,14 +152,14 @@ describe("the quick benchmark suite", () => {
       child.stderr.on("data", (chunk) => {
         stderr += chunk;
       });
-      // Bounded: the quick suite takes about two minutes on a loaded 2-core machine.
-      const timer = setTimeout(() => child.kill("SIGTERM"), 330_000);
+      // Bounded: the quick suite takes about three minutes on a loaded 2-core machine.
+      const timer = setTimeout(() => child.kill("SIGTERM"), 480_000);
       child.once("exit", (code) => {
         clearTimeout(timer);
         done(code);
       });
     });
-  }, 360_000);
+  }, 510_000);
 
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });

@@ -36,7 +36,24 @@ export interface SshServer {
  * keys generated for the test. It runs as the current user; as root it allows key-only root login.
  */
 export async function startSshd(
-  options: { maxSessions?: number /** false: no SFTP subsystem, as on a stripped-down node. */; sftp?: boolean } = {},
+  options: {
+    maxSessions?: number;
+    /** false: no SFTP subsystem, as on a stripped-down node. */
+    sftp?: boolean;
+    /**
+     * Runs sshd as PID 1 of a PID namespace of its own, with its own /proc (`unshare`, as root), so
+     * `ps` in its sessions lists only the processes started through it, as on a separate machine.
+     * The benchmarks use it so each "cluster" has a process table of its own size.
+     */
+    ownProcessTable?: boolean;
+    /**
+     * Sessions start the login shell with SHLVL=1 set, so Debian's bash does not source the user's
+     * ~/.bashrc for each command (it does for SSH sessions at shell level 1). On this machine root's
+     * .bashrc runs `pyenv init`, which would add a few hundred ms to every remote command; the
+     * benchmarks measure EDP, not this machine's shell start-up.
+     */
+    skipShellRc?: boolean;
+  } = {},
 ): Promise<SshServer> {
   const dir = await mkdtemp(join(tmpdir(), "edp-sshd-"));
   const keygen = (name: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(dir, name)]);
@@ -65,6 +82,7 @@ export async function startSshd(
         `MaxSessions ${options.maxSessions ?? 10}`,
         "MaxStartups 100",
         ...(sftp ? ["Subsystem sftp internal-sftp"] : []),
+        ...(options.skipShellRc ? ["SetEnv SHLVL=1"] : []),
         "LogLevel INFO",
         "",
       ].join("\n"),
@@ -77,7 +95,10 @@ export async function startSshd(
   let log = "";
   const start = async () => {
     log = "";
-    const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    const sshd = ["/usr/sbin/sshd", "-D", "-e", "-f", config];
+    // --kill-child: when unshare goes, sshd (the namespace's init) goes, and the kernel ends every process in it.
+    const [command, ...args] = options.ownProcessTable ? ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", ...sshd] : sshd;
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr?.on("data", (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20000);
     });
