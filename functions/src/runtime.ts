@@ -1,6 +1,5 @@
 import { readSettings } from "@edp/core/config/settings";
-import { defaultEngineRegistrations } from "@edp/core/engines/index";
-import { type Core, createCore } from "@edp/core/runtime/core";
+import type { Core } from "@edp/core/runtime/core";
 
 let core: Promise<Core> | undefined;
 
@@ -20,6 +19,12 @@ export function useCore(instance: Core): void {
 async function buildFromEnvironment(): Promise<Core> {
   const settings = readSettings();
   if (settings.EDP_RUNTIME !== "aws") throw new Error("No core installed: the local runtime calls useCore() at start-up");
-  const { createAwsPorts } = await import("@edp/core/runtime/aws");
+  // Loaded on the first request, not at import (issue 17.1): the core, its store and the AWS
+  // adapters are most of a bundle, and a container that is never invoked never pays for them.
+  const [{ createAwsPorts }, { createCore }, { defaultEngineRegistrations }] = await Promise.all([
+    import("@edp/core/runtime/aws"),
+    import("@edp/core/runtime/core"),
+    import("@edp/core/engines/index"),
+  ]);
   return createCore(createAwsPorts(settings), defaultEngineRegistrations, settings);
 }
