@@ -117,6 +117,18 @@ export class Store {
     return entity;
   }
 
+  /** Sends a conditioned write: whether its condition held. A condition that fails is an answer here, not an error. */
+  private async sendConditioned(command: PutCommand | DeleteCommand): Promise<boolean> {
+    try {
+      if (command instanceof PutCommand) await this.client.send(command);
+      else await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Creates the entity unless its id is taken; returns what is stored under the id either way. */
   async createOrGet<T extends Stored>(kind: Kind, entity: T): Promise<{ entity: T; created: boolean }> {
     if (entity.is_public) this.publicFoundEmpty.delete(kind);
@@ -394,36 +406,26 @@ export class Store {
    * concurrent writers exactly one does.
    */
   async putKeyRecord(name: string, record: KeyRecord, now: Date, replacing?: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: keyRecordKey(name), sk: "key", ...record },
-          ConditionExpression: `attribute_not_exists(pk) OR expires_at <= :now${replacing === undefined ? "" : " OR execution_id = :stale"}`,
-          ExpressionAttributeValues: { ":now": epochSeconds(now), ...(replacing === undefined ? {} : { ":stale": replacing }) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendConditioned(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: keyRecordKey(name), sk: "key", ...record },
+        ConditionExpression: `attribute_not_exists(pk) OR expires_at <= :now${replacing === undefined ? "" : " OR execution_id = :stale"}`,
+        ExpressionAttributeValues: { ":now": epochSeconds(now), ...(replacing === undefined ? {} : { ":stale": replacing }) },
+      }),
+    );
   }
 
   /** Frees a key, if it still points at this execution. */
   async deleteKeyRecord(name: string, executionId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: keyRecordKey(name), sk: "key" },
-          ConditionExpression: "execution_id = :me",
-          ExpressionAttributeValues: { ":me": executionId },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: keyRecordKey(name), sk: "key" },
+        ConditionExpression: "execution_id = :me",
+        ExpressionAttributeValues: { ":me": executionId },
+      }),
+    );
   }
 
   /**
@@ -445,36 +447,26 @@ export class Store {
    * one slot, exactly one does.
    */
   async claimSlot(scope: string, slot: number, holder: string, replacing?: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: slotsKey(scope), sk: String(slot), slot, holder },
-          ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "holder = :stale",
-          ...(replacing === undefined ? {} : { ExpressionAttributeValues: { ":stale": replacing } }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendConditioned(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: slotsKey(scope), sk: String(slot), slot, holder },
+        ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "holder = :stale",
+        ...(replacing === undefined ? {} : { ExpressionAttributeValues: { ":stale": replacing } }),
+      }),
+    );
   }
 
   /** Frees a slot, if `holder` still holds it. */
   async releaseSlot(scope: string, slot: number, holder: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: slotsKey(scope), sk: String(slot) },
-          ConditionExpression: "holder = :me",
-          ExpressionAttributeValues: { ":me": holder },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: slotsKey(scope), sk: String(slot) },
+        ConditionExpression: "holder = :me",
+        ExpressionAttributeValues: { ":me": holder },
+      }),
+    );
   }
 
   /** The PENDING, RUNNING and TOBEKILLED executions of one cluster: one range of the active index. */
@@ -525,36 +517,26 @@ export class Store {
    * exactly one wins. A holder that crashed never releases, so its lease lapses at its expiry.
    */
   async takeLease(name: string, holder: string, expiresAt: number, now: Date): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: leaseKey(name), sk: "lease", holder, expires_at: expiresAt },
-          ConditionExpression: "attribute_not_exists(pk) OR expires_at <= :now",
-          ExpressionAttributeValues: { ":now": epochSeconds(now) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendConditioned(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: leaseKey(name), sk: "lease", holder, expires_at: expiresAt },
+        ConditionExpression: "attribute_not_exists(pk) OR expires_at <= :now",
+        ExpressionAttributeValues: { ":now": epochSeconds(now) },
+      }),
+    );
   }
 
   /** Releases a lease, if `holder` still holds it (one that lapsed and was taken by another is left alone). */
   async releaseLease(name: string, holder: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: leaseKey(name), sk: "lease" },
-          ConditionExpression: "holder = :me",
-          ExpressionAttributeValues: { ":me": holder },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: leaseKey(name), sk: "lease" },
+        ConditionExpression: "holder = :me",
+        ExpressionAttributeValues: { ":me": holder },
+      }),
+    );
   }
   /**
    * Records a use of retained code: the record's `retain_until` moves to the given time (never
@@ -562,25 +544,21 @@ export class Store {
    * by that time, so the retention pass reads only what has expired.
    */
   async touchRetainedCode(record: RetainedCodeRecord): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: retainedCodeKey(record.sha256),
-            sk: "retained",
-            ...record,
-            activepk: RETAINED_CODE_PARTITION,
-            activesk: `${record.retain_until}#${record.sha256}`,
-          },
-          ConditionExpression: "attribute_not_exists(pk) OR retain_until <= :until",
-          ExpressionAttributeValues: { ":until": record.retain_until },
-        }),
-      );
-    } catch (error) {
-      // A later use already keeps it longer.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A later use already keeps it longer.
+    await this.sendConditioned(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: retainedCodeKey(record.sha256),
+          sk: "retained",
+          ...record,
+          activepk: RETAINED_CODE_PARTITION,
+          activesk: `${record.retain_until}#${record.sha256}`,
+        },
+        ConditionExpression: "attribute_not_exists(pk) OR retain_until <= :until",
+        ExpressionAttributeValues: { ":until": record.retain_until },
+      }),
+    );
   }
 
   async getRetainedCode(sha256: string): Promise<RetainedCodeRecord | undefined> {
@@ -608,20 +586,14 @@ export class Store {
 
   /** Deletes a record only if no run used its bytes since it was read (its `retain_until` unchanged); whether it did. */
   async deleteRetainedCode(sha256: string, retainUntilSeen: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: retainedCodeKey(sha256), sk: "retained" },
-          ConditionExpression: "retain_until = :seen",
-          ExpressionAttributeValues: { ":seen": retainUntilSeen },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: retainedCodeKey(sha256), sk: "retained" },
+        ConditionExpression: "retain_until = :seen",
+        ExpressionAttributeValues: { ":seen": retainUntilSeen },
+      }),
+    );
   }
 
   /**
@@ -629,20 +601,14 @@ export class Store {
    * of concurrent sweeps exactly one wins, and the others skip the pass.
    */
   async claimPeriodicPass(name: string, now: Date, everySeconds: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: `PASS#${name}`, sk: "pass", last_run_at: now.toISOString() },
-          ConditionExpression: "attribute_not_exists(pk) OR last_run_at <= :cutoff",
-          ExpressionAttributeValues: { ":cutoff": new Date(now.getTime() - everySeconds * 1000).toISOString() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendConditioned(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `PASS#${name}`, sk: "pass", last_run_at: now.toISOString() },
+        ConditionExpression: "attribute_not_exists(pk) OR last_run_at <= :cutoff",
+        ExpressionAttributeValues: { ":cutoff": new Date(now.getTime() - everySeconds * 1000).toISOString() },
+      }),
+    );
   }
 
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
@@ -749,18 +715,14 @@ export class Store {
   }
 
   private async releaseName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: nameKey(kind, projectId, name), sk: "name" },
-          ConditionExpression: "owner_id = :me",
-          ExpressionAttributeValues: { ":me": ownerId },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: nameKey(kind, projectId, name), sk: "name" },
+        ConditionExpression: "owner_id = :me",
+        ExpressionAttributeValues: { ":me": ownerId },
+      }),
+    );
   }
 }
 
