@@ -6,7 +6,7 @@ import { TokenService } from "@edp/core/auth/tokens";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/api.js";
 import { MOTO, type MotoServer, startMoto } from "../support/moto.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 import { AwsStage } from "./aws-stage.js";
 
@@ -47,11 +47,7 @@ describe.runIf(tools.run)("18.2 the README quickstart on the AWS adapters agains
       plugin_name: "spark",
       plugin_version: "3.5.0",
       connection: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        private_key: sshd.privateKey,
-        host_key: sshd.hostKey,
+        ...sshLogin(sshd),
         working_dir_base: join(scratch, "work"),
       },
     });

@@ -8,7 +8,7 @@ import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { onPath, requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, onPath("curl", "apt-get install curl"));
@@ -105,11 +105,7 @@ describe.runIf(tools.run)("12.1 completion callbacks from the Spark wrapper over
       plugin_name: "spark",
       plugin_version: "3.5.0",
       connection: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        private_key: sshd.privateKey,
-        host_key: sshd.hostKey,
+        ...sshLogin(sshd),
         working_dir_base: join(scratch, name),
         environment,
       },

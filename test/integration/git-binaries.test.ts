@@ -7,7 +7,7 @@ import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { commitsOf, type GitServer, randomContent, startGitServer } from "../support/git-server.js";
 import { hostileStrings } from "../support/hostile.js";
 import { captureLogs, scanTable } from "../support/leaks.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.git, TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
@@ -60,11 +60,7 @@ describe.runIf(tools.run)("16.1 git job binaries run on a real sshd cluster", ()
         plugin_name: "spark",
         plugin_version: "3.5.0",
         connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
+          ...sshLogin(sshd),
           working_dir_base: join(scratch, "work"),
         },
       })

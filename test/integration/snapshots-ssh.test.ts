@@ -7,7 +7,7 @@ import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
-import { type SshServer, startSshd } from "../support/sshd.js";
+import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps);
@@ -45,11 +45,7 @@ describe.runIf(tools.run)("16 run snapshots and re-runs on the Spark engine over
         plugin_name: "spark",
         plugin_version: "3.5.0",
         connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
+          ...sshLogin(sshd),
           working_dir_base: join(scratch, "jobs"),
         },
       })
