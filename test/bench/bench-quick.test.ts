@@ -96,8 +96,11 @@ const EXPECTED_ROW_FIELDS: Record<string, string[]> = {
   ],
 };
 
-/** Figures that are the difference of two measured timings, and so may be negative. */
-const DIFFERENCES = ["load_ms_per_cluster", "largest_n_load_ms_per_cluster"];
+/**
+ * Figures that are the difference of two measurements, and so may be negative: timings, and the
+ * memory a sweep added over its process's RSS before it (a collection during the sweep can free more).
+ */
+const DIFFERENCES = ["load_ms_per_cluster", "largest_n_load_ms_per_cluster", "rss_added_mb"];
 
 const EXPECTED_SUMMARY: Record<string, string[]> = {
   sweep: ["largest_n_speedup", "largest_n_batched_commands", "one_command_per_cluster"],
