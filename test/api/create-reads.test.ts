@@ -8,7 +8,7 @@ import { createCore } from "@edp/core/runtime/core";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
 import { FileSecretStore } from "@edp/core/secrets/file-secret-store";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
-import { Store } from "@edp/core/store/store";
+import { RECENT_READ_MS, Store } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -17,7 +17,8 @@ import { createJobChain } from "./fixtures.js";
 /**
  * Issue 17.2: POST /v2/jobs reads everything its checks need in one BatchGetItem (the cluster, the
  * template, the data sources and, for a template the process has seen, its binaries), then writes
- * once, and still refuses everything it refused before.
+ * once, and still refuses everything it refused before. What the process read in the last
+ * RECENT_READ_MS is not read again, so a burst of runs of one template costs one PutItem each.
  */
 describe("17.2 creating a job reads once, then writes", () => {
   let api: TestApi;
@@ -28,7 +29,8 @@ describe("17.2 creating a job reads once, then writes", () => {
 
   beforeAll(async () => {
     api = await startTestApi({ registrations: [testEngineRegistration(new TestEngine())] });
-    // A second core over the same table, whose store's client records every DynamoDB call.
+    // A second core over the same table (another process, as another Lambda instance would be),
+    // whose store's client records every DynamoDB call.
     scratch = await mkdtemp(join(tmpdir(), "edp-create-reads-"));
     client = createDocumentClient(api.ports.dynamoEndpoint);
     calls = [];
@@ -44,8 +46,9 @@ describe("17.2 creating a job reads once, then writes", () => {
     core = createCore(
       {
         store: new Store(client, "edp-test"),
-        secrets: new FileSecretStore(join(scratch, "secrets.json")),
-        binaries: new DirectoryBinaryStore(join(scratch, "binaries")),
+        // The API's own secrets and binaries: what the API stores, this core can launch.
+        secrets: api.ports.secrets,
+        binaries: api.ports.binaries,
         scheduler,
       },
       [testEngineRegistration(new TestEngine())],
@@ -58,7 +61,7 @@ describe("17.2 creating a job reads once, then writes", () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it("17.2 a job of a known template costs one BatchGetItem and one PutItem; a template seen first, one BatchGetItem more", async () => {
+  it("17.2 a job of a template seen first costs two BatchGetItems and a PutItem; a repeat within the window, the PutItem alone", async () => {
     const { projectId, token } = await api.newProject();
     const chain = await createJobChain(api, token);
     const body = JobExecutionCreateSchema.parse({ cluster_id: chain.clusterId, job_template_id: chain.templateId });
@@ -67,12 +70,56 @@ describe("17.2 creating a job reads once, then writes", () => {
     expect(calls).toEqual(["BatchGetItem", "BatchGetItem", "PutItem"]);
     calls = [];
     const { execution } = await core.jobs.create({ projectId }, body);
-    expect(calls).toEqual(["BatchGetItem", "PutItem"]);
+    expect(calls).toEqual(["PutItem"]);
     expect(execution.info.status).toBe("PENDING");
-    // With an Idempotency-Key, the key's lookup runs beside the batch, then the key is claimed.
+    // Past the window everything checked is read again, in one batch: the binaries' ids are known.
+    await new Promise((resolve) => setTimeout(resolve, RECENT_READ_MS + 100));
+    calls = [];
+    await core.jobs.create({ projectId }, body);
+    expect(calls).toEqual(["BatchGetItem", "PutItem"]);
+    // With an Idempotency-Key, the key is looked up, then claimed.
     calls = [];
     await core.jobs.create({ projectId }, body, "key-17-2");
-    expect(calls.sort()).toEqual(["BatchGetItem", "GetItem", "PutItem", "PutItem"]);
+    expect(calls.sort()).toEqual(["GetItem", "PutItem", "PutItem"]);
+  });
+
+  it("17.2 a change another process makes to what a job is checked against is seen here within RECENT_READ_MS", async () => {
+    const owner = await api.newProject();
+    const user = await api.newProject();
+    const chain = await createJobChain(api, owner.token);
+    const own = await createJobChain(api, user.token);
+    for (const path of [`/v2/job-templates/${chain.templateId}`, `/v2/job-binaries/${chain.binaryId}`])
+      expect((await api.request("PATCH", path, { token: owner.token, body: { is_public: true } })).status).toBe(202);
+    const body = JobExecutionCreateSchema.parse({ cluster_id: own.clusterId, job_template_id: chain.templateId });
+    // This process (the second core) runs the public template, then the owner's process makes it private.
+    expect((await core.jobs.create({ projectId: user.projectId }, body)).created).toBe(true);
+    expect(
+      (await api.request("PATCH", `/v2/job-templates/${chain.templateId}`, { token: owner.token, body: { is_public: false } })).status,
+    ).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, RECENT_READ_MS + 100));
+    await expect(core.jobs.create({ projectId: user.projectId }, body)).rejects.toThrow(
+      `Job template with id '${chain.templateId}' doesn't exist`,
+    );
+  });
+
+  it("17.2 a job accepted for a template that is no longer shared with its project fails at launch and runs nothing", async () => {
+    const owner = await api.newProject();
+    const user = await api.newProject();
+    const chain = await createJobChain(api, owner.token);
+    const own = await createJobChain(api, user.token);
+    for (const path of [`/v2/job-templates/${chain.templateId}`, `/v2/job-binaries/${chain.binaryId}`])
+      expect((await api.request("PATCH", path, { token: owner.token, body: { is_public: true } })).status).toBe(202);
+    // This core's scheduler drops the launch trigger, so the job waits PENDING until launched below.
+    const body = JobExecutionCreateSchema.parse({ cluster_id: own.clusterId, job_template_id: chain.templateId });
+    const { execution } = await core.jobs.create({ projectId: user.projectId }, body);
+    expect(
+      (await api.request("PATCH", `/v2/job-templates/${chain.templateId}`, { token: owner.token, body: { is_public: false } })).status,
+    ).toBe(202);
+    await core.dispatch({ action: "launch", execution_id: execution.id });
+    const launched = await core.jobs.get({ projectId: user.projectId }, execution.id);
+    expect(launched.info.status).toBe("FAILED");
+    expect(launched.info.error).toContain(`Job template with id '${chain.templateId}' doesn't exist`);
+    expect(launched.engine_job_id).toBeFalsy();
   });
 
   it("17.2 the one read still refuses what it refused: another project's template, hostile input, a template gone since it was cached", async () => {
@@ -96,7 +143,7 @@ describe("17.2 creating a job reads once, then writes", () => {
     const privateBinary = await post(other.token, { cluster_id: own.clusterId, job_template_id: chain.templateId });
     expect(privateBinary.status).toBe(400);
     expect(privateBinary.body.error_message).toContain(`uses job binary '${chain.binaryId}'`);
-    // Binary public too: runs; made private again: refused again (nothing checked comes from a cache).
+    // Binary public too: runs; made private again: refused again at once (a write here forgets what was read).
     expect(
       (await api.request("PATCH", `/v2/job-binaries/${chain.binaryId}`, { token: owner.token, body: { is_public: true } })).status,
     ).toBe(202);
