@@ -39,7 +39,8 @@ export class ExecutionFactory {
    * A template's binaries (`mains` then `libs`) by template id. They never change once the
    * template exists (JobTemplateUpdateSchema cannot touch them) and ids are never reused, so
    * this process keeps them and reads a known template's binaries in the same round trip as
-   * the template itself. Only ids are kept: whatever is checked is read fresh.
+   * the template itself. Only ids are kept here; what is checked is read with the store's
+   * `recent` reads (at most RECENT_READ_MS old), and read again, fresh, when the run launches.
    */
   private readonly templateBinaries = new LRUCache<string, string[]>({ max: 10_000 });
 
@@ -56,7 +57,8 @@ export class ExecutionFactory {
    * `build`, with the template as it was read for the checks. Everything the checks need is
    * read in one consistent BatchGetItem (the cluster, the template, the data sources and, for a
    * template this process has seen, its binaries); a template seen for the first time costs a
-   * second one for its binaries.
+   * second one for its binaries. What this process read in the last RECENT_READ_MS is not read
+   * again (Store.getMany's `recent`), so runs of one template in a burst cost no read at all.
    */
   async buildChecked(
     caller: Caller,
@@ -65,13 +67,16 @@ export class ExecutionFactory {
   ): Promise<{ execution: StoredExecution; template: JobTemplate & Stored }> {
     const { input, placement } = await this.place(caller, request);
     const known = this.templateBinaries.get(input.job_template_id) ?? [];
-    const read = await this.store.getMany([
-      { kind: "cluster", id: input.cluster_id },
-      { kind: "job_template", id: input.job_template_id },
-      ...(input.input_id ? [{ kind: "data_source" as const, id: input.input_id }] : []),
-      ...(input.output_id ? [{ kind: "data_source" as const, id: input.output_id }] : []),
-      ...known.map((id) => ({ kind: "job_binary" as const, id })),
-    ]);
+    const read = await this.store.getMany(
+      [
+        { kind: "cluster", id: input.cluster_id },
+        { kind: "job_template", id: input.job_template_id },
+        ...(input.input_id ? [{ kind: "data_source" as const, id: input.input_id }] : []),
+        ...(input.output_id ? [{ kind: "data_source" as const, id: input.output_id }] : []),
+        ...known.map((id) => ({ kind: "job_binary" as const, id })),
+      ],
+      { recent: true },
+    );
     // Refused in Sahara's order: the cluster's problem is reported before the template's.
     const cluster = visible<Cluster>(caller, read, "cluster", input.cluster_id, `Cluster with id '${input.cluster_id}' doesn't exist`);
     const template = visible<JobTemplate>(
@@ -129,7 +134,13 @@ export class ExecutionFactory {
   private async binariesOf(template: JobTemplate, read: Map<string, Stored | undefined>): Promise<BinaryReference[]> {
     const ids = [...template.mains, ...template.libs];
     const missing = ids.filter((id) => !read.has(entityKey("job_binary", id)));
-    const all = missing.length === 0 ? read : await this.store.getMany(missing.map((id) => ({ kind: "job_binary" as const, id })));
+    const all =
+      missing.length === 0
+        ? read
+        : await this.store.getMany(
+            missing.map((id) => ({ kind: "job_binary" as const, id })),
+            { recent: true },
+          );
     return ids.map((id) => ({
       id,
       binary: (read.get(entityKey("job_binary", id)) ?? all.get(entityKey("job_binary", id))) as BinaryReference["binary"],
@@ -161,7 +172,7 @@ export class ExecutionFactory {
     if (!this.placement) throw new InvalidReferenceError(`"cluster_id": "${AUTO_CLUSTER}" is not available here`);
     const template = visible<JobTemplate>(
       caller,
-      await this.store.getMany([{ kind: "job_template", id: input.job_template_id }]),
+      await this.store.getMany([{ kind: "job_template", id: input.job_template_id }], { recent: true }),
       "job_template",
       input.job_template_id,
       `Job template with id '${input.job_template_id}' doesn't exist`,

@@ -91,7 +91,10 @@ export class Launcher {
       const queued = await this.admit(claimed);
       if (queued) return queued;
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
-      if (!template) throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
+      // Checked again, fresh: the create may have been checked against a template shared a moment
+      // ago (Store.recentDefinitions), and sharing ends when its owner says, not when the job launches.
+      if (!template || (template.project_id !== claimed.project_id && !template.is_public))
+        throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
       const { job, dataSourceUrls, code } = await this.prepare(claimed, template, access);
       await this.keepCode(id, code);

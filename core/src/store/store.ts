@@ -8,6 +8,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { LRUCache } from "lru-cache";
 import { NameAlreadyExistsError, VersionConflictError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
@@ -87,6 +88,16 @@ export class Store {
    */
   private readonly publicFoundEmpty = new Map<Kind, number>();
 
+  /**
+   * The definitions (clusters, templates, data sources, binaries) this process read in the last
+   * RECENT_READ_MS, by item key, for the reads that accept them: the checks of `POST /v2/jobs`,
+   * so that a burst of runs of one template costs one PutItem each rather than a BatchGetItem
+   * and a PutItem (issue 17.2). A write through this store forgets the item at once; a write by
+   * another process is seen here at most RECENT_READ_MS later, the window PUBLIC_EMPTY_MS already
+   * allows listings. Launches, cancels and the sweep always read the table.
+   */
+  private readonly recentDefinitions = new LRUCache<string, Record<string, unknown>>({ max: 5_000, ttl: RECENT_READ_MS });
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -99,6 +110,7 @@ export class Store {
   async create<T extends Stored>(kind: Kind, entity: T, options: { uniqueName?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<T> {
     if (options.uniqueName !== undefined) await this.claimName(kind, entity.project_id, options.uniqueName, entity.id, entity.version);
     if (entity.is_public) this.publicFoundEmpty.delete(kind);
+    this.recentDefinitions.delete(entityKey(kind, entity.id));
     const references = options.referencesOf?.(entity) ?? [];
     try {
       await this.addReferences({ kind, id: entity.id }, references);
@@ -132,6 +144,7 @@ export class Store {
   /** Creates the entity unless its id is taken; returns what is stored under the id either way. */
   async createOrGet<T extends Stored>(kind: Kind, entity: T): Promise<{ entity: T; created: boolean }> {
     if (entity.is_public) this.publicFoundEmpty.delete(kind);
+    this.recentDefinitions.delete(entityKey(kind, entity.id));
     try {
       await this.client.send(
         new PutCommand({ TableName: this.tableName, Item: toItem(kind, entity), ConditionExpression: "attribute_not_exists(pk)" }),
@@ -155,12 +168,21 @@ export class Store {
   /**
    * Several entities in one consistent BatchGetItem round trip (what creating an execution
    * reads), each undefined where nothing is stored. Duplicates are read once; keys DynamoDB
-   * leaves unprocessed (throttling) are asked for again.
+   * leaves unprocessed (throttling) are asked for again. With `recent`, a definition this
+   * process read in the last RECENT_READ_MS is answered from memory (see recentDefinitions), and
+   * only the rest are read.
    */
-  async getMany(keys: Reference[]): Promise<Map<string, Stored | undefined>> {
+  async getMany(keys: Reference[], options: { recent?: boolean } = {}): Promise<Map<string, Stored | undefined>> {
     const found = new Map<string, Stored | undefined>();
-    const wanted = [...new Map(keys.map((key) => [entityKey(key.kind, key.id), key])).values()];
-    for (const key of wanted) found.set(entityKey(key.kind, key.id), undefined);
+    const wanted: Reference[] = [];
+    for (const key of keys) {
+      const pk = entityKey(key.kind, key.id);
+      if (found.has(pk)) continue;
+      const remembered = options.recent ? this.recentDefinitions.get(pk) : undefined;
+      // A copy, so that no caller's change to what it was given reaches the next caller.
+      found.set(pk, remembered && fromItem<Stored>(structuredClone(remembered)));
+      if (!remembered) wanted.push(key);
+    }
     // BatchGetItem takes at most 100 keys per call.
     for (let start = 0; start < wanted.length; start += 100) {
       let pending: Record<string, unknown>[] | undefined = wanted
@@ -171,7 +193,10 @@ export class Store {
         const result = await this.client.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.pk as string, fromItem<Stored>(item));
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          if (DEFINITION_KINDS.has(item.sk as Kind)) this.recentDefinitions.set(item.pk as string, structuredClone(item));
+          found.set(item.pk as string, fromItem<Stored>(item));
+        }
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
       }
     }
@@ -195,6 +220,7 @@ export class Store {
     const renamed = oldName !== undefined && newName !== undefined && oldName !== newName;
     if (renamed) await this.claimName(kind, next.project_id, newName, next.id, next.version);
     if (next.is_public) this.publicFoundEmpty.delete(kind);
+    this.recentDefinitions.delete(entityKey(kind, current.id));
     const self = { kind, id: current.id };
     const [before, after] = [options.referencesOf?.(current) ?? [], options.referencesOf?.(next) ?? []];
     const added = after.filter((r) => !before.some((b) => sameReference(b, r)));
@@ -222,6 +248,7 @@ export class Store {
 
   /** Deletes the entity if unchanged since read, and releases its name. */
   async remove<T extends Stored>(kind: Kind, current: T, options: { name?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<void> {
+    this.recentDefinitions.delete(entityKey(kind, current.id));
     try {
       await this.client.send(
         new DeleteCommand({
@@ -313,35 +340,35 @@ export class Store {
 
   /**
    * What a project can see of a kind, in the order of one listing index (creation by default),
-   * or its reverse, read lazily a page at a time: its own resources and other projects' public
-   * ones, merged by their sort key. `after` is exclusive: the `listingKey` of the item to start
-   * after.
+   * or its reverse, read lazily a DynamoDB page at a time and yielded in pages: its own resources
+   * and other projects' public ones, merged by their sort key. `after` is exclusive: the
+   * `listingKey` of the item to start after. Pages rather than single items, because a page of
+   * a hundred passed along item by item through stacked async generators cost more than
+   * rendering it (issue 17.2).
    */
   async *streamVisible<T extends Stored>(
     kind: Kind,
     projectId: string,
     options: { order?: ListingOrder; after?: string; descending?: boolean; pageSize: number },
-  ): AsyncGenerator<T> {
+  ): AsyncGenerator<T[]> {
     const order = options.order ?? "created_at";
     const { own: ownIndex, shared: sharedIndex } = LISTING_ORDERS[order];
     const own = this.streamIndex<T>(ownIndex, `${kind}#${projectId}`, options);
     const foundEmpty = this.publicFoundEmpty.get(kind);
-    const skipShared = foundEmpty !== undefined && Date.now() - foundEmpty < PUBLIC_EMPTY_MS;
+    if (foundEmpty !== undefined && Date.now() - foundEmpty < PUBLIC_EMPTY_MS) return yield* own;
     // Only a read from the start of the partition can find the partition empty.
     const onEmpty = options.after === undefined ? (askedAt: number) => this.publicFoundEmpty.set(kind, askedAt) : undefined;
     // The project's own public resources are in both indexes; they come from `own`.
-    const shared = skipShared
-      ? emptyStream<T>()
-      : filterStream(this.streamIndex<T>(sharedIndex, kind, { ...options, onEmpty }), (e) => e.project_id !== projectId);
+    const shared = filterPages(this.streamIndex<T>(sharedIndex, kind, { ...options, onEmpty }), (e) => e.project_id !== projectId);
     const keyOf = (entity: T) => listingKey(kind, entity, order) ?? "";
-    yield* mergeStreams(own, shared, keyOf, options.descending ?? false);
+    yield* mergePages(own, shared, keyOf, options.descending ?? false);
   }
 
   private async *streamIndex<T extends Stored>(
     index: TableIndex,
     partition: string,
     options: { after?: string; descending?: boolean; pageSize: number; onEmpty?: (askedAt: number) => void },
-  ): AsyncGenerator<T> {
+  ): AsyncGenerator<T[]> {
     const condition = options.after === undefined ? "" : options.descending ? " AND #sort < :after" : " AND #sort > :after";
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -358,8 +385,9 @@ export class Store {
           ExclusiveStartKey: startKey,
         }),
       );
-      if (startKey === undefined && !page.LastEvaluatedKey && (page.Items ?? []).length === 0) options.onEmpty?.(askedAt);
-      for (const item of page.Items ?? []) yield fromItem<T>(item);
+      const items = page.Items ?? [];
+      if (startKey === undefined && !page.LastEvaluatedKey && items.length === 0) options.onEmpty?.(askedAt);
+      if (items.length > 0) yield items.map((item) => fromItem<T>(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
@@ -781,29 +809,49 @@ export function sortKeyOf(resource: Pick<Resource, "created_at" | "id">): string
 /** How long a public partition found empty is taken to stay empty (see Store.publicFoundEmpty). */
 export const PUBLIC_EMPTY_MS = 1000;
 
-async function* emptyStream<T>(): AsyncGenerator<T> {}
+/** How long a definition read here may answer reads that accept recent ones (see Store.recentDefinitions). */
+export const RECENT_READ_MS = 1000;
 
-async function* filterStream<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
-  for await (const item of stream) if (keep(item)) yield item;
+/** The kinds a run is checked against, which `getMany(…, { recent: true })` may answer from memory. */
+const DEFINITION_KINDS: ReadonlySet<Kind> = new Set(["cluster", "job_template", "data_source", "job_binary"]);
+
+async function* filterPages<T>(pages: AsyncGenerator<T[]>, keep: (item: T) => boolean): AsyncGenerator<T[]> {
+  for await (const page of pages) {
+    const kept = page.filter(keep);
+    if (kept.length > 0) yield kept;
+  }
 }
 
-/** Merges two streams that are each ordered by `keyOf` into one ordered stream. */
-async function* mergeStreams<T>(
-  a: AsyncGenerator<T>,
-  b: AsyncGenerator<T>,
+/**
+ * Merges two streams of pages, each ordered by `keyOf`, into one ordered stream of pages. A
+ * merged page ends where either side's page does, so neither side is read ahead of need.
+ */
+async function* mergePages<T>(
+  a: AsyncGenerator<T[]>,
+  b: AsyncGenerator<T[]>,
   keyOf: (item: T) => string,
   descending: boolean,
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   let [left, right] = await Promise.all([a.next(), b.next()]);
-  while (!left.done || !right.done) {
-    const takeLeft = right.done || (!left.done && keyOf(left.value) < keyOf(right.value) !== descending);
-    if (takeLeft && !left.done) {
-      yield left.value;
-      left = await a.next();
-    } else if (!right.done) {
-      yield right.value;
-      right = await b.next();
+  let [l, r] = [0, 0];
+  while (!left.done && !right.done) {
+    const merged: T[] = [];
+    while (l < left.value.length && r < right.value.length) {
+      const takeLeft = keyOf(left.value[l]) < keyOf(right.value[r]) !== descending;
+      merged.push(takeLeft ? left.value[l++] : right.value[r++]);
     }
+    if (merged.length > 0) yield merged;
+    if (l === left.value.length) [left, l] = [await a.next(), 0];
+    if (r === right.value.length) [right, r] = [await b.next(), 0];
+  }
+  // One side is done: the rest of the other goes as it comes.
+  if (!left.done) {
+    if (l < left.value.length) yield left.value.slice(l);
+    yield* a;
+  }
+  if (!right.done) {
+    if (r < right.value.length) yield right.value.slice(r);
+    yield* b;
   }
 }
 
