@@ -25,15 +25,17 @@ export interface DurationStats {
 export async function durationsOf(store: Store, projectId: string, templateId: string): Promise<DurationStats | undefined> {
   const seconds: number[] = [];
   let scanned = 0;
-  for await (const execution of store.streamVisible<JobExecution & Stored>("job_execution", projectId, {
+  scan: for await (const page of store.streamVisible<JobExecution & Stored>("job_execution", projectId, {
     descending: true,
     pageSize: PAGE_SIZE,
   })) {
-    if (++scanned > HISTORY_SCAN || seconds.length >= HISTORY_RUNS) break;
-    if (execution.project_id !== projectId || execution.job_template_id !== templateId) continue;
-    if (execution.info.status !== "SUCCEEDED" || !execution.start_time || !execution.end_time) continue;
-    const ran = (new Date(execution.end_time).getTime() - new Date(execution.start_time).getTime()) / 1000;
-    if (Number.isFinite(ran) && ran >= 0) seconds.push(ran);
+    for (const execution of page) {
+      if (++scanned > HISTORY_SCAN || seconds.length >= HISTORY_RUNS) break scan;
+      if (execution.project_id !== projectId || execution.job_template_id !== templateId) continue;
+      if (execution.info.status !== "SUCCEEDED" || !execution.start_time || !execution.end_time) continue;
+      const ran = (new Date(execution.end_time).getTime() - new Date(execution.start_time).getTime()) / 1000;
+      if (Number.isFinite(ran) && ran >= 0) seconds.push(ran);
+    }
   }
   if (seconds.length < MIN_HISTORY_RUNS) return undefined;
   seconds.sort((a, b) => a - b);

@@ -86,13 +86,15 @@ function sortOf(sortBy: string | undefined): { field: string; descending: boolea
   return sortBy.startsWith("-") ? { field: sortBy.slice(1), descending: true } : { field: sortBy, descending: false };
 }
 
-async function take<T>(stream: AsyncGenerator<T>, keep: (item: T) => boolean, count: number): Promise<T[]> {
+async function take<T>(pages: AsyncGenerator<T[]>, keep: (item: T) => boolean, count: number): Promise<T[]> {
   const taken: T[] = [];
   if (count <= 0) return taken;
-  for await (const item of stream) {
-    if (!keep(item)) continue;
-    taken.push(item);
-    if (taken.length >= count) break;
+  for await (const page of pages) {
+    for (const item of page) {
+      if (!keep(item)) continue;
+      taken.push(item);
+      if (taken.length >= count) return taken;
+    }
   }
   return taken;
 }
