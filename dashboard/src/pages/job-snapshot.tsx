@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, type CodeEntry, type Job, listAll, type RunDiff } from "../api";
 import { navigate } from "../router";
-import { ErrorBox, Time } from "../ui";
+import { DataTable, ErrorBox, Time } from "../ui";
 
 const short = (hash: string) => hash.slice(0, 12);
 
@@ -154,30 +154,16 @@ export function DiffView({ job }: { job: Job }) {
         rows.length === 0 ? (
           <p class="muted">Both runs ran the same code, configs and cluster, with the same outcome.</p>
         ) : (
-          <div class="table-wrap">
-            <table aria-label="Differences between the runs">
-              <thead>
-                <tr>
-                  <th scope="col">What</th>
-                  <th scope="col">This run</th>
-                  <th scope="col">
-                    <a href={`#/jobs/${diff.right.id}`}>Other run</a>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.what}>
-                    <th scope="row" class="mono">
-                      {row.what}
-                    </th>
-                    <td>{row.left ?? "—"}</td>
-                    <td>{row.right ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Differences between the runs"
+            rows={rows}
+            rowKey={(row) => row.what}
+            columns={[
+              { label: "What", rowHeader: true, class: "mono", cell: (row) => row.what },
+              { label: "This run", cell: (row) => row.left ?? "—" },
+              { label: "Other run", heading: <a href={`#/jobs/${diff.right.id}`}>Other run</a>, cell: (row) => row.right ?? "—" },
+            ]}
+          />
         )
       ) : null}
     </>
