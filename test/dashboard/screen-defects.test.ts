@@ -210,4 +210,29 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     // biome-ignore lint/performance/useDomNodeTextContent: the words as laid out for the eye, not hidden ones
     await poll(() => page.locator("main tbody tr").first().innerText()).toMatch(/Cluster\s*local/);
   });
+
+  it("17-ui.2 the sign-in card puts the Sign in button right under the token field, at 1280 and at 390 px", async () => {
+    // A tab of its own has no token in its sessionStorage, so it opens on the sign-in card.
+    const signIn = await browser.context.newPage();
+    try {
+      await signIn.goto(edp.url);
+      await poll(() => signIn.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
+      const gaps: Record<string, number> = {};
+      for (const [width, label] of [
+        [1280, "desktop"],
+        [PHONE, "phone"],
+      ] as const) {
+        await signIn.setViewportSize({ width, height: 900 });
+        await signIn.screenshot({ path: join(SCREENSHOTS, `${label}-sign-in-card.png`), fullPage: true });
+        const field = (await signIn.getByLabel("Token").boundingBox())!;
+        const button = (await signIn.getByRole("button", { name: "Sign in" }).boundingBox())!;
+        gaps[label] = Math.round(button.y - (field.y + field.height));
+      }
+      // Below the field, not over it, and with no empty band between the two (the gaps, in px, show in a failure).
+      const small = (gap: number) => gap >= 0 && gap < 40;
+      expect({ gaps, small: [small(gaps.desktop), small(gaps.phone)] }).toEqual({ gaps, small: [true, true] });
+    } finally {
+      await signIn.close();
+    }
+  });
 });
