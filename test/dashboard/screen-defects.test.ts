@@ -65,7 +65,8 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await page.goto(edp.url);
     await page.getByLabel("Token").fill(edp.token);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await poll(() => page.getByRole("heading", { name: "Jobs", level: 1 }).isVisible()).toBe(true);
+    // Playwright's own wait: this runs in a hook, where expect.poll may not.
+    await page.getByRole("heading", { name: "Jobs", level: 1 }).waitFor({ timeout: 15_000 });
   }
 
   async function open(hash: string, heading: string) {
@@ -117,6 +118,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     }
     browser = await launchChromium(PHONE);
     page = await browser.context.newPage();
+    await signIn();
   });
 
   afterAll(async () => {
@@ -186,7 +188,6 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
 
   it("17-ui.1 at 390 px every list page's table fits the viewport: no cell's content past its edge, none narrower than a few characters", async () => {
     await page.setViewportSize({ width: PHONE, height: 900 });
-    await signIn();
     const found: Record<string, string[]> = {};
     for (const [hash, heading, what, shows] of [
       ["/clusters", "Clusters", "clusters", "local"],
@@ -233,6 +234,53 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       expect({ gaps, small: [small(gaps.desktop), small(gaps.phone)] }).toEqual({ gaps, small: [true, true] });
     } finally {
       await signIn.close();
+    }
+  });
+
+  it("17-ui.3 a job's page names its three ways to run it again apart, each for what it does", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const openJob = async (id: string) => {
+      await page.goto(`${edp.url}/#/jobs/${id}`);
+      await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
+      // The exact re-run is offered once the snapshot has been read.
+      await poll(() => page.getByRole("table", { name: "What the run ran" }).isVisible()).toBe(true);
+    };
+    await openJob(jobId);
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-actions.png") });
+    // The buttons and links as assistive technology names them: the page's accessibility tree.
+    const tree = await page.getByRole("main").ariaSnapshot();
+    const controls = [...tree.matchAll(/- (button|link) "((?:[^"\\]|\\.)*)"/g)]
+      .map((m) => m[2])
+      .filter((name) => /\brun\b|re-?run/i.test(name));
+    expect(controls).toHaveLength(3);
+    // Apart: no name is another's words plus more, so a person (or a selector) picking one by its words gets that one.
+    for (const a of controls)
+      for (const b of controls) if (a !== b) expect(a.toLowerCase().includes(b.toLowerCase()), `"${a}" contains "${b}"`).toBe(false);
+    const named = (words: RegExp) => {
+      const matching = controls.filter((name) => words.test(name));
+      expect(matching, `one control named ${words} among ${JSON.stringify(controls)}`).toHaveLength(1);
+      return matching[0];
+    };
+    const exact = named(/exact/i);
+    const current = named(/current template/i);
+    const edit = named(/edit/i);
+
+    // Each does what it says: the edit one opens the run form filled from the job, the others run it again at once.
+    await page
+      .getByRole("link", { name: edit, exact: true })
+      .or(page.getByRole("button", { name: edit, exact: true }))
+      .click();
+    await poll(() => page.getByRole("heading", { name: "Run a job", level: 1 }).isVisible()).toBe(true);
+    await poll(() => page.getByText(`Copied from job ${jobId.slice(0, 8)}`).isVisible()).toBe(true);
+    await poll(() => page.getByLabel("Params, one NAME=value per line").inputValue()).toBe("GREETING=phone");
+    for (const [name, mode] of [
+      [current, "current"],
+      [exact, "exact"],
+    ] as const) {
+      await openJob(jobId);
+      await page.getByRole("button", { name, exact: true }).click();
+      await poll(() => page.url()).not.toContain(jobId);
+      await poll(() => page.getByText(`Re-run (${mode}) of`).isVisible()).toBe(true);
     }
   });
 });
