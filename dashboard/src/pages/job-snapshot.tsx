@@ -16,7 +16,10 @@ function Code({ entry }: { entry: CodeEntry | null }) {
   );
 }
 
-/** The two re-run actions (issue 16.3): each makes a new job through the API and opens it. */
+/**
+ * The two re-run actions (issue 16.3): each makes a new job through the API at once and opens it.
+ * Their names stay apart from each other's and from the job page's "Edit and re-run…".
+ */
 export function RerunButtons({ job }: { job: Job }) {
   const [error, setError] = useState<unknown>(null);
   async function rerun(mode: "exact" | "current") {
@@ -31,11 +34,11 @@ export function RerunButtons({ job }: { job: Job }) {
   return (
     <>
       {job.snapshot ? (
-        <button type="button" class="secondary" onClick={() => rerun("exact")}>
+        <button type="button" class="secondary" onClick={() => rerun("exact")} title="The same code (by hash), configs and cluster">
           Re-run exactly
         </button>
       ) : null}
-      <button type="button" class="secondary" onClick={() => rerun("current")}>
+      <button type="button" class="secondary" onClick={() => rerun("current")} title="The template as it is now, with this job's configs">
         Re-run with current template
       </button>
       <ErrorBox error={error} />
