@@ -49,6 +49,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
   let browser: Browser;
   let page: Page;
   let jobId: string;
+  let differingId: string;
 
   async function call<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
     const response = await fetch(`${edp.url}${path}`, {
@@ -92,11 +93,9 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       name: "screens.sh",
       url: `internal-db://${stored.job_binary_internal.id}`,
     });
-    const { job_template } = await call<{ job_template: { id: string } }>("POST", "/v2/job-templates", {
-      name: "screens",
-      type: "Shell",
-      mains: [job_binary.id],
-    });
+    const template = async (name: string) =>
+      (await call<{ job_template: { id: string } }>("POST", "/v2/job-templates", { name, type: "Shell", mains: [job_binary.id] }))
+        .job_template.id;
     await call("POST", "/v2/data-sources", {
       name: "daily-input",
       type: "hdfs",
@@ -105,17 +104,24 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     });
     const { clusters } = await call<{ clusters: { id: string; name: string }[] }>("GET", "/v2/clusters");
     const local = clusters.find((c) => c.name === "local")!;
-    const { job } = await call<{ job: { id: string } }>("POST", "/v2/jobs", {
-      job_template_id: job_template.id,
-      cluster_id: local.id,
-      job_configs: { params: { GREETING: "phone" } },
-    });
-    jobId = job.id;
-    // expect.poll belongs to tests; a hook waits by itself.
-    for (let status = "", deadline = Date.now() + 60_000; status !== "SUCCEEDED"; await new Promise((r) => setTimeout(r, 200))) {
-      status = (await call<{ job: { info: { status: string } } }>("GET", `/v2/jobs/${jobId}`)).job.info.status;
-      if (Date.now() > deadline || ["FAILED", "KILLED", "DONEWITHERROR"].includes(status)) throw new Error(`the seed job is ${status}`);
-    }
+    const run = async (templateId: string, greeting: string) => {
+      const { job } = await call<{ job: { id: string } }>("POST", "/v2/jobs", {
+        job_template_id: templateId,
+        cluster_id: local.id,
+        job_configs: { params: { GREETING: greeting } },
+      });
+      // expect.poll belongs to tests; a hook waits by itself.
+      for (let status = "", deadline = Date.now() + 60_000; status !== "SUCCEEDED"; await new Promise((r) => setTimeout(r, 200))) {
+        status = (await call<{ job: { info: { status: string } } }>("GET", `/v2/jobs/${job.id}`)).job.info.status;
+        if (Date.now() > deadline || ["FAILED", "KILLED", "DONEWITHERROR"].includes(status)) throw new Error(`the seed job is ${status}`);
+      }
+      return job.id;
+    };
+    jobId = await run(await template("screens"), "phone");
+    // Two runs of a template of their own that differ in a param, so a job page shows the table of differences.
+    const compared = await template("screens-compared");
+    await run(compared, "first, a greeting long enough to need more than one line on a phone");
+    differingId = await run(compared, "second");
     browser = await launchChromium(PHONE);
     page = await browser.context.newPage();
     await signIn();
@@ -210,6 +216,15 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await open("/jobs", "Jobs");
     // biome-ignore lint/performance/useDomNodeTextContent: the words as laid out for the eye, not hidden ones
     await poll(() => page.locator("main tbody tr").first().innerText()).toMatch(/Cluster\s*local/);
+    // A job's page: what the run ran, and how it differs from the template's other run.
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    await poll(() => page.getByRole("table", { name: "Differences between the runs" }).textContent()).toContain("param GREETING");
+    await page.screenshot({ path: join(SCREENSHOTS, "phone-stacked-job-diff.png"), fullPage: true });
+    expect(await tableProblems()).toEqual([]);
+    // Wide, the same rows are a table again, with the other run's link in its header.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await poll(() => page.getByRole("columnheader", { name: "Other run" }).getByRole("link").isVisible()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-diff.png"), fullPage: true });
   });
 
   it("17-ui.2 the sign-in card puts the Sign in button right under the token field, at 1280 and at 390 px", async () => {
