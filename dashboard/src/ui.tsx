@@ -166,3 +166,73 @@ export function InlineDelete({ name, onDelete }: { name: string; onDelete: () =>
     </span>
   );
 }
+
+/** A column of a DataTable: its header, and what each row shows in it. */
+export interface Column<T> {
+  /** The header's words; on a narrow screen also the label beside each value. */
+  label: string;
+  /** A header for screen readers only (a row's actions), with no label beside its values. */
+  hiddenLabel?: boolean;
+  /** What the header shows instead of its words, such as a link; the words still label the values. */
+  heading?: ComponentChildren;
+  /** Each value is the header of its row (`th scope="row"`). */
+  rowHeader?: boolean;
+  /** Classes of each value (not of its label), such as `mono`. */
+  class?: string;
+  cell: (row: T) => ComponentChildren;
+}
+
+/**
+ * The one table of rows the pages list things in. Wide, it is a table; on a narrow screen
+ * (style.css) each row stacks into a card of label and value pairs, so no column is cut
+ * off or squeezed to a few characters. The labels are for the eye: a screen reader still
+ * reads each cell with its column's header.
+ */
+export function DataTable<T>({
+  columns,
+  rows,
+  rowKey,
+  class: className,
+  label,
+}: {
+  columns: Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string;
+  class?: string;
+  label?: string;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class={className ? `data-table ${className}` : "data-table"} aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column.label} scope="col">
+                {column.hiddenLabel ? <span class="visually-hidden">{column.label}</span> : (column.heading ?? column.label)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)}>
+              {columns.map((column) => {
+                const Cell = column.rowHeader ? "th" : "td";
+                return (
+                  <Cell key={column.label} scope={column.rowHeader ? "row" : undefined}>
+                    {column.hiddenLabel ? null : (
+                      <span class="cell-label" aria-hidden="true">
+                        {column.label}
+                      </span>
+                    )}
+                    <div class={column.class ? `cell-value ${column.class}` : "cell-value"}>{column.cell(row)}</div>
+                  </Cell>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Binary, listAll } from "../api";
 import { uploadBinary } from "../binaries";
-import { Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
+import { DataTable, Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
 
 const FIELDS = ["name", "url", "description", "extra"];
 
@@ -38,34 +38,16 @@ export function BinariesPage() {
         <Empty>No binaries yet. Upload a script or a jar above; templates use binaries as mains and libs.</Empty>
       ) : null}
       {binaries?.length ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">URL</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {binaries.map((b) => (
-                <tr key={b.id}>
-                  <td>{b.name}</td>
-                  <td class="mono">{b.url}</td>
-                  <td>
-                    <Time value={b.created_at} />
-                  </td>
-                  <td>
-                    <InlineDelete name={b.name} onDelete={() => remove(b)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={binaries}
+          rowKey={(b) => b.id}
+          columns={[
+            { label: "Name", cell: (b) => b.name },
+            { label: "URL", class: "mono", cell: (b) => b.url },
+            { label: "Created", cell: (b) => <Time value={b.created_at} /> },
+            { label: "Actions", hiddenLabel: true, cell: (b) => <InlineDelete name={b.name} onDelete={() => remove(b)} /> },
+          ]}
+        />
       ) : null}
     </section>
   );

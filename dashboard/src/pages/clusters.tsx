@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Cluster, type Job, listAll } from "../api";
 import { Refreshed, usePolling } from "../poll";
-import { Empty, ErrorBox, Field, FormErrors, parseApiTime, Status } from "../ui";
+import { type Column, DataTable, Empty, ErrorBox, Field, FormErrors, parseApiTime, Status } from "../ui";
 
 interface ClusterRow {
   cluster: Cluster;
@@ -41,6 +41,23 @@ function Load({ load }: { load: Cluster["load"] }) {
     </span>
   );
 }
+
+const COLUMNS: Column<ClusterRow>[] = [
+  {
+    label: "Name",
+    cell: ({ cluster }) => (
+      <>
+        <a href={`#/jobs?cluster=${cluster.id}`}>{cluster.name}</a>
+        <span class="id">{cluster.description}</span>
+      </>
+    ),
+  },
+  { label: "Status", cell: ({ cluster }) => <Status status={cluster.status} /> },
+  { label: "Kind", cell: ({ cluster }) => `${cluster.plugin_name} ${cluster.plugin_version}` },
+  { label: "Running", cell: ({ running }) => running },
+  { label: "Queued", cell: ({ queued }) => queued },
+  { label: "Load", cell: ({ cluster }) => <Load load={cluster.load} /> },
+];
 
 export function ClustersPage() {
   const [adding, setAdding] = useState(false);
@@ -83,43 +100,7 @@ export function ClustersPage() {
       <Refreshed at={at} paused={paused} />
       <ErrorBox error={error} />
       {value?.length === 0 ? <Empty>No clusters. Register a Spark cluster reached over SSH, or an Oozie one.</Empty> : null}
-      {value?.length ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Running</th>
-                <th scope="col">Queued</th>
-                <th scope="col">Load</th>
-              </tr>
-            </thead>
-            <tbody>
-              {value.map(({ cluster, running, queued }) => (
-                <tr key={cluster.id}>
-                  <td>
-                    <a href={`#/jobs?cluster=${cluster.id}`}>{cluster.name}</a>
-                    <span class="id">{cluster.description}</span>
-                  </td>
-                  <td>
-                    <Status status={cluster.status} />
-                  </td>
-                  <td>
-                    {cluster.plugin_name} {cluster.plugin_version}
-                  </td>
-                  <td>{running}</td>
-                  <td>{queued}</td>
-                  <td>
-                    <Load load={cluster.load} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      {value?.length ? <DataTable columns={COLUMNS} rows={value} rowKey={(row) => row.cluster.id} /> : null}
     </section>
   );
 }

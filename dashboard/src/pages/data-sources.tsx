@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type DataSource, listAll } from "../api";
-import { Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
+import { DataTable, Empty, ErrorBox, Field, FormErrors, InlineDelete, Time } from "../ui";
 
 /** What each type needs: its URL form and which write-only credentials it takes. */
 const TYPES: Record<string, { example: string; credentials: ("user" | "password" | "accesskey" | "secretkey" | "endpoint")[] }> = {
@@ -42,36 +42,17 @@ export function DataSourcesPage() {
         <Empty>No data sources yet. Register the input and output locations your jobs read and write above.</Empty>
       ) : null}
       {sources?.length ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">URL</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sources.map((s) => (
-                <tr key={s.id}>
-                  <td>{s.name}</td>
-                  <td>{s.type}</td>
-                  <td class="mono">{s.url}</td>
-                  <td>
-                    <Time value={s.created_at} />
-                  </td>
-                  <td>
-                    <InlineDelete name={s.name} onDelete={() => remove(s.id)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={sources}
+          rowKey={(s) => s.id}
+          columns={[
+            { label: "Name", cell: (s) => s.name },
+            { label: "Type", cell: (s) => s.type },
+            { label: "URL", class: "mono", cell: (s) => s.url },
+            { label: "Created", cell: (s) => <Time value={s.created_at} /> },
+            { label: "Actions", hiddenLabel: true, cell: (s) => <InlineDelete name={s.name} onDelete={() => remove(s.id)} /> },
+          ]}
+        />
       ) : null}
     </section>
   );

@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, type CodeEntry, type Job, listAll, type RunDiff } from "../api";
 import { navigate } from "../router";
-import { ErrorBox, Time } from "../ui";
+import { DataTable, ErrorBox, Time } from "../ui";
 
 const short = (hash: string) => hash.slice(0, 12);
 
@@ -16,7 +16,10 @@ function Code({ entry }: { entry: CodeEntry | null }) {
   );
 }
 
-/** The two re-run actions (issue 16.3): each makes a new job through the API and opens it. */
+/**
+ * The two re-run actions (issue 16.3): each makes a new job through the API at once and opens it.
+ * Their names stay apart from each other's and from the job page's "Edit and re-run…".
+ */
 export function RerunButtons({ job }: { job: Job }) {
   const [error, setError] = useState<unknown>(null);
   async function rerun(mode: "exact" | "current") {
@@ -31,11 +34,11 @@ export function RerunButtons({ job }: { job: Job }) {
   return (
     <>
       {job.snapshot ? (
-        <button type="button" class="secondary" onClick={() => rerun("exact")}>
+        <button type="button" class="secondary" onClick={() => rerun("exact")} title="The same code (by hash), configs and cluster">
           Re-run exactly
         </button>
       ) : null}
-      <button type="button" class="secondary" onClick={() => rerun("current")}>
+      <button type="button" class="secondary" onClick={() => rerun("current")} title="The template as it is now, with this job's configs">
         Re-run with current template
       </button>
       <ErrorBox error={error} />
@@ -154,30 +157,16 @@ export function DiffView({ job }: { job: Job }) {
         rows.length === 0 ? (
           <p class="muted">Both runs ran the same code, configs and cluster, with the same outcome.</p>
         ) : (
-          <div class="table-wrap">
-            <table aria-label="Differences between the runs">
-              <thead>
-                <tr>
-                  <th scope="col">What</th>
-                  <th scope="col">This run</th>
-                  <th scope="col">
-                    <a href={`#/jobs/${diff.right.id}`}>Other run</a>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.what}>
-                    <th scope="row" class="mono">
-                      {row.what}
-                    </th>
-                    <td>{row.left ?? "—"}</td>
-                    <td>{row.right ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Differences between the runs"
+            rows={rows}
+            rowKey={(row) => row.what}
+            columns={[
+              { label: "What", rowHeader: true, class: "mono", cell: (row) => row.what },
+              { label: "This run", cell: (row) => row.left ?? "—" },
+              { label: "Other run", heading: <a href={`#/jobs/${diff.right.id}`}>Other run</a>, cell: (row) => row.right ?? "—" },
+            ]}
+          />
         )
       ) : null}
     </>

@@ -135,8 +135,9 @@ export function JobPage({ id }: { id: string }) {
               Cancel job…
             </button>
           ) : null}
-          <a class="button secondary" href={`#/run?rerun=${job.id}`}>
-            Re-run
+          {/* Opens the run form filled in from this job, to change before running; the two beside it run at once. */}
+          <a class="button secondary" href={`#/run?rerun=${job.id}`} title="Open the run form filled in from this job">
+            Edit and re-run…
           </a>
           <RerunButtons job={job} />
           <button type="button" class="secondary" onClick={() => setAction("delete")}>

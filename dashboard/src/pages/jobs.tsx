@@ -3,7 +3,7 @@ import { conditionalGetter, type Job, listAll, query } from "../api";
 import { nameOf, useCatalogue } from "../names";
 import { Refreshed, usePolling } from "../poll";
 import { href, navigate } from "../router";
-import { duration, Empty, ErrorBox, parseApiTime, Status, Time } from "../ui";
+import { DataTable, duration, Empty, ErrorBox, parseApiTime, Status, Time } from "../ui";
 
 const STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "KILLED", "FAILED", "DONEWITHERROR", "TOBEKILLED", "SUSPENDED"];
 const PAGE_SIZE = "50";
@@ -164,37 +164,26 @@ export function JobsPage({ params }: { params: URLSearchParams }) {
         </Empty>
       ) : null}
       {catalogue && value && value.page.length > 0 ? (
-        <div class="table-wrap">
-          <table class="jobs">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Job</th>
-                <th scope="col">Cluster</th>
-                <th scope="col">Created</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {value.page.map((job) => (
-                <tr key={job.id}>
-                  <td>
-                    <Status status={job.info.status} />
-                  </td>
-                  <td>
-                    <a href={`#/jobs/${job.id}`}>{nameOf(catalogue?.templates, job.job_template_id)}</a>
-                    <span class="id">{job.id.slice(0, 8)}</span>
-                  </td>
-                  <td>{nameOf(catalogue?.clusters, job.cluster_id)}</td>
-                  <td>
-                    <Time value={job.created_at} />
-                  </td>
-                  <td>{duration(job.start_time, job.end_time)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          class="jobs"
+          rows={value.page}
+          rowKey={(job) => job.id}
+          columns={[
+            { label: "Status", cell: (job) => <Status status={job.info.status} /> },
+            {
+              label: "Job",
+              cell: (job) => (
+                <>
+                  <a href={`#/jobs/${job.id}`}>{nameOf(catalogue.templates, job.job_template_id)}</a>
+                  <span class="id">{job.id.slice(0, 8)}</span>
+                </>
+              ),
+            },
+            { label: "Cluster", cell: (job) => nameOf(catalogue.clusters, job.cluster_id) },
+            { label: "Created", cell: (job) => <Time value={job.created_at} /> },
+            { label: "Duration", cell: (job) => duration(job.start_time, job.end_time) },
+          ]}
+        />
       ) : null}
       <nav class="pager" aria-label="Pages of jobs">
         {filters.marker ? (

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Binary, type Job, listAll, query, type Template } from "../api";
 import { uploadBinary } from "../binaries";
 import { navigate } from "../router";
-import { duration, Empty, ErrorBox, Field, FormErrors, parseApiTime, Status, Time } from "../ui";
+import { DataTable, duration, Empty, ErrorBox, Field, FormErrors, parseApiTime, Status, Time } from "../ui";
 
 const FALLBACK_TYPES = ["Shell", "Spark", "Java", "Pig", "Hive", "MapReduce", "MapReduce.Streaming"];
 const FIELDS = ["name", "type", "description", "mains", "libs", "interface"];
@@ -52,38 +52,17 @@ export function TemplatesPage() {
         </Empty>
       ) : null}
       {templates?.length ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Mains</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {templates.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    <a href={`#/templates/${t.id}`}>{t.name}</a>
-                  </td>
-                  <td>{t.type}</td>
-                  <td>{t.mains.map((m) => m.name ?? "(missing)").join(", ") || "—"}</td>
-                  <td>
-                    <Time value={t.created_at} />
-                  </td>
-                  <td>
-                    <a href={`#/run?template=${t.id}`}>Run</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={templates}
+          rowKey={(t) => t.id}
+          columns={[
+            { label: "Name", cell: (t) => <a href={`#/templates/${t.id}`}>{t.name}</a> },
+            { label: "Type", cell: (t) => t.type },
+            { label: "Mains", cell: (t) => t.mains.map((m) => m.name ?? "(missing)").join(", ") || "—" },
+            { label: "Created", cell: (t) => <Time value={t.created_at} /> },
+            { label: "Actions", hiddenLabel: true, cell: (t) => <a href={`#/run?template=${t.id}`}>Run</a> },
+          ]}
+        />
       ) : null}
     </section>
   );
