@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -40,8 +39,6 @@ let dataDir: string;
 beforeAll(async () => {
   if (!tools.run) return;
   tools.assertPresent();
-  // `npm install` builds it (the workspace's prepare); build it here if this checkout never ran that.
-  if (!existsSync(join(root, "dashboard/dist/index.html"))) execFileSync("npm", ["run", "build", "-w", "dashboard"], { cwd: root });
   mkdirSync(SCREENSHOTS, { recursive: true });
   dataDir = await mkdtemp(join(tmpdir(), "edp-dashboard-"));
   edp = await startEdp(dataDir);

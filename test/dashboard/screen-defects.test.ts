@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,25 +19,6 @@ const PHONE = 390;
 
 function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
   return expect.poll(read, { timeout: 15_000, interval: 100, ...options });
-}
-
-function newestChange(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))));
-}
-
-/**
- * npm start serves dashboard/dist as it was built. A bundle older than its sources would test
- * yesterday's dashboard, so that is an error saying what to run, not a silent pass or failure.
- * (It is not rebuilt here: another test file may be serving it at the same moment.)
- */
-function assertBuiltFromSources() {
-  const built = join(root, "dashboard/dist/index.html");
-  if (!existsSync(built)) execFileSync("npm", ["run", "build", "-w", "dashboard"], { cwd: root });
-  const sources = Math.max(newestChange(join(root, "dashboard/src")), newestChange(join(root, "dashboard/index.html")));
-  if (statSync(built).mtimeMs < sources)
-    throw new Error("dashboard/dist is older than dashboard/src: run `npm run build -w dashboard` first");
 }
 
 const tools = requireTools(TOOLS.chromium);
@@ -78,7 +58,6 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
 
   beforeAll(async () => {
     tools.assertPresent();
-    assertBuiltFromSources();
     mkdirSync(SCREENSHOTS, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), "edp-dashboard-screens-"));
     edp = await startEdp(dataDir);
