@@ -19,6 +19,9 @@
  * Usage: tsx bench/sweep-fanout.ts [--quick] [--clusters 1000,10000] [--executions 100000] [--latency-ms 200,2000]
  */
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { readSettings } from "@edp/core/config/settings";
 import type { EngineRegistration } from "@edp/core/engines/engine";
@@ -326,7 +329,9 @@ async function runScenario(
       EDP_COMMAND_TIMEOUT_MS: "60000",
     });
     const tableName = "edp-fanout";
-    const local = await startLocalPorts({ dataDir: `/tmp/edp-bench-fanout-${randomUUID()}`, persist: false, tableName });
+    const dataDir = await mkdtemp(join(tmpdir(), "edp-bench-fanout-"));
+    defer("the scratch directory", () => rm(dataDir, { recursive: true, force: true }));
+    const local = await startLocalPorts({ dataDir, persist: false, tableName });
     defer("dynalite", () => local.close());
     const counter = new CapacityCounter();
     const client = countingClient(local.dynamoEndpoint, counter);
