@@ -306,7 +306,8 @@ it("17.2 a local table from before the listing indexes is rebuilt with them at s
   const dataDir = await mkdtemp(join(tmpdir(), "edp-listing-upgrade-"));
   try {
     // The table as the previous version declared it: the first three indexes only, and an item without listing keys.
-    const server = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0 });
+    // A table takes a moment to become ACTIVE (here 100 ms, as on a loaded machine): nothing may be written before.
+    const server = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 100 });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     const client = createDocumentClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const current = tableDefinition("edp-test");
