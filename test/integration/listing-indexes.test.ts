@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import { listResources } from "@edp/core/services/listing";
@@ -320,6 +320,7 @@ it("17.2 a local table from before the listing indexes is rebuilt with them at s
         GlobalSecondaryIndexes: indexes,
       }),
     );
+    await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: "edp-test" });
     const id = crypto.randomUUID();
     const created_at = new Date().toISOString();
     await client.send(
