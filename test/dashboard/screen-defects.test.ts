@@ -1,10 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium.js";
+import { ed25519KeyPair } from "../support/keys.js";
 import { type RunningEdp, startEdp } from "../support/local-runtime.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
@@ -275,6 +277,53 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       await page.getByRole("button", { name, exact: true }).click();
       await poll(() => page.url()).not.toContain(jobId);
       await poll(() => page.getByText(`Re-run (${mode}) of`).isVisible()).toBe(true);
+    }
+  });
+
+  it("17-ui.4 a cluster being checked reads as checking, not as an unknown status", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // An SSH master on loopback that takes the connection and never says a word: the cluster's check
+    // waits for its handshake (EDP_CONNECT_TIMEOUT_MS), and the cluster stays Checking meanwhile.
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => {
+      held.add(socket);
+      socket.on("close", () => held.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    let clusterId: string | undefined;
+    try {
+      const { cluster } = await call<{ cluster: { id: string; status: string } }>("POST", "/v2/clusters", {
+        name: "being-checked",
+        plugin_name: "spark",
+        plugin_version: "3.5.0",
+        connection: {
+          mode: "ssh",
+          host: "127.0.0.1",
+          port,
+          user: "edp",
+          host_key: ed25519KeyPair().public,
+          private_key: ed25519KeyPair().private,
+        },
+      });
+      clusterId = cluster.id;
+      expect(cluster.status).toBe("Checking");
+      await open("/clusters", "Clusters");
+      const badge = page.locator("main tbody tr", { hasText: "being-checked" }).locator(".status");
+      await poll(() => badge.textContent()).toContain("Checking");
+      await page.screenshot({ path: join(SCREENSHOTS, "desktop-cluster-checking.png") });
+      const shown = await badge.evaluate((element) => ({
+        class: element.className,
+        mark: element.querySelector("[aria-hidden]")?.textContent?.trim(),
+      }));
+      // Still being checked when it was read, so what it showed was the Checking badge's own look.
+      expect((await call<{ cluster: { status: string } }>("GET", `/v2/clusters/${cluster.id}`)).cluster.status).toBe("Checking");
+      expect(shown).toEqual({ class: "status status-wait", mark: "…" });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      // Its row would only lengthen the clusters list; the verdict is above, so a refused delete is not this test's failure.
+      if (clusterId) await call("DELETE", `/v2/clusters/${clusterId}`).catch(() => undefined);
     }
   });
 });
