@@ -14,6 +14,8 @@ const STATUS_CLASS: Record<string, string> = {
   KILLED: "off",
   FAILED: "bad",
   DONEWITHERROR: "bad",
+  // A cluster's. Checking is transient (its health check is under way): it reads as waiting, not as unknown.
+  Checking: "wait",
   Active: "ok",
   Error: "bad",
 };
