@@ -326,4 +326,19 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       if (clusterId) await call("DELETE", `/v2/clusters/${clusterId}`).catch(() => undefined);
     }
   });
+
+  it("17-ui.5 at 390 px the sign-in card keeps a margin from both edges of the screen", async () => {
+    const signIn = await browser.context.newPage();
+    try {
+      await signIn.setViewportSize({ width: PHONE, height: 900 });
+      await signIn.goto(edp.url);
+      await poll(() => signIn.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
+      await signIn.screenshot({ path: join(SCREENSHOTS, "phone-sign-in-margins.png"), fullPage: true });
+      const card = (await signIn.locator("main.sign-in").boundingBox())!;
+      const margins = { left: Math.round(card.x), right: Math.round(PHONE - (card.x + card.width)) };
+      expect({ margins, enough: margins.left >= 8 && margins.right >= 8 }).toEqual({ margins, enough: true });
+    } finally {
+      await signIn.close();
+    }
+  });
 });
