@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium.js";
 import { ed25519KeyPair } from "../support/keys.js";
@@ -113,6 +113,13 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await edp?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
+
+  /** The vertical space between the bottom of one thing on the page and the top of the next, in px. */
+  async function gapBetween(above: Locator, below: Locator): Promise<number> {
+    const a = (await above.boundingBox())!;
+    const b = (await below.boundingBox())!;
+    return Math.round(b.y - (a.y + a.height));
+  }
 
   /**
    * What is wrong with the page's tables at its width, from bounding boxes: a table that scrolls
@@ -340,5 +347,21 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     } finally {
       await signIn.close();
     }
+  });
+
+  it("17-ui.6 a table keeps a gap from what is above it: the data sources' form, the job page's Other run select", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open("/data-sources", "Data sources");
+    await poll(() => page.locator("main table").textContent()).toContain("daily-input");
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-data-sources-gap.png"), fullPage: true });
+    const gaps: Record<string, number> = {};
+    gaps.dataSources = await gapBetween(page.getByRole("form", { name: "New data source" }), page.locator("main .table-wrap"));
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    const diff = page.getByRole("table", { name: "Differences between the runs" });
+    await poll(() => diff.textContent()).toContain("param GREETING");
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-diff-gap.png"), fullPage: true });
+    gaps.diff = await gapBetween(page.locator("label.field", { hasText: "Other run" }), diff.locator("xpath=.."));
+    // At least half a line (the gaps, in px, show in a failure).
+    expect({ gaps, enough: Object.values(gaps).every((gap) => gap >= 8) }).toEqual({ gaps, enough: true });
   });
 });
