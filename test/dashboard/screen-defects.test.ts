@@ -364,4 +364,22 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     // At least half a line (the gaps, in px, show in a failure).
     expect({ gaps, enough: Object.values(gaps).every((gap) => gap >= 8) }).toEqual({ gaps, enough: true });
   });
+
+  it("17-ui.7 at 390 px the job page's Other run select shows its whole text", async () => {
+    await page.setViewportSize({ width: PHONE, height: 900 });
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    await poll(() => page.getByRole("table", { name: "Differences between the runs" }).textContent()).toContain("param GREETING");
+    const select = page.getByLabel("Other run");
+    await page.screenshot({ path: join(SCREENSHOTS, "phone-job-other-run.png"), fullPage: true });
+    // The width the select would take to show its longest option whole (text, padding and arrow), beside the width it has.
+    const widths = await select.evaluate((element) => {
+      const natural = element.cloneNode(true) as typeof element;
+      natural.style.cssText = "position:absolute;visibility:hidden;width:auto;max-width:none";
+      element.ownerDocument.body.appendChild(natural);
+      const needed = Math.ceil(natural.getBoundingClientRect().width);
+      natural.remove();
+      return { needed, has: Math.floor(element.getBoundingClientRect().width) };
+    });
+    expect({ widths, whole: widths.needed <= widths.has }).toEqual({ widths, whole: true });
+  });
 });
