@@ -382,4 +382,20 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     });
     expect({ widths, whole: widths.needed <= widths.has }).toEqual({ widths, whole: true });
   });
+
+  it("17-ui.8 the last row of the table of what the run ran has no bottom border in any of its cells", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${edp.url}/#/jobs/${jobId}`);
+    const table = page.getByRole("table", { name: "What the run ran" });
+    await poll(() => table.isVisible()).toBe(true);
+    await table.screenshot({ path: join(SCREENSHOTS, "desktop-job-snapshot-table.png") });
+    const borders = await table
+      .locator("tbody tr:last-child")
+      .evaluate((row) =>
+        [...row.children].map(
+          (cell) => `${cell.tagName.toLowerCase()} ${row.ownerDocument.defaultView!.getComputedStyle(cell).borderBottomStyle}`,
+        ),
+      );
+    expect(borders).toEqual(["th none", "td none"]);
+  });
 });
