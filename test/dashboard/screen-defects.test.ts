@@ -32,6 +32,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
   let page: Page;
   let jobId: string;
   let differingId: string;
+  let comparedTemplateId: string;
 
   async function call<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
     const response = await fetch(`${edp.url}${path}`, {
@@ -101,6 +102,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     jobId = await run(await template("screens"), "phone");
     // Two runs of a template of their own that differ in a param, so a job page shows the table of differences.
     const compared = await template("screens-compared");
+    comparedTemplateId = compared;
     await run(compared, "first, a greeting long enough to need more than one line on a phone");
     differingId = await run(compared, "second");
     browser = await launchChromium(PHONE);
@@ -397,5 +399,25 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
         ),
       );
     expect(borders).toEqual(["th none", "td none"]);
+  });
+
+  it("17-ui.9 a template's chart legend shows a run's values, not uPlot's -- placeholders", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open(`/templates/${comparedTemplateId}`, "screens-compared");
+    const legend = page.locator(".chart .u-legend");
+    await poll(() => legend.isVisible()).toBe(true);
+    await page.locator(".chart").screenshot({ path: join(SCREENSHOTS, "desktop-template-chart.png") });
+    // Each series' label and its value, as the legend's rows show them.
+    const rows = await legend
+      .locator(".u-series")
+      .evaluateAll((series) =>
+        series.map((row) => [row.querySelector(".u-label")?.textContent?.trim(), row.querySelector(".u-value")?.textContent?.trim()]),
+      );
+    expect(rows.flat().join(" ")).not.toContain("--");
+    // Away from the chart, the legend reads the newest run: the second of the two, and its duration.
+    expect(rows).toEqual([
+      ["Run", expect.stringMatching(/^2\b/)],
+      ["Duration (s)", expect.stringMatching(/^\d+(\.\d+)?$/)],
+    ]);
   });
 });
