@@ -420,4 +420,19 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       ["Duration (s)", expect.stringMatching(/^\d+(\.\d+)?$/)],
     ]);
   });
+
+  it("17-ui.10 a template's chart legend is uPlot's own, with none of the dashboard's table borders or header shading", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open(`/templates/${comparedTemplateId}`, "screens-compared");
+    const legend = page.locator(".chart .u-legend");
+    await poll(() => legend.isVisible()).toBe(true);
+    const cells = await legend.locator("th, td").evaluateAll((found) =>
+      found.map((cell) => {
+        const style = cell.ownerDocument.defaultView!.getComputedStyle(cell);
+        return `${cell.tagName.toLowerCase()} ${style.borderBottomStyle} ${style.backgroundColor}`;
+      }),
+    );
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells).toEqual(cells.map((cell) => `${cell.split(" ")[0]} none rgba(0, 0, 0, 0)`));
+  });
 });
