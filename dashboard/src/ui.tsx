@@ -14,6 +14,8 @@ const STATUS_CLASS: Record<string, string> = {
   KILLED: "off",
   FAILED: "bad",
   DONEWITHERROR: "bad",
+  // A cluster's. Checking is transient (its health check is under way): it reads as waiting, not as unknown.
+  Checking: "wait",
   Active: "ok",
   Error: "bad",
 };
@@ -34,13 +36,19 @@ export function parseApiTime(value: string): Date {
   return new Date(/Z|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
 }
 
+/** An API time as the dashboard shows it, in words where no element can hold it (an option of a select). */
+export function formatTime(value: string): string {
+  const date = parseApiTime(value);
+  return Number.isNaN(date.getTime()) ? value : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+}
+
 export function Time({ value }: { value: string | null | undefined }) {
   if (!value) return <span class="muted">—</span>;
   const date = parseApiTime(value);
   if (Number.isNaN(date.getTime())) return <span>{value}</span>;
   return (
     <time dateTime={date.toISOString()} title={`${date.toISOString().slice(0, 19).replace("T", " ")} UTC`}>
-      {date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })}
+      {formatTime(value)}
     </time>
   );
 }

@@ -1,10 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium.js";
+import { ed25519KeyPair } from "../support/keys.js";
 import { type RunningEdp, startEdp } from "../support/local-runtime.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
@@ -30,6 +32,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
   let page: Page;
   let jobId: string;
   let differingId: string;
+  let comparedTemplateId: string;
 
   async function call<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
     const response = await fetch(`${edp.url}${path}`, {
@@ -99,6 +102,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     jobId = await run(await template("screens"), "phone");
     // Two runs of a template of their own that differ in a param, so a job page shows the table of differences.
     const compared = await template("screens-compared");
+    comparedTemplateId = compared;
     await run(compared, "first, a greeting long enough to need more than one line on a phone");
     differingId = await run(compared, "second");
     browser = await launchChromium(PHONE);
@@ -111,6 +115,13 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await edp?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
+
+  /** The vertical space between the bottom of one thing on the page and the top of the next, in px. */
+  async function gapBetween(above: Locator, below: Locator): Promise<number> {
+    const a = (await above.boundingBox())!;
+    const b = (await below.boundingBox())!;
+    return Math.round(b.y - (a.y + a.height));
+  }
 
   /**
    * What is wrong with the page's tables at its width, from bounding boxes: a table that scrolls
@@ -276,5 +287,152 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       await poll(() => page.url()).not.toContain(jobId);
       await poll(() => page.getByText(`Re-run (${mode}) of`).isVisible()).toBe(true);
     }
+  });
+
+  it("17-ui.4 a cluster being checked reads as checking, not as an unknown status", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // An SSH master on loopback that takes the connection and never says a word: the cluster's check
+    // waits for its handshake (EDP_CONNECT_TIMEOUT_MS), and the cluster stays Checking meanwhile.
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => {
+      held.add(socket);
+      socket.on("close", () => held.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    let clusterId: string | undefined;
+    try {
+      const { cluster } = await call<{ cluster: { id: string; status: string } }>("POST", "/v2/clusters", {
+        name: "being-checked",
+        plugin_name: "spark",
+        plugin_version: "3.5.0",
+        connection: {
+          mode: "ssh",
+          host: "127.0.0.1",
+          port,
+          user: "edp",
+          host_key: ed25519KeyPair().public,
+          private_key: ed25519KeyPair().private,
+        },
+      });
+      clusterId = cluster.id;
+      expect(cluster.status).toBe("Checking");
+      await open("/clusters", "Clusters");
+      const badge = page.locator("main tbody tr", { hasText: "being-checked" }).locator(".status");
+      await poll(() => badge.textContent()).toContain("Checking");
+      await page.screenshot({ path: join(SCREENSHOTS, "desktop-cluster-checking.png") });
+      const shown = await badge.evaluate((element) => ({
+        class: element.className,
+        mark: element.querySelector("[aria-hidden]")?.textContent?.trim(),
+      }));
+      // Still being checked when it was read, so what it showed was the Checking badge's own look.
+      expect((await call<{ cluster: { status: string } }>("GET", `/v2/clusters/${cluster.id}`)).cluster.status).toBe("Checking");
+      expect(shown).toEqual({ class: "status status-wait", mark: "…" });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      // Its row would only lengthen the clusters list; the verdict is above, so a refused delete is not this test's failure.
+      if (clusterId) await call("DELETE", `/v2/clusters/${clusterId}`).catch(() => undefined);
+    }
+  });
+
+  it("17-ui.5 at 390 px the sign-in card keeps a margin from both edges of the screen", async () => {
+    const signIn = await browser.context.newPage();
+    try {
+      await signIn.setViewportSize({ width: PHONE, height: 900 });
+      await signIn.goto(edp.url);
+      await poll(() => signIn.getByRole("heading", { name: "Sign in to EDP" }).isVisible()).toBe(true);
+      await signIn.screenshot({ path: join(SCREENSHOTS, "phone-sign-in-margins.png"), fullPage: true });
+      const card = (await signIn.locator("main.sign-in").boundingBox())!;
+      const margins = { left: Math.round(card.x), right: Math.round(PHONE - (card.x + card.width)) };
+      expect({ margins, enough: margins.left >= 8 && margins.right >= 8 }).toEqual({ margins, enough: true });
+    } finally {
+      await signIn.close();
+    }
+  });
+
+  it("17-ui.6 a table keeps a gap from what is above it: the data sources' form, the job page's Other run select", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open("/data-sources", "Data sources");
+    await poll(() => page.locator("main table").textContent()).toContain("daily-input");
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-data-sources-gap.png"), fullPage: true });
+    const gaps: Record<string, number> = {};
+    gaps.dataSources = await gapBetween(page.getByRole("form", { name: "New data source" }), page.locator("main .table-wrap"));
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    const diff = page.getByRole("table", { name: "Differences between the runs" });
+    await poll(() => diff.textContent()).toContain("param GREETING");
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-diff-gap.png"), fullPage: true });
+    gaps.diff = await gapBetween(page.locator("label.field", { hasText: "Other run" }), diff.locator("xpath=.."));
+    // At least half a line (the gaps, in px, show in a failure).
+    expect({ gaps, enough: Object.values(gaps).every((gap) => gap >= 8) }).toEqual({ gaps, enough: true });
+  });
+
+  it("17-ui.7 at 390 px the job page's Other run select shows its whole text", async () => {
+    await page.setViewportSize({ width: PHONE, height: 900 });
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    await poll(() => page.getByRole("table", { name: "Differences between the runs" }).textContent()).toContain("param GREETING");
+    const select = page.getByLabel("Other run");
+    await page.screenshot({ path: join(SCREENSHOTS, "phone-job-other-run.png"), fullPage: true });
+    // The width the select would take to show its longest option whole (text, padding and arrow), beside the width it has.
+    const widths = await select.evaluate((element) => {
+      const natural = element.cloneNode(true) as typeof element;
+      natural.style.cssText = "position:absolute;visibility:hidden;width:auto;max-width:none";
+      element.ownerDocument.body.appendChild(natural);
+      const needed = Math.ceil(natural.getBoundingClientRect().width);
+      natural.remove();
+      return { needed, has: Math.floor(element.getBoundingClientRect().width) };
+    });
+    expect({ widths, whole: widths.needed <= widths.has }).toEqual({ widths, whole: true });
+  });
+
+  it("17-ui.8 the last row of the table of what the run ran has no bottom border in any of its cells", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${edp.url}/#/jobs/${jobId}`);
+    const table = page.getByRole("table", { name: "What the run ran" });
+    await poll(() => table.isVisible()).toBe(true);
+    await table.screenshot({ path: join(SCREENSHOTS, "desktop-job-snapshot-table.png") });
+    const borders = await table
+      .locator("tbody tr:last-child")
+      .evaluate((row) =>
+        [...row.children].map(
+          (cell) => `${cell.tagName.toLowerCase()} ${row.ownerDocument.defaultView!.getComputedStyle(cell).borderBottomStyle}`,
+        ),
+      );
+    expect(borders).toEqual(["th none", "td none"]);
+  });
+
+  it("17-ui.9 a template's chart legend shows a run's values, not uPlot's -- placeholders", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open(`/templates/${comparedTemplateId}`, "screens-compared");
+    const legend = page.locator(".chart .u-legend");
+    await poll(() => legend.isVisible()).toBe(true);
+    await page.locator(".chart").screenshot({ path: join(SCREENSHOTS, "desktop-template-chart.png") });
+    // Each series' label and its value, as the legend's rows show them.
+    const rows = await legend
+      .locator(".u-series")
+      .evaluateAll((series) =>
+        series.map((row) => [row.querySelector(".u-label")?.textContent?.trim(), row.querySelector(".u-value")?.textContent?.trim()]),
+      );
+    expect(rows.flat().join(" ")).not.toContain("--");
+    // Away from the chart, the legend reads the newest run: the second of the two, and its duration.
+    expect(rows).toEqual([
+      ["Run", expect.stringMatching(/^2\b/)],
+      ["Duration (s)", expect.stringMatching(/^\d+(\.\d+)?$/)],
+    ]);
+  });
+
+  it("17-ui.10 a template's chart legend is uPlot's own, with none of the dashboard's table borders or header shading", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open(`/templates/${comparedTemplateId}`, "screens-compared");
+    const legend = page.locator(".chart .u-legend");
+    await poll(() => legend.isVisible()).toBe(true);
+    const cells = await legend.locator("th, td").evaluateAll((found) =>
+      found.map((cell) => {
+        const style = cell.ownerDocument.defaultView!.getComputedStyle(cell);
+        return `${cell.tagName.toLowerCase()} ${style.borderBottomStyle} ${style.backgroundColor}`;
+      }),
+    );
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells).toEqual(cells.map((cell) => `${cell.split(" ")[0]} none rgba(0, 0, 0, 0)`));
   });
 });

@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, type CodeEntry, type Job, listAll, type RunDiff } from "../api";
 import { navigate } from "../router";
-import { DataTable, ErrorBox, Time } from "../ui";
+import { DataTable, ErrorBox, formatTime, Time } from "../ui";
 
 const short = (hash: string) => hash.slice(0, 12);
 
@@ -145,9 +145,14 @@ export function DiffView({ job }: { job: Job }) {
       <label class="field">
         <span class="label">Other run</span>
         <select value={other} onChange={(e) => setOther((e.target as HTMLSelectElement).value)}>
+          {/*
+           * An option's text cannot wrap, and a select a phone's width holds about 40 characters: each run is
+           * its time (in the browser's zone, as the page's other times) and status, which tell runs apart
+           * without its id; the table's "Other run" links to the chosen one.
+           */}
           {(others ?? []).map((j) => (
             <option key={j.id} value={j.id}>
-              {j.created_at.replace("T", " ")} · {j.info.status} · {j.id.slice(0, 8)}
+              {formatTime(j.created_at)} · {j.info.status}
             </option>
           ))}
         </select>

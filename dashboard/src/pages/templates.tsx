@@ -349,12 +349,25 @@ function DurationChart({ runs }: { runs: Job[] }) {
       // would then read in fractions of a second.
       const xs = ended.map((_, i) => i + 1);
       const ys = ended.map((r) => (parseApiTime(r.end_time!).getTime() - parseApiTime(r.start_time!).getTime()) / 1000);
+      // The legend reads the run under the cursor, and the newest run when the cursor is off the chart,
+      // where uPlot would write "--" for each value.
+      const newest = xs.length - 1;
+      const seconds = (value: number) => String(Math.round(value * 1000) / 1000);
       chart = new UPlot(
         {
           width: Math.min(box.current.clientWidth || 600, 900),
           height: 200,
           scales: { x: { time: false } },
-          series: [{ label: "Run" }, { label: "Duration (s)", stroke: "#2f6feb", width: 2, points: { show: true, size: 6 } }],
+          series: [
+            { label: "Run", value: (_u, run, _s, idx) => (idx === null ? `${xs[newest]} (newest)` : String(run)) },
+            {
+              label: "Duration (s)",
+              value: (_u, duration, _s, idx) => seconds(idx === null || duration === null ? ys[newest] : duration),
+              stroke: "#2f6feb",
+              width: 2,
+              points: { show: true, size: 6 },
+            },
+          ],
           axes: [{ label: "run, oldest first", incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "seconds" }],
         },
         [xs, ys],
