@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DirectoryBinaryStore } from "@edp/core/binaries/directory-binary-store";
 import { readSettings } from "@edp/core/config/settings";
 import { JobExecutionCreateSchema } from "@edp/core/model/job-execution";
 import { createCore } from "@edp/core/runtime/core";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
-import { FileSecretStore } from "@edp/core/secrets/file-secret-store";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { RECENT_READ_MS, Store } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +17,6 @@ import { createJobChain } from "./fixtures.js";
  */
 describe("17.2 creating a job reads once, then writes", () => {
   let api: TestApi;
-  let scratch: string;
   let calls: string[];
   let core: ReturnType<typeof createCore>;
   let client: ReturnType<typeof createDocumentClient>;
@@ -31,7 +25,6 @@ describe("17.2 creating a job reads once, then writes", () => {
     api = await startTestApi({ registrations: [testEngineRegistration(new TestEngine())] });
     // A second core over the same table (another process, as another Lambda instance would be),
     // whose store's client records every DynamoDB call.
-    scratch = await mkdtemp(join(tmpdir(), "edp-create-reads-"));
     client = createDocumentClient(api.ports.dynamoEndpoint);
     calls = [];
     client.middlewareStack.add(
@@ -58,7 +51,6 @@ describe("17.2 creating a job reads once, then writes", () => {
   afterAll(async () => {
     client?.destroy();
     await api?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it("17.2 a job of a template seen first costs two BatchGetItems and a PutItem; a repeat within the window, the PutItem alone", async () => {
