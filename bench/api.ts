@@ -469,6 +469,10 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     );
     const statusHandler = createHttpHandler(operationsOf("status"), async () => core);
     const createHandler = createHttpHandler(operationsOf("create"), async () => core);
+    // The same handler over a core whose jobs.get answers from memory: the handler's own work, with no store call between runs.
+    const remembered = await core.jobs.get({ projectId: projects[0] }, jobId);
+    const jobsFromMemory = Object.assign(Object.create(core.jobs), { get: async () => remembered });
+    const handlerAlone = createHttpHandler(operationsOf("status"), async () => ({ ...core, jobs: jobsFromMemory }));
     const invoke = async (handler: typeof statusHandler, event: APIGatewayProxyEventV2, expected: number) => {
       const response = (await handler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
       if (response.statusCode !== expected) throw new Error(`the handler answered ${response.statusCode}: ${response.body}`);
@@ -502,6 +506,12 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         layer: "status handler",
         what: "middy, token (cached), zod, core, render, JSON",
         op: () => invoke(statusHandler, getEvent, 200),
+        times: [],
+      },
+      {
+        layer: "status handler, job from memory",
+        what: "the same, with jobs.get answered from memory: the handler's own work (0 store calls)",
+        op: () => invoke(handlerAlone, getEvent, 200),
         times: [],
       },
     ];
