@@ -1,26 +1,8 @@
-/**
- * Benchmark 2 — the API (issue 6): autocannon against the local runtime's HTTP server (the real
- * handlers; dynalite in memory; the test engine, which launches nothing), for
- * `GET /v2/jobs/{id}`, `GET /v2/jobs?limit=100` and `POST /v2/jobs`, side by side with raw DynamoDB
- * GetItem, Query and PutItem round trips on the same dynalite. Latencies of both come from the same
- * place (each response timed by the client that sent it) and go through the same percentile code.
- *
- * The server runs in a child process (bench/support/api-server.ts); the load generator (autocannon)
- * and the raw DynamoDB client run here, so each side has its own event loop.
- *
- * Each case runs with the listed project holding each of `--sizes` executions (1,000 and 100,000 by
- * default), to show that a page costs the same however long the history, and the server process's
- * peak RSS (VmHWM) is read after each size's load.
- *
- * Usage: tsx bench/api.ts [--quick] [--duration S] [--connections 1,10] [--sizes 1000,100000] [--out DIR]
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { hashToken } from "@edp/core/auth/tokens";
 import { DirectoryBinaryStore } from "@edp/core/binaries/directory-binary-store";
 import { readSettings } from "@edp/core/config/settings";
@@ -28,15 +10,15 @@ import type { JobExecution } from "@edp/core/model/job-execution";
 import { createCore } from "@edp/core/runtime/core";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
 import { FileSecretStore } from "@edp/core/secrets/file-secret-store";
-import { createDocumentClient } from "@edp/core/store/dynamo-client";
+import { createDocumentClient, putItems } from "@edp/core/store/dynamo-client";
 import { fromItem, Store, type Stored, toItem } from "@edp/core/store/store";
 import { INDEXES } from "@edp/core/store/table";
 import { operationsOf } from "@edp/functions/api/index";
 import { createHttpHandler } from "@edp/functions/http/http-handler";
 import autocannon from "autocannon";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import pLimit from "p-limit";
 import { TestEngine, testEngineRegistration } from "../test/support/test-engine.js";
+import { type BenchProcess, startBenchProcess } from "./support/bench-process.js";
 import { intList, isMain, parseBenchArgs, positiveInt, positiveNumber, runMain, withCleanup } from "./support/cli.js";
 import { expectStatus } from "./support/edp.js";
 import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
@@ -106,36 +88,11 @@ interface ServerInfo {
 }
 
 /** Starts bench/support/api-server.ts in a child process and reads the line it prints once it serves. */
-async function startServer(launches: ApiOptions["launches"]): Promise<{ info: ServerInfo; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "support", "api-server.ts")], {
-    cwd: resolve(import.meta.dirname, ".."),
-    env: { ...process.env, EDP_BENCH_LAUNCHES: launches, EDP_LOG_LEVEL: process.env.EDP_LOG_LEVEL ?? "WARN" },
-    stdio: ["pipe", "pipe", "inherit"],
+function startServer(launches: ApiOptions["launches"]): Promise<BenchProcess<ServerInfo>> {
+  return startBenchProcess<ServerInfo>("api-server.ts", "the API server", {
+    EDP_BENCH_LAUNCHES: launches,
+    EDP_LOG_LEVEL: process.env.EDP_LOG_LEVEL ?? "WARN",
   });
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin?.end();
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    const info = await new Promise<ServerInfo>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error("the API server did not start within 60 s")), 60_000);
-      child.once("exit", (code) => fail(new Error(`the API server exited with ${code} before serving`)));
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (!line.startsWith("{")) return;
-        clearTimeout(timer);
-        ready(JSON.parse(line) as ServerInfo);
-      });
-    });
-    return { info, child, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }
 
 interface Measured {
@@ -236,38 +193,25 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     const seedUpTo = async (size: number) => {
       const clockSeed = performance.now();
       const statuses = ["SUCCEEDED", "KILLED", "FAILED", "DONEWITHERROR"] as const;
-      const writes = pLimit(8);
-      const batches: Promise<void>[] = [];
       const epoch = Date.parse(base.created_at) - 365 * 24 * 3600 * 1000;
-      for (let start = seededCount; start < size; start += 25) {
-        const items = Array.from({ length: Math.min(25, size - start) }, (_, k) => {
-          const n = start + k;
-          const id = crypto.randomUUID();
-          const status = statuses[n % statuses.length];
-          const created = new Date(epoch + n * 1000).toISOString();
-          return toItem("job_execution", {
-            ...base,
-            id,
-            created_at: created,
-            updated_at: new Date(epoch + n * 1000 + 60_000).toISOString(),
-            start_time: created,
-            end_time: new Date(epoch + n * 1000 + 60_000).toISOString(),
-            info: { status },
-            engine_job_id: `test-${id}`,
-            version: 3,
-          } as JobExecution & Stored);
-        });
-        batches.push(
-          writes(async () => {
-            let pending = items.map((Item) => ({ PutRequest: { Item } }));
-            while (pending.length > 0) {
-              const result = await seeder.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-              pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
-            }
-          }),
-        );
-      }
-      await Promise.all(batches);
+      const items = Array.from({ length: size - seededCount }, (_, k) => {
+        const n = seededCount + k;
+        const id = crypto.randomUUID();
+        const status = statuses[n % statuses.length];
+        const created = new Date(epoch + n * 1000).toISOString();
+        return toItem("job_execution", {
+          ...base,
+          id,
+          created_at: created,
+          updated_at: new Date(epoch + n * 1000 + 60_000).toISOString(),
+          start_time: created,
+          end_time: new Date(epoch + n * 1000 + 60_000).toISOString(),
+          info: { status },
+          engine_job_id: `test-${id}`,
+          version: 3,
+        } as JobExecution & Stored);
+      });
+      await putItems(seeder, tableName, items, 8);
       console.log(
         `api: the listed project now holds ${size} executions (+${size - seededCount} in ${(since(clockSeed) / 1000).toFixed(1)} s)`,
       );

@@ -13,7 +13,7 @@
  *   dynalite computes it, counted per operation.
  *
  * Executions and clusters are seeded as items in bulk (BatchWriteItem), shaped as the store writes
- * them (`storedItem`). Cost per month is read units, write units, Lambda requests and GB-seconds,
+ * them (`toItem`). Cost per month is read units, write units, Lambda requests and GB-seconds,
  * and Secrets Manager calls, at the list prices below, beside the cost of polling per execution.
  *
  * Usage: tsx bench/sweep-fanout.ts [--quick] [--clusters 1000,10000] [--executions 100000] [--latency-ms 200,2000]
@@ -22,7 +22,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { readSettings } from "@edp/core/config/settings";
 import type { EngineRegistration } from "@edp/core/engines/engine";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
@@ -34,9 +34,8 @@ import type { RunnerFactory } from "@edp/core/runners/runner-factory";
 import { createCore } from "@edp/core/runtime/core";
 import { startLocalPorts } from "@edp/core/runtime/local";
 import type { SecretStore } from "@edp/core/secrets/secret-store";
-import { createDocumentClient } from "@edp/core/store/dynamo-client";
-import { Store, storedItem } from "@edp/core/store/store";
-import pLimit from "p-limit";
+import { createDocumentClient, putItems } from "@edp/core/store/dynamo-client";
+import { Store, toItem } from "@edp/core/store/store";
 import { ed25519KeyPair } from "../test/support/keys.js";
 import { intList, isMain, parseBenchArgs, positiveInt, positiveNumber, runMain, withCleanup } from "./support/cli.js";
 import { type BenchResult, type BenchTable, cell, machine, printTable, writeResult } from "./support/report.js";
@@ -203,23 +202,6 @@ function countingSecrets(inner: SecretStore, counter: { gets: number }): SecretS
   });
 }
 
-async function batchWrite(client: DynamoDBDocumentClient, table: string, items: Record<string, unknown>[]): Promise<void> {
-  const limit = pLimit(8);
-  const chunks: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  await Promise.all(
-    chunks.map((chunk) =>
-      limit(async () => {
-        let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
-        while (pending.length > 0) {
-          const answer = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-          pending = (answer.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
-        }
-      }),
-    ),
-  );
-}
-
 interface Measured {
   /** The fleet this row stands for. */
   clusters: number;
@@ -374,12 +356,12 @@ async function runScenario(
     const seedClock = performance.now();
     const now = new Date().toISOString();
     const clusterItems = Array.from({ length: seeded.clusters }, (_, i) =>
-      storedItem("cluster", { ...template, id: randomUUID(), name: `sim-${i}`, status: "Active", updated_at: now } as never),
+      toItem("cluster", { ...template, id: randomUUID(), name: `sim-${i}`, status: "Active", updated_at: now } as never),
     );
     const clusterIds = clusterItems.map((item) => item.id as string);
     const executionItems = Array.from({ length: seeded.executions }, (_, i) => {
       const id = randomUUID();
-      return storedItem("job_execution", {
+      return toItem("job_execution", {
         id,
         project_id: caller.projectId,
         created_at: now,
@@ -406,7 +388,7 @@ async function runScenario(
         cancel_escalations: 0,
       } as never);
     });
-    await batchWrite(client, tableName, [...clusterItems, ...executionItems]);
+    await putItems(client, tableName, [...clusterItems, ...executionItems], 8);
     // The coordinator's read is charged by the items' whole size (its projection saves transfer, not units).
     const executionBytes = executionItems.reduce((sum, item) => sum + JSON.stringify(item).length, 0) / Math.max(1, seeded.executions);
     console.log(

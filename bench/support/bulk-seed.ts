@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import { posix } from "node:path";
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { masterUrlOf, type SparkConnection, sparkSubmitOf } from "@edp/core/engines/spark/connection";
 import { buildJobLaunch } from "@edp/core/engines/spark/job-command";
 import { RUN_SCRIPT } from "@edp/core/engines/spark/remote-scripts";
@@ -11,9 +10,8 @@ import type { StoredExecution } from "@edp/core/manager/execution-writer";
 import { attemptName } from "@edp/core/model/job-execution";
 import type { CommandRunner } from "@edp/core/runners/command-runner";
 import { shellCommand, shellQuote } from "@edp/core/runners/shell-quote";
-import { createDocumentClient } from "@edp/core/store/dynamo-client";
-import { storedItem } from "@edp/core/store/store";
-import pLimit from "p-limit";
+import { createDocumentClient, putItems } from "@edp/core/store/dynamo-client";
+import { toItem } from "@edp/core/store/store";
 
 /**
  * Seeding running executions in bulk, for the scale benchmark: what the Spark engine's launch and
@@ -26,7 +24,7 @@ import pLimit from "p-limit";
  *   and prints the PIDs.
  * - In the store, each execution is a copy of one that was really launched on the same cluster,
  *   with its own id, nonce, working directory and `<pid>@<node>` engine job id, written as the
- *   store writes items (`storedItem`, BatchWriteItem).
+ *   store writes items (`toItem`, BatchWriteItem).
  *
  * The engine is not changed: the benchmark checks the copies against the really launched ones
  * (their working directories, their items, and what the sweep makes of them).
@@ -174,21 +172,11 @@ export function runningCopyOf(launched: StoredExecution, now: Date): StoredExecu
 export async function writeExecutions(endpoint: string, tableName: string, executions: readonly StoredExecution[]): Promise<void> {
   const client = createDocumentClient(endpoint);
   try {
-    const writes = pLimit(8);
-    const chunks: StoredExecution[][] = [];
-    for (let i = 0; i < executions.length; i += 25) chunks.push(executions.slice(i, i + 25));
-    await Promise.all(
-      chunks.map((chunk) =>
-        writes(async () => {
-          let pending: Record<string, unknown>[] = chunk.map((execution) => ({
-            PutRequest: { Item: storedItem("job_execution", execution) },
-          }));
-          while (pending.length > 0) {
-            const answer = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-            pending = (answer.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-          }
-        }),
-      ),
+    await putItems(
+      client,
+      tableName,
+      executions.map((execution) => toItem("job_execution", execution)),
+      8,
     );
   } finally {
     client.destroy();

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { DirectoryBinaryStore } from "@edp/core/binaries/directory-binary-store";
 import type { LocalPorts } from "@edp/core/runtime/local";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
 import { FileSecretStore } from "@edp/core/secrets/file-secret-store";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { Store } from "@edp/core/store/store";
+import { startBenchProcess } from "./bench-process.js";
 
 /** The store's process, whose CPU time and memory the benchmarks read apart from their own. */
 export interface StoreProcess {
@@ -17,31 +16,8 @@ export interface StoreProcess {
 
 /** Starts bench/support/store-server.ts (dynalite) in a child process and waits for its endpoint. */
 export async function startStoreProcess(): Promise<StoreProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "store-server.ts")], {
-    cwd: resolve(import.meta.dirname, "..", ".."),
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin?.end();
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    const line = await new Promise<string>((done, fail) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.once("line", done);
-      child.once("exit", (code) => fail(new Error(`the store process exited with ${code} before it listened`)));
-    });
-    const { endpoint } = JSON.parse(line) as { endpoint: string };
-    return { pid: child.pid!, endpoint, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { child, info, stop } = await startBenchProcess<{ endpoint: string }>("store-server.ts", "the store process");
+  return { pid: child.pid!, endpoint: info.endpoint, stop };
 }
 
 /** The local runtime's ports over a store in another process (the rest as startLocalPorts makes them). */

@@ -8,7 +8,7 @@ import type { DataSource } from "../model/data-source.js";
 import { AUTO_CLUSTER, type JobExecutionCreate, pendingExecution } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
-import { type Caller, newResource } from "../services/access.js";
+import { type Caller, isVisibleTo, newResource } from "../services/access.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { BinaryReference, JobTemplateService } from "../services/job-templates.js";
 import { entityKey, type Store, type Stored } from "../store/store.js";
@@ -191,6 +191,6 @@ function visible<T>(
   missing: string,
 ): T & Stored {
   const entity = read.get(entityKey(kind, id));
-  if (!entity || (entity.project_id !== caller.projectId && !entity.is_public)) throw new InvalidReferenceError(missing);
+  if (!isVisibleTo(caller.projectId, entity)) throw new InvalidReferenceError(missing);
   return entity as T & Stored;
 }

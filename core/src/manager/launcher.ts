@@ -13,6 +13,7 @@ import type { CodeEntry } from "../model/run-snapshot.js";
 import { isTerminal, resolveStatus } from "../model/status.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
+import { isVisibleTo } from "../services/access.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { JobBinaryService } from "../services/job-binaries.js";
 import type { Store, Stored } from "../store/store.js";
@@ -93,7 +94,7 @@ export class Launcher {
       const template = await this.store.get<JobTemplate & Stored>("job_template", claimed.job_template_id);
       // Checked again, fresh: the create may have been checked against a template shared a moment
       // ago (Store.recentDefinitions), and sharing ends when its owner says, not when the job launches.
-      if (!template || (template.project_id !== claimed.project_id && !template.is_public))
+      if (!isVisibleTo(claimed.project_id, template))
         throw new InvalidReferenceError(`Job template with id '${claimed.job_template_id}' doesn't exist`);
       const { engine, access } = await this.engines.forExecution(claimed);
       const { job, dataSourceUrls, code } = await this.prepare(claimed, template, access);

@@ -13,8 +13,13 @@ export interface Caller {
  */
 export async function getVisible<T extends Stored>(store: Store, kind: Kind, id: string, caller: Caller): Promise<T> {
   const entity = await store.get<T>(kind, id);
-  if (!entity || (entity.project_id !== caller.projectId && !entity.is_public)) throw new NotFoundError(KIND_LABELS[kind], id);
+  if (!isVisibleTo(caller.projectId, entity)) throw new NotFoundError(KIND_LABELS[kind], id);
   return entity;
+}
+
+/** Whether a project may see the resource: its own, or another project's public one. */
+export function isVisibleTo<T extends Pick<Stored, "project_id" | "is_public">>(projectId: string, entity: T | undefined): entity is T {
+  return entity !== undefined && (entity.project_id === projectId || entity.is_public);
 }
 
 type Action = "update" | "delete" | "cancel";

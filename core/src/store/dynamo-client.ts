@@ -10,6 +10,7 @@ import {
   waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
 import { tableDefinition } from "./table.js";
 
@@ -68,11 +69,33 @@ async function rebuildWithIndexes(client: DynamoDBDocumentClient, tableName: str
   await waitUntilTableNotExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
+  await putItems(client, tableName, items);
+}
+
+/**
+ * Writes items as they are, with BatchWriteItem: 25 a call (its limit), `concurrency` calls at a
+ * time, each call's unprocessed items sent again. For bulk loads only (the local table's rebuild,
+ * the benchmarks' seeding): nothing is conditioned, so it overwrites whatever is stored under a key.
+ */
+export async function putItems(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  items: Record<string, unknown>[],
+  concurrency = 1,
+): Promise<void> {
+  const limit = pLimit(concurrency);
+  const batches: Promise<void>[] = [];
   for (let start = 0; start < items.length; start += 25) {
-    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length > 0) {
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
-    }
+    const batch = items.slice(start, start + 25);
+    batches.push(
+      limit(async () => {
+        let pending: Record<string, unknown>[] = batch.map((Item) => ({ PutRequest: { Item } }));
+        while (pending.length > 0) {
+          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+          pending = (result.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
+        }
+      }),
+    );
   }
+  await Promise.all(batches);
 }

@@ -894,7 +894,7 @@ function listingValue(kind: Kind, entity: Stored, order: ListingOrder): string |
   }
 }
 
-/** The stored item: the entity's own fields plus keys derived from its state. */
+/** The stored item: the entity's own fields plus keys derived from its state (the benchmarks seed items in bulk with it). */
 export function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
   const item: Record<string, unknown> = {
     ...entity,
@@ -918,11 +918,6 @@ export function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
       Object.assign(item, { activepk: ACTIVE_PARTITION, activesk: `${execution.cluster_id}#${execution.id}` });
   }
   return item;
-}
-
-/** The entity as the store writes it, index attributes included (a benchmark seeds items in bulk with it). */
-export function storedItem(kind: Kind, entity: Stored): Record<string, unknown> {
-  return toItem(kind, entity);
 }
 
 /** The size DynamoDB counts for the entity as stored, index attributes included. */
