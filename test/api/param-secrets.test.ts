@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { scanTable } from "../support/leaks.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
+import { createJobChain, fireNextSlot } from "./fixtures.js";
+
+const SECRET = "param-secret-5b27e1";
+
+/**
+ * Credential-looking `params` (an Oozie or Pig parameter named `db.password`) are secrets by the same
+ * masking rule as configs: the run's snapshot, its diff and the engine boundary's scrubbing already
+ * treat them so. The job's own record and its responses must too: kept in the secret store, shown
+ * blank, and put back only for the engine.
+ */
+describe("credential params stay out of the table and every response", () => {
+  let api: TestApi;
+  let engine: TestEngine;
+  let token: string;
+  let chain: Awaited<ReturnType<typeof createJobChain>>;
+
+  beforeAll(async () => {
+    engine = new TestEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
+    ({ token } = await api.newProject());
+    chain = await createJobChain(api, token);
+  });
+  afterAll(async () => api?.close());
+
+  const jobConfigs = { configs: { "mapred.reduce.tasks": "2" }, params: { "db.password": SECRET, INPUT: "/data/in" }, args: ["a1"] };
+
+  it("a job shows a credential param blank, stores it sealed, and launches with it; so does its exact re-run", async () => {
+    const created = await api.request("POST", "/v2/jobs", {
+      token,
+      body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs: jobConfigs },
+    });
+    expect(created.status, created.text).toBe(202);
+    expect(created.text).not.toContain(SECRET);
+    const job = created.body.job;
+    expect(job.job_configs.params).toEqual({ "db.password": "", INPUT: "/data/in" });
+
+    await eventually("the launch", async () => engine.launches.includes(job.id), 10_000);
+    expect(engine.configsLaunched.get(job.id)?.params).toEqual({ "db.password": SECRET, INPUT: "/data/in" });
+
+    const shown = await api.request("GET", `/v2/jobs/${job.id}`, { token });
+    expect(shown.status).toBe(200);
+    expect(shown.body.job.job_configs.params).toEqual({ "db.password": "", INPUT: "/data/in" });
+    expect(shown.text).not.toContain(SECRET);
+    const listed = await api.request("GET", "/v2/jobs", { token });
+    expect(listed.text).not.toContain(SECRET);
+
+    const rerun = await api.request("POST", `/v2/jobs/${job.id}/rerun`, { token, body: { mode: "exact" } });
+    expect(rerun.status, rerun.text).toBe(202);
+    expect(rerun.text).not.toContain(SECRET);
+    await eventually("the re-run's launch", async () => engine.launches.includes(rerun.body.job.id), 10_000);
+    expect(engine.configsLaunched.get(rerun.body.job.id)?.params).toEqual({ "db.password": SECRET, INPUT: "/data/in" });
+
+    expect(await scanTable(api.ports.dynamoEndpoint, "edp-test")).not.toContain(SECRET);
+  });
+
+  it("a series shows a credential param blank, stores it sealed, and every run launches with it", async () => {
+    const created = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        job_configs: jobConfigs,
+        job_execution_info: { job_execution_type: "scheduled", start: new Date(Date.now() + 1000).toISOString(), interval: "rate(1 minute)" },
+      },
+    });
+    expect(created.status, created.text).toBe(202);
+    expect(created.text).not.toContain(SECRET);
+    const first = created.body.job;
+    await eventually("the first run", async () => engine.launches.includes(first.id), 10_000);
+    expect(engine.configsLaunched.get(first.id)?.params).toEqual({ "db.password": SECRET, INPUT: "/data/in" });
+    const second = await fireNextSlot(api, first.series_id);
+    expect(engine.configsLaunched.get(second.id)?.params).toEqual({ "db.password": SECRET, INPUT: "/data/in" });
+
+    const series = await api.request("GET", `/v2/job-series/${first.series_id}`, { token });
+    expect(series.status).toBe(200);
+    expect(series.text).not.toContain(SECRET);
+    expect(await scanTable(api.ports.dynamoEndpoint, "edp-test")).not.toContain(SECRET);
+  });
+});
