@@ -64,7 +64,11 @@ describe("credential params stay out of the table and every response", () => {
         cluster_id: chain.clusterId,
         job_template_id: chain.templateId,
         job_configs: jobConfigs,
-        job_execution_info: { job_execution_type: "scheduled", start: new Date(Date.now() + 1000).toISOString(), interval: "rate(1 minute)" },
+        job_execution_info: {
+          job_execution_type: "scheduled",
+          start: new Date(Date.now() + 1000).toISOString(),
+          interval: "rate(1 minute)",
+        },
       },
     });
     expect(created.status, created.text).toBe(202);

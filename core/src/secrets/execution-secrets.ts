@@ -6,7 +6,7 @@ import type { SecretStore } from "./secret-store.js";
 /** The part of an execution this module reads and writes. */
 export interface SealableExecution {
   job_configs: JobConfigs;
-  /** Id in the secret store of the credential-looking `configs` values this execution was created with. */
+  /** Id in the secret store of the credential-looking `configs` and `params` values this execution was created with. */
   secret_configs_ref?: string;
   /** Webhook subscriptions, each with its signing secret in the secret store (issue 12). */
   webhooks?: { secret_ref: string }[];
@@ -14,22 +14,39 @@ export interface SealableExecution {
   series_id?: string;
 }
 
+/** The parts of `job_configs` whose credential-looking values are secrets (the one masking rule). */
+const SEALED_PARTS = ["configs", "params"] as const;
+type SealedPart = (typeof SEALED_PARTS)[number];
+type SealedValues = Partial<Record<SealedPart, Record<string, string | number>>>;
+
 /**
- * Credential-looking `job_configs.configs` (the one masking rule: `spark.hadoop.fs.s3a.secret.key`,
- * `fs.swift.service.sahara.password`…) are kept in the secret store, not in the execution item: the
- * item keeps each such key with an empty value (what the API shows for it anyway) and the id of the
- * secret that holds the values. The launcher puts them back just before handing the job to its engine.
+ * Credential-looking `job_configs.configs` and `job_configs.params` (the one masking rule:
+ * `spark.hadoop.fs.s3a.secret.key`, an Oozie parameter `db.password`…) are kept in the secret store,
+ * not in the execution item: the item keeps each such key with an empty value (what the API shows
+ * for it anyway) and the id of the secret that holds the values. The launcher puts them back just
+ * before handing the job to its engine.
+ *
+ * The secret holds `{configs: {...}, params: {...}}`. One written before params were sealed holds
+ * the configs' values alone, flat; a flat secret's values are strings or numbers, so an object
+ * under `configs` or `params` tells the two apart.
  */
 export class ExecutionSecrets {
   constructor(private readonly secrets: SecretStore) {}
 
   /** The configs to store, with credentials blanked, and the secret holding them (stored now), if there were any. */
   async seal(configs: JobConfigs): Promise<{ configs: JobConfigs; ref?: string }> {
-    const secret = Object.fromEntries(Object.entries(configs.configs).filter(([key, value]) => isCredentialKey(key) && value !== ""));
+    const secret: SealedValues = {};
+    const sealed: JobConfigs = { ...configs };
+    for (const part of SEALED_PARTS) {
+      const values = Object.entries(configs[part] ?? {}).filter(([key, value]) => isCredentialKey(key) && value !== "");
+      if (values.length === 0) continue;
+      secret[part] = Object.fromEntries(values) as Record<string, string | number>;
+      sealed[part] = Object.fromEntries(
+        Object.entries(configs[part]).map(([key, value]) => [key, isSealed(secret, part, key) ? "" : value]),
+      );
+    }
     if (Object.keys(secret).length === 0) return { configs };
-    const ref = await this.secrets.put(secret);
-    const blanked = Object.fromEntries(Object.entries(configs.configs).map(([key, value]) => [key, key in secret ? "" : value]));
-    return { configs: { ...configs, configs: blanked }, ref };
+    return { configs: sealed, ref: await this.secrets.put(secret) };
   }
 
   /** The execution's configs with its credentials put back; throws if their secret is gone, rather than run without them. */
@@ -37,12 +54,10 @@ export class ExecutionSecrets {
     if (!execution.secret_configs_ref) return execution.job_configs;
     const secret = await this.secrets.get(execution.secret_configs_ref);
     if (!secret) throw new InvalidReferenceError("The credentials this job was submitted with are no longer in the secret store");
-    const values = Object.fromEntries(
-      Object.entries(secret).filter(
-        (entry): entry is [string, string | number] => typeof entry[1] === "string" || typeof entry[1] === "number",
-      ),
-    );
-    return { ...execution.job_configs, configs: { ...execution.job_configs.configs, ...values } };
+    const values = sealedValuesOf(secret);
+    const revealed: JobConfigs = { ...execution.job_configs };
+    for (const part of SEALED_PARTS) if (values[part]) revealed[part] = { ...execution.job_configs[part], ...values[part] };
+    return revealed;
   }
 
   /** Deletes the secrets an execution (or a series) owns, when it is removed or was never stored. */
@@ -50,4 +65,25 @@ export class ExecutionSecrets {
     const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
     for (const ref of owned) if (ref) await this.secrets.delete(ref);
   }
+}
+
+function isSealed(secret: SealedValues, part: SealedPart, key: string): boolean {
+  return Object.hasOwn(secret[part] ?? {}, key);
+}
+
+/** A stored secret's values by part, whichever of the two layouts it was written in. */
+function sealedValuesOf(secret: Record<string, unknown>): SealedValues {
+  const isLayered = SEALED_PARTS.some((part) => typeof secret[part] === "object" && secret[part] !== null);
+  const layers: Record<string, unknown> = isLayered ? secret : { configs: secret };
+  return Object.fromEntries(
+    SEALED_PARTS.filter((part) => layers[part]).map((part) => [part, scalarsOf(layers[part] as Record<string, unknown>)]),
+  );
+}
+
+function scalarsOf(values: Record<string, unknown>): Record<string, string | number> {
+  return Object.fromEntries(
+    Object.entries(values).filter(
+      (entry): entry is [string, string | number] => typeof entry[1] === "string" || typeof entry[1] === "number",
+    ),
+  );
 }

@@ -101,7 +101,9 @@ export function renderCluster(cluster: Cluster, secretFields: readonly string[],
 }
 
 export function renderExecution(execution: JobExecution) {
+  // Sealed at create, so blank already; masked again for items written before params were sealed.
   const configs = maskCredentials(execution.job_configs.configs);
+  const params = maskCredentials(execution.job_configs.params);
   // Object.assign rather than a spread: a spread followed by this many fields costs V8 about ten
   // times as much, which a page of a hundred jobs feels (issue 17.2).
   const rendered = Object.assign(common(execution), {
@@ -114,7 +116,7 @@ export function renderExecution(execution: JobExecution) {
     info: execution.info,
     engine_job_id: execution.engine_job_id,
     return_code: execution.return_code,
-    job_configs: { ...execution.job_configs, configs },
+    job_configs: { ...execution.job_configs, configs, params },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
   });
