@@ -85,3 +85,58 @@ describe("credential params stay out of the table and every response", () => {
     expect(await scanTable(api.ports.dynamoEndpoint, "edp-test")).not.toContain(SECRET);
   });
 });
+
+describe("sealed credentials are scrubbed from what a cluster sends back", () => {
+  let api: TestApi;
+  let engine: TestEngine;
+  let token: string;
+  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  const CONFIG_SECRET = "config-secret-93ac04";
+
+  beforeAll(async () => {
+    engine = new TestEngine();
+    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
+    ({ token } = await api.newProject());
+    chain = await createJobChain(api, token);
+  });
+  afterAll(async () => api?.close());
+
+  it("a status error and an output that echo a sealed config and param bare leave them in no response or item", async () => {
+    const created = await api.request("POST", "/v2/jobs", {
+      token,
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        job_configs: { configs: { "fs.s3a.secret.key": CONFIG_SECRET }, params: { "db.password": SECRET } },
+      },
+    });
+    expect(created.status, created.text).toBe(202);
+    const id = created.body.job.id as string;
+    await eventually("the launch", async () => engine.launches.includes(id), 10_000);
+    // The values alone, with no key beside them, as a careless job or a hostile cluster would print them.
+    engine.outputs.set(`${id}:stderr`, `connecting with ${CONFIG_SECRET}\nlogin ${SECRET} refused`);
+    engine.errors.set(id, `login ${SECRET} refused (key ${CONFIG_SECRET})`);
+    engine.statuses.set(id, "FAILED");
+
+    const ended = await eventually(
+      "FAILED",
+      async () => {
+        await api.core.jobs.sweep();
+        const response = await api.request("GET", `/v2/jobs/${id}`, { token });
+        return response.body.job.info.status === "FAILED" && response;
+      },
+      10_000,
+    );
+    expect(ended.body.job.info.error).toContain("refused");
+    expect(ended.text).not.toContain(SECRET);
+    expect(ended.text).not.toContain(CONFIG_SECRET);
+    const output = await api.request("GET", `/v2/jobs/${id}/output?stream=stderr`, { token });
+    expect(output.status, output.text).toBe(200);
+    expect(output.text).toContain("refused");
+    expect(output.text).not.toContain(SECRET);
+    expect(output.text).not.toContain(CONFIG_SECRET);
+    const table = await scanTable(api.ports.dynamoEndpoint, "edp-test");
+    expect(table).not.toContain(SECRET);
+    expect(table).not.toContain(CONFIG_SECRET);
+  });
+});

@@ -18,6 +18,8 @@ export class TestEngine implements JobEngine {
   batchedCalls = 0;
   /** Status each job reports, by execution id; RUNNING when unset. */
   readonly statuses = new Map<string, JobStatus>();
+  /** Why each job ended badly, by execution id, as its status reports say it: remote text, which may echo what the job was sent. */
+  readonly errors = new Map<string, string>();
   /** When set, the next runJob throws this message. */
   failNextLaunch: string | undefined;
   /** When set, status calls throw (an unreachable cluster). */
@@ -95,7 +97,12 @@ export class TestEngine implements JobEngine {
     this.statusCalls++;
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
-    return { status: this.statusOf(job) };
+    return this.reportOf(job);
+  }
+
+  private reportOf(job: LaunchedJob): StatusReport {
+    const error = this.errors.get(job.execution.id);
+    return { status: this.statusOf(job), ...(error !== undefined && { error }) };
   }
 
   private statusOf(job: LaunchedJob): JobStatus {
@@ -106,7 +113,7 @@ export class TestEngine implements JobEngine {
     this.batchedCalls++;
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
-    return new Map(jobs.map((job) => [job.execution.id, { status: this.statusOf(job) }]));
+    return new Map(jobs.map((job) => [job.execution.id, this.reportOf(job)]));
   }
 
   async cancelJob(job: LaunchedJob, options: { force: boolean }): Promise<StatusReport | undefined> {
