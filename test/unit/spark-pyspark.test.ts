@@ -496,7 +496,7 @@ describe("11.2 credential-looking configs are kept in the secret store, not in t
     expect(item?.job_configs.configs).toEqual({ "spark.hadoop.fs.s3a.secret.key": "", "spark.executor.memory": "1g" });
     const ref = item?.secret_configs_ref;
     expect(ref).toBeTruthy();
-    expect(await api.core.ports.secrets.get(ref!)).toEqual({ "spark.hadoop.fs.s3a.secret.key": SECRET });
+    expect(await api.core.ports.secrets.get(ref!)).toEqual({ configs: { "spark.hadoop.fs.s3a.secret.key": SECRET } });
 
     engine.statuses.set(id, "SUCCEEDED");
     await eventually(
@@ -551,7 +551,7 @@ describe("11.2 credential-looking configs are kept in the secret store, not in t
     const after = JSON.parse(readFileSync(secretsFile(api), "utf8"));
     expect(Object.keys(after).length).toBe(secretsBefore + 1);
     const item = await api.core.ports.store.get<StoredExecution>("job_execution", first.body.job.id);
-    expect(after[item!.secret_configs_ref!]).toEqual({ "x.password": SECRET });
+    expect(after[item!.secret_configs_ref!]).toEqual({ configs: { "x.password": SECRET } });
   });
 });
 

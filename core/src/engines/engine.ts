@@ -110,10 +110,12 @@ export interface LaunchedJob {
   execution: JobExecution & { engine_job_id: string };
   access: ClusterAccess;
   /**
-   * The credentials of the execution's data sources. Status calls never send them, but the job had
-   * them and may print them; the engine boundary loads them only when there is remote text to scrub.
+   * The secrets the job was given that cost a read to collect: its data sources' credentials and
+   * its sealed credential configs and params (kept blank in `execution`). Status calls never send
+   * them, but the job had them and may print them; the engine boundary loads them only when there
+   * is remote text to scrub.
    */
-  dataSourceCredentials?(): Promise<Record<string, unknown>[]>;
+  storedSecrets?(): Promise<unknown[]>;
 }
 
 export interface RunResult {

@@ -15,10 +15,10 @@ export function scrubbingEngine(inner: JobEngine): JobEngine {
     ...credentialValuesOf(configs.configs as Record<string, unknown> | undefined),
     ...credentialValuesOf(configs.params as Record<string, unknown> | undefined),
   ];
-  /** A launched job's secrets; its data sources' credentials are read only once there is text to scrub. */
+  /** A launched job's secrets; those kept in the store (data sources', sealed configs') are read only once there is text to scrub. */
   const launchedSecrets = (job: LaunchedJob) => ({
     known: [...clusterSecrets(job.access), ...configSecrets(job.execution.job_configs)],
-    later: async () => (await job.dataSourceCredentials?.())?.flatMap((credentials) => Object.values(credentials)) ?? [],
+    later: async () => (await job.storedSecrets?.()) ?? [],
   });
 
   const wrapped: JobEngine = {

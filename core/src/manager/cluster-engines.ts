@@ -3,6 +3,7 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { InvalidReferenceError } from "../errors.js";
 import type { Cluster } from "../model/cluster.js";
 import type { DataSource } from "../model/data-source.js";
+import type { ExecutionSecrets } from "../secrets/execution-secrets.js";
 import type { ClusterService } from "../services/clusters.js";
 import type { DataSourceService } from "../services/data-sources.js";
 import type { Store, Stored } from "../store/store.js";
@@ -15,6 +16,7 @@ export class ClusterEngines {
     private readonly registry: EngineRegistry,
     private readonly clusters: ClusterService,
     private readonly dataSources: DataSourceService,
+    private readonly executionSecrets: ExecutionSecrets,
   ) {}
 
   async forExecution(execution: Pick<StoredExecution, "cluster_id">): Promise<{ engine: JobEngine; access: ClusterAccess }> {
@@ -28,14 +30,17 @@ export class ClusterEngines {
     return { engine: this.registry.engineOf(cluster), access: await this.clusters.accessOf(cluster) };
   }
 
-  /** The launched job for an engine call, able to load its data sources' credentials for the scrubbing boundary. */
+  /** The launched job for an engine call, able to load the secrets it was given for the scrubbing boundary. */
   launched(execution: StoredExecution, access: ClusterAccess): LaunchedJob {
     return {
       ...launched(execution, access),
-      dataSourceCredentials: async () => {
+      storedSecrets: async () => {
         const ids = [execution.input_id, execution.output_id].filter((id): id is string => typeof id === "string");
         const sources = await Promise.all(ids.map((id) => this.store.get<DataSource & Stored>("data_source", id)));
-        return Promise.all(sources.filter((source) => source !== undefined).map((source) => this.dataSources.credentialsOf(source)));
+        const credentials = await Promise.all(
+          sources.filter((source) => source !== undefined).map((source) => this.dataSources.credentialsOf(source)),
+        );
+        return [...credentials.flatMap((values) => Object.values(values)), ...(await this.executionSecrets.sealedValues(execution))];
       },
     };
   }

@@ -131,7 +131,7 @@ export class JobManager {
     this.writer = new ExecutionWriter(store, now, configSecrets, slots, async (written) => webhooks?.statusChanged(written));
     if (settings.webhooks) webhooks = new Webhooks(this.writer, secrets, scheduler, settings.webhooks.destinations, settings.webhooks, now);
     this.webhooks = webhooks;
-    this.engines = new ClusterEngines(store, registry, clusters, dataSources);
+    this.engines = new ClusterEngines(store, registry, clusters, dataSources, configSecrets);
     this.factory = new ExecutionFactory(store, registry, templates, clusters, configSecrets, dispatch.placement);
     this.canceller = new Canceller(this.writer, this.engines, scheduler, now, async (execution) => webhooks?.emit(execution, "overdue"));
     // A launch normally takes seconds; a claim ten re-drive periods old belongs to a launcher that died.

@@ -60,6 +60,13 @@ export class ExecutionSecrets {
     return revealed;
   }
 
+  /** The sealed values alone, for scrubbing remote text of them: none when nothing was sealed or its secret is gone. */
+  async sealedValues(execution: SealableExecution): Promise<(string | number)[]> {
+    const secret = execution.secret_configs_ref ? await this.secrets.get(execution.secret_configs_ref) : undefined;
+    if (!secret) return [];
+    return Object.values(sealedValuesOf(secret)).flatMap((values) => Object.values(values));
+  }
+
   /** Deletes the secrets an execution (or a series) owns, when it is removed or was never stored. */
   async discard(owner: SealableExecution): Promise<void> {
     const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
