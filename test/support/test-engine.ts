@@ -1,4 +1,4 @@
-import type { EngineRegistration, JobEngine, LaunchedJob, PreparedJob, StatusReport } from "@edp/core/engines/engine";
+import type { ClusterAccess, EngineRegistration, JobEngine, LaunchedJob, PreparedJob, StatusReport } from "@edp/core/engines/engine";
 import { EngineError } from "@edp/core/errors";
 import { attemptName } from "@edp/core/model/job-execution";
 import type { JobStatus } from "@edp/core/model/status";
@@ -18,6 +18,8 @@ export class TestEngine implements JobEngine {
   batchedCalls = 0;
   /** Status each job reports, by execution id; RUNNING when unset. */
   readonly statuses = new Map<string, JobStatus>();
+  /** The cluster secrets each status call was given, in order (the secret store's values, as the engine sees them). */
+  readonly secretsSeen: Record<string, string>[] = [];
   /** Why each job ended badly, by execution id, as its status reports say it: remote text, which may echo what the job was sent. */
   readonly errors = new Map<string, string>();
   /** When set, the next runJob throws this message. */
@@ -95,6 +97,7 @@ export class TestEngine implements JobEngine {
 
   async getJobStatus(job: LaunchedJob): Promise<StatusReport | undefined> {
     this.statusCalls++;
+    this.secretsSeen.push(job.access.secrets);
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
     return this.reportOf(job);
@@ -109,8 +112,9 @@ export class TestEngine implements JobEngine {
     return this.attemptStatuses.get(attemptName(job.execution)) ?? this.statuses.get(job.execution.id) ?? "RUNNING";
   }
 
-  async getJobStatuses(_cluster: unknown, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
+  async getJobStatuses(access: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
     this.batchedCalls++;
+    this.secretsSeen.push(access.secrets);
     await this.hangIf("status");
     if (this.unreachable) throw new EngineError("connect ECONNREFUSED 127.0.0.1:1");
     return new Map(jobs.map((job) => [job.execution.id, this.reportOf(job)]));
