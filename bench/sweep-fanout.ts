@@ -187,19 +187,24 @@ class SimulatedClusters implements RunnerFactory {
   }
 }
 
-/** Counts secret-store reads: on AWS each is a Secrets Manager GetSecretValue, billed per call. */
+/** Each copied cluster's own secret id: `<the registered cluster's>#copy-<n>`, answered by that one secret. */
+const COPY = "#copy-";
+
+/**
+ * Counts secret-store reads: on AWS each is a Secrets Manager GetSecretValue, billed per call.
+ * A copied cluster names a secret of its own (COPY) that the registered cluster's secret answers,
+ * so reads are counted per cluster, as in a fleet where every cluster has its own key.
+ */
 function countingSecrets(inner: SecretStore, counter: { gets: number }): SecretStore {
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === "get" && typeof value === "function")
-        return (...args: unknown[]) => {
-          counter.gets++;
-          return value.apply(target, args);
-        };
-      return typeof value === "function" ? value.bind(target) : value;
+  return {
+    put: (value) => inner.put(value),
+    get: (id) => {
+      counter.gets++;
+      return inner.get(id.split(COPY)[0]);
     },
-  });
+    replace: (id, value) => inner.replace(id, value),
+    delete: (id) => inner.delete(id),
+  };
 }
 
 interface Measured {
@@ -356,7 +361,14 @@ async function runScenario(
     const seedClock = performance.now();
     const now = new Date().toISOString();
     const clusterItems = Array.from({ length: seeded.clusters }, (_, i) =>
-      toItem("cluster", { ...template, id: randomUUID(), name: `sim-${i}`, status: "Active", updated_at: now } as never),
+      toItem("cluster", {
+        ...template,
+        id: randomUUID(),
+        name: `sim-${i}`,
+        status: "Active",
+        updated_at: now,
+        secrets_ref: `${template.secrets_ref}${COPY}${i}`,
+      } as never),
     );
     const clusterIds = clusterItems.map((item) => item.id as string);
     const executionItems = Array.from({ length: seeded.executions }, (_, i) => {
@@ -404,7 +416,10 @@ async function runScenario(
       secretCounter.gets = 0;
       workerTimes.times.length = 0;
       const started = performance.now();
-      const report: SweepReport = await core.jobs.sweep();
+      // A core of its own, as a cold Lambda worker has: a warm one that swept these clusters before
+      // reads none of their secrets again (ClusterService keeps them until they change), but which
+      // worker gets which shard is Lambda's choice, so the cost below counts every read.
+      const report: SweepReport = await createCore(ports, [registration], settings).jobs.sweep();
       const sweepMs = since(started);
       const memory = process.memoryUsage();
       // One shard is swept by the coordinator itself: then the sweep is the worker.
@@ -589,7 +604,7 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     "SIMULATION: every cluster command is answered by SimulatedClusters after the given latency; the coordinator, workers, leases, Spark engine (its batched status command and its parsing), execution writer and store are EDP's own code, over dynalite in memory.",
     `Fleet rows: what is swept here is the whole fleet or a slice of ${options.sliceShards} whole shards of it at the fleet's executions per cluster (swept here = clusters / workers), one real core.jobs.sweep() with its workers in-process and concurrent, as the local runtime runs them. A worker's work depends only on its own shard (its clusters, their leases and ranges of the active index), so on AWS, where each worker is its own Lambda, the fleet's sweep takes the coordinator's paged read of the fleet's active index (1 MB a page, ${DYNAMODB_MS} ms a page: modelled) plus the slowest worker measured here. Its DynamoDB requests and units are the measured ones × fleet ÷ slice, with the coordinator's read charged for the fleet's whole active index (½ read unit per 4 KB of items, eventually consistent). This machine is shared (2 cores, several benchmarks and test runs at once), so the measured times are upper bounds.`,
     "RRU/WRU = read and write request units of every request of the sweep as DynamoDB's accounting reports them (ReturnConsumedCapacity, as dynalite computes it); the requests by operation are in the JSON (measured_requests_by_operation).",
-    `Prices (us-east-1 list, on demand): DynamoDB $${PRICES.dynamodb_write_per_million} per million write units and $${PRICES.dynamodb_read_per_million} per million read units; Lambda arm64 $${PRICES.lambda_gb_second_arm64} per GB-s at ${PRICES.lambda_memory_gb} GB (the sweep function's memory) and $${PRICES.lambda_requests_per_million} per million requests; Secrets Manager $${PRICES.secrets_manager_per_10k_calls} per 10,000 calls (each cluster's access reads its key once a sweep); ${PRICES.sweeps_per_month} sweeps a month. Lambda GB-s = (coordinator + workers × slowest worker) × memory.`,
+    `Prices (us-east-1 list, on demand): DynamoDB $${PRICES.dynamodb_write_per_million} per million write units and $${PRICES.dynamodb_read_per_million} per million read units; Lambda arm64 $${PRICES.lambda_gb_second_arm64} per GB-s at ${PRICES.lambda_memory_gb} GB (the sweep function's memory) and $${PRICES.lambda_requests_per_million} per million requests; Secrets Manager $${PRICES.secrets_manager_per_10k_calls} per 10,000 calls (each cluster's key read once a sweep, as by a cold worker; a warm worker sweeping the same clusters reads none); ${PRICES.sweeps_per_month} sweeps a month. Lambda GB-s = (coordinator + workers × slowest worker) × memory.`,
     "Per-execution polling (the baseline) = one command per execution at the same per-worker concurrency, plus a cluster read per execution, and the same execution reads and writes and the same secret reads (one per cluster, kind to the baseline); per-exec sweep s is how long one worker would take, so past 60 s it cannot keep a one-minute interval without a fan-out of its own.",
     "Lambda GB-s charge every worker the slowest worker's measured time, which on this shared machine is mostly dynalite: pessimistic. At 2 s a command a worker's own floor is ⌈50 ÷ 8⌉ × 2 s = 14 s.",
     `Each simulated node reports ${options.endedPercent}% of the jobs it is asked about as ended (exit 0), so each sweep writes that share; a scenario's later latencies sweep the same store and see fewer.`,

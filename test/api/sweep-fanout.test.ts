@@ -1,4 +1,4 @@
-import type { LaunchedJob, StatusReport } from "@edp/core/engines/engine";
+import type { ClusterAccess, LaunchedJob, StatusReport } from "@edp/core/engines/engine";
 import { ClusterLeases } from "@edp/core/manager/cluster-leases";
 import type { StoredExecution, SweepReport } from "@edp/core/manager/job-manager";
 import { handler as sweepHandler } from "@edp/functions/handlers/sweep";
@@ -19,7 +19,7 @@ class ClusterCountingEngine extends TestEngine {
   private readonly inFlight = new Map<string, number>();
   delayMs = 300;
 
-  override async getJobStatuses(cluster: unknown, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
+  override async getJobStatuses(cluster: ClusterAccess, jobs: LaunchedJob[]): Promise<Map<string, StatusReport>> {
     const clusterId = jobs[0].execution.cluster_id;
     this.callsByCluster.set(clusterId, (this.callsByCluster.get(clusterId) ?? 0) + 1);
     const now = (this.inFlight.get(clusterId) ?? 0) + 1;

@@ -73,6 +73,8 @@ export interface Cluster extends Resource {
   connection: Record<string, unknown>;
   /** Id of the secret holding the connection's secret fields (e.g. an SSH private key). */
   secrets_ref?: string;
+  /** Changes whenever those fields are replaced, so that no process keeps using the ones it read before. */
+  secrets_version?: string;
   /** At most this many of its executions run at once (unset: unlimited). */
   max_concurrent_jobs?: number | null;
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { ClusterAccess } from "../engines/engine.js";
@@ -15,8 +17,24 @@ type StoredCluster = Cluster & Stored;
 /** The project the local runtime makes its `local` cluster for, and the only one that may use `mode: "local"` clusters. */
 export const LOCAL_PROJECT = "local";
 
+/**
+ * How long a cluster's secrets, once read, serve without being read again. Every sweep needs the
+ * secrets of every cluster it sweeps (an SSH key, an Oozie password), and on AWS each read is a
+ * billed Secrets Manager call: a sweep a minute of 1,000 clusters would make 43 million a month.
+ * A change through EDP gives the cluster a new `secrets_version`, which every process sees in the
+ * cluster item it reads anyway, so replaced secrets are never used; this bounds how long a change
+ * made outside EDP, in the secret store itself, takes to be seen.
+ */
+export const CLUSTER_SECRETS_TTL_MS = 5 * 60_000;
+
 /** Registered clusters: EDP stores how to reach them; secret connection fields go to the secret store. */
 export class ClusterService {
+  /** The secrets read per cluster (by `secrets_ref`), with the version they were read at. */
+  private readonly secretsRead = new LRUCache<string, { version: string | undefined; secrets: Readonly<Record<string, string>> }>({
+    max: 10_000,
+    ttl: CLUSTER_SECRETS_TTL_MS,
+  });
+
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretStore,
@@ -116,6 +134,7 @@ export class ClusterService {
         if (secretsRef) await this.secrets.replace(secretsRef, secretFields);
         else if (Object.keys(secretFields).length > 0) createdRef = await this.secrets.put(secretFields);
         if (!current.secrets_ref && createdRef) changes.secrets_ref = createdRef;
+        if (secretsRef) changes.secrets_version = randomUUID();
       }
       // A changed way to reach the cluster, or another version, is checked again.
       if (this.checking && (input.connection !== undefined || input.plugin_version !== undefined))
@@ -138,13 +157,24 @@ export class ClusterService {
     if (await this.store.isUsedByActiveExecution("cluster", id))
       throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
     await this.store.remove("cluster", current, { name: current.name });
-    if (current.secrets_ref) await this.secrets.delete(current.secrets_ref);
+    if (current.secrets_ref) {
+      this.secretsRead.delete(current.secrets_ref);
+      await this.secrets.delete(current.secrets_ref);
+    }
   }
 
   /** The cluster with its secret fields, for engines only. */
+  /** What an engine needs to reach the cluster: the cluster and its secrets, read again only when they changed (CLUSTER_SECRETS_TTL_MS). */
   async accessOf(cluster: Cluster): Promise<ClusterAccess> {
-    const secrets = cluster.secrets_ref ? ((await this.secrets.get(cluster.secrets_ref)) ?? {}) : {};
-    return { cluster, secrets: secrets as Record<string, string> };
+    const ref = cluster.secrets_ref;
+    if (!ref) return { cluster, secrets: {} };
+    const known = this.secretsRead.get(ref);
+    if (known && known.version === cluster.secrets_version) return { cluster, secrets: known.secrets };
+    const stored = await this.secrets.get(ref);
+    if (!stored) return { cluster, secrets: {} };
+    const secrets = Object.freeze({ ...stored }) as Readonly<Record<string, string>>;
+    this.secretsRead.set(ref, { version: cluster.secrets_version, secrets });
+    return { cluster, secrets };
   }
 
   /**
