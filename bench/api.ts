@@ -308,14 +308,16 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
           // The two sides take turns in slices of about a second, so the load other work puts on the
           // machine meanwhile falls on both alike.
           const slices = Math.max(1, Math.round(options.durationS));
-          const api: Measured = { latencies: [], elapsedMs: 0, failures: 0 };
-          const direct: Measured = { latencies: [], elapsedMs: 0, failures: 0 };
+          const api: Measured & { gcMs: number } = { latencies: [], elapsedMs: 0, failures: 0, gcMs: 0 };
+          const direct: Measured & { gcMs: number } = { latencies: [], elapsedMs: 0, failures: 0, gcMs: 0 };
           for (let slice = 0; slice < slices; slice++) {
             for (const [into, run] of [
               [api, c.load],
               [direct, c.direct],
             ] as const) {
+              const gcBefore = await serverGc(server);
               const measured = await run(connections, options.durationS / slices);
+              into.gcMs += (await serverGc(server)).ms - gcBefore.ms;
               for (const latency of measured.latencies) into.latencies.push(latency);
               into.elapsedMs += measured.elapsedMs;
               into.failures += measured.failures;
@@ -345,6 +347,10 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
             p50_ratio: p50Ratio,
             p99_ratio: round(ratio(a.p99, d.p99)),
             rps_ratio: round(ratio(apiRps, rawRps)),
+            // The server's collections during each side's slices, per request: the API's garbage and
+            // dynalite's share one heap, which also holds the whole table.
+            server_gc_ms_per_api_request: round(api.gcMs / Math.max(1, a.count)),
+            server_gc_ms_per_raw_request: round(direct.gcMs / Math.max(1, d.count)),
             p50_target: c.target,
             p50_target_met: p50Ratio === null ? null : p50Ratio <= c.target,
           };
@@ -362,6 +368,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
             `${cell(p50Ratio)}×`,
             `≤ ${c.target}×`,
             row.p50_target_met ? "yes" : "no",
+            `${cell(row.server_gc_ms_per_api_request)} / ${cell(row.server_gc_ms_per_raw_request)}`,
           ]);
           console.log(`api: ${c.api} n=${size} ×${connections}: p50 ${cell(a.p50)} ms vs raw ${cell(d.p50)} ms (${cell(p50Ratio)}×)`);
         }
@@ -372,7 +379,21 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     }
     const table = {
       title: `API vs raw DynamoDB on the same dynalite (${options.durationS} s per case; p50/p99 in ms; ratio and target on p50)`,
-      columns: ["API call", "jobs", "conns", "p50", "p99", "req/s", "raw call", "p50", "req/s", "API ÷ raw", "target", "met"],
+      columns: [
+        "API call",
+        "jobs",
+        "conns",
+        "p50",
+        "p99",
+        "req/s",
+        "raw call",
+        "p50",
+        "req/s",
+        "API ÷ raw",
+        "target",
+        "met",
+        "server GC ms/req",
+      ],
       rows: tableRows,
     };
     printTable(table);
@@ -556,6 +577,8 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       list_newest: ratioOf("list_newest", size),
       list_status: ratioOf("list_status", size),
       create: ratioOf("create", size),
+      list_server_gc_ms_per_request: (rows.find((r) => r.case === "list" && r.executions === size && r.connections === smallest)
+        ?.server_gc_ms_per_api_request ?? null) as number | null,
       peak_rss_mb: memory.find((m) => m.executions === size)?.peak_rss_mb ?? null,
     }));
     const result: BenchResult = {
@@ -574,6 +597,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         `The listed project holds each of ${options.sizes.join(", ")} executions in turn (one created through the API, the rest copies of it written with BatchWriteItem as the store writes items). Every listing, sorted or not, reads one page from a listing index (the project's own and the public one, merged); the raw Query reads one page of 100 from the same index.`,
         `POST /v2/jobs: launches ${options.launches === "deferred" ? "deferred (the trigger is dropped, as the run function is separate on AWS)" : "inline in the server process"}; raw PutItem writes an item of the same size and indexes.`,
         "Targets (issue 17.2): get ≤ 1.2×, list ≤ 1.3×, create ≤ 1.5× a raw call, on p50 with one connection; the summary gives them for the largest history.",
+        "Server GC ms/req: the garbage collections in the server process while each side ran, per request (API / raw), from a PerformanceObserver there. The local runtime's dynalite keeps the whole table in the API's heap, so a larger table makes each collection slower; on AWS the table is not in the function's heap.",
         "Peak RSS is the server process's VmHWM (/proc/<pid>/status) after each size's load: the API and, in the local runtime, dynalite with the whole table in memory.",
         "The profile calls each layer from this process, one call at a time, against the server's dynalite.",
       ],
@@ -590,6 +614,11 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
 
 /** The issue's targets for API p50 ÷ raw p50 (issue 17.2). */
 const TARGETS = { get: 1.2, list: 1.3, create: 1.5 } as const;
+
+/** The server process's garbage collections so far (bench/support/api-server.ts answers `gc`). */
+function serverGc(server: BenchProcess<ServerInfo>): Promise<{ count: number; ms: number }> {
+  return server.ask<{ gc: { count: number; ms: number } }>("gc").then((answer) => answer.gc);
+}
 
 /** The server process's resident memory now and at its peak (VmRSS, VmHWM), in MB; null where /proc has none. */
 async function serverMemory(pid: number | undefined): Promise<{ rss_mb: number | null; peak_rss_mb: number | null }> {

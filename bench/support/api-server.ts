@@ -6,10 +6,16 @@
  * Prints one JSON line ({url, dynamoEndpoint, tableName, tokens}) once it serves, and stops
  * everything when its standard input closes or it gets SIGTERM/SIGINT.
  *
+ * A line `gc` on its standard input is answered with one JSON line, {gc: {count, ms}}: the garbage
+ * collections of this process so far and the time they took (the API's and, sharing its heap,
+ * dynalite's), so the benchmark can tell how much of a request's time went to collecting.
+ *
  * EDP_BENCH_LAUNCHES=inline runs each new execution's launch trigger in this process (the local
  * runtime's default); otherwise (deferred) the trigger is counted and dropped, as on AWS where the
  * launch runs in the separate `run` function, so POST /v2/jobs measures only the API's own work.
  */
+import { PerformanceObserver } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { TestEngine, testEngineRegistration } from "../../test/support/test-engine.js";
 import { startRuntime } from "./edp.js";
 
@@ -34,6 +40,16 @@ process.once("SIGINT", stop);
 process.stdin.on("end", stop);
 process.stdin.on("close", stop);
 process.stdin.resume();
+const collected = { count: 0, ms: 0 };
+new PerformanceObserver((entries) => {
+  for (const entry of entries.getEntries()) {
+    collected.count++;
+    collected.ms += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() === "gc") process.stdout.write(`${JSON.stringify({ gc: collected })}\n`);
+});
 process.on("exit", () => {
   if (deferred > 0 && process.env.EDP_BENCH_VERBOSE) console.error(`api-server: ${deferred} launch triggers deferred`);
 });

@@ -8,6 +8,8 @@ export interface BenchProcess<T> {
   info: T;
   /** Closes its standard input and sends SIGTERM; SIGKILL after 10 s. */
   stop(): Promise<void>;
+  /** Writes `command` as a line to its standard input and resolves with the next JSON line it prints. */
+  ask<R>(command: string): Promise<R>;
 }
 
 /**
@@ -30,17 +32,27 @@ export async function startBenchProcess<T>(script: string, what: string, env: Re
     await exited;
     clearTimeout(timer);
   };
+  // Every JSON line goes to the oldest waiter: first the line that says the process is ready, then answers to ask().
+  const waiters: ((line: string) => void)[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    if (line.startsWith("{")) waiters.shift()?.(line);
+  });
+  const nextLine = () => new Promise<string>((answer) => waiters.push(answer));
+  const ask = async <R>(command: string): Promise<R> => {
+    const answer = nextLine();
+    child.stdin!.write(`${command}\n`);
+    return JSON.parse(await answer) as R;
+  };
   try {
     const info = await new Promise<T>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`${what} did not start within 60 s`)), 60_000);
       child.once("exit", (code) => fail(new Error(`${what} exited with ${code} before it was ready`)));
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (!line.startsWith("{")) return;
+      nextLine().then((line) => {
         clearTimeout(timer);
         ready(JSON.parse(line) as T);
       });
     });
-    return { child, info, stop };
+    return { child, info, stop, ask };
   } catch (error) {
     await stop();
     throw error;
