@@ -244,10 +244,12 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 
 function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
   if (response.headersSent) return;
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  // A JSON body is written as the string it is: copying a page of 100 jobs into a Buffer first is
+  // garbage the next collection pays for.
+  const body = result.body === undefined || !result.isBase64Encoded ? result.body : Buffer.from(result.body, "base64");
   response.writeHead(result.statusCode ?? 200, {
     ...(result.headers as Record<string, string>),
-    ...(body ? { "content-length": String(body.length) } : {}),
+    ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}),
   });
   response.end(body);
 }
