@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { durationsOf, expectedWaitSeconds, percentile } from "@edp/core/dispatch/durations";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { pendingExecution } from "@edp/core/model/job-execution";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
@@ -107,6 +107,26 @@ describe("13.5 expected durations", () => {
     expect((await stored(execution.id)).info.slow).toBeUndefined();
     engine.statuses.set(execution.id, "SUCCEEDED");
     await api.core.jobs.sweep();
+  });
+
+  it("13.5 a launch whose history cannot be read still runs, only without an expectation", async () => {
+    // The history is a newest-first read of the project's executions; that read alone fails, as a throttled Query would.
+    const store = api.core.ports.store;
+    const streamVisible = store.streamVisible.bind(store);
+    const failing = vi.spyOn(store, "streamVisible").mockImplementation((kind, project, options) => {
+      if (kind === "job_execution" && options?.descending) throw new Error("ProvisionedThroughputExceededException");
+      return streamVisible(kind, project, options);
+    });
+    try {
+      const id = await submit();
+      expect(failing).toHaveBeenCalled();
+      const running = await stored(id);
+      expect(running.info.status).toBe("RUNNING");
+      expect(running.info.expected).toBeUndefined();
+      expect(engine.launches).toContain(id);
+    } finally {
+      failing.mockRestore();
+    }
   });
 
   it("13.5 percentiles and a queue's expected wait", () => {
