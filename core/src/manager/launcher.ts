@@ -104,8 +104,17 @@ export class Launcher {
       // Only a first attempt knows that nothing was started; a taken-over one asks the engine.
       if (!takenOver && (await job.isCancelRequested()))
         return this.writer.write(id, async (c) => this.writer.statusChange(c, "KILLED", undefined));
-      const stats = await durationsOf(this.store, claimed.project_id, claimed.job_template_id);
+      // Read while the engine launches. Only the run's expected end depends on it, so a failed read
+      // leaves the run without one rather than failing it.
+      const pendingStats = durationsOf(this.store, claimed.project_id, claimed.job_template_id).catch((error) => {
+        logger.warn("Could not read the template's run history; the run gets no expected end", {
+          executionId: id,
+          error: describeError(error),
+        });
+        return undefined;
+      });
       const result = await engine.runJob(job);
+      const stats = await pendingStats;
       const started = await this.writer.write(id, async (current) => {
         // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
         if (isTerminal(current.info.status)) return undefined;
