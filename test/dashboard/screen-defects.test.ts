@@ -435,4 +435,18 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     expect(cells.length).toBeGreaterThan(0);
     expect(cells).toEqual(cells.map((cell) => `${cell.split(" ")[0]} none rgba(0, 0, 0, 0)`));
   });
+  it("17-ui.11 the edit-and-re-run form asks for a masked param again, as for a masked config", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const { job_templates } = await call<{ job_templates: { id: string; name: string }[] }>("GET", "/v2/job-templates");
+    const { clusters } = await call<{ clusters: { id: string; name: string }[] }>("GET", "/v2/clusters");
+    const { job } = await call<{ job: { id: string } }>("POST", "/v2/jobs", {
+      job_template_id: job_templates.find((t) => t.name === "screens")!.id,
+      cluster_id: clusters.find((c) => c.name === "local")!.id,
+      job_configs: { params: { GREETING: "again", DB_PASSWORD: "masked-param-secret" } },
+    });
+    await open(`/run?rerun=${job.id}`, "Run a job");
+    await poll(() => page.getByText(`Copied from job ${job.id.slice(0, 8)}`).textContent()).toContain("type DB_PASSWORD again");
+    const params = page.getByLabel("Params, one NAME=value per line");
+    await poll(async () => (await params.inputValue()).split("\n").sort()).toEqual(["DB_PASSWORD=", "GREETING=again"]);
+  });
 });
