@@ -448,5 +448,8 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await poll(() => page.getByText(`Copied from job ${job.id.slice(0, 8)}`).textContent()).toContain("type DB_PASSWORD again");
     const params = page.getByLabel("Params, one NAME=value per line");
     await poll(async () => (await params.inputValue()).split("\n").sort()).toEqual(["DB_PASSWORD=", "GREETING=again"]);
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-rerun-masked.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SCREENSHOTS, "phone-rerun-masked.png"), fullPage: true });
   });
 });

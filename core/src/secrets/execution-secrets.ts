@@ -41,9 +41,7 @@ export class ExecutionSecrets {
       const values = Object.entries(configs[part] ?? {}).filter(([key, value]) => isCredentialKey(key) && value !== "");
       if (values.length === 0) continue;
       secret[part] = Object.fromEntries(values) as Record<string, string | number>;
-      sealed[part] = Object.fromEntries(
-        Object.entries(configs[part]).map(([key, value]) => [key, isSealed(secret, part, key) ? "" : value]),
-      );
+      sealed[part] = { ...configs[part], ...Object.fromEntries(values.map(([key]) => [key, ""])) };
     }
     if (Object.keys(secret).length === 0) return { configs };
     return { configs: sealed, ref: await this.secrets.put(secret) };
@@ -72,10 +70,6 @@ export class ExecutionSecrets {
     const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
     for (const ref of owned) if (ref) await this.secrets.delete(ref);
   }
-}
-
-function isSealed(secret: SealedValues, part: SealedPart, key: string): boolean {
-  return Object.hasOwn(secret[part] ?? {}, key);
 }
 
 /** A stored secret's values by part, whichever of the two layouts it was written in. */

@@ -163,7 +163,6 @@ export class ClusterService {
     }
   }
 
-  /** The cluster with its secret fields, for engines only. */
   /** What an engine needs to reach the cluster: the cluster and its secrets, read again only when they changed (CLUSTER_SECRETS_TTL_MS). */
   async accessOf(cluster: Cluster): Promise<ClusterAccess> {
     const ref = cluster.secrets_ref;
