@@ -81,6 +81,8 @@ export function apiOptions(argv = process.argv.slice(2)): ApiOptions {
 
 interface ServerInfo {
   url: string;
+  /** A bare node:http server doing one DocumentClient get per request (bench/support/api-server.ts). */
+  floorUrl: string;
   dynamoEndpoint: string;
   tableName: string;
   tokens: [string, string];
@@ -147,7 +149,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     console.log(`api: starting the local runtime (launches ${options.launches})…`);
     const server = await startServer(options.launches);
     defer("the API server process", () => server.stop());
-    const { url, dynamoEndpoint, tableName, tokens, projects } = server.info;
+    const { url, floorUrl, dynamoEndpoint, tableName, tokens, projects } = server.info;
     const [readToken, writeToken] = tokens;
 
     // Resources through the API: a test-engine cluster, an uploaded script, a binary and a template per project.
@@ -247,7 +249,14 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
           Limit: 100,
         }),
       );
-    const listCase = (key: string, query: string, rawName: string, index: (typeof INDEXES)[keyof typeof INDEXES], forward: boolean) => ({
+    const listCase = (
+      key: string,
+      query: string,
+      rawName: string,
+      index: (typeof INDEXES)[keyof typeof INDEXES],
+      forward: boolean,
+      withFloor = false,
+    ) => ({
       key,
       api: `GET /v2/jobs?${query}`,
       raw: rawName,
@@ -255,9 +264,23 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       load: (connections: number, durationS: number) =>
         load({ url: `${url}/v2/jobs?${query}`, connections, durationS, headers: { "x-auth-token": readToken } }),
       direct: (connections: number, durationS: number) => closedLoop(connections, durationS, rawQuery(index, forward)),
+      ...(withFloor && { floor: (connections: number, durationS: number) => load({ url: `${floorUrl}/list`, connections, durationS }) }),
     });
 
-    const cases = [
+    const rawGet = (connections: number, durationS: number) =>
+      closedLoop(connections, durationS, () =>
+        raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true })),
+      );
+    const cases: {
+      key: string;
+      api: string;
+      raw: string;
+      target: number;
+      load: (connections: number, durationS: number) => Promise<Measured>;
+      direct: (connections: number, durationS: number) => Promise<Measured>;
+      /** A third side, measured in the same slices: the same call with nothing of EDP in front of the store. */
+      floor?: (connections: number, durationS: number) => Promise<Measured>;
+    }[] = [
       {
         key: "get",
         api: "GET /v2/jobs/{id}",
@@ -265,12 +288,12 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         target: TARGETS.get,
         load: (connections: number, durationS: number) =>
           load({ url: `${url}/v2/jobs/${jobId}`, connections, durationS, headers: { "x-auth-token": readToken } }),
-        direct: (connections: number, durationS: number) =>
-          closedLoop(connections, durationS, () =>
-            raw.send(new GetItemCommand({ TableName: tableName, Key: executionKey, ConsistentRead: true })),
-          ),
+        direct: rawGet,
+        // What any HTTP server in front of the same get costs here, so that the API's ratio splits
+        // into the machine's floor and EDP's own work.
+        floor: (connections: number, durationS: number) => load({ url: `${floorUrl}/get/${jobId}`, connections, durationS }),
       },
-      listCase("list", "limit=100", "Query byProject, Limit 100", INDEXES.byProject, true),
+      listCase("list", "limit=100", "Query byProject, Limit 100", INDEXES.byProject, true, true),
       listCase("list_newest", "limit=100&sort_by=-created_at", "Query byProject, descending, Limit 100", INDEXES.byProject, false),
       listCase("list_status", "limit=100&sort_by=status", "Query byProjectStatus, Limit 100", INDEXES.byProjectStatus, true),
       {
@@ -287,6 +310,8 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
             headers: { "x-auth-token": writeToken, "content-type": "application/json" },
             body: JSON.stringify(writeJob),
           }),
+        floor: (connections: number, durationS: number) =>
+          load({ url: `${floorUrl}/put/${first}`, method: "POST", connections, durationS, body: JSON.stringify(writeJob) }),
         direct: (connections: number, durationS: number) =>
           closedLoop(connections, durationS, (worker, i) =>
             raw.send(
@@ -310,11 +335,11 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
           const slices = Math.max(1, Math.round(options.durationS));
           const api: Measured & { gcMs: number } = { latencies: [], elapsedMs: 0, failures: 0, gcMs: 0 };
           const direct: Measured & { gcMs: number } = { latencies: [], elapsedMs: 0, failures: 0, gcMs: 0 };
+          const floor: Measured & { gcMs: number } = { latencies: [], elapsedMs: 0, failures: 0, gcMs: 0 };
+          const sides = [[api, c.load], ...(c.floor ? [[floor, c.floor] as const] : []), [direct, c.direct]] as const;
+          if (c.floor) await c.floor(connections, options.warmupS);
           for (let slice = 0; slice < slices; slice++) {
-            for (const [into, run] of [
-              [api, c.load],
-              [direct, c.direct],
-            ] as const) {
+            for (const [into, run] of sides) {
               const gcBefore = await serverGc(server);
               const measured = await run(connections, options.durationS / slices);
               into.gcMs += (await serverGc(server)).ms - gcBefore.ms;
@@ -328,6 +353,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
           const apiRps = api.latencies.length / (api.elapsedMs / 1000);
           const rawRps = direct.latencies.length / (direct.elapsedMs / 1000);
           const p50Ratio = round(ratio(a.p50, d.p50));
+          const f = c.floor ? summarize(floor.latencies) : undefined;
           const row = {
             case: c.key,
             api: c.api,
@@ -347,6 +373,13 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
             p50_ratio: p50Ratio,
             p99_ratio: round(ratio(a.p99, d.p99)),
             rps_ratio: round(ratio(apiRps, rawRps)),
+            ...(f && {
+              floor_p50_ms: round(f.p50),
+              floor_requests: f.count,
+              floor_failures: floor.failures,
+              floor_p50_ratio: round(ratio(f.p50, d.p50)),
+              api_over_floor_p50_ratio: round(ratio(a.p50, f.p50)),
+            }),
             // The server's collections during each side's slices, per request: the API's garbage and
             // dynalite's share one heap, which also holds the whole table.
             server_gc_ms_per_api_request: round(api.gcMs / Math.max(1, a.count)),
@@ -403,6 +436,25 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       rows: memory.map((m): Cell[] => [m.executions as number, cell(m.rss_mb as number), cell(m.peak_rss_mb as number)]),
     };
     printTable(memoryTable);
+    const splitTable = {
+      title:
+        "Each ratio split: the raw store call, the floor (a bare node:http server making the same store call, nothing of EDP) and the API, in the same slices",
+      columns: ["API call", "jobs", "conns", "raw p50", "floor p50", "API p50", "floor ÷ raw", "API ÷ floor (EDP's own)", "API ÷ raw"],
+      rows: rows
+        .filter((r) => r.floor_p50_ms !== undefined)
+        .map((r): Cell[] => [
+          r.api as string,
+          r.executions as number,
+          r.connections as number,
+          cell(r.raw_p50_ms as number),
+          cell(r.floor_p50_ms as number),
+          cell(r.api_p50_ms as number),
+          `${cell(r.floor_p50_ratio as number)}×`,
+          `${cell(r.api_over_floor_p50_ratio as number)}×`,
+          `${cell(r.p50_ratio as number)}×`,
+        ]),
+    };
+    printTable(splitTable);
 
     // Where the time goes, from this process with a core of its own over the server's dynalite:
     // (1) each layer of GET /v2/jobs/{id} alone, one call at a time, the layers interleaved so drift
@@ -545,6 +597,10 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     const smallest = Math.min(...options.connections);
     const ratioOf = (key: string, size: number, connections = smallest) =>
       (rows.find((r) => r.case === key && r.executions === size && r.connections === connections)?.p50_ratio as number | null) ?? null;
+    const rowOf = (key: string, size: number) =>
+      rows.find((r) => r.case === key && r.executions === size && r.connections === smallest) as
+        | { floor_p50_ratio?: number | null; api_over_floor_p50_ratio?: number | null }
+        | undefined;
     const p50Of = (key: string, size: number) =>
       (rows.find((r) => r.case === key && r.executions === size && r.connections === smallest)?.api_p50_ms as number | null) ?? null;
     const largest = Math.max(...options.sizes);
@@ -557,6 +613,13 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       get_p50_ratio_loaded: ratioOf("get", largest, loaded),
       get_p50_target: TARGETS.get,
       get_p50_target_met: met(ratioOf("get", largest), TARGETS.get),
+      // The floor (a bare HTTP server in front of the same get) ÷ raw, and the API ÷ the floor: EDP's own share.
+      get_floor_p50_ratio: rowOf("get", largest)?.floor_p50_ratio ?? null,
+      get_over_floor_p50_ratio: rowOf("get", largest)?.api_over_floor_p50_ratio ?? null,
+      list_floor_p50_ratio: rowOf("list", largest)?.floor_p50_ratio ?? null,
+      list_over_floor_p50_ratio: rowOf("list", largest)?.api_over_floor_p50_ratio ?? null,
+      create_floor_p50_ratio: rowOf("create", largest)?.floor_p50_ratio ?? null,
+      create_over_floor_p50_ratio: rowOf("create", largest)?.api_over_floor_p50_ratio ?? null,
       list_p50_ratio: ratioOf("list", largest),
       list_p50_target: TARGETS.list,
       list_p50_target_met: met(ratioOf("list", largest), TARGETS.list),
@@ -573,6 +636,9 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     const bySize = options.sizes.map((size) => ({
       executions: size,
       get: ratioOf("get", size),
+      get_floor: rowOf("get", size)?.floor_p50_ratio ?? null,
+      list_floor: rowOf("list", size)?.floor_p50_ratio ?? null,
+      create_floor: rowOf("create", size)?.floor_p50_ratio ?? null,
       list: ratioOf("list", size),
       list_newest: ratioOf("list_newest", size),
       list_status: ratioOf("list_status", size),
@@ -591,11 +657,12 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       parameters: { ...options, seeded_executions: seededCount },
       rows,
       summary,
-      tables: [table, memoryTable, profileTable, callsTable],
+      tables: [table, memoryTable, splitTable, profileTable, callsTable],
       notes: [
         "API latencies are per response as autocannon's client measured them ('response' event, not its integer-millisecond histogram); raw latencies are per send, timed the same way; both summarized by bench/support/stats.ts.",
         `The listed project holds each of ${options.sizes.join(", ")} executions in turn (one created through the API, the rest copies of it written with BatchWriteItem as the store writes items). Every listing, sorted or not, reads one page from a listing index (the project's own and the public one, merged); the raw Query reads one page of 100 from the same index.`,
         `POST /v2/jobs: launches ${options.launches === "deferred" ? "deferred (the trigger is dropped, as the run function is separate on AWS)" : "inline in the server process"}; raw PutItem writes an item of the same size and indexes.`,
+        "The floor is a bare node:http server in the API's process (the same dynalite, a client configured as the store's) that answers a get, a list and a create with the one store call the API makes for each (a get, a Query of 100, a put of a copied execution) and JSON.stringify, and nothing of EDP: its ratio is what any HTTP server in front of the store costs on this machine; the API's p50 over the floor's is EDP's own work.",
         "Targets (issue 17.2): get ≤ 1.2×, list ≤ 1.3×, create ≤ 1.5× a raw call, on p50 with one connection; the summary gives them for the largest history.",
         "Server GC ms/req: the garbage collections in the server process while each side ran, per request (API / raw), from a PerformanceObserver there. The local runtime's dynalite keeps the whole table in the API's heap, so a larger table makes each collection slower; on AWS the table is not in the function's heap.",
         "Peak RSS is the server process's VmHWM (/proc/<pid>/status) after each size's load: the API and, in the local runtime, dynalite with the whole table in memory.",

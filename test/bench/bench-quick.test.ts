@@ -106,7 +106,17 @@ const EXPECTED_SUMMARY: Record<string, string[]> = {
   sweep: ["largest_n_speedup", "largest_n_batched_commands", "one_command_per_cluster"],
   "sweep-scale": ["largest_executions", "largest_clusters", "largest_sweep_ms", "largest_remote_commands", "largest_peak_rss_mb", "limit"],
   "launch-throughput": ["one_cluster_launches_per_s", "many_clusters_launches_per_s", "store_only_launches_per_s", "finding"],
-  api: ["get_p50_ratio", "get_p50_target_met", "list_p50_ratio", "create_p50_ratio"],
+  api: [
+    "get_p50_ratio",
+    "get_p50_target_met",
+    "list_p50_ratio",
+    "create_p50_ratio",
+    // Each ratio split into the machine's floor (a bare HTTP server making the same store call) and EDP's own share.
+    "get_floor_p50_ratio",
+    "get_over_floor_p50_ratio",
+    "list_floor_p50_ratio",
+    "create_floor_p50_ratio",
+  ],
   launch: ["max_edp_commands", "max_edp_transfers", "round_trip_target_met"],
   "cold-start": ["bare_node_ms", "largest_bundle_kb", "max_import_ratio", "status_kb", "cancel_kb", "status_import_cpu_ratio"],
   callbacks: ["callbacks_p50_ms", "callbacks_p99_ms", "sweep_p50_ms", "sweep_p99_ms", "callbacks_engine_calls_per_job", "p99_target_met"],
@@ -196,6 +206,11 @@ describe("the quick benchmark suite", () => {
       // A figure that is the difference of two timings (what the load read adds) may come out below zero: noise.
       if (!DIFFERENCES.some((field) => where.endsWith(`.${field}`))) expect(value, where).toBeGreaterThanOrEqual(0);
     }
+
+    // Every request of every side answered: a side that failed throughout would leave its ratio null, not wrong.
+    for (const row of result.rows)
+      for (const side of ["api_failures", "raw_failures", "floor_failures"])
+        if (side in row) expect(row[side], `${row.case} ${side}`).toBe(0);
 
     // The table the JSON holds is the one that was printed.
     expect(result.tables.length).toBeGreaterThan(0);
