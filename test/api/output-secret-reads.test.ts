@@ -48,9 +48,16 @@ describe("the sealed values that scrub a job's output are read once, not once pe
     });
     expect(created.status, created.text).toBe(202);
     jobId = created.body.job.id;
-    await eventually("the launch", async () => engine.launches.includes(jobId), 10_000);
-    const stored = await api.ports.store.get<JobExecution & Stored>("job_execution", jobId);
-    sealedRef = stored!.secret_configs_ref!;
+    // Launched and recorded: an execution without its engine job id has no output to read yet.
+    const stored = await eventually(
+      "the launch recorded",
+      async () => {
+        const execution = await api.ports.store.get<JobExecution & Stored>("job_execution", jobId);
+        return execution?.engine_job_id ? execution : undefined;
+      },
+      10_000,
+    );
+    sealedRef = stored.secret_configs_ref!;
     expect(sealedRef).toBeTruthy();
     // The value alone, with no key beside it, so only the sealed values can scrub it.
     engine.outputs.set(`${jobId}:stderr`, `login ${SECRET} refused`);
