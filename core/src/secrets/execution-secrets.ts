@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { InvalidReferenceError } from "../errors.js";
 import type { JobConfigs } from "../model/job-execution.js";
 import { isCredentialKey } from "./masking.js";
@@ -31,6 +32,14 @@ type SealedValues = Partial<Record<SealedPart, Record<string, string | number>>>
  * under `configs` or `params` tells the two apart.
  */
 export class ExecutionSecrets {
+  /**
+   * The sealed values read for scrubbing, by secret id. A sealed secret is written once, when its
+   * execution is created, and never replaced, so what was read stays true: a dashboard following
+   * a job's output costs one secret read, not one per poll (each a billed call on AWS). Bounded
+   * and aged only to bound memory; `discard` forgets its own.
+   */
+  private readonly sealedRead = new LRUCache<string, readonly (string | number)[]>({ max: 10_000, ttl: 60 * 60_000 });
+
   constructor(private readonly secrets: SecretStore) {}
 
   /** The configs to store, with credentials blanked, and the secret holding them (stored now), if there were any. */
@@ -60,15 +69,25 @@ export class ExecutionSecrets {
 
   /** The sealed values alone, for scrubbing remote text of them: none when nothing was sealed or its secret is gone. */
   async sealedValues(execution: SealableExecution): Promise<(string | number)[]> {
-    const secret = execution.secret_configs_ref ? await this.secrets.get(execution.secret_configs_ref) : undefined;
+    const ref = execution.secret_configs_ref;
+    if (!ref) return [];
+    const remembered = this.sealedRead.get(ref);
+    if (remembered) return [...remembered];
+    const secret = await this.secrets.get(ref);
     if (!secret) return [];
-    return Object.values(sealedValuesOf(secret)).flatMap((values) => Object.values(values));
+    const values = Object.values(sealedValuesOf(secret)).flatMap((part) => Object.values(part));
+    this.sealedRead.set(ref, values);
+    return [...values];
   }
 
   /** Deletes the secrets an execution (or a series) owns, when it is removed or was never stored. */
   async discard(owner: SealableExecution): Promise<void> {
     const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
-    for (const ref of owned) if (ref) await this.secrets.delete(ref);
+    for (const ref of owned) {
+      if (!ref) continue;
+      this.sealedRead.delete(ref);
+      await this.secrets.delete(ref);
+    }
   }
 }
 
