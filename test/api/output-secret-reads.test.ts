@@ -1,4 +1,5 @@
 import { readSettings } from "@edp/core/config/settings";
+import type { DataSource } from "@edp/core/model/data-source";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import { createCore } from "@edp/core/runtime/core";
 import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
@@ -10,21 +11,29 @@ import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
 
 const SECRET = "pa55-Output-Secret";
+const SOURCE_SECRET = "swift-Output-Secret";
+const ROTATED = "swift-Rotated-Secret";
 
 /**
  * A dashboard or `edp job logs --follow` reads a job's output every few seconds, and each read
- * scrubs the text of the job's sealed values. Those values never change once sealed (the secret is
- * written once, when the job is created), so a process reads them once, not once per poll: on
- * AWS each read is a billed Secrets Manager call.
+ * scrubs the text of the job's secrets: its sealed values and its data sources' credentials. On
+ * AWS each read of a secret is a billed Secrets Manager call, so a process reads them once per
+ * change, not once per poll. Sealed values never change (the secret is written once, when the job
+ * is created); a data source's credentials change with a PATCH, which every process sees in the
+ * data source's item, read anyway.
  */
-describe("the sealed values that scrub a job's output are read once, not once per read", () => {
+describe("the secrets that scrub a job's output are read once per change, not once per read", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
   let projectId: string;
   let jobId: string;
   let sealedRef: string;
+  let sourceId: string;
+  let sourceRef: string;
+  let other: ReturnType<typeof createCore>;
   const reads: string[] = [];
+  const readsOf = (ref: string) => reads.filter((id) => id === ref).length;
 
   /** The secret store, recording each read (each a GetSecretValue on AWS). */
   const counting = (inner: SecretStore): SecretStore => ({
@@ -42,9 +51,20 @@ describe("the sealed values that scrub a job's output are read once, not once pe
     api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
     ({ token, projectId } = await api.newProject());
     const chain = await createJobChain(api, token);
+    const source = await api.request("POST", "/v2/data-sources", {
+      token,
+      body: { name: "in", type: "swift", url: "swift://c.sahara/in", credentials: { user: "u", password: SOURCE_SECRET } },
+    });
+    expect(source.status, source.text).toBe(202);
+    sourceId = source.body.data_source.id;
     const created = await api.request("POST", "/v2/jobs", {
       token,
-      body: { cluster_id: chain.clusterId, job_template_id: chain.templateId, job_configs: { params: { "db.password": SECRET } } },
+      body: {
+        cluster_id: chain.clusterId,
+        job_template_id: chain.templateId,
+        input_id: sourceId,
+        job_configs: { params: { "db.password": SECRET } },
+      },
     });
     expect(created.status, created.text).toBe(202);
     jobId = created.body.job.id;
@@ -59,25 +79,46 @@ describe("the sealed values that scrub a job's output are read once, not once pe
     );
     sealedRef = stored.secret_configs_ref!;
     expect(sealedRef).toBeTruthy();
-    // The value alone, with no key beside it, so only the sealed values can scrub it.
-    engine.outputs.set(`${jobId}:stderr`, `login ${SECRET} refused`);
-  });
-  afterAll(async () => api?.close());
-
-  it("three reads of the output by another process read the sealed secret once, and every one is scrubbed", async () => {
+    sourceRef = (await api.ports.store.get<DataSource & Stored>("data_source", sourceId))!.credentials_ref!;
+    expect(sourceRef).toBeTruthy();
+    // The values alone, with no key beside them, so only the stored secrets can scrub them.
+    engine.outputs.set(`${jobId}:stderr`, `login ${SECRET} refused; swift ${SOURCE_SECRET} ${ROTATED} refused`);
     // Another process (another Lambda instance of the status function) over the same table and secret store.
     const scheduler = new InProcessScheduler();
     scheduler.attach(async () => undefined);
-    const other = createCore(
+    other = createCore(
       { store: api.ports.store, secrets: counting(api.ports.secrets), binaries: api.ports.binaries, scheduler },
       [testEngineRegistration(engine)],
       readSettings({}),
     );
-    for (let read = 0; read < 3; read++) {
-      const text = await other.jobs.readOutput({ projectId }, jobId, "stderr", 100);
-      expect(text).toContain("refused");
-      expect(text).not.toContain(SECRET);
-    }
-    expect(reads.filter((id) => id === sealedRef)).toHaveLength(1);
+  });
+  afterAll(async () => api?.close());
+
+  /** The output as the other process reads it, with none of `scrubbed` in it. */
+  const readOutput = async (scrubbed = [SECRET, SOURCE_SECRET]) => {
+    const text = await other.jobs.readOutput({ projectId }, jobId, "stderr", 100);
+    expect(text).toContain("refused");
+    for (const value of scrubbed) expect(text).not.toContain(value);
+    return text;
+  };
+
+  it("three reads of the output by another process read the sealed secret and the data source's credentials once", async () => {
+    for (let read = 0; read < 3; read++) await readOutput();
+    expect(readsOf(sealedRef)).toBe(1);
+    expect(readsOf(sourceRef)).toBe(1);
+  });
+
+  it("a PATCH of the data source's credentials is read at the next output read, and its new value scrubbed", async () => {
+    expect(await readOutput()).toContain(ROTATED);
+    const patched = await api.request("PATCH", `/v2/data-sources/${sourceId}`, {
+      token,
+      body: { credentials: { user: "u", password: ROTATED } },
+    });
+    expect(patched.status, patched.text).toBe(202);
+    // The old password is no longer a credential of the job's; the new one is.
+    await readOutput([SECRET, ROTATED]);
+    expect(readsOf(sourceRef)).toBe(2);
+    await readOutput([SECRET, ROTATED]);
+    expect(readsOf(sourceRef)).toBe(2);
   });
 });
