@@ -25,18 +25,18 @@ export function runtimeUrl(url: string, executionId: string): string {
  * `datasource://<name>` value, or a value that is a data source's id, is replaced by that
  * source's runtime URL. `urlOf` gives one URL per source per run, so every mention agrees.
  */
-export async function substituteDataSources(
+export async function substituteDataSources<Source extends DataSource>(
   configs: JobConfigs,
-  lookup: { byName(name: string): Promise<DataSource | undefined>; byId(id: string): Promise<DataSource | undefined> },
+  lookup: { byName(name: string): Promise<Source | undefined>; byId(id: string): Promise<Source | undefined> },
   urlOf: (dataSource: DataSource) => string,
-): Promise<{ configs: JobConfigs; used: DataSource[] }> {
+): Promise<{ configs: JobConfigs; used: Source[] }> {
   const byName = isOn(configs.configs["edp.substitute_data_source_for_name"]);
   const byUuid = isOn(configs.configs["edp.substitute_data_source_for_uuid"]);
   if (!byName && !byUuid) return { configs, used: [] };
-  const used = new Map<string, DataSource>();
+  const used = new Map<string, Source>();
   const resolve = async (value: string | number): Promise<string | number> => {
     if (typeof value !== "string") return value;
-    let source: DataSource | undefined;
+    let source: Source | undefined;
     if (byName && value.startsWith(DATASOURCE_PREFIX)) source = await lookup.byName(value.slice(DATASOURCE_PREFIX.length));
     else if (byUuid && z.uuid().safeParse(value).success) source = await lookup.byId(value);
     if (!source) return value;

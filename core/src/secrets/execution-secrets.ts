@@ -1,7 +1,7 @@
-import { LRUCache } from "lru-cache";
 import { InvalidReferenceError } from "../errors.js";
 import type { JobConfigs } from "../model/job-execution.js";
 import { isCredentialKey } from "./masking.js";
+import { SecretReads } from "./secret-reads.js";
 import type { SecretStore } from "./secret-store.js";
 
 /** The part of an execution this module reads and writes. */
@@ -33,14 +33,15 @@ type SealedValues = Partial<Record<SealedPart, Record<string, string | number>>>
  */
 export class ExecutionSecrets {
   /**
-   * The sealed values read for scrubbing, by secret id. A sealed secret is written once, when its
-   * execution is created, and never replaced, so what was read stays true: a dashboard following
-   * a job's output costs one secret read, not one per poll (each a billed call on AWS). Bounded
-   * and aged only to bound memory; `discard` forgets its own.
+   * The sealed secrets read for scrubbing. A sealed secret is written once, when its execution is
+   * created, and never replaced, so it has no version: a dashboard following a job's output costs
+   * one read of it, not one per poll.
    */
-  private readonly sealedRead = new LRUCache<string, readonly (string | number)[]>({ max: 10_000, ttl: 60 * 60_000 });
+  private readonly sealedRead: SecretReads;
 
-  constructor(private readonly secrets: SecretStore) {}
+  constructor(private readonly secrets: SecretStore) {
+    this.sealedRead = new SecretReads(secrets);
+  }
 
   /** The configs to store, with credentials blanked, and the secret holding them (stored now), if there were any. */
   async seal(configs: JobConfigs): Promise<{ configs: JobConfigs; ref?: string }> {
@@ -69,15 +70,9 @@ export class ExecutionSecrets {
 
   /** The sealed values alone, for scrubbing remote text of them: none when nothing was sealed or its secret is gone. */
   async sealedValues(execution: SealableExecution): Promise<(string | number)[]> {
-    const ref = execution.secret_configs_ref;
-    if (!ref) return [];
-    const remembered = this.sealedRead.get(ref);
-    if (remembered) return [...remembered];
-    const secret = await this.secrets.get(ref);
+    const secret = execution.secret_configs_ref ? await this.sealedRead.get(execution.secret_configs_ref, undefined) : undefined;
     if (!secret) return [];
-    const values = Object.values(sealedValuesOf(secret)).flatMap((part) => Object.values(part));
-    this.sealedRead.set(ref, values);
-    return [...values];
+    return Object.values(sealedValuesOf(secret)).flatMap((values) => Object.values(values));
   }
 
   /** Deletes the secrets an execution (or a series) owns, when it is removed or was never stored. */
@@ -85,7 +80,7 @@ export class ExecutionSecrets {
     const owned = [owner.secret_configs_ref, ...(owner.series_id ? [] : (owner.webhooks ?? []).map((webhook) => webhook.secret_ref))];
     for (const ref of owned) {
       if (!ref) continue;
-      this.sealedRead.delete(ref);
+      this.sealedRead.forget(ref);
       await this.secrets.delete(ref);
     }
   }

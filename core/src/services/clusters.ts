@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import { logger } from "../config/logger.js";
 import type { ClusterHealth } from "../dispatch/health.js";
 import type { ClusterAccess } from "../engines/engine.js";
@@ -7,6 +6,7 @@ import type { EngineRegistry } from "../engines/registry.js";
 import { describeError, InvalidDataError, OperationRefusedError, ValidationError } from "../errors.js";
 import type { Cluster, ClusterCreate, ClusterUpdate } from "../model/cluster.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
+import { SecretReads } from "../secrets/secret-reads.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
@@ -17,23 +17,10 @@ type StoredCluster = Cluster & Stored;
 /** The project the local runtime makes its `local` cluster for, and the only one that may use `mode: "local"` clusters. */
 export const LOCAL_PROJECT = "local";
 
-/**
- * How long a cluster's secrets, once read, serve without being read again. Every sweep needs the
- * secrets of every cluster it sweeps (an SSH key, an Oozie password), and on AWS each read is a
- * billed Secrets Manager call: a sweep a minute of 1,000 clusters would make 43 million a month.
- * A change through EDP gives the cluster a new `secrets_version`, which every process sees in the
- * cluster item it reads anyway, so replaced secrets are never used; this bounds how long a change
- * made outside EDP, in the secret store itself, takes to be seen.
- */
-export const CLUSTER_SECRETS_TTL_MS = 5 * 60_000;
-
 /** Registered clusters: EDP stores how to reach them; secret connection fields go to the secret store. */
 export class ClusterService {
-  /** The secrets read per cluster (by `secrets_ref`), with the version they were read at. */
-  private readonly secretsRead = new LRUCache<string, { version: string | undefined; secrets: Readonly<Record<string, string>> }>({
-    max: 10_000,
-    ttl: CLUSTER_SECRETS_TTL_MS,
-  });
+  /** The secrets read per cluster (by `secrets_ref`), at the cluster's `secrets_version`. */
+  private readonly secretsRead: SecretReads;
 
   constructor(
     private readonly store: Store,
@@ -43,7 +30,9 @@ export class ClusterService {
     private readonly localProject: string | undefined,
     /** Issue 13.0: registering or changing a cluster checks it asynchronously; without this it is simply Active. */
     private readonly checking?: { health: ClusterHealth; scheduler: Scheduler },
-  ) {}
+  ) {
+    this.secretsRead = new SecretReads(secrets);
+  }
 
   async create(caller: Caller, input: ClusterCreate): Promise<StoredCluster> {
     const { publicFields, secretFields } = await this.checkConnection(caller, input.plugin_name, input.connection);
@@ -158,22 +147,15 @@ export class ClusterService {
       throw new OperationRefusedError("DELETION_FAILED", `Cluster ${id} has active jobs and cannot be deleted`);
     await this.store.remove("cluster", current, { name: current.name });
     if (current.secrets_ref) {
-      this.secretsRead.delete(current.secrets_ref);
+      this.secretsRead.forget(current.secrets_ref);
       await this.secrets.delete(current.secrets_ref);
     }
   }
 
-  /** What an engine needs to reach the cluster: the cluster and its secrets, read again only when they changed (CLUSTER_SECRETS_TTL_MS). */
+  /** What an engine needs to reach the cluster: the cluster and its secrets, read again only when they changed (SecretReads). */
   async accessOf(cluster: Cluster): Promise<ClusterAccess> {
-    const ref = cluster.secrets_ref;
-    if (!ref) return { cluster, secrets: {} };
-    const known = this.secretsRead.get(ref);
-    if (known && known.version === cluster.secrets_version) return { cluster, secrets: known.secrets };
-    const stored = await this.secrets.get(ref);
-    if (!stored) return { cluster, secrets: {} };
-    const secrets = Object.freeze({ ...stored }) as Readonly<Record<string, string>>;
-    this.secretsRead.set(ref, { version: cluster.secrets_version, secrets });
-    return { cluster, secrets };
+    const secrets = cluster.secrets_ref ? await this.secretsRead.get(cluster.secrets_ref, cluster.secrets_version) : undefined;
+    return { cluster, secrets: (secrets ?? {}) as Readonly<Record<string, string>> };
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   type DataSourceCreate,
   type DataSourceUpdate,
 } from "../model/data-source.js";
+import { SecretReads } from "../secrets/secret-reads.js";
 import type { SecretStore } from "../secrets/secret-store.js";
 import type { Store, Stored } from "../store/store.js";
 import { type Caller, flagChanges, getModifiable, getVisible, newResource, updateModifiable } from "./access.js";
@@ -14,10 +15,20 @@ import { type ListQuery, listResources, type Page } from "./listing.js";
 type StoredDataSource = DataSource & Stored;
 
 export class DataSourceService {
+  /**
+   * The credentials read per data source (by `credentials_ref`), at the data source's version: a
+   * PATCH of them writes a new version of the item, which every process reads before it asks for
+   * them. This keeps a dashboard following a job's output (scrubbed of these on every read) from
+   * reading them on every poll.
+   */
+  private readonly credentialsRead: SecretReads;
+
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretStore,
-  ) {}
+  ) {
+    this.credentialsRead = new SecretReads(secrets);
+  }
 
   async create(caller: Caller, input: DataSourceCreate): Promise<StoredDataSource> {
     const entity: StoredDataSource = {
@@ -82,11 +93,17 @@ export class DataSourceService {
     if (await this.store.isUsedByActiveExecution("data_source", id))
       throw new OperationRefusedError("DELETION_FAILED", "DataSource is used by an active job and cannot be deleted");
     await this.store.remove("data_source", current, { name: current.name });
-    if (current.credentials_ref) await this.secrets.delete(current.credentials_ref);
+    if (current.credentials_ref) {
+      this.credentialsRead.forget(current.credentials_ref);
+      await this.secrets.delete(current.credentials_ref);
+    }
   }
 
-  /** Credentials for an engine; never rendered. */
-  async credentialsOf(dataSource: DataSource): Promise<Record<string, unknown>> {
-    return dataSource.credentials_ref ? ((await this.secrets.get(dataSource.credentials_ref)) ?? {}) : {};
+  /** Credentials for an engine; never rendered. Read again only when the data source changed (SecretReads). */
+  async credentialsOf(dataSource: StoredDataSource): Promise<Record<string, unknown>> {
+    const credentials = dataSource.credentials_ref
+      ? await this.credentialsRead.get(dataSource.credentials_ref, dataSource.version)
+      : undefined;
+    return { ...credentials };
   }
 }
