@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { durationsOf, expectedWaitSeconds, percentile } from "@edp/core/dispatch/durations";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { pendingExecution } from "@edp/core/model/job-execution";
+import { createDocumentClient } from "@edp/core/store/dynamo-client";
+import { Store } from "@edp/core/store/store";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
@@ -126,6 +128,30 @@ describe("13.5 expected durations", () => {
       expect(engine.launches).toContain(id);
     } finally {
       failing.mockRestore();
+    }
+  });
+
+  it("13.5 the history costs one query, however many other runs the project has had since", async () => {
+    const busy = await createJobChain(api, token);
+    for (let n = 1; n <= 6; n++) await seed(busy.templateId, n * 1000, "SUCCEEDED", 10 * 60_000);
+    // Newer runs of another template, more than the old newest-first scan of the project read (500).
+    const noisy = await createJobChain(api, token);
+    for (let n = 0; n < 520; n++) await seed(noisy.templateId, 10, "SUCCEEDED", 60_000 - n);
+    const client = createDocumentClient(api.ports.dynamoEndpoint);
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: "initialize", name: "countSends" },
+    );
+    try {
+      const stats = await durationsOf(new Store(client, "edp-test"), projectId, busy.templateId);
+      expect(stats).toEqual({ runs: 6, p50_seconds: 3, p90_seconds: 6 });
+      expect(sent).toEqual(["QueryCommand"]);
+    } finally {
+      client.destroy();
     }
   });
 
