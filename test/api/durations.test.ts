@@ -112,13 +112,9 @@ describe("13.5 expected durations", () => {
   });
 
   it("13.5 a launch whose history cannot be read still runs, only without an expectation", async () => {
-    // The history is a newest-first read of the project's executions; that read alone fails, as a throttled Query would.
+    // The history is one Query of the template's successful runs; that read alone fails, as a throttled Query would.
     const store = api.core.ports.store;
-    const streamVisible = store.streamVisible.bind(store);
-    const failing = vi.spyOn(store, "streamVisible").mockImplementation((kind, project, options) => {
-      if (kind === "job_execution" && options?.descending) throw new Error("ProvisionedThroughputExceededException");
-      return streamVisible(kind, project, options);
-    });
+    const failing = vi.spyOn(store, "latestSucceededRuns").mockRejectedValue(new Error("ProvisionedThroughputExceededException"));
     try {
       const id = await submit();
       expect(failing).toHaveBeenCalled();

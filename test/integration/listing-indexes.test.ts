@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { JobExecution } from "@edp/core/model/job-execution";
+import { durationsOf } from "@edp/core/dispatch/durations";
+import { type JobExecution, pendingExecution } from "@edp/core/model/job-execution";
 import { listResources } from "@edp/core/services/listing";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { backfillListingKeys } from "@edp/core/store/listing-backfill";
-import { PUBLIC_EMPTY_MS, Store, type Stored } from "@edp/core/store/store";
+import { PUBLIC_EMPTY_MS, Store, type Stored, toItem } from "@edp/core/store/store";
 import { tableDefinition } from "@edp/core/store/table";
 import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -298,6 +299,40 @@ describe("17.2 sorted listings read from indexes", () => {
     expect(await names()).toEqual(["old-b", "old-c"]);
     expect(await backfillListingKeys(client, "edp-test")).toBe(1);
     expect(await names()).toEqual(["old-a", "old-b", "old-c"]);
+    expect(await backfillListingKeys(client, "edp-test")).toBe(0);
+  });
+
+  it("13.5 successful runs stored before the run history's index are in it after the backfill", async () => {
+    const project = await api.newProject();
+    const templateId = crypto.randomUUID();
+    const client = createDocumentClient(api.ports.dynamoEndpoint);
+    onTestFinished(() => client.destroy());
+    // Five runs of 1..5 s, stored as an older version stored them: without the index's keys.
+    for (let n = 1; n <= 5; n++) {
+      const end = new Date(Date.now() - 60_000);
+      const execution = {
+        ...pendingExecution({
+          id: crypto.randomUUID(),
+          project_id: project.projectId,
+          created_at: end.toISOString(),
+          updated_at: null,
+          is_public: false,
+          is_protected: false,
+          job_template_id: templateId,
+          cluster_id: crypto.randomUUID(),
+          job_configs: { configs: {}, params: {}, args: [] },
+        }),
+        info: { status: "SUCCEEDED" as const },
+        start_time: new Date(end.getTime() - n * 1000).toISOString(),
+        end_time: end.toISOString(),
+        version: 1,
+      };
+      const { runspk: _partition, runssk: _sort, ...older } = toItem("job_execution", execution);
+      await client.send(new PutCommand({ TableName: "edp-test", Item: older }));
+    }
+    expect(await durationsOf(api.ports.store, project.projectId, templateId)).toBeUndefined();
+    expect(await backfillListingKeys(client, "edp-test")).toBe(5);
+    expect(await durationsOf(api.ports.store, project.projectId, templateId)).toEqual({ runs: 5, p50_seconds: 3, p90_seconds: 5 });
     expect(await backfillListingKeys(client, "edp-test")).toBe(0);
   });
 });

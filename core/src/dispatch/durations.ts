@@ -1,11 +1,7 @@
-import type { JobExecution } from "../model/job-execution.js";
-import type { Store, Stored } from "../store/store.js";
+import type { Store } from "../store/store.js";
 
 /** How many of a template's last successful runs its expected duration is computed from. */
 const HISTORY_RUNS = 20;
-/** How many of the project's executions are read, newest first, to find them: a bound on the cost of a launch. */
-const HISTORY_SCAN = 500;
-const PAGE_SIZE = 100;
 /** Fewer successes than this say too little: their p90 is just their slowest, so nothing is expected or flagged. */
 export const MIN_HISTORY_RUNS = 5;
 
@@ -18,24 +14,18 @@ export interface DurationStats {
 
 /**
  * The p50 and p90 run times of a template's last successful executions in a project (start to
- * end of the attempt that succeeded), or undefined with fewer than MIN_HISTORY_RUNS of them. Derived from the stored
- * executions each time, so nothing is kept that could disagree with them. Failed and killed
- * runs are left out: how long a run takes to fail says nothing about how long a success takes.
+ * end of the attempt that succeeded), or undefined with fewer than MIN_HISTORY_RUNS of them. Read
+ * from the stored executions each time (the `succeededRuns` index: one Query of HISTORY_RUNS,
+ * however long the project's history), so nothing is kept that could disagree with them. Failed
+ * and killed runs are not in that index: how long a run takes to fail says nothing about how long
+ * a success takes.
  */
 export async function durationsOf(store: Store, projectId: string, templateId: string): Promise<DurationStats | undefined> {
   const seconds: number[] = [];
-  let scanned = 0;
-  scan: for await (const page of store.streamVisible<JobExecution & Stored>("job_execution", projectId, {
-    descending: true,
-    pageSize: PAGE_SIZE,
-  })) {
-    for (const execution of page) {
-      if (++scanned > HISTORY_SCAN || seconds.length >= HISTORY_RUNS) break scan;
-      if (execution.project_id !== projectId || execution.job_template_id !== templateId) continue;
-      if (execution.info.status !== "SUCCEEDED" || !execution.start_time || !execution.end_time) continue;
-      const ran = (new Date(execution.end_time).getTime() - new Date(execution.start_time).getTime()) / 1000;
-      if (Number.isFinite(ran) && ran >= 0) seconds.push(ran);
-    }
+  for (const execution of await store.latestSucceededRuns(projectId, templateId, HISTORY_RUNS)) {
+    if (!execution.start_time || !execution.end_time) continue;
+    const ran = (new Date(execution.end_time).getTime() - new Date(execution.start_time).getTime()) / 1000;
+    if (Number.isFinite(ran) && ran >= 0) seconds.push(ran);
   }
   if (seconds.length < MIN_HISTORY_RUNS) return undefined;
   seconds.sort((a, b) => a - b);

@@ -5,7 +5,8 @@ import { INDEXES } from "./table.js";
 
 /**
  * Writes the listing keys (LISTING_ORDERS in table.ts) onto every resource stored before they
- * existed, which the sorted listing indexes would otherwise miss until its next write. Each item
+ * existed, which the sorted listing indexes would otherwise miss until its next write, and the
+ * run history's keys (`succeededRuns`) onto every successful run stored before that index. Each item
  * is rewritten as it is, conditioned on its version, so a writer that got there first (and wrote
  * the keys itself) wins. Returns how many items it rewrote; safe to run again, and a table with
  * nothing left to do costs one scan.
@@ -21,8 +22,21 @@ export async function backfillListingKeys(client: DynamoDBDocumentClient, tableN
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: "attribute_exists(#listed) AND attribute_not_exists(#updated)",
-        ExpressionAttributeNames: { "#listed": INDEXES.byProject.partition, "#updated": INDEXES.byProjectUpdated.sort },
+        // Resources without the sorted listings' keys, and successful runs without the run history's.
+        FilterExpression:
+          "(attribute_exists(#listed) AND attribute_not_exists(#updated)) OR " +
+          "(#sk = :execution AND #info.#status = :succeeded AND attribute_type(#start, :string) AND attribute_type(#end, :string) AND attribute_not_exists(#runs))",
+        ExpressionAttributeNames: {
+          "#listed": INDEXES.byProject.partition,
+          "#updated": INDEXES.byProjectUpdated.sort,
+          "#sk": "sk",
+          "#info": "info",
+          "#status": "status",
+          "#start": "start_time",
+          "#end": "end_time",
+          "#runs": INDEXES.succeededRuns.partition,
+        },
+        ExpressionAttributeValues: { ":execution": "job_execution", ":succeeded": "SUCCEEDED", ":string": "S" },
         ExclusiveStartKey: startKey,
       }),
     );

@@ -401,6 +401,22 @@ export class Store {
     });
   }
 
+  /** A template's last `limit` successful runs in a project, the latest-ended first: one Query, however long the project's history. */
+  async latestSucceededRuns(projectId: string, templateId: string, limit: number): Promise<JobExecution[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEXES.succeededRuns.name,
+        KeyConditionExpression: "#p = :p",
+        ExpressionAttributeNames: { "#p": INDEXES.succeededRuns.partition },
+        ExpressionAttributeValues: { ":p": succeededRunsPartition(projectId, templateId) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => fromItem<JobExecution>(item));
+  }
+
   /** Every registered cluster of every project (the sweep's list, issue 13): clusters written before this index hold none. */
   async listAllClusters<T extends Stored>(): Promise<T[]> {
     return this.queryAll<T>({
@@ -916,8 +932,17 @@ export function toItem(kind: Kind, entity: Stored): Record<string, unknown> {
     const execution = entity as unknown as JobExecution;
     if (ACTIVE_STATUSES.includes(execution.info.status))
       Object.assign(item, { activepk: ACTIVE_PARTITION, activesk: `${execution.cluster_id}#${execution.id}` });
+    if (execution.info.status === "SUCCEEDED" && execution.start_time && execution.end_time)
+      Object.assign(item, {
+        [INDEXES.succeededRuns.partition]: succeededRunsPartition(execution.project_id, execution.job_template_id),
+        [INDEXES.succeededRuns.sort]: `${execution.end_time}#${execution.id}`,
+      });
   }
   return item;
+}
+
+function succeededRunsPartition(projectId: string, templateId: string): string {
+  return `${projectId}#${templateId}`;
 }
 
 /** The size DynamoDB counts for the entity as stored, index attributes included. */

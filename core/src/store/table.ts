@@ -17,6 +17,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | active           | `ACTIVE`           | `<cluster_id>#<id>`   | only PENDING/RUNNING/TOBEKILLED jobs      |
  * | active           | `CLUSTERS`         | `<id>`                | every cluster, for the sweep              |
  * | active           | `RETAINED_CODE`    | `<retain_until>#<sha>`| retained job code, for its expiry         |
+ * | succeededRuns    | `<project>#<template>` | `<end_time>#<id>` | only SUCCEEDED jobs: a template's history |
  *
  * The by… pairs are what listings read, a page at a time, in the order Sahara's `sort_by`
  * asks for (LISTING_ORDERS): the project's own resources and other projects' public ones,
@@ -24,7 +25,8 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * hold, so `<value>#<id>` orders by the value, then the id, as the in-memory sort does.
  *
  * The active index is what the sweep reads: it comes back grouped by cluster, and a
- * terminal execution drops out of it by having its keys removed.
+ * terminal execution drops out of it by having its keys removed. The succeededRuns index is
+ * what a launch reads a template's run times from (issue 13.5): its last 20 successes, in one Query.
  * sst.config.ts (infra/storage.ts) declares the same table from these constants.
  */
 export const TABLE_KEYS = { partition: "pk", sort: "sk" } as const;
@@ -39,6 +41,8 @@ export const INDEXES = {
   byPublicName: { name: "byPublicName", partition: "gsi2pk", sort: "namesk" },
   byProjectStatus: { name: "byProjectStatus", partition: "gsi1pk", sort: "statussk" },
   byPublicStatus: { name: "byPublicStatus", partition: "gsi2pk", sort: "statussk" },
+  /** A template's successful runs in a project, by when they ended (sparse: only SUCCEEDED executions): its run history (issue 13.5). */
+  succeededRuns: { name: "succeededRuns", partition: "runspk", sort: "runssk" },
 } as const;
 
 export type IndexName = keyof typeof INDEXES;
