@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./sshd.js";
+import { freePorts } from "./sshd.js";
 
 const run = promisify(execFile);
 
@@ -44,7 +44,7 @@ export async function startSparkCluster(): Promise<SparkCluster> {
   const sparkHome = pysparkHome();
   const dir = await mkdtemp(join(tmpdir(), "edp-spark-cluster-"));
   for (const sub of ["conf", "logs", "work"]) mkdirSync(join(dir, sub));
-  const [masterPort, webUiPort, workerPort, workerUiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [masterPort, webUiPort, workerPort, workerUiPort] = await freePorts(4);
   const env = {
     ...process.env,
     SPARK_HOME: sparkHome,
