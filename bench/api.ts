@@ -595,14 +595,12 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     printTable(callsTable);
 
     const smallest = Math.min(...options.connections);
-    const ratioOf = (key: string, size: number, connections = smallest) =>
-      (rows.find((r) => r.case === key && r.executions === size && r.connections === connections)?.p50_ratio as number | null) ?? null;
-    const rowOf = (key: string, size: number) =>
-      rows.find((r) => r.case === key && r.executions === size && r.connections === smallest) as
-        | { floor_p50_ratio?: number | null; api_over_floor_p50_ratio?: number | null }
-        | undefined;
-    const p50Of = (key: string, size: number) =>
-      (rows.find((r) => r.case === key && r.executions === size && r.connections === smallest)?.api_p50_ms as number | null) ?? null;
+    /** One figure of a row (by case, size and connections; the fewest connections unless told), or null. */
+    const figure = (key: string, size: number, field: string, connections = smallest) =>
+      (rows.find((r) => r.case === key && r.executions === size && r.connections === connections)?.[field] as number | null | undefined) ??
+      null;
+    const ratioOf = (key: string, size: number, connections = smallest) => figure(key, size, "p50_ratio", connections);
+    const p50Of = (key: string, size: number) => figure(key, size, "api_p50_ms");
     const largest = Math.max(...options.sizes);
     const least = Math.min(...options.sizes);
     const loaded = Math.max(...options.connections);
@@ -614,12 +612,12 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       get_p50_target: TARGETS.get,
       get_p50_target_met: met(ratioOf("get", largest), TARGETS.get),
       // The floor (a bare HTTP server in front of the same get) ÷ raw, and the API ÷ the floor: EDP's own share.
-      get_floor_p50_ratio: rowOf("get", largest)?.floor_p50_ratio ?? null,
-      get_over_floor_p50_ratio: rowOf("get", largest)?.api_over_floor_p50_ratio ?? null,
-      list_floor_p50_ratio: rowOf("list", largest)?.floor_p50_ratio ?? null,
-      list_over_floor_p50_ratio: rowOf("list", largest)?.api_over_floor_p50_ratio ?? null,
-      create_floor_p50_ratio: rowOf("create", largest)?.floor_p50_ratio ?? null,
-      create_over_floor_p50_ratio: rowOf("create", largest)?.api_over_floor_p50_ratio ?? null,
+      get_floor_p50_ratio: figure("get", largest, "floor_p50_ratio"),
+      get_over_floor_p50_ratio: figure("get", largest, "api_over_floor_p50_ratio"),
+      list_floor_p50_ratio: figure("list", largest, "floor_p50_ratio"),
+      list_over_floor_p50_ratio: figure("list", largest, "api_over_floor_p50_ratio"),
+      create_floor_p50_ratio: figure("create", largest, "floor_p50_ratio"),
+      create_over_floor_p50_ratio: figure("create", largest, "api_over_floor_p50_ratio"),
       list_p50_ratio: ratioOf("list", largest),
       list_p50_target: TARGETS.list,
       list_p50_target_met: met(ratioOf("list", largest), TARGETS.list),
@@ -636,15 +634,14 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     const bySize = options.sizes.map((size) => ({
       executions: size,
       get: ratioOf("get", size),
-      get_floor: rowOf("get", size)?.floor_p50_ratio ?? null,
-      list_floor: rowOf("list", size)?.floor_p50_ratio ?? null,
-      create_floor: rowOf("create", size)?.floor_p50_ratio ?? null,
+      get_floor: figure("get", size, "floor_p50_ratio"),
+      list_floor: figure("list", size, "floor_p50_ratio"),
+      create_floor: figure("create", size, "floor_p50_ratio"),
       list: ratioOf("list", size),
       list_newest: ratioOf("list_newest", size),
       list_status: ratioOf("list_status", size),
       create: ratioOf("create", size),
-      list_server_gc_ms_per_request: (rows.find((r) => r.case === "list" && r.executions === size && r.connections === smallest)
-        ?.server_gc_ms_per_api_request ?? null) as number | null,
+      list_server_gc_ms_per_request: figure("list", size, "server_gc_ms_per_api_request"),
       peak_rss_mb: memory.find((m) => m.executions === size)?.peak_rss_mb ?? null,
     }));
     const result: BenchResult = {

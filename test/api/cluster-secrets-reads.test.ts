@@ -1,11 +1,9 @@
-import { readSettings } from "@edp/core/config/settings";
 import type { Cluster } from "@edp/core/model/cluster";
-import { createCore } from "@edp/core/runtime/core";
-import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
-import type { SecretStore } from "@edp/core/secrets/secret-store";
+import type { Core } from "@edp/core/runtime/core";
 import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { coreOfAnotherProcess, countingSecretStore } from "../support/secret-reads.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
 
@@ -21,20 +19,7 @@ describe("17.4 a cluster's secrets are read once per change, not once per sweep"
   let token: string;
   let chain: Awaited<ReturnType<typeof createJobChain>>;
   let secretRef: string;
-  const reads: string[] = [];
-
-  /** The API's secret store, recording each read (each a GetSecretValue on AWS). */
-  const counting = (inner: SecretStore): SecretStore => ({
-    put: (value) => inner.put(value),
-    get: (id) => {
-      reads.push(id);
-      return inner.get(id);
-    },
-    replace: (id, value) => inner.replace(id, value),
-    delete: (id) => inner.delete(id),
-  });
-  const clusterReads = () => reads.filter((id) => id === secretRef).length;
-  const sweepSeeing = async (core: ReturnType<typeof createCore> | TestApi["core"], sweeper: TestEngine, password: string) => {
+  const sweepSeeing = async (core: Core | TestApi["core"], sweeper: TestEngine, password: string) => {
     sweeper.secretsSeen.length = 0;
     await core.jobs.sweep();
     expect(sweeper.secretsSeen.at(-1)).toMatchObject({ password });
@@ -57,13 +42,9 @@ describe("17.4 a cluster's secrets are read once per change, not once per sweep"
   it("17.4 sweeps of another process read the secret once, and again only after a PATCH of the connection", async () => {
     // Another process (another sweep worker) over the same table and secret store.
     const sweeper = new TestEngine();
-    const scheduler = new InProcessScheduler();
-    scheduler.attach(async () => undefined);
-    const other = createCore(
-      { store: api.ports.store, secrets: counting(api.ports.secrets), binaries: api.ports.binaries, scheduler },
-      [testEngineRegistration(sweeper)],
-      readSettings({}),
-    );
+    const secrets = countingSecretStore(api.ports.secrets);
+    const other = coreOfAnotherProcess(api, [testEngineRegistration(sweeper)], secrets.store);
+    const clusterReads = () => secrets.readsOf(secretRef);
     for (let sweep = 0; sweep < 3; sweep++) await sweepSeeing(other, sweeper, "hunter2");
     expect(clusterReads()).toBe(1);
 

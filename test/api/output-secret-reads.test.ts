@@ -1,12 +1,10 @@
-import { readSettings } from "@edp/core/config/settings";
 import type { DataSource } from "@edp/core/model/data-source";
 import type { JobExecution } from "@edp/core/model/job-execution";
-import { createCore } from "@edp/core/runtime/core";
-import { InProcessScheduler } from "@edp/core/scheduling/in-process-scheduler";
-import type { SecretStore } from "@edp/core/secrets/secret-store";
+import type { Core } from "@edp/core/runtime/core";
 import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { coreOfAnotherProcess, countingSecretStore } from "../support/secret-reads.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
 
@@ -31,20 +29,9 @@ describe("the secrets that scrub a job's output are read once per change, not on
   let sealedRef: string;
   let sourceId: string;
   let sourceRef: string;
-  let other: ReturnType<typeof createCore>;
-  const reads: string[] = [];
-  const readsOf = (ref: string) => reads.filter((id) => id === ref).length;
-
-  /** The secret store, recording each read (each a GetSecretValue on AWS). */
-  const counting = (inner: SecretStore): SecretStore => ({
-    put: (value) => inner.put(value),
-    get: (id) => {
-      reads.push(id);
-      return inner.get(id);
-    },
-    replace: (id, value) => inner.replace(id, value),
-    delete: (id) => inner.delete(id),
-  });
+  let other: Core;
+  let secrets: ReturnType<typeof countingSecretStore>;
+  const readsOf = (ref: string) => secrets.readsOf(ref);
 
   beforeAll(async () => {
     engine = new TestEngine();
@@ -84,13 +71,8 @@ describe("the secrets that scrub a job's output are read once per change, not on
     // The values alone, with no key beside them, so only the stored secrets can scrub them.
     engine.outputs.set(`${jobId}:stderr`, `login ${SECRET} refused; swift ${SOURCE_SECRET} ${ROTATED} refused`);
     // Another process (another Lambda instance of the status function) over the same table and secret store.
-    const scheduler = new InProcessScheduler();
-    scheduler.attach(async () => undefined);
-    other = createCore(
-      { store: api.ports.store, secrets: counting(api.ports.secrets), binaries: api.ports.binaries, scheduler },
-      [testEngineRegistration(engine)],
-      readSettings({}),
-    );
+    secrets = countingSecretStore(api.ports.secrets);
+    other = coreOfAnotherProcess(api, [testEngineRegistration(engine)], secrets.store);
   });
   afterAll(async () => api?.close());
 
