@@ -63,6 +63,31 @@ describe("16.3 16.4 edp rerun and edp diff against npm start", { timeout: 240_00
     expect(unknown.stderr).toContain("not found");
   });
 
+  it("16.3 edp rerun with changes refuses to send a masked param back blank, and runs once it is given again", async () => {
+    // A credential-looking param is as much a secret as a config: the API shows it blank.
+    const first = await edp(
+      ["run", "greet", "--cluster", "local", "--param", "GREETING=there", "--param", "DB_PASSWORD=hunter2", "--follow"],
+      call,
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const id = /job (\S+)/.exec(first.stderr)?.[1] ?? (await lastJobId());
+
+    const refused = await edp(["rerun", id, "--config", "edp.note=again"], call);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain("DB_PASSWORD");
+    expect(refused.stderr).toContain("--param DB_PASSWORD=...");
+    const before = JSON.parse((await edp(["jobs", "ls", "-o", "json"], call)).stdout) as { id: string }[];
+    expect(before[0].id, "a refused re-run creates no job").toBe(id);
+
+    const given = await edp(["rerun", id, "--config", "edp.note=again", "--param", "DB_PASSWORD=hunter3", "--follow"], call);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stdout).toContain("there");
+    const newId = /job (\S+) reruns/.exec(given.stderr)?.[1];
+    const shown = JSON.parse((await edp(["jobs", "show", String(newId), "-o", "json"], call)).stdout);
+    expect(shown.job_configs.params).toEqual({ GREETING: "there", DB_PASSWORD: "" });
+    expect(shown.job_configs.configs).toMatchObject({ "edp.note": "again" });
+  });
+
   async function lastJobId(): Promise<string> {
     const listed = JSON.parse((await edp(["jobs", "ls", "-o", "json"], call)).stdout) as { id: string }[];
     return listed[0].id;
