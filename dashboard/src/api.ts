@@ -166,6 +166,8 @@ export interface Job {
     [key: string]: unknown;
   };
   job_configs: { configs?: Record<string, string>; params?: Record<string, string>; args?: string[] };
+  /** The configs and params the API shows blank because they are credentials. */
+  masked_keys?: { configs: string[]; params: string[] };
   interface?: unknown;
   scheduled_at?: string;
   /** The job this one re-runs (POST /v2/jobs/{id}/rerun), and how. */

@@ -1,6 +1,5 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { isCredentialKey } from "../../core/src/secrets/masking";
 import { ApiError } from "./api";
 
 /** Each status has a word and a colour, and a shape in the word's badge, never colour alone. */
@@ -77,8 +76,8 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <div class="empty">{children}</div>;
 }
 
-/** The API blanks credential values; the one masking rule (core's) marks them here too, so they read as hidden, not empty. */
-export function KeyValues({ values }: { values: Record<string, string> | undefined }) {
+/** The API blanks credential values and names them (`masked`): they read as hidden here, not empty. */
+export function KeyValues({ values, masked = [] }: { values: Record<string, string> | undefined; masked?: string[] }) {
   const entries = Object.entries(values ?? {});
   if (entries.length === 0) return <p class="muted">None.</p>;
   return (
@@ -86,7 +85,7 @@ export function KeyValues({ values }: { values: Record<string, string> | undefin
       {entries.map(([k, v]) => (
         <div key={k}>
           <dt>{k}</dt>
-          <dd>{isCredentialKey(k) ? "••••••" : v}</dd>
+          <dd>{masked.includes(k) ? "••••••" : v}</dd>
         </div>
       ))}
     </dl>

@@ -38,6 +38,8 @@ describe("credential params stay out of the table, every response and what a clu
     expect(created.text).not.toContain(SECRET);
     const job = created.body.job;
     expect(job.job_configs.params).toEqual({ "db.password": "", INPUT: "/data/in" });
+    // The job says which blanks are withheld credentials, so no client needs the masking rule of its own.
+    expect(job.masked_keys).toEqual({ configs: [], params: ["db.password"] });
 
     await eventually("the launch", async () => engine.launches.includes(job.id), 10_000);
     expect(engine.configsLaunched.get(job.id)?.params).toEqual({ "db.password": SECRET, INPUT: "/data/in" });
@@ -45,6 +47,7 @@ describe("credential params stay out of the table, every response and what a clu
     const shown = await api.request("GET", `/v2/jobs/${job.id}`, { token });
     expect(shown.status).toBe(200);
     expect(shown.body.job.job_configs.params).toEqual({ "db.password": "", INPUT: "/data/in" });
+    expect(shown.body.job.masked_keys).toEqual({ configs: [], params: ["db.password"] });
     expect(shown.text).not.toContain(SECRET);
     const listed = await api.request("GET", "/v2/jobs", { token });
     expect(listed.text).not.toContain(SECRET);

@@ -435,7 +435,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     expect(cells.length).toBeGreaterThan(0);
     expect(cells).toEqual(cells.map((cell) => `${cell.split(" ")[0]} none rgba(0, 0, 0, 0)`));
   });
-  it("17-ui.11 the edit-and-re-run form asks for a masked param again, as for a masked config", async () => {
+  it("17-ui.11 a masked param reads as hidden on the job's page, and the edit-and-re-run form asks for it again, as for a masked config", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     const { job_templates } = await call<{ job_templates: { id: string; name: string }[] }>("GET", "/v2/job-templates");
     const { clusters } = await call<{ clusters: { id: string; name: string }[] }>("GET", "/v2/clusters");
@@ -444,6 +444,11 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       cluster_id: clusters.find((c) => c.name === "local")!.id,
       job_configs: { params: { GREETING: "again", DB_PASSWORD: "masked-param-secret" } },
     });
+    // The job's page shows the masked param as hidden (the API names it in masked_keys), not as empty.
+    await page.goto(`${edp.url}/#/jobs/${job.id}`);
+    const shownValue = (key: string) => page.locator("dl.kv > div", { has: page.locator(`dt:text-is("${key}")`) }).locator("dd");
+    await poll(() => shownValue("DB_PASSWORD").textContent()).toBe("••••••");
+    expect(await shownValue("GREETING").textContent()).toBe("again");
     await open(`/run?rerun=${job.id}`, "Run a job");
     await poll(() => page.getByText(`Copied from job ${job.id.slice(0, 8)}`).textContent()).toContain("type DB_PASSWORD again");
     const params = page.getByLabel("Params, one NAME=value per line");

@@ -1,4 +1,3 @@
-import { isCredentialKey } from "@edp/core/secrets/masking";
 import { Command, Option } from "commander";
 import { type ApiClient, ApiError, type Json } from "../client.js";
 import { clientFor, collect, formatFor, keyValue } from "../context.js";
@@ -258,37 +257,56 @@ export function rerunCommand(program: Command): void {
       "--config <key=value>",
       "run again from the template with this configuration value changed or given again (repeatable)",
       keyValue,
-    );
+    )
+    .option("--param <key=value>", "run again from the template with this parameter changed or given again (repeatable)", keyValue);
   waitOptions(rerun)
     .addHelpText("after", `\nExamples:\n  edp rerun $JOB --follow\n  edp rerun $JOB --current\n${EXIT_CODE_HELP}`)
-    .action(async (id: string, options: WaitFlags & { current?: boolean; config?: Record<string, string> }, command: Command) => {
+    .action(async (id: string, options: WaitFlags & JobChanges & { current?: boolean }, command: Command) => {
       const client = await clientFor(command);
-      // The API's re-run keeps the job's credentials itself; changed configs make a new job from the template instead.
-      const created = options.config
-        ? await rerunWithConfigs(client, id, options.config)
-        : await client.post<{ job: Json }>(`${jobPath(id)}/rerun`, { mode: options.current ? "current" : "exact" });
+      // The API's re-run keeps the job's credentials itself; changed configs or params make a new job from the template instead.
+      const created =
+        options.config || options.param
+          ? await rerunWithChanges(client, id, options)
+          : await client.post<{ job: Json }>(`${jobPath(id)}/rerun`, { mode: options.current ? "current" : "exact" });
       process.stderr.write(`job ${created.job.id} reruns ${id}\n`);
       await finish(client, created.job, options, command);
     });
 }
 
-/** A new job from the template with the job's configs and these changes; a credential the API masked must be given again. */
-async function rerunWithConfigs(client: ApiClient, id: string, changes: Record<string, string>): Promise<{ job: Json }> {
+/** Configs and params given on the command line, each replacing the job's value of that key. */
+interface JobChanges {
+  config?: Record<string, string>;
+  param?: Record<string, string>;
+}
+
+/** A new job from the template with the job's configs and params and these changes; a credential the API masked must be given again. */
+async function rerunWithChanges(client: ApiClient, id: string, changes: JobChanges): Promise<{ job: Json }> {
   const job = (await client.get<{ job: Json }>(jobPath(id))).job;
   const jobConfigs = { ...((job.job_configs as Json) ?? {}) };
-  const configs = { ...((jobConfigs.configs as Record<string, unknown>) ?? {}), ...changes };
-  // The API blanks credentials; sending the blank back would run the job without them.
-  const blanked = Object.keys(configs).filter((key) => configs[key] === "" && isCredentialKey(key));
+  const configs = { ...((jobConfigs.configs as Record<string, unknown>) ?? {}), ...changes.config };
+  const params = { ...((jobConfigs.params as Record<string, unknown>) ?? {}), ...changes.param };
+  // The API blanks credentials and names them in masked_keys; sending a blank back would run the job without it.
+  const masked = (job.masked_keys ?? {}) as { configs?: string[]; params?: string[] };
+  const blanked = [
+    ...stillBlank(configs, masked.configs).map((key) => ({ key, flag: "--config" })),
+    ...stillBlank(params, masked.params).map((key) => ({ key, flag: "--param" })),
+  ];
   if (blanked.length > 0)
     throw new UsageError(
-      `job ${id} had credentials the API never shows (${blanked.join(", ")}); give them again with ${blanked.map((k) => `--config ${k}=...`).join(" ")}`,
+      `job ${id} had credentials the API never shows (${blanked.map(({ key }) => key).join(", ")}); give them again with ${blanked.map(({ key, flag }) => `${flag} ${key}=...`).join(" ")}`,
     );
   jobConfigs.configs = configs;
+  jobConfigs.params = params;
   const body: Json = { job_template_id: job.job_template_id, cluster_id: job.cluster_id, job_configs: jobConfigs };
   if (job.input_id) body.input_id = job.input_id;
   if (job.output_id) body.output_id = job.output_id;
   if (job.interface && Object.keys(job.interface as Json).length > 0) body.interface = job.interface;
   return client.post<{ job: Json }>("/v2/jobs", body);
+}
+
+/** The masked keys still blank after the changes; an API without masked_keys (older EDP) may have masked any blank. */
+function stillBlank(values: Record<string, unknown>, masked: string[] | undefined): string[] {
+  return Object.keys(values).filter((key) => values[key] === "" && (masked === undefined || masked.includes(key)));
 }
 
 interface DiffSide {

@@ -19,6 +19,11 @@ export function isCredentialKey(key: string): boolean {
   return CREDENTIAL_KEY.test(key) || CREDENTIAL_WORD.test(key) || KEY_COMPONENT.test(key) || SWIFT_USER_KEY.test(key);
 }
 
+/** The keys of `configs` whose values maskCredentials blanks, so a client knows which blanks are withheld values. */
+export function credentialKeysOf(configs: Record<string, unknown> | undefined): string[] {
+  return Object.keys(configs ?? {}).filter(isCredentialKey);
+}
+
 /** A copy of `configs` with every credential-looking value blanked, as Sahara renders them. */
 export function maskCredentials<V>(configs: Record<string, V>): Record<string, V | ""> {
   return Object.fromEntries(Object.entries(configs).map(([key, value]) => [key, isCredentialKey(key) ? "" : value]));

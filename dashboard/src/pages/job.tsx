@@ -245,9 +245,9 @@ export function JobPage({ id }: { id: string }) {
         <p class="muted">None.</p>
       )}
       <h2>Params</h2>
-      <KeyValues values={job.job_configs.params} />
+      <KeyValues values={job.job_configs.params} masked={job.masked_keys?.params} />
       <h2>Configs</h2>
-      <KeyValues values={job.job_configs.configs} />
+      <KeyValues values={job.job_configs.configs} masked={job.masked_keys?.configs} />
 
       <div class="page-head">
         <h2>Output</h2>

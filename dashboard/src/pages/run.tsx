@@ -1,5 +1,4 @@
 import { useEffect, useState } from "preact/hooks";
-import { isCredentialKey } from "../../../core/src/secrets/masking";
 import { ApiError, api, type Job, type Template } from "../api";
 import { useCatalogue } from "../names";
 import { navigate } from "../router";
@@ -68,12 +67,10 @@ export function RunPage({ params }: { params: URLSearchParams }) {
       setArgs((job.job_configs.args ?? []).join("\n"));
       setParamsText(unpair(job.job_configs.params));
       setConfigsText(unpair(job.job_configs.configs));
-      const masked = [...Object.entries(job.job_configs.configs ?? {}), ...Object.entries(job.job_configs.params ?? {})].filter(
-        ([k, v]) => v === "" && isCredentialKey(k),
-      );
+      const masked = [...(job.masked_keys?.configs ?? []), ...(job.masked_keys?.params ?? [])];
       setRerunNote(
         masked.length
-          ? `Copied from job ${job.id.slice(0, 8)}. The API never returns secret values: type ${masked.map(([k]) => k).join(", ")} again.`
+          ? `Copied from job ${job.id.slice(0, 8)}. The API never returns secret values: type ${masked.join(", ")} again.`
           : `Copied from job ${job.id.slice(0, 8)}.`,
       );
     });

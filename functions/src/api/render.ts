@@ -7,7 +7,7 @@ import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import type { CodeEntry, RunSnapshot } from "@edp/core/model/run-snapshot";
-import { maskCredentials } from "@edp/core/secrets/masking";
+import { credentialKeysOf, maskCredentials } from "@edp/core/secrets/masking";
 import type { BinaryReference, ExpandedTemplate } from "@edp/core/services/job-templates";
 import type { Page } from "@edp/core/services/listing";
 
@@ -117,6 +117,11 @@ export function renderExecution(execution: JobExecution) {
     engine_job_id: execution.engine_job_id,
     return_code: execution.return_code,
     job_configs: { ...execution.job_configs, configs, params },
+    /**
+     * Which configs and params come back blank because they are credentials: a client copying the
+     * job into a new one must ask for these again (an extension; Sahara's clients guessed).
+     */
+    masked_keys: { configs: credentialKeysOf(configs), params: credentialKeysOf(params) },
     interface: execution.interface,
     data_source_urls: execution.data_source_urls,
   });
