@@ -457,4 +457,56 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(SCREENSHOTS, "phone-rerun-masked.png"), fullPage: true });
   });
+
+  it("17-ui.12 on the run form a cluster in Error reads as not usable, with no score to compare against a usable one's", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // A port nothing listens on: the cluster's check is refused at once, and the cluster goes to Error.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { cluster } = await call<{ cluster: { id: string } }>("POST", "/v2/clusters", {
+      name: "refused",
+      plugin_name: "spark",
+      plugin_version: "3.5.0",
+      connection: {
+        mode: "ssh",
+        host: "127.0.0.1",
+        port,
+        user: "edp",
+        host_key: ed25519KeyPair().public,
+        private_key: ed25519KeyPair().private,
+      },
+    });
+    try {
+      await poll(async () => (await call<{ cluster: { status: string } }>("GET", `/v2/clusters/${cluster.id}`)).cluster.status).toBe(
+        "Error",
+      );
+      const { job_templates } = await call<{ job_templates: { id: string; name: string }[] }>("GET", "/v2/job-templates");
+      await open(`/run?template=${job_templates.find((t) => t.name === "screens")!.id}`, "Run a job");
+      const hintOf = (name: string) => page.locator("label.choice", { has: page.locator(`strong:text-is("${name}")`) }).locator(".hint");
+      // Bounded reads: a cluster the form does not list fails here rather than waiting out the test.
+      await poll(() =>
+        hintOf("refused")
+          .textContent({ timeout: 1000 })
+          .catch(() => "(not listed)"),
+      ).toMatch(/^not usable: in Error: /);
+      expect(await hintOf("refused").textContent()).not.toContain("score");
+      expect(await hintOf("local").textContent()).toMatch(/^score \d+(\.\d)?: /);
+      await page.screenshot({ path: join(SCREENSHOTS, "desktop-run-cluster-in-error.png"), fullPage: true });
+    } finally {
+      await call("DELETE", `/v2/clusters/${cluster.id}`).catch(() => undefined);
+    }
+  });
+
+  it("17-ui.13 the Run a job link on a re-run form opens an empty form, not the copied job's", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const { jobs } = await call<{ jobs: { id: string }[] }>("GET", "/v2/jobs?limit=1");
+    await open(`/run?rerun=${jobs[0].id}`, "Run a job");
+    await poll(() => page.getByText(`Copied from job ${jobs[0].id.slice(0, 8)}`).count()).toBe(1);
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Run a job" }).click();
+    await poll(() => page.evaluate(() => location.hash)).toBe("#/run");
+    await poll(() => page.getByText("Copied from job").count()).toBe(0);
+    expect(await page.getByLabel("Params, one NAME=value per line").inputValue()).toBe("");
+  });
 });
