@@ -27,7 +27,8 @@ function Page({ path, params }: { path: string; params: URLSearchParams }) {
     case "jobs":
       return id ? <JobPage id={id} /> : <JobsPage params={params} />;
     case "run":
-      return <RunPage params={params} />;
+      // The form starts from its URL (a template, a job to re-run): another URL is another form.
+      return <RunPage key={params.toString()} params={params} />;
     case "templates":
       return id ? <TemplatePage id={id} /> : <TemplatesPage />;
     case "binaries":

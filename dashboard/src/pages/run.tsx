@@ -10,8 +10,11 @@ interface Hint {
   description: string;
 }
 
-/** Placement hints of the dispatcher (issue 13), per cluster id: its score and reasons in words. */
-type Placement = Record<string, { score?: number; reasons: string[] }>;
+/**
+ * Placement hints of the dispatcher (issue 13), per cluster id: its score and reasons in words. A
+ * cluster that is not usable (in Error) is never chosen, so its score compares with nothing.
+ */
+type Placement = Record<string, { score?: number; usable: boolean; reasons: string[] }>;
 
 const FIELDS = ["job_template_id", "cluster_id", "input_id", "output_id", "job_configs.args", "job_configs.params", "job_configs.configs"];
 
@@ -20,6 +23,11 @@ function lines(text: string): string[] {
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
+}
+
+function hintLabel({ score, usable }: Placement[string]): string {
+  if (!usable) return "not usable: ";
+  return score !== undefined ? `score ${score}: ` : "";
 }
 
 function pairs(text: string): Record<string, string> {
@@ -88,13 +96,14 @@ export function RunPage({ params }: { params: URLSearchParams }) {
       .then((body) => setHints(body.job_config.configs ?? []))
       .catch(() => setHints([]));
     // Placement hints exist where the dispatcher does; without them the clusters are listed plainly.
-    api<{ placement?: { cluster_id: string; score?: number; reasons?: string[] }[] }>(
+    api<{ placement?: { cluster_id: string; score?: number; usable?: boolean; reasons?: string[] }[] }>(
       "GET",
       `/v2/job-templates/${template.id}/placement${inputId ? `?input_id=${inputId}` : ""}`,
     )
       .then((body) => {
         const out: Placement = {};
-        for (const entry of body.placement ?? []) out[entry.cluster_id] = { score: entry.score, reasons: entry.reasons ?? [] };
+        for (const entry of body.placement ?? [])
+          out[entry.cluster_id] = { score: entry.score, usable: entry.usable !== false, reasons: entry.reasons ?? [] };
         setPlacement(out);
       })
       .catch(() => setPlacement({}));
@@ -173,7 +182,7 @@ export function RunPage({ params }: { params: URLSearchParams }) {
                 <strong>{c.name}</strong> <span class="muted">{c.plugin_name}</span>
                 {placement[c.id] ? (
                   <span class="hint">
-                    {placement[c.id].score !== undefined ? `score ${placement[c.id].score}: ` : ""}
+                    {hintLabel(placement[c.id])}
                     {placement[c.id].reasons.join("; ")}
                   </span>
                 ) : null}
