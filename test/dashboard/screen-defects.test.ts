@@ -417,8 +417,12 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     // Away from the chart, the legend reads the newest run: the second of the two, and its duration.
     expect(rows).toEqual([
       ["Run", expect.stringMatching(/^2\b/)],
-      ["Duration (s)", expect.stringMatching(/^\d+(\.\d+)?$/)],
+      ["Duration (s)", expect.stringMatching(/^(\d+(\.\d+)?|under 1)$/)],
     ]);
+    // Times are to the second, so a run that started and ended within one second took "under 1", not 0.
+    const { job } = await call<{ job: { start_time: string; end_time: string } }>("GET", `/v2/jobs/${differingId}`);
+    const newestSeconds = (Date.parse(`${job.end_time}Z`) - Date.parse(`${job.start_time}Z`)) / 1000;
+    expect(rows[1][1]).toBe(newestSeconds === 0 ? "under 1" : String(newestSeconds));
   });
 
   it("17-ui.10 a template's chart legend is uPlot's own, with none of the dashboard's table borders or header shading", async () => {
