@@ -352,12 +352,14 @@ function DurationChart({ runs }: { runs: Job[] }) {
       // The legend reads the run under the cursor, and the newest run when the cursor is off the chart,
       // where uPlot would write "--" for each value.
       const newest = xs.length - 1;
-      const seconds = (value: number) => String(Math.round(value * 1000) / 1000);
+      // Times are to the second (Sahara's format): 0 means the run ended within the second it started.
+      const seconds = (value: number) => (value === 0 ? "under 1" : String(Math.round(value * 1000) / 1000));
       chart = new UPlot(
         {
           width: Math.min(box.current.clientWidth || 600, 900),
           height: 200,
-          scales: { x: { time: false } },
+          // At least a second tall, so runs under a second lie on a 0-1 s axis rather than at the foot of uPlot's 0-100.
+          scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
           series: [
             { label: "Run", value: (_u, run, _s, idx) => (idx === null ? `${xs[newest]} (newest)` : String(run)) },
             {
