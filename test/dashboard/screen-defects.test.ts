@@ -509,7 +509,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await open(`/run?rerun=${jobs[0].id}`, "Run a job");
     await poll(() => page.getByText(`Copied from job ${jobs[0].id.slice(0, 8)}`).count()).toBe(1);
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Run a job" }).click();
-    await poll(() => page.evaluate(() => location.hash)).toBe("#/run");
+    await poll(() => new URL(page.url()).hash).toBe("#/run");
     await poll(() => page.getByText("Copied from job").count()).toBe(0);
     expect(await page.getByLabel("Params, one NAME=value per line").inputValue()).toBe("");
   });

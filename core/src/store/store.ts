@@ -141,6 +141,19 @@ export class Store {
     }
   }
 
+  /** Deletes an item only while `attribute` still holds `value` (its holder, the version seen); whether it did. */
+  private deleteWhile(key: { pk: string; sk: string }, attribute: string, value: string): Promise<boolean> {
+    return this.sendConditioned(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: key,
+        ConditionExpression: "#attribute = :value",
+        ExpressionAttributeNames: { "#attribute": attribute },
+        ExpressionAttributeValues: { ":value": value },
+      }),
+    );
+  }
+
   /** Creates the entity unless its id is taken; returns what is stored under the id either way. */
   async createOrGet<T extends Stored>(kind: Kind, entity: T): Promise<{ entity: T; created: boolean }> {
     if (entity.is_public) this.publicFoundEmpty.delete(kind);
@@ -462,14 +475,7 @@ export class Store {
 
   /** Frees a key, if it still points at this execution. */
   async deleteKeyRecord(name: string, executionId: string): Promise<void> {
-    await this.sendConditioned(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: keyRecordKey(name), sk: "key" },
-        ConditionExpression: "execution_id = :me",
-        ExpressionAttributeValues: { ":me": executionId },
-      }),
-    );
+    await this.deleteWhile({ pk: keyRecordKey(name), sk: "key" }, "execution_id", executionId);
   }
 
   /**
@@ -503,14 +509,7 @@ export class Store {
 
   /** Frees a slot, if `holder` still holds it. */
   async releaseSlot(scope: string, slot: number, holder: string): Promise<void> {
-    await this.sendConditioned(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: slotsKey(scope), sk: String(slot) },
-        ConditionExpression: "holder = :me",
-        ExpressionAttributeValues: { ":me": holder },
-      }),
-    );
+    await this.deleteWhile({ pk: slotsKey(scope), sk: String(slot) }, "holder", holder);
   }
 
   /** The PENDING, RUNNING and TOBEKILLED executions of one cluster: one range of the active index. */
@@ -573,14 +572,7 @@ export class Store {
 
   /** Releases a lease, if `holder` still holds it (one that lapsed and was taken by another is left alone). */
   async releaseLease(name: string, holder: string): Promise<void> {
-    await this.sendConditioned(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: leaseKey(name), sk: "lease" },
-        ConditionExpression: "holder = :me",
-        ExpressionAttributeValues: { ":me": holder },
-      }),
-    );
+    await this.deleteWhile({ pk: leaseKey(name), sk: "lease" }, "holder", holder);
   }
   /**
    * Records a use of retained code: the record's `retain_until` moves to the given time (never
@@ -630,14 +622,7 @@ export class Store {
 
   /** Deletes a record only if no run used its bytes since it was read (its `retain_until` unchanged); whether it did. */
   async deleteRetainedCode(sha256: string, retainUntilSeen: string): Promise<boolean> {
-    return this.sendConditioned(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: retainedCodeKey(sha256), sk: "retained" },
-        ConditionExpression: "retain_until = :seen",
-        ExpressionAttributeValues: { ":seen": retainUntilSeen },
-      }),
-    );
+    return this.deleteWhile({ pk: retainedCodeKey(sha256), sk: "retained" }, "retain_until", retainUntilSeen);
   }
 
   /**

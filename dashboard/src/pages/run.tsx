@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, type Job, type Template } from "../api";
+import { ApiError, api, type DataSource, type Job, type Template } from "../api";
 import { useCatalogue } from "../names";
 import { navigate } from "../router";
 import { Empty, ErrorBox, Field, FormErrors } from "../ui";
@@ -192,24 +192,10 @@ export function RunPage({ params }: { params: URLSearchParams }) {
         </fieldset>
         <div class="row">
           <Field label="Input data source" error={errors.field("input_id")}>
-            <select name="input_id" value={inputId} onChange={(e) => setInputId(e.currentTarget.value)}>
-              <option value="">None</option>
-              {catalogue?.dataSources.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} ({d.type})
-                </option>
-              ))}
-            </select>
+            <DataSourceSelect name="input_id" value={inputId} onChange={setInputId} sources={catalogue?.dataSources} />
           </Field>
           <Field label="Output data source" error={errors.field("output_id")}>
-            <select name="output_id" value={outputId} onChange={(e) => setOutputId(e.currentTarget.value)}>
-              <option value="">None</option>
-              {catalogue?.dataSources.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} ({d.type})
-                </option>
-              ))}
-            </select>
+            <DataSourceSelect name="output_id" value={outputId} onChange={setOutputId} sources={catalogue?.dataSources} />
           </Field>
         </div>
         {template?.interface.length ? (
@@ -266,5 +252,29 @@ export function RunPage({ params }: { params: URLSearchParams }) {
         </button>
       </form>
     </section>
+  );
+}
+
+/** A choice of data source, or none. */
+function DataSourceSelect({
+  name,
+  value,
+  onChange,
+  sources,
+}: {
+  name: string;
+  value: string;
+  onChange: (id: string) => void;
+  sources: DataSource[] | undefined;
+}) {
+  return (
+    <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+      <option value="">None</option>
+      {sources?.map((d) => (
+        <option key={d.id} value={d.id}>
+          {d.name} ({d.type})
+        </option>
+      ))}
+    </select>
   );
 }
