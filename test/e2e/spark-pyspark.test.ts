@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, jobOutput, refreshedJob, startTestApi, type TestApi, untilJobEnded } from "../support/api.js";
 import { pysparkHome, type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
 import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
@@ -165,18 +165,9 @@ describe.runIf(tools.run)("PySpark jobs through the API on a real Spark standalo
     jobs.push(response.body.job.id);
     return response.body.job.id as string;
   };
-  const job = async (id: string) => (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job;
-  const untilEnded = (id: string, timeoutMs: number) =>
-    eventually(
-      `job ${id} to end`,
-      async () => {
-        const current = await job(id);
-        return ["SUCCEEDED", "DONEWITHERROR", "KILLED", "FAILED"].includes(current.info.status) ? current : undefined;
-      },
-      timeoutMs,
-    );
-  const output = async (id: string, stream: "stdout" | "stderr", tail = 50) =>
-    (await api.request("GET", `/v2/jobs/${id}/output?stream=${stream}&tail=${tail}`, { token })).body.output.text as string;
+  const job = (id: string) => refreshedJob(api, token, id);
+  const untilEnded = (id: string, timeoutMs: number) => untilJobEnded(api, token, id, timeoutMs);
+  const output = (id: string, stream: "stdout" | "stderr", tail = 50) => jobOutput(api, token, id, stream, tail);
   const expectSucceeded = async (id: string) => {
     const ended = await untilEnded(id, 360_000);
     expect(ended.info, `${JSON.stringify(ended.info)}\n${await output(id, "stderr", 30)}`).toMatchObject({ status: "SUCCEEDED" });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
+import { accepted, eventually, jobOutput, startTestApi, type TestApi, untilJobEnded } from "../support/api.js";
 import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
 import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
@@ -93,18 +93,8 @@ describe.runIf(tools.run)("Spark jobs through the API on a real Spark standalone
     jobs.push(response.body.job.id);
     return response.body.job.id as string;
   };
-  const job = async (id: string) => (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job;
-  const untilEnded = (id: string, timeoutMs: number) =>
-    eventually(
-      `job ${id} to end`,
-      async () => {
-        const current = await job(id);
-        return ["SUCCEEDED", "DONEWITHERROR", "KILLED", "FAILED"].includes(current.info.status) ? current : undefined;
-      },
-      timeoutMs,
-    );
-  const output = async (id: string, stream: "stdout" | "stderr", tail = 20) =>
-    (await api.request("GET", `/v2/jobs/${id}/output?stream=${stream}&tail=${tail}`, { token })).body.output.text as string;
+  const untilEnded = (id: string, timeoutMs: number) => untilJobEnded(api, token, id, timeoutMs);
+  const output = (id: string, stream: "stdout" | "stderr", tail = 20) => jobOutput(api, token, id, stream, tail);
 
   it.concurrent(
     "runs SparkPi to SUCCEEDED, with its computed result readable through the output route",

@@ -69,6 +69,28 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
+/** A job as a client watching it reads it: its status refreshed from the cluster. */
+export async function refreshedJob(api: TestApi, token: string, id: string) {
+  return (await api.request("GET", `/v2/jobs/${id}?refresh_status=true`, { token })).body.job;
+}
+
+/** Polls the job (refreshed) until it has ended, and returns it as it ended. */
+export function untilJobEnded(api: TestApi, token: string, id: string, timeoutMs: number) {
+  return eventually(
+    `job ${id} to end`,
+    async () => {
+      const current = await refreshedJob(api, token, id);
+      return ["SUCCEEDED", "DONEWITHERROR", "KILLED", "FAILED"].includes(current.info.status) ? current : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The last `tail` lines of one of the job's output streams. */
+export async function jobOutput(api: TestApi, token: string, id: string, stream: "stdout" | "stderr", tail: number): Promise<string> {
+  return (await api.request("GET", `/v2/jobs/${id}/output?stream=${stream}&tail=${tail}`, { token })).body.output.text as string;
+}
+
 /** POSTs a body that must be accepted (202) and returns the response body; anything else fails the test with the response. */
 export async function accepted(api: TestApi, token: string, path: string, body: unknown) {
   const response = await api.request("POST", path, { token, body });
