@@ -35,8 +35,14 @@ export function renderTime(iso: string): string;
 export function renderTime(iso: string | null | undefined): string | null;
 export function renderTime(iso: string | null | undefined): string | null {
   if (!iso) return null;
+  // What EDP stores is Date#toISOString's UTC form, whose first 19 characters are the rendering:
+  // slicing it is some thirty times cheaper than parsing and formatting it again, which a page of
+  // 100 jobs does 400 times (issue 17.2). Any other form is parsed.
+  if (STORED_UTC_TIME.test(iso)) return iso.slice(0, 19);
   return new Date(iso).toISOString().slice(0, 19);
 }
+
+const STORED_UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 export function renderDataSource(source: DataSource) {
   return { ...common(source), name: source.name, description: source.description, type: source.type, url: source.url };
