@@ -423,6 +423,12 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     const { job } = await call<{ job: { start_time: string; end_time: string } }>("GET", `/v2/jobs/${differingId}`);
     const newestSeconds = (Date.parse(`${job.end_time}Z`) - Date.parse(`${job.start_time}Z`)) / 1000;
     expect(rows[1][1]).toBe(newestSeconds === 0 ? "under 1" : String(newestSeconds));
+    // The job's own page says the same of it.
+    await page.goto(`${edp.url}/#/jobs/${differingId}`);
+    const shownDuration = page.locator("dl div", { has: page.locator('dt:text-is("Duration")') }).locator("dd");
+    await poll(() => shownDuration.textContent({ timeout: 1000 }).catch(() => "")).toBe(
+      newestSeconds === 0 ? "under 1s" : `${newestSeconds}s`,
+    );
   });
 
   it("17-ui.10 a template's chart legend is uPlot's own, with none of the dashboard's table borders or header shading", async () => {
