@@ -57,6 +57,8 @@ export function duration(start: string | null | undefined, end: string | null | 
   const ms = (end ? parseApiTime(end) : new Date()).getTime() - parseApiTime(start).getTime();
   if (!(ms >= 0)) return "—";
   const s = Math.round(ms / 1000);
+  // Times are to the second: an ended job at 0 took less than one, not nothing.
+  if (s === 0 && end) return "under 1s";
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
