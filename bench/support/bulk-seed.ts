@@ -3,7 +3,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import { posix } from "node:path";
 import { masterUrlOf, type SparkConnection, sparkSubmitOf } from "@edp/core/engines/spark/connection";
 import { buildJobLaunch } from "@edp/core/engines/spark/job-command";
-import { RUN_SCRIPT } from "@edp/core/engines/spark/remote-scripts";
+import { RUN_SCRIPT, WRAPPER_SHELL } from "@edp/core/engines/spark/remote-scripts";
 import { binaryFileNames, WORKING_FILES, workingDirOf } from "@edp/core/engines/spark/working-dir";
 import { wrapperScript } from "@edp/core/engines/spark/wrapper-script";
 import type { StoredExecution } from "@edp/core/manager/execution-writer";
@@ -30,8 +30,6 @@ import { toItem } from "@edp/core/store/store";
  * (their working directories, their items, and what the sweep makes of them).
  */
 
-/** How the launch starts the wrapper (remote-scripts.ts, WRAPPER_SHELL); the sweep only sees a job running under exactly this form. */
-const WRAPPER_SHELL = "/bin/sh";
 /** Tenths of a second the bulk command waits for one wrapper's PID file (the launch waits 100). */
 const PID_WAIT_TENTHS = 300;
 /** Words per mkdir/chmod line, so no command line comes near the node's ARG_MAX. */

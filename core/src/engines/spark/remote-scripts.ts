@@ -15,7 +15,7 @@ export const RUN_SCRIPT = "/bin/sh -s";
 const PID_WAIT_TENTHS = 100;
 
 /** How the launch starts the wrapper; status checks recognise it by exactly this command line. */
-const WRAPPER_SHELL = "/bin/sh";
+export const WRAPPER_SHELL = "/bin/sh";
 
 /**
  * Shell functions shared by the scripts. `edp_snapshot` lists the live (non-zombie: init may not
