@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
@@ -9,6 +8,7 @@ import { TokenService } from "@edp/core/auth/tokens";
 import { launchScheduleName } from "@edp/core/manager/schedule-names";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/api.js";
+import { BOOTSTRAP_REQUESTS, bootstrapAdmin, createUserWithPolicy } from "../support/iam.js";
 import { MOTO, type MotoServer, startMoto } from "../support/moto.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
@@ -56,41 +56,14 @@ describe.runIf(tools.run)("18.3 least privilege, enforced by moto's IAM", () => 
   beforeAll(async () => {
     tools.assertPresent();
     grants = await grantsOfTheStack();
-    // Three requests go unchecked: they make the administrator that makes everything else.
-    [moto, sshd] = await Promise.all([startMoto({ enforceIamAfter: 3 }), startSshd()]);
-    const bootstrap = new IAMClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: { accessKeyId: "bootstrap", secretAccessKey: "bootstrap" },
-    });
-    await bootstrap.send(new CreateUserCommand({ UserName: "admin" }));
-    await bootstrap.send(
-      new PutUserPolicyCommand({
-        UserName: "admin",
-        PolicyName: "admin",
-        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
-      }),
-    );
-    const key = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: "admin" }))).AccessKey!;
-    bootstrap.destroy();
-    const admin = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    // Only the administrator's requests go unchecked; the administrator makes everything else.
+    [moto, sshd] = await Promise.all([startMoto({ enforceIamAfter: BOOTSTRAP_REQUESTS }), startSshd()]);
+    const admin = await bootstrapAdmin(moto);
     stage = await AwsStage.create(moto, admin);
-
-    const iam = new IAMClient({ endpoint: moto.endpoint, region: moto.region, credentials: admin });
     for (const fn of FUNCTIONS) {
       const user = `${stage.settings.EDP_TABLE_NAME}-${fn}`;
-      await iam.send(new CreateUserCommand({ UserName: user }));
-      await iam.send(
-        new PutUserPolicyCommand({
-          UserName: user,
-          PolicyName: fn,
-          PolicyDocument: motoPolicy(grants[fn], stage.settings.EDP_BINARY_BUCKET!),
-        }),
-      );
-      const access = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey!;
-      principals[fn] = { accessKeyId: access.AccessKeyId!, secretAccessKey: access.SecretAccessKey! };
+      principals[fn] = await createUserWithPolicy(moto, admin, user, fn, motoPolicy(grants[fn], stage.settings.EDP_BINARY_BUCKET!));
     }
-    iam.destroy();
     stage.harness.knowKeys(...Object.values(principals));
     // The operator's token, issued with admin rights as scripts/create-token.ts would be.
     token = await new TokenService(stage.portsForTest().store).issue("team-a", "test");

@@ -1,4 +1,3 @@
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { readSettings } from "@edp/core/config/settings";
@@ -9,6 +8,7 @@ import { createCore } from "@edp/core/runtime/core";
 import { handler as sweepHandler } from "@edp/functions/handlers/sweep";
 import { useCore } from "@edp/functions/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BOOTSTRAP_REQUESTS, bootstrapAdmin, createUserWithPolicy } from "../support/iam.js";
 import { MOTO, type MotoServer, startMoto } from "../support/moto.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { requireTools } from "../support/tools.js";
@@ -43,23 +43,8 @@ describe.runIf(tools.run)("17.3 the sweep's fan-out on the AWS adapters (moto, I
   beforeAll(async () => {
     tools.assertPresent();
     grants = await grantsOfTheStack();
-    moto = await startMoto({ enforceIamAfter: 3 });
-    const bootstrap = new IAMClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: { accessKeyId: "bootstrap", secretAccessKey: "bootstrap" },
-    });
-    await bootstrap.send(new CreateUserCommand({ UserName: "admin" }));
-    await bootstrap.send(
-      new PutUserPolicyCommand({
-        UserName: "admin",
-        PolicyName: "admin",
-        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
-      }),
-    );
-    const key = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: "admin" }))).AccessKey!;
-    bootstrap.destroy();
-    const admin = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    moto = await startMoto({ enforceIamAfter: BOOTSTRAP_REQUESTS });
+    const admin = await bootstrapAdmin(moto);
     stage = await AwsStage.create(moto, admin);
     const config = { endpoint: moto.endpoint, region: moto.region, credentials: admin };
 
@@ -78,25 +63,14 @@ describe.runIf(tools.run)("17.3 the sweep's fan-out on the AWS adapters (moto, I
     sweepArn = created.FunctionArn!;
 
     // One principal with the sweep's grants; one with the same grants but Lambda's, to show the Invoke needs it.
-    const iam = new IAMClient(config);
     const withoutLambda = grants.sweep.filter((g) => !g.actions.includes("lambda:InvokeFunction"));
     for (const [name, policy] of [
       ["sweep", grants.sweep],
       ["sweep-without-invoke", withoutLambda],
     ] as const) {
       const user = `${stage.settings.EDP_TABLE_NAME}-${name}`;
-      await iam.send(new CreateUserCommand({ UserName: user }));
-      await iam.send(
-        new PutUserPolicyCommand({
-          UserName: user,
-          PolicyName: name,
-          PolicyDocument: motoPolicy(policy, stage.settings.EDP_BINARY_BUCKET!),
-        }),
-      );
-      const access = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey!;
-      principals[name] = { accessKeyId: access.AccessKeyId!, secretAccessKey: access.SecretAccessKey! };
+      principals[name] = await createUserWithPolicy(moto, admin, user, name, motoPolicy(policy, stage.settings.EDP_BINARY_BUCKET!));
     }
-    iam.destroy();
     stage.harness.knowKeys(...Object.values(principals));
 
     // Five idle clusters, registered with the administrator's rights: three shards of at most two.
