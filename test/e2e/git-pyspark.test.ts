@@ -6,8 +6,8 @@ import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { commitsOf, type GitServer, startGitServer } from "../support/git-server.js";
-import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
-import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
+import { type SparkCluster, sparkClusterRegistration, startSparkCluster } from "../support/spark-cluster.js";
+import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.git, TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.pyspark);
@@ -62,18 +62,10 @@ describe.runIf(tools.run)("16.1 a PySpark main from git on a real Spark standalo
   it("16.1 a Spark template whose .py main is git+http://…/analytics.git#main:spark/squares.py reaches SUCCEEDED with the commit recorded", async () => {
     const post = (path: string, body: unknown) => accepted(api, token, path, body);
     const clusterId = (
-      await post("/v2/clusters", {
-        name: "spark-git",
-        plugin_name: "spark",
-        plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
-        connection: {
-          ...sshLogin(sshd),
-          spark_home: spark.sparkHome,
-          master_url: spark.masterUrl,
-          working_dir_base: join(scratch, "work"),
-          environment: { SPARK_LOCAL_IP: "127.0.0.1" },
-        },
-      })
+      await post(
+        "/v2/clusters",
+        sparkClusterRegistration("spark-git", sshd, spark, scratch, { environment: { SPARK_LOCAL_IP: "127.0.0.1" } }),
+      )
     ).cluster.id;
     const binaryId = (
       await post("/v2/job-binaries", {

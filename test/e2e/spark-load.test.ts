@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
-import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
+import { pysparkVersion, type SparkCluster, sparkClusterRegistration, startSparkCluster } from "../support/spark-cluster.js";
 import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
@@ -35,7 +34,7 @@ describe.runIf(tools.run)("13.1 Spark cluster load from the real master's /json/
   let clusterId: string;
   let templateId: string;
   const scratch = mkdtempSync(join(tmpdir(), "edp-spark-load-"));
-  const sparkVersion = execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim();
+  const sparkVersion = pysparkVersion();
 
   beforeAll(async () => {
     tools.assertPresent();
@@ -49,23 +48,7 @@ describe.runIf(tools.run)("13.1 Spark cluster load from the real master's /json/
       return response.body;
     };
     clusterId = (
-      await post("/v2/clusters", {
-        name: "spark-load",
-        plugin_name: "spark",
-        plugin_version: sparkVersion,
-        connection: {
-          host: sshd.host,
-          port: sshd.port,
-          user: sshd.user,
-          private_key: sshd.privateKey,
-          host_key: sshd.hostKey,
-          spark_home: spark.sparkHome,
-          master_url: spark.masterUrl,
-          master_ui_url: spark.webUiUrl,
-          working_dir_base: join(scratch, "work"),
-          environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
-        },
-      })
+      await post("/v2/clusters", sparkClusterRegistration("spark-load", sshd, spark, scratch, { master_ui_url: spark.webUiUrl }))
     ).cluster.id;
     const upload = await api.request("PUT", "/v2/job-binary-internals/edp-test-apps.jar", { token, raw: readFileSync(spark.appJar) });
     const binary = await post("/v2/job-binaries", {

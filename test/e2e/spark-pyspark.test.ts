@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepted, eventually, jobOutput, refreshedJob, startTestApi, type TestApi, untilJobEnded } from "../support/api.js";
-import { pysparkHome, type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
+import { pysparkHome, type SparkCluster, sparkClusterRegistration, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
-import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
+import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.pyspark);
@@ -96,18 +96,7 @@ describe.runIf(tools.run)("PySpark jobs through the API on a real Spark standalo
     mkdirSync(join(scratch, "conf"));
     writeFileSync(join(scratch, "conf", "spark-defaults.conf"), "spark.edp.test.default from-the-cluster\n");
     const post = (path: string, body: unknown) => accepted(api, token, path, body);
-    const cluster = await post("/v2/clusters", {
-      name: "spark-pyspark",
-      plugin_name: "spark",
-      plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
-      connection: {
-        ...sshLogin(sshd),
-        spark_home: spark.sparkHome,
-        master_url: spark.masterUrl,
-        working_dir_base: join(scratch, "work"),
-        environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
-      },
-    });
+    const cluster = await post("/v2/clusters", sparkClusterRegistration("spark-pyspark", sshd, spark, scratch));
     clusterId = cluster.cluster.id;
     s3SourceId = (
       await post("/v2/data-sources", {

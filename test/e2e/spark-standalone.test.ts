@@ -1,13 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineRegistrations } from "@edp/core/engines/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepted, eventually, jobOutput, startTestApi, type TestApi, untilJobEnded } from "../support/api.js";
-import { type SparkCluster, startSparkCluster } from "../support/spark-cluster.js";
+import { type SparkCluster, sparkClusterRegistration, startSparkCluster } from "../support/spark-cluster.js";
 import { groupMembers } from "../support/spark-jobs.js";
-import { type SshServer, sshLogin, startSshd } from "../support/sshd.js";
+import { type SshServer, startSshd } from "../support/sshd.js";
 import { requireTools, TOOLS } from "../support/tools.js";
 
 const tools = requireTools(TOOLS.sshd, TOOLS.sshKeygen, TOOLS.setsid, TOOLS.ps, TOOLS.java, TOOLS.javac, TOOLS.jar, TOOLS.pyspark);
@@ -47,19 +46,7 @@ describe.runIf(tools.run)("Spark jobs through the API on a real Spark standalone
     ({ token } = await api.newProject());
     mkdirSync(join(scratch, "conf"));
     const post = (path: string, body: unknown) => accepted(api, token, path, body);
-    const cluster = await post("/v2/clusters", {
-      name: "spark-standalone",
-      plugin_name: "spark",
-      plugin_version: execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim(),
-      connection: {
-        ...sshLogin(sshd),
-        spark_home: spark.sparkHome,
-        master_url: spark.masterUrl,
-        working_dir_base: join(scratch, "work"),
-        // The SSH login does not set these; the cluster's environment does.
-        environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
-      },
-    });
+    const cluster = await post("/v2/clusters", sparkClusterRegistration("spark-standalone", sshd, spark, scratch));
     clusterId = cluster.cluster.id;
     const upload = await api.request("PUT", "/v2/job-binary-internals/edp-test-apps.jar", { token, raw: readFileSync(spark.appJar) });
     const binary = await post("/v2/job-binaries", {

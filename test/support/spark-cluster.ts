@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePorts } from "./sshd.js";
+import { freePorts, type SshServer, sshLogin } from "./sshd.js";
 
 const run = promisify(execFile);
 
@@ -33,6 +33,39 @@ export interface SparkCluster {
 /** The Spark distribution that PyPI's pyspark ships (bin/, jars/). */
 export function pysparkHome(): string {
   return execFileSync("python3", ["-c", "import pyspark, os; print(os.path.dirname(pyspark.__file__))"], { encoding: "utf8" }).trim();
+}
+
+/** The version of PyPI's pyspark, which the tests register their Spark clusters at. */
+export function pysparkVersion(): string {
+  return execFileSync("python3", ["-c", "import pyspark; print(pyspark.__version__)"], { encoding: "utf8" }).trim();
+}
+
+/**
+ * The body of `POST /v2/clusters` for this Spark cluster, reached over the test sshd: its jobs'
+ * working directories under `<scratch>/work`, its configuration in `<scratch>/conf`. `connection`
+ * adds to or replaces fields of the connection.
+ */
+export function sparkClusterRegistration(
+  name: string,
+  sshd: SshServer,
+  spark: SparkCluster,
+  scratch: string,
+  connection: Record<string, unknown> = {},
+) {
+  return {
+    name,
+    plugin_name: "spark",
+    plugin_version: pysparkVersion(),
+    connection: {
+      ...sshLogin(sshd),
+      spark_home: spark.sparkHome,
+      master_url: spark.masterUrl,
+      working_dir_base: join(scratch, "work"),
+      // The SSH login does not set these; the cluster's environment does.
+      environment: { SPARK_LOCAL_IP: "127.0.0.1", SPARK_CONF_DIR: join(scratch, "conf") },
+      ...connection,
+    },
+  };
 }
 
 /**
