@@ -4,6 +4,7 @@ import { logger } from "@edp/core/config/logger";
 import { operations } from "@edp/functions/api/index";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { captureLogs, logRecordsOf } from "../support/leaks.js";
 import { countItems } from "../support/table.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
@@ -14,21 +15,14 @@ describe("API hardening", () => {
   let engine: TestEngine;
   let token: string;
   let chain: Awaited<ReturnType<typeof createJobChain>>;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
 
   beforeAll(async () => {
     engine = new TestEngine();
     api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
     ({ token } = await api.newProject());
     chain = await createJobChain(api, token);
-    // The logger writes INFO and below to stdout, WARN and ERROR to stderr.
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        logLines.push(...String(chunk).split("\n").filter(Boolean));
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
-    }
+    logLines = captureLogs();
   });
   const suiteLevel = logger.getLevelName();
   afterEach(() => logger.setLogLevel(suiteLevel));
@@ -36,18 +30,6 @@ describe("API hardening", () => {
     vi.restoreAllMocks();
     await api?.close();
   });
-
-  /** The structured log lines written since `from`. */
-  function logsSince(from: number): Record<string, unknown>[] {
-    return logLines.slice(from).flatMap((line) => {
-      try {
-        const parsed = JSON.parse(line);
-        return parsed && typeof parsed === "object" && "level" in parsed ? [parsed] : [];
-      } catch {
-        return [];
-      }
-    });
-  }
 
   const byIdOperations = operations.filter((o) => o.path.includes("{id}") && o.method !== "PUT");
   const listOperations = operations.filter(
@@ -320,7 +302,7 @@ describe("API hardening", () => {
         });
       });
       const lines = await eventually("a log line about the dropped request", async () => {
-        const found = logsSince(from);
+        const found = logRecordsOf(logLines, from);
         return found.length > 0 && found;
       });
       for (const line of lines) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { captureLogs } from "../support/leaks.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 
 const SECRET = "very-secret-password-7f3a9";
@@ -9,19 +10,13 @@ describe("secrets", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  const written: string[] = [];
+  let written: string[] = [];
 
   beforeAll(async () => {
     engine = new TestEngine();
     api = await startTestApi({ registrations: [testEngineRegistration(engine)], env: { EDP_LOG_LEVEL: "DEBUG" } });
     ({ token } = await api.newProject());
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        written.push(String(chunk));
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
-    }
+    written = captureLogs();
     vi.spyOn(console, "log").mockImplementation((...args) => written.push(args.join(" ")));
     vi.spyOn(console, "error").mockImplementation((...args) => written.push(args.join(" ")));
   });

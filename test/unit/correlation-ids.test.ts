@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TestApi } from "../support/api.js";
+import { captureLogs, logRecordsOf } from "../support/leaks.js";
 import type { TestEngine } from "../support/test-engine.js";
 
 // The logger takes its level when it is first imported, and each handler invocation resets it
@@ -20,7 +21,7 @@ describe("correlation ids", () => {
   let engine: TestEngine;
   let token: string;
   let chain: Awaited<ReturnType<typeof createJobChain>>;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
 
   beforeAll(async () => {
     engine = new Engine();
@@ -28,29 +29,12 @@ describe("correlation ids", () => {
     ({ token } = await api.newProject());
     chain = await createJobChain(api, token);
     useCore(api.core);
-    // The logger writes INFO and below to stdout, WARN and ERROR to stderr.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array) => {
-        logLines.push(...String(chunk).split("\n").filter(Boolean));
-        return true;
-      }) as typeof stream.write);
-    }
+    logLines = captureLogs({ quiet: true });
   });
   afterAll(async () => {
     vi.restoreAllMocks();
     await api?.close();
   });
-
-  function logsSince(from: number): Record<string, unknown>[] {
-    return logLines.slice(from).flatMap((line) => {
-      try {
-        const parsed = JSON.parse(line);
-        return parsed && typeof parsed === "object" && "level" in parsed ? [parsed] : [];
-      } catch {
-        return [];
-      }
-    });
-  }
 
   it("concurrent requests each log under their own id, and a launch under one id of its own", async () => {
     const from = logLines.length;
@@ -63,7 +47,7 @@ describe("correlation ids", () => {
       async () => (await api.request("GET", `/v2/jobs/${job.body.job.id}`, { token })).body.job.info.status === "FAILED",
     );
     await api.ports.scheduler.whenIdle();
-    const lines = logsSince(from);
+    const lines = logRecordsOf(logLines, from);
     for (const line of lines) expect(line.correlation_id, JSON.stringify(line)).toEqual(expect.any(String));
 
     const requestIds = [...requests, job].map((response) => response.headers.get("x-openstack-request-id"));
@@ -100,7 +84,7 @@ describe("correlation ids", () => {
       const from = logLines.length;
       const context = { awsRequestId: requestId, functionName: "edp-test", invokedFunctionArn: "arn:aws:lambda:x" };
       await (handler as (event: unknown, context: never) => Promise<unknown>)(event, context as never);
-      const lines = logsSince(from);
+      const lines = logRecordsOf(logLines, from);
       expect(lines.length, requestId).toBeGreaterThan(0);
       for (const line of lines) {
         expect(line.correlation_id, JSON.stringify(line)).toBe(requestId);
@@ -120,9 +104,11 @@ describe("correlation ids", () => {
     await withCorrelationId("the-request", () => scheduler.runSoon({ action: "launch", execution_id: crypto.randomUUID() }));
     await eventually("the action to finish", async () => {
       await scheduler.whenIdle();
-      return logsSince(from).some((line) => line.message === "Scheduled action failed");
+      return logRecordsOf(logLines, from).some((line) => line.message === "Scheduled action failed");
     });
-    const lines = logsSince(from).filter((line) => line.message === "Working on it" || line.message === "Scheduled action failed");
+    const lines = logRecordsOf(logLines, from).filter(
+      (line) => line.message === "Working on it" || line.message === "Scheduled action failed",
+    );
     expect(lines).toHaveLength(2);
     expect(new Set(lines.map((line) => line.correlation_id)).size, JSON.stringify(lines)).toBe(1);
     expect(lines[0].correlation_id).not.toBe("the-request");
