@@ -116,6 +116,18 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  /** A spark cluster to register whose SSH master is whatever listens (or nothing) on this loopback port. */
+  function sshClusterAt(name: string, port: number) {
+    // A host key and a login key of their own: no check here gets far enough to use either.
+    const connection = { mode: "ssh", host: "127.0.0.1", port, user: "edp" };
+    return {
+      name,
+      plugin_name: "spark",
+      plugin_version: "3.5.0",
+      connection: { ...connection, host_key: ed25519KeyPair().public, private_key: ed25519KeyPair().private },
+    };
+  }
+
   /** The vertical space between the bottom of one thing on the page and the top of the next, in px. */
   async function gapBetween(above: Locator, below: Locator): Promise<number> {
     const a = (await above.boundingBox())!;
@@ -302,19 +314,11 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     const port = (silent.address() as { port: number }).port;
     let clusterId: string | undefined;
     try {
-      const { cluster } = await call<{ cluster: { id: string; status: string } }>("POST", "/v2/clusters", {
-        name: "being-checked",
-        plugin_name: "spark",
-        plugin_version: "3.5.0",
-        connection: {
-          mode: "ssh",
-          host: "127.0.0.1",
-          port,
-          user: "edp",
-          host_key: ed25519KeyPair().public,
-          private_key: ed25519KeyPair().private,
-        },
-      });
+      const { cluster } = await call<{ cluster: { id: string; status: string } }>(
+        "POST",
+        "/v2/clusters",
+        sshClusterAt("being-checked", port),
+      );
       clusterId = cluster.id;
       expect(cluster.status).toBe("Checking");
       await open("/clusters", "Clusters");
@@ -475,19 +479,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const { cluster } = await call<{ cluster: { id: string } }>("POST", "/v2/clusters", {
-      name: "refused",
-      plugin_name: "spark",
-      plugin_version: "3.5.0",
-      connection: {
-        mode: "ssh",
-        host: "127.0.0.1",
-        port,
-        user: "edp",
-        host_key: ed25519KeyPair().public,
-        private_key: ed25519KeyPair().private,
-      },
-    });
+    const { cluster } = await call<{ cluster: { id: string } }>("POST", "/v2/clusters", sshClusterAt("refused", port));
     try {
       await poll(async () => (await call<{ cluster: { status: string } }>("GET", `/v2/clusters/${cluster.id}`)).cluster.status).toBe(
         "Error",
