@@ -511,4 +511,25 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await poll(() => page.getByText("Copied from job").count()).toBe(0);
     expect(await page.getByLabel("Params, one NAME=value per line").inputValue()).toBe("");
   });
+
+  it("17-ui.14 the run form lets EDP choose the cluster, as the API and the CLI do, names the one it would take, and the job runs there", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const { job_templates } = await call<{ job_templates: { id: string; name: string }[] }>("GET", "/v2/job-templates");
+    await open(`/run?template=${job_templates.find((t) => t.name === "screens")!.id}`, "Run a job");
+    const choose = page.getByRole("radio", { name: /Let EDP choose/ });
+    // The dispatcher's choice is the best usable cluster: here the only one, local.
+    const hint = page.locator("label.choice", { has: choose }).locator(".hint");
+    await poll(() => hint.textContent({ timeout: 1000 }).catch(() => "(no such choice)")).toMatch(/^now: local\b/);
+    await choose.check();
+    await page.getByLabel("Params, one NAME=value per line").fill("GREETING=placed");
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-run-auto.png"), fullPage: true });
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await poll(() => page.url()).toMatch(/#\/jobs\/[0-9a-f-]{36}$/);
+    const id = /#\/jobs\/([0-9a-f-]{36})$/.exec(page.url())![1];
+    const { job } = await call<{ job: { cluster_id: string; info: { placement?: { cluster_id: string } } } }>("GET", `/v2/jobs/${id}`);
+    const { clusters } = await call<{ clusters: { id: string; name: string }[] }>("GET", "/v2/clusters");
+    expect(job.cluster_id).toBe(clusters.find((c) => c.name === "local")!.id);
+    expect(job.info.placement?.cluster_id).toBe(job.cluster_id);
+    await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
+  });
 });
