@@ -169,7 +169,7 @@ describe.runIf(tools.run).each([
     await page.getByRole("link", { name: "Run it" }).click();
     await poll(() => page.getByRole("heading", { name: "Run a job" }).isVisible()).toBe(true);
     await poll(() => page.getByLabel("Template").inputValue()).not.toBe("");
-    await poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
+    await poll(() => page.getByRole("radio", { name: /^local\b/ }).isChecked()).toBe(true);
     await page.getByLabel("Params, one NAME=value per line").fill("GREETING=world");
     await page.getByLabel("Arguments, one per line").fill(`${HOSTILE}\ntwo`);
     await shoot("run");
@@ -196,7 +196,7 @@ describe.runIf(tools.run).each([
     await page.goto(`${edp.url}/#/templates`);
     await page.getByRole("link", { name }).click();
     await page.getByRole("link", { name: "Run it" }).click();
-    await poll(() => page.getByRole("radio", { name: /local/ }).isChecked()).toBe(true);
+    await poll(() => page.getByRole("radio", { name: /^local\b/ }).isChecked()).toBe(true);
     await page.getByLabel("Params, one NAME=value per line").fill("NAP=600");
     await page.getByRole("button", { name: "Run", exact: true }).click();
     await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("RUNNING");

@@ -523,6 +523,8 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await choose.check();
     await page.getByLabel("Params, one NAME=value per line").fill("GREETING=placed");
     await page.screenshot({ path: join(SCREENSHOTS, "desktop-run-auto.png"), fullPage: true });
+    await page.setViewportSize({ width: PHONE, height: 844 });
+    await page.screenshot({ path: join(SCREENSHOTS, "phone-run-auto.png"), fullPage: true });
     await page.getByRole("button", { name: "Run", exact: true }).click();
     await poll(() => page.url()).toMatch(/#\/jobs\/[0-9a-f-]{36}$/);
     const id = /#\/jobs\/([0-9a-f-]{36})$/.exec(page.url())![1];

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type DataSource, type Job, type Template } from "../api";
-import { useCatalogue } from "../names";
+import { nameOf, useCatalogue } from "../names";
 import { navigate } from "../router";
 import { Empty, ErrorBox, Field, FormErrors } from "../ui";
 
@@ -15,6 +15,9 @@ interface Hint {
  * cluster that is not usable (in Error) is never chosen, so its score compares with nothing.
  */
 type Placement = Record<string, { score?: number; usable: boolean; reasons: string[] }>;
+
+/** The API's `cluster_id` that asks the dispatcher to place the job (issue 13.2). */
+const AUTO = "auto";
 
 const FIELDS = ["job_template_id", "cluster_id", "input_id", "output_id", "job_configs.args", "job_configs.params", "job_configs.configs"];
 
@@ -58,6 +61,8 @@ export function RunPage({ params }: { params: URLSearchParams }) {
   const [hintValues, setHintValues] = useState<Record<string, string>>({});
   const [hints, setHints] = useState<Hint[]>([]);
   const [placement, setPlacement] = useState<Placement>({});
+  // The cluster the dispatcher ranks first among the usable ones: where "Let EDP choose" would send the job now.
+  const [bestFit, setBestFit] = useState<string>();
   const [errors, setErrors] = useState(FormErrors.none(FIELDS));
   const [busy, setBusy] = useState(false);
   const [rerunNote, setRerunNote] = useState("");
@@ -91,6 +96,7 @@ export function RunPage({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     setHints([]);
     setPlacement({});
+    setBestFit(undefined);
     if (!template) return;
     api<{ job_config: { configs?: Hint[] } }>("GET", `/v2/job-templates/config-hints/${encodeURIComponent(template.type)}`)
       .then((body) => setHints(body.job_config.configs ?? []))
@@ -105,6 +111,8 @@ export function RunPage({ params }: { params: URLSearchParams }) {
         for (const entry of body.placement ?? [])
           out[entry.cluster_id] = { score: entry.score, usable: entry.usable !== false, reasons: entry.reasons ?? [] };
         setPlacement(out);
+        // Ranked best first, the usable ones ahead of the rest.
+        setBestFit(body.placement?.find((entry) => entry.usable !== false)?.cluster_id);
       })
       .catch(() => setPlacement({}));
   }, [template?.id, inputId]);
@@ -174,6 +182,15 @@ export function RunPage({ params }: { params: URLSearchParams }) {
             <p>
               No cluster is registered. <a href="#/clusters">Register one</a>.
             </p>
+          ) : null}
+          {catalogue?.clusters.length ? (
+            <label class="choice">
+              <input type="radio" name="cluster_id" value={AUTO} checked={clusterId === AUTO} onChange={() => setClusterId(AUTO)} />
+              <span>
+                <strong>Let EDP choose</strong> <span class="muted">by load and data locality, when the job is placed</span>
+                {bestFit ? <span class="hint">now: {nameOf(catalogue.clusters, bestFit)}</span> : null}
+              </span>
+            </label>
           ) : null}
           {catalogue?.clusters.map((c) => (
             <label key={c.id} class="choice">
