@@ -3,25 +3,22 @@ import { connect } from "node:net";
 import { logger } from "@edp/core/config/logger";
 import { operations } from "@edp/functions/api/index";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { eventually, type TestApi } from "../support/api.js";
 import { captureLogs, logRecordsOf } from "../support/leaks.js";
 import { countItems } from "../support/table.js";
-import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import type { TestEngine } from "../support/test-engine.js";
+import { type JobChain, startOnTestEngine } from "./fixtures.js";
 
 /** Issue 9's API items: Sahara compatibility, malformed requests, prototype keys, NUL bytes, OpenAPI, aborted bodies. */
 describe("API hardening", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  let chain: JobChain;
   let logLines: string[] = [];
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
-    chain = await createJobChain(api, token);
+    ({ engine, api, token, chain } = await startOnTestEngine());
     logLines = captureLogs();
   });
   const suiteLevel = logger.getLevelName();

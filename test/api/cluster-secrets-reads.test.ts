@@ -2,10 +2,10 @@ import type { Cluster } from "@edp/core/model/cluster";
 import type { Core } from "@edp/core/runtime/core";
 import type { Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { eventually, type TestApi } from "../support/api.js";
 import { coreOfAnotherProcess, countingSecretStore } from "../support/secret-reads.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import { type JobChain, startOnTestEngine } from "./fixtures.js";
 
 /**
  * Issue 17.4's sweep, on AWS: every swept cluster needs its secrets (an SSH key, an Oozie
@@ -17,7 +17,7 @@ describe("17.4 a cluster's secrets are read once per change, not once per sweep"
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  let chain: JobChain;
   let secretRef: string;
   const sweepSeeing = async (core: Core | TestApi["core"], sweeper: TestEngine, password: string) => {
     sweeper.secretsSeen.length = 0;
@@ -26,10 +26,7 @@ describe("17.4 a cluster's secrets are read once per change, not once per sweep"
   };
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
-    chain = await createJobChain(api, token);
+    ({ engine, api, token, chain } = await startOnTestEngine());
     const cluster = await api.ports.store.get<Cluster & Stored>("cluster", chain.clusterId);
     secretRef = cluster!.secrets_ref!;
     expect(secretRef).toBeTruthy();

@@ -1,7 +1,8 @@
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import type { JobSeries } from "@edp/core/manager/job-series";
 import type { Stored } from "@edp/core/store/store";
-import type { TestApi } from "../support/api.js";
+import { startTestApi, type TestApi } from "../support/api.js";
+import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 
 /** Creates the chain a job needs (cluster, uploaded script, binary, template) for a project; returns their ids. */
 export async function createJobChain(api: TestApi, token: string, options: { type?: string; name?: string; interface?: unknown[] } = {}) {
@@ -55,4 +56,14 @@ export async function fireNextSlot(api: TestApi, seriesId: string): Promise<Stor
   const run = await api.core.jobs.series.fire(seriesId);
   if (!run) throw new Error(`series ${seriesId} made no run`);
   return run;
+}
+
+export type JobChain = Awaited<ReturnType<typeof createJobChain>>;
+
+/** Where most API tests start: the API over a test engine they control, one project, and a job chain in it. */
+export async function startOnTestEngine(): Promise<{ engine: TestEngine; api: TestApi; token: string; chain: JobChain }> {
+  const engine = new TestEngine();
+  const api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
+  const { token } = await api.newProject();
+  return { engine, api, token, chain: await createJobChain(api, token) };
 }

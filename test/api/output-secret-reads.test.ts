@@ -13,7 +13,7 @@ const SOURCE_SECRET = "swift-Output-Secret";
 const ROTATED = "swift-Rotated-Secret";
 
 /**
- * A dashboard or `edp job logs --follow` reads a job's output every few seconds, and each read
+ * A dashboard or `edp logs --follow` reads a job's output every few seconds, and each read
  * scrubs the text of the job's secrets: its sealed values and its data sources' credentials. On
  * AWS each read of a secret is a billed Secrets Manager call, so a process reads them once per
  * change, not once per poll. Sealed values never change (the secret is written once, when the job

@@ -1,23 +1,20 @@
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { attemptName } from "@edp/core/model/job-execution";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "../support/api.js";
+import type { TestApi } from "../support/api.js";
 import { lapseSweepLease } from "../support/sweep-leases.js";
-import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import type { TestEngine } from "../support/test-engine.js";
+import { type JobChain, startOnTestEngine } from "./fixtures.js";
 
 /** Issue 13.4: retries as new attempts of the same execution, through the API with a controllable engine and dynalite. */
 describe("13.4 retries", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  let chain: JobChain;
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
-    chain = await createJobChain(api, token);
+    ({ engine, api, token, chain } = await startOnTestEngine());
   });
   afterAll(async () => api?.close());
   afterEach(async () => {

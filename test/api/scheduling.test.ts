@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
-import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import { eventually, type TestApi } from "../support/api.js";
+import type { TestEngine } from "../support/test-engine.js";
+import { type JobChain, startOnTestEngine } from "./fixtures.js";
 
 /** Scheduled runs, recurring series and deadlines, run for real by the local runtime's in-process scheduler. */
 describe("scheduling", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  let chain: JobChain;
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
-    chain = await createJobChain(api, token);
+    ({ engine, api, token, chain } = await startOnTestEngine());
   });
   afterAll(async () => api?.close());
 

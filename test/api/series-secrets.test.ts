@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestApi, type TestApi } from "../support/api.js";
+import { eventually, type TestApi } from "../support/api.js";
 import { scanTable } from "../support/leaks.js";
-import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain, fireNextSlot } from "./fixtures.js";
+import type { TestEngine } from "../support/test-engine.js";
+import { fireNextSlot, type JobChain, startOnTestEngine } from "./fixtures.js";
 
 const SECRET = "series-secret-8d1f0c";
 
@@ -11,13 +11,10 @@ describe("11.2 a recurring series keeps credential configs out of the table", ()
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
-  let chain: Awaited<ReturnType<typeof createJobChain>>;
+  let chain: JobChain;
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
-    chain = await createJobChain(api, token);
+    ({ engine, api, token, chain } = await startOnTestEngine());
   });
   afterAll(async () => api?.close());
 

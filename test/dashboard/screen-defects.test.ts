@@ -463,9 +463,15 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     const shownValue = (key: string) => page.locator("dl.kv > div", { has: page.locator(`dt:text-is("${key}")`) }).locator("dd");
     await poll(() => shownValue("DB_PASSWORD").textContent()).toBe("••••••");
     expect(await shownValue("GREETING").textContent()).toBe("again");
-    await page.locator("dl.kv").first().screenshot({ path: join(SCREENSHOTS, "desktop-job-masked-param.png") });
+    await page
+      .locator("dl.kv")
+      .first()
+      .screenshot({ path: join(SCREENSHOTS, "desktop-job-masked-param.png") });
     await page.setViewportSize({ width: PHONE, height: 844 });
-    await page.locator("dl.kv").first().screenshot({ path: join(SCREENSHOTS, "phone-job-masked-param.png") });
+    await page
+      .locator("dl.kv")
+      .first()
+      .screenshot({ path: join(SCREENSHOTS, "phone-job-masked-param.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
     await open(`/run?rerun=${job.id}`, "Run a job");
     await poll(() => page.getByText(`Copied from job ${job.id.slice(0, 8)}`).textContent()).toContain("type DB_PASSWORD again");

@@ -11,10 +11,16 @@ interface Hint {
 }
 
 /**
- * Placement hints of the dispatcher (issue 13), per cluster id: its score and reasons in words. A
- * cluster that is not usable (in Error) is never chosen, so its score compares with nothing.
+ * One cluster in the dispatcher's ranking (issue 13), best first and the usable ones ahead: its
+ * score and reasons in words. A cluster that is not usable (in Error) is never chosen, so its
+ * score compares with nothing.
  */
-type Placement = Record<string, { score?: number; usable: boolean; reasons: string[] }>;
+interface Candidate {
+  cluster_id: string;
+  score?: number;
+  usable?: boolean;
+  reasons?: string[];
+}
 
 /** The API's `cluster_id` that asks the dispatcher to place the job (issue 13.2). */
 const AUTO = "auto";
@@ -28,9 +34,9 @@ function lines(text: string): string[] {
     .filter(Boolean);
 }
 
-function hintLabel({ score, usable }: Placement[string]): string {
-  if (!usable) return "not usable: ";
-  return score !== undefined ? `score ${score}: ` : "";
+function hintOf({ score, usable, reasons = [] }: Candidate): string {
+  const label = usable === false ? "not usable: " : score !== undefined ? `score ${score}: ` : "";
+  return label + reasons.join("; ");
 }
 
 function pairs(text: string): Record<string, string> {
@@ -60,9 +66,9 @@ export function RunPage({ params }: { params: URLSearchParams }) {
   const [interfaceValues, setInterfaceValues] = useState<Record<string, string>>({});
   const [hintValues, setHintValues] = useState<Record<string, string>>({});
   const [hints, setHints] = useState<Hint[]>([]);
-  const [placement, setPlacement] = useState<Placement>({});
-  // The cluster the dispatcher ranks first among the usable ones: where "Let EDP choose" would send the job now.
-  const [bestFit, setBestFit] = useState<string>();
+  const [ranking, setRanking] = useState<Candidate[]>([]);
+  // Where "Let EDP choose" would send the job now: the first usable cluster of the ranking.
+  const bestFit = ranking.find((candidate) => candidate.usable !== false)?.cluster_id;
   const [errors, setErrors] = useState(FormErrors.none(FIELDS));
   const [busy, setBusy] = useState(false);
   const [rerunNote, setRerunNote] = useState("");
@@ -95,26 +101,15 @@ export function RunPage({ params }: { params: URLSearchParams }) {
 
   useEffect(() => {
     setHints([]);
-    setPlacement({});
-    setBestFit(undefined);
+    setRanking([]);
     if (!template) return;
     api<{ job_config: { configs?: Hint[] } }>("GET", `/v2/job-templates/config-hints/${encodeURIComponent(template.type)}`)
       .then((body) => setHints(body.job_config.configs ?? []))
       .catch(() => setHints([]));
     // Placement hints exist where the dispatcher does; without them the clusters are listed plainly.
-    api<{ placement?: { cluster_id: string; score?: number; usable?: boolean; reasons?: string[] }[] }>(
-      "GET",
-      `/v2/job-templates/${template.id}/placement${inputId ? `?input_id=${inputId}` : ""}`,
-    )
-      .then((body) => {
-        const out: Placement = {};
-        for (const entry of body.placement ?? [])
-          out[entry.cluster_id] = { score: entry.score, usable: entry.usable !== false, reasons: entry.reasons ?? [] };
-        setPlacement(out);
-        // Ranked best first, the usable ones ahead of the rest.
-        setBestFit(body.placement?.find((entry) => entry.usable !== false)?.cluster_id);
-      })
-      .catch(() => setPlacement({}));
+    api<{ placement?: Candidate[] }>("GET", `/v2/job-templates/${template.id}/placement${inputId ? `?input_id=${inputId}` : ""}`)
+      .then((body) => setRanking(body.placement ?? []))
+      .catch(() => setRanking([]));
   }, [template?.id, inputId]);
 
   async function submit(event: Event) {
@@ -192,20 +187,18 @@ export function RunPage({ params }: { params: URLSearchParams }) {
               </span>
             </label>
           ) : null}
-          {catalogue?.clusters.map((c) => (
-            <label key={c.id} class="choice">
-              <input type="radio" name="cluster_id" value={c.id} checked={clusterId === c.id} onChange={() => setClusterId(c.id)} />
-              <span>
-                <strong>{c.name}</strong> <span class="muted">{c.plugin_name}</span>
-                {placement[c.id] ? (
-                  <span class="hint">
-                    {hintLabel(placement[c.id])}
-                    {placement[c.id].reasons.join("; ")}
-                  </span>
-                ) : null}
-              </span>
-            </label>
-          ))}
+          {catalogue?.clusters.map((c) => {
+            const candidate = ranking.find((entry) => entry.cluster_id === c.id);
+            return (
+              <label key={c.id} class="choice">
+                <input type="radio" name="cluster_id" value={c.id} checked={clusterId === c.id} onChange={() => setClusterId(c.id)} />
+                <span>
+                  <strong>{c.name}</strong> <span class="muted">{c.plugin_name}</span>
+                  {candidate ? <span class="hint">{hintOf(candidate)}</span> : null}
+                </span>
+              </label>
+            );
+          })}
         </fieldset>
         <div class="row">
           <Field label="Input data source" error={errors.field("input_id")}>
