@@ -58,6 +58,24 @@ describe("13.5 expected durations", () => {
     return response.body.job.id as string;
   };
 
+  /** Runs `action` while every `new Date()` reads 10 ms later than the one before it. */
+  const withTickingClock = async <T>(action: () => Promise<T>): Promise<T> => {
+    const RealDate = Date;
+    let readings = 0;
+    class TickingDate extends RealDate {
+      constructor(...args: []) {
+        if (args.length === 0) super(RealDate.now() + 10 * ++readings);
+        else super(...(args as unknown as [number]));
+      }
+    }
+    vi.stubGlobal("Date", TickingDate);
+    try {
+      return await action();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  };
+
   it("13.5 p50 and p90 come from the template's successful history; a run shows its expected end, and is flagged slow past p90", async () => {
     // Ten successes of 100..1000 ms, and failures that must not count.
     for (let n = 1; n <= 10; n++) await seed(chain.templateId, n * 100);
@@ -66,7 +84,9 @@ describe("13.5 expected durations", () => {
     const stats = await durationsOf(api.core.ports.store, projectId, chain.templateId);
     expect(stats).toEqual({ runs: 10, p50_seconds: 0.5, p90_seconds: 0.9 });
 
-    const id = await submit();
+    // A clock that moves on at every reading, as a busy machine's does between two lines: the expected
+    // end must be counted from the very instant recorded as the start, not from a second reading.
+    const id = await withTickingClock(submit);
     const running = await stored(id);
     expect(running.info.status).toBe("RUNNING");
     const started = new Date(running.start_time!).getTime();
