@@ -119,15 +119,17 @@ export class Launcher {
         // Ended meanwhile by a launcher that took over an expired claim: the record stays as it left it.
         if (isTerminal(current.info.status)) return undefined;
         const next = resolveStatus(current.info.status, result.status);
+        // One reading of the clock: the expected end is counted from the very start recorded.
+        const startedAt = this.now();
         const changes: ExecutionChanges = {
           engine_job_id: result.engineJobId,
-          start_time: this.now().toISOString(),
+          start_time: startedAt.toISOString(),
           extra: { ...current.extra, ...result.extra },
           ...(next ? this.writer.statusChange(current, next) : {}),
         };
         if (current.snapshot && result.rendered !== undefined) changes.snapshot = withRendered(current, current.snapshot, result.rendered);
         // How long its template's runs take, so the sweep can flag a run past its p90 (issue 13.5).
-        if (stats && changes.info?.status === "RUNNING") changes.info = { ...changes.info, ...expectationOf(stats, this.now()) };
+        if (stats && changes.info?.status === "RUNNING") changes.info = { ...changes.info, ...expectationOf(stats, startedAt) };
         // Recorded with the job, so the sweep enforces the deadline even if its schedule cannot be made.
         const deadline = this.deadlineOf(current);
         if (deadline && changes.attempt === undefined && !isTerminal(changes.info?.status ?? current.info.status))
