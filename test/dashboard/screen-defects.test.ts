@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Locator, Page } from "playwright-core";
+import type { Locator, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, launchChromium } from "../support/chromium.js";
 import { ed25519KeyPair } from "../support/keys.js";
@@ -543,5 +543,46 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     expect(job.cluster_id).toBe(clusters.find((c) => c.name === "local")!.id);
     expect(job.info.placement?.cluster_id).toBe(job.cluster_id);
     await poll(() => page.locator("h1 .status").textContent(), { timeout: 60_000 }).toContain("SUCCEEDED");
+  });
+
+  it("17-ui.15 an answer about the template chosen before arrives late and changes nothing on the run form", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const { binaries } = await call<{ binaries: { id: string; name: string }[] }>("GET", "/v2/job-binaries");
+    const { job_template: spark } = await call<{ job_template: { id: string } }>("POST", "/v2/job-templates", {
+      name: "screens-spark",
+      type: "Spark",
+      mains: [binaries.find((b) => b.name === "screens.sh")!.id],
+    });
+    const { job_templates } = await call<{ job_templates: { id: string; name: string }[] }>("GET", "/v2/job-templates");
+    const shell = job_templates.find((t) => t.name === "screens")!;
+    // Spark's settings and placement are held back while the user goes on to choose the Shell template.
+    const held: { route: Route; late: (route: Route) => Promise<void> }[] = [];
+    await page.route("**/v2/job-templates/config-hints/Spark", (route) =>
+      held.push({ route, late: async (r) => r.fulfill({ response: await r.fetch() }) }),
+    );
+    // When the Spark template was asked about, nothing was usable for it.
+    await page.route(`**/v2/job-templates/${spark.id}/placement*`, (route) =>
+      held.push({ route, late: (r) => r.fulfill({ json: { placement: [] } }) }),
+    );
+    try {
+      await open(`/run?template=${spark.id}`, "Run a job");
+      await poll(() => held.length).toBe(2);
+      await page.locator("select[name=job_template_id]").selectOption(shell.id);
+      const choose = page.getByRole("radio", { name: /Let EDP choose/ });
+      const hint = page.locator("label.choice", { has: choose }).locator(".hint");
+      await poll(() => hint.textContent({ timeout: 1000 }).catch(() => "(no such choice)")).toMatch(/^now: local\b/);
+
+      const answered = held.map(({ route }) => page.waitForResponse((response) => response.request() === route.request()));
+      for (const { route, late } of held) await late(route);
+      await Promise.all(answered);
+      // Long enough for the page to have read and applied the late answers, were it going to.
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      // A Shell job has no settings of its own; Spark's would be named fields under the params.
+      expect(await page.locator("input[name^='config.']").count()).toBe(0);
+      expect(await hint.textContent({ timeout: 1000 }).catch(() => "(no hint)")).toMatch(/^now: local\b/);
+      expect(await page.locator("select[name=job_template_id]").inputValue()).toBe(shell.id);
+    } finally {
+      await page.unrouteAll();
+    }
   });
 });
