@@ -100,6 +100,26 @@ export function conditionalGetter<T>(): (path: string) => Promise<T> {
   };
 }
 
+/**
+ * For an effect that asks the API: `keep(handler)` passes an answer on only while the effect is
+ * current, and the effect returns `drop` as its cleanup. An answer about inputs the user has since
+ * changed (another template, another run to compare with) may arrive after the current one's, and is
+ * then dropped rather than shown.
+ */
+export function currentAnswers() {
+  let current = true;
+  return {
+    keep:
+      <A extends unknown[]>(handler: (...args: A) => unknown) =>
+      (...args: A): void => {
+        if (current) handler(...args);
+      },
+    drop: () => {
+      current = false;
+    },
+  };
+}
+
 /** Upload with progress: fetch cannot report upload progress, XMLHttpRequest can. */
 export function upload(path: string, file: Blob, onProgress: (fraction: number) => void): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

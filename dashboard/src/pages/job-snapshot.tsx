@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, type CodeEntry, type Job, listAll, type RunDiff } from "../api";
+import { api, type CodeEntry, currentAnswers, type Job, listAll, type RunDiff } from "../api";
 import { navigate } from "../router";
 import { DataTable, ErrorBox, formatTime, Time } from "../ui";
 
@@ -101,23 +101,30 @@ export function DiffView({ job }: { job: Job }) {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    listAll<Job>("/v2/jobs", "jobs", { job_template_id: job.job_template_id }).then((jobs) => {
-      const runs = jobs.filter((j) => j.id !== job.id).sort((a, b) => b.created_at.localeCompare(a.created_at));
-      setOthers(runs);
-      // A re-run is compared with the run it re-runs; any other run with the one before it.
-      const previous = runs.find((j) => j.id === job.rerun_of) ?? runs.find((j) => j.created_at <= job.created_at) ?? runs[0];
-      setOther((current) => current || previous?.id || "");
-    }, setError);
+    const answers = currentAnswers();
+    listAll<Job>("/v2/jobs", "jobs", { job_template_id: job.job_template_id }).then(
+      answers.keep((jobs: Job[]) => {
+        const runs = jobs.filter((j) => j.id !== job.id).sort((a, b) => b.created_at.localeCompare(a.created_at));
+        setOthers(runs);
+        // A re-run is compared with the run it re-runs; any other run with the one before it.
+        const previous = runs.find((j) => j.id === job.rerun_of) ?? runs.find((j) => j.created_at <= job.created_at) ?? runs[0];
+        setOther((current) => current || previous?.id || "");
+      }),
+      answers.keep(setError),
+    );
+    return answers.drop;
   }, [job.id, job.job_template_id, job.created_at, job.rerun_of]);
 
   // Asked again as this job moves on, so its side of the outcome is current.
   const status = job.info.status;
   useEffect(() => {
     if (!other || !status) return;
+    const answers = currentAnswers();
     api<{ diff: RunDiff }>("GET", `/v2/jobs/${job.id}/diff?other=${encodeURIComponent(other)}`).then(
-      (body) => setDiff(body.diff),
-      setError,
+      answers.keep((body) => setDiff(body.diff)),
+      answers.keep(setError),
     );
+    return answers.drop;
   }, [job.id, other, status]);
 
   if (others && others.length === 0) return null;

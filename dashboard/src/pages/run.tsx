@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, type DataSource, type Job, type Template } from "../api";
+import { ApiError, api, currentAnswers, type DataSource, type Job, type Template } from "../api";
 import { nameOf, useCatalogue } from "../names";
 import { navigate } from "../router";
 import { Empty, ErrorBox, Field, FormErrors } from "../ui";
@@ -103,13 +103,17 @@ export function RunPage({ params }: { params: URLSearchParams }) {
     setHints([]);
     setRanking([]);
     if (!template) return;
-    api<{ job_config: { configs?: Hint[] } }>("GET", `/v2/job-templates/config-hints/${encodeURIComponent(template.type)}`)
-      .then((body) => setHints(body.job_config.configs ?? []))
-      .catch(() => setHints([]));
+    const answers = currentAnswers();
+    api<{ job_config: { configs?: Hint[] } }>("GET", `/v2/job-templates/config-hints/${encodeURIComponent(template.type)}`).then(
+      answers.keep((body) => setHints(body.job_config.configs ?? [])),
+      answers.keep(() => setHints([])),
+    );
     // Placement hints exist where the dispatcher does; without them the clusters are listed plainly.
-    api<{ placement?: Candidate[] }>("GET", `/v2/job-templates/${template.id}/placement${inputId ? `?input_id=${inputId}` : ""}`)
-      .then((body) => setRanking(body.placement ?? []))
-      .catch(() => setRanking([]));
+    api<{ placement?: Candidate[] }>("GET", `/v2/job-templates/${template.id}/placement${inputId ? `?input_id=${inputId}` : ""}`).then(
+      answers.keep((body) => setRanking(body.placement ?? [])),
+      answers.keep(() => setRanking([])),
+    );
+    return answers.drop;
   }, [template?.id, inputId]);
 
   async function submit(event: Event) {

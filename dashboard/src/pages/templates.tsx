@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Binary, type Job, listAll, query, type Template } from "../api";
+import { api, type Binary, currentAnswers, type Job, listAll, query, type Template } from "../api";
 import { uploadBinary } from "../binaries";
 import { navigate } from "../router";
 import { DataTable, duration, Empty, ErrorBox, Field, FormErrors, parseApiTime, Status, Time } from "../ui";
@@ -275,12 +275,16 @@ export function TemplatePage({ id }: { id: string }) {
   const [runs, setRuns] = useState<Job[]>();
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    api<{ job_template: Template }>("GET", `/v2/job-templates/${id}`)
-      .then((b) => setTemplate(b.job_template))
-      .catch(setError);
-    api<{ jobs: Job[] }>("GET", `/v2/jobs${query({ job_template_id: id, sort_by: "-created_at", limit: "30" })}`)
-      .then((b) => setRuns(b.jobs))
-      .catch(setError);
+    const answers = currentAnswers();
+    api<{ job_template: Template }>("GET", `/v2/job-templates/${id}`).then(
+      answers.keep((b) => setTemplate(b.job_template)),
+      answers.keep(setError),
+    );
+    api<{ jobs: Job[] }>("GET", `/v2/jobs${query({ job_template_id: id, sort_by: "-created_at", limit: "30" })}`).then(
+      answers.keep((b) => setRuns(b.jobs)),
+      answers.keep(setError),
+    );
+    return answers.drop;
   }, [id]);
 
   if (error) return <ErrorBox error={error} />;
