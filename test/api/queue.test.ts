@@ -1,7 +1,7 @@
 import { queueOrder } from "@edp/core/dispatch/queue";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
-import { attemptName } from "@edp/core/model/job-execution";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { attemptName, type QueueInfo } from "@edp/core/model/job-execution";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
@@ -79,6 +79,44 @@ describe("13.3 concurrency limits and a queue", () => {
       expect(execution.info.queue).toBeUndefined();
     }
   }, 120_000);
+
+  it("13.3 a sweep brings the queue's positions up to date from the listing it read: the jobs behind the head are not read again", async () => {
+    const chain = await limitedChain(1);
+    const first = await submit(chain);
+    await api.ports.scheduler.whenIdle();
+    const waiting: string[] = [];
+    for (let i = 0; i < 10; i++) waiting.push(await submit(chain));
+    await api.ports.scheduler.whenIdle();
+    await api.core.jobs.sweep();
+    const behindHead = (await onCluster(chain.clusterId))
+      .filter((e) => e.info.queue)
+      .sort(queueOrder)
+      .slice(1);
+    expect(behindHead.map((e) => (e.info.queue as QueueInfo | undefined)?.position)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+    // Nothing changed since: the sweep finds every position as it left it, in the rows it listed.
+    const reads = vi.spyOn(api.core.ports.store, "get");
+    try {
+      await api.core.jobs.sweep();
+      const readIds = reads.mock.calls.filter(([kind]) => kind === "job_execution").map(([, id]) => id);
+      expect(readIds.filter((id) => behindHead.some((e) => e.id === id))).toEqual([]);
+    } finally {
+      reads.mockRestore();
+    }
+    // One ends: each behind the head moves up one, written from the listing, and the new head starts.
+    engine.statuses.set(first, "SUCCEEDED");
+    await api.core.jobs.sweep();
+    await api.ports.scheduler.whenIdle();
+    const after = await Promise.all(waiting.map(stored));
+    expect(after[0].info.status).toBe("RUNNING");
+    expect(after.slice(1).map((e) => (e.info.queue as QueueInfo | undefined)?.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const id of waiting) engine.statuses.set(id, "SUCCEEDED");
+    for (let round = 0; round < 12 && (await onCluster(chain.clusterId)).length > 0; round++) {
+      await api.core.jobs.sweep();
+      await api.ports.scheduler.whenIdle();
+    }
+    expect(await onCluster(chain.clusterId)).toEqual([]);
+  });
 
   it("13.3 a job that waits past its queue_timeout_seconds ends FAILED with the reason", async () => {
     const chain = await limitedChain(1);
