@@ -40,11 +40,30 @@ export class ExecutionWriter {
     return this.store.get<StoredExecution>("job_execution", id);
   }
 
+  private async readOrThrow(id: string): Promise<StoredExecution> {
+    const current = await this.read(id);
+    if (!current) throw new NotFoundError("Job", id);
+    return current;
+  }
+
   /** `decide` returns the changes to write, or undefined for "nothing to write". */
   async write(id: string, decide: (current: StoredExecution) => Promise<ExecutionChanges | undefined>): Promise<StoredExecution> {
+    return this.writeFrom(await this.readOrThrow(id), decide);
+  }
+
+  /**
+   * As `write`, deciding first from a copy the caller already holds (a row of a listing), so a
+   * caller that visits many executions reads each once. The write is still conditioned on that
+   * copy's version: a copy that has gone stale loses the race, and `decide` runs again on a
+   * fresh read. A "nothing to write" is decided on the copy as it is, without reading again.
+   */
+  async writeFrom(
+    known: StoredExecution,
+    decide: (current: StoredExecution) => Promise<ExecutionChanges | undefined>,
+  ): Promise<StoredExecution> {
+    let current = known;
     for (let attempt = 1; ; attempt++) {
-      const current = await this.store.get<StoredExecution>("job_execution", id);
-      if (!current) throw new NotFoundError("Job", id);
+      if (attempt > 1) current = await this.readOrThrow(known.id);
       const decided = await decide(current);
       if (!decided || Object.keys(decided).length === 0) return current;
       const changes = fitToItem(current, decided);
@@ -62,7 +81,7 @@ export class ExecutionWriter {
       if (endsAttempt(current, written)) await this.releaseSlots(current);
       if (this.onStatusChange && written.info.status !== current.info.status) {
         await this.onStatusChange(written).catch((error) =>
-          logger.warn("Status change notification failed", { executionId: id, error: describeError(error) }),
+          logger.warn("Status change notification failed", { executionId: known.id, error: describeError(error) }),
         );
       }
       // A deleted job is kept only until it has ended, whichever path ended it.

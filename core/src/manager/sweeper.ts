@@ -22,6 +22,9 @@ type StoredCluster = Cluster & Stored;
 /** The sweep's defaults when no settings name them (core/src/config/settings.ts has the same). */
 export const SWEEP_DEFAULTS = { shardSize: 50, clusterConcurrency: 8, leaseSeconds: 180 } as const;
 
+/** Queued jobs whose positions one cluster's sweep writes at once: enough to hide the store's latency behind a long queue. */
+const QUEUE_WRITE_CONCURRENCY = 8;
+
 export interface SweepSettings {
   cancelGraceSeconds: number;
   launchRedriveSeconds: number;
@@ -142,37 +145,57 @@ export class Sweeper {
    * The cluster's queue, oldest first (issue 13.3), after the statuses that freed slots: a job
    * that waited past its `queue_timeout_seconds` ends FAILED; the others are offered to the
    * launcher in order, which starts each if a slot is free. Behind the first that stays queued
-   * nothing may start (FIFO), so the rest only have their positions brought up to date.
+   * nothing may start (FIFO), so the rest only have their positions brought up to date: from the
+   * rows just listed, a few at a time, writing only those whose position or reason moved.
    */
   private async startQueued(executions: StoredExecution[], report: SweepReport): Promise<void> {
     const queued = executions.filter((e) => isQueued(e) && this.launcher.isClaimable(e)).sort(queueOrder);
     let head: StoredExecution | undefined;
-    let position = 0;
-    for (const execution of queued) {
-      try {
-        if (await this.endIfWaitedTooLong(execution)) continue;
-        if (head) {
-          position++;
-          await this.writer.write(execution.id, async (current) => requeued(current, position, head?.info.queue as QueueInfo));
-          continue;
-        }
+    let next = 0;
+    for (; next < queued.length && !head; next++) {
+      const execution = queued[next];
+      await this.offerQueued(execution, report, async () => {
+        if (await this.endIfWaitedTooLong(execution)) return;
         const after = await this.launcher.launch(execution.id);
-        if (after && isQueued(after)) {
-          head = after;
-          position = 1;
-        }
-      } catch (error) {
-        report.errors++;
-        logger.error("Queued launch failed", { executionId: execution.id, error: describeError(error) });
-      }
+        if (after && isQueued(after)) head = after;
+      });
+    }
+    if (!head) return;
+    // Behind the head (position 1): a job past its queue timeout ends, each other takes the next place.
+    const reason = (head.info.queue as QueueInfo).reason;
+    const limit = pLimit(QUEUE_WRITE_CONCURRENCY);
+    let position = 1;
+    await Promise.all(
+      queued.slice(next).map((execution) => {
+        if (this.waitedTooLong(execution))
+          return limit(() => this.offerQueued(execution, report, () => this.endIfWaitedTooLong(execution)));
+        const place = ++position;
+        return limit(() =>
+          this.offerQueued(execution, report, () => this.writer.writeFrom(execution, async (current) => requeued(current, place, reason))),
+        );
+      }),
+    );
+  }
+
+  /** One queued job's turn: its failure is counted and logged, and the rest of the queue goes on. */
+  private async offerQueued(execution: StoredExecution, report: SweepReport, turn: () => Promise<unknown>): Promise<void> {
+    try {
+      await turn();
+    } catch (error) {
+      report.errors++;
+      logger.error("Queued launch failed", { executionId: execution.id, error: describeError(error) });
     }
   }
 
-  private async endIfWaitedTooLong(execution: StoredExecution): Promise<boolean> {
+  private waitedTooLong(execution: StoredExecution): boolean {
     const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
-    const queue = execution.info.queue as QueueInfo;
-    if (!timeout || !this.isOlderThan(queue.since, timeout)) return false;
-    const ended = await this.writer.write(execution.id, async (current) => {
+    return Boolean(timeout) && this.isOlderThan((execution.info.queue as QueueInfo).since, timeout as number);
+  }
+
+  private async endIfWaitedTooLong(execution: StoredExecution): Promise<boolean> {
+    if (!this.waitedTooLong(execution)) return false;
+    const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
+    const ended = await this.writer.writeFrom(execution, async (current) => {
       if (!isQueued(current) || current.launch_claimed_at) return undefined;
       const reason = `queue timeout: waited more than ${timeout} s for a slot (${(current.info.queue as QueueInfo).reason})`;
       return this.writer.statusChange(current, "FAILED", reason, undefined, { retry: false });
@@ -341,9 +364,9 @@ function isQueued(execution: StoredExecution): boolean {
 }
 
 /** A queued execution's place behind the head of its queue, or undefined when it already reads so. */
-function requeued(current: StoredExecution, position: number, head: QueueInfo): Partial<StoredExecution> | undefined {
+function requeued(current: StoredExecution, position: number, reason: string): Partial<StoredExecution> | undefined {
   const queue = current.info.queue as QueueInfo | undefined;
   if (!isQueued(current) || current.launch_claimed_at || !queue) return undefined;
-  if (queue.position === position && queue.reason === head.reason) return undefined;
-  return { info: { ...current.info, queue: { ...queue, position, reason: head.reason } } };
+  if (queue.position === position && queue.reason === reason) return undefined;
+  return { info: { ...current.info, queue: { ...queue, position, reason } } };
 }
