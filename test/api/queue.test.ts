@@ -39,46 +39,6 @@ describe("13.3 concurrency limits and a queue", () => {
     return response.body.job.id as string;
   };
   const onCluster = async (clusterId: string) => (await api.core.ports.store.listActiveExecutionsOn(clusterId)) as StoredExecution[];
-  const running = async (clusterId: string) => (await onCluster(clusterId)).filter((e) => e.engine_job_id && e.info.status === "RUNNING");
-
-  it("13.3 a race of 50 submissions never runs more than the limit; the rest start in FIFO order as slots free, and all end", async () => {
-    const chain = await limitedChain(3);
-    const ids = await Promise.all(Array.from({ length: 50 }, () => submit(chain)));
-    await api.ports.scheduler.whenIdle();
-    const launchedFirst = engine.launches.filter((id) => ids.includes(id));
-    expect(launchedFirst).toHaveLength(3);
-    expect(await running(chain.clusterId)).toHaveLength(3);
-
-    // A sweep orders the queue: positions 1..47 by submission, each with its reason in words.
-    await api.core.jobs.sweep();
-    const queued = (await onCluster(chain.clusterId)).filter((e) => e.info.queue).sort(queueOrder);
-    expect(queued).toHaveLength(47);
-    for (const [index, execution] of queued.entries()) {
-      const shown = await get(execution.id);
-      expect(shown.info.status).toBe("PENDING");
-      expect(shown.info.queue.position).toBe(index + 1);
-      expect(shown.info.queue.reason).toBe(`waiting: 3 of 3 running on ${chain.clusterName}`);
-    }
-
-    // Jobs end two at a time; after every sweep at most 3 run, and the queue starts oldest first.
-    for (let round = 0; round < 40; round++) {
-      const now = await running(chain.clusterId);
-      expect(now.length).toBeLessThanOrEqual(3);
-      if (now.length === 0) break;
-      for (const execution of now.slice(0, 2)) engine.statuses.set(execution.id, "SUCCEEDED");
-      await api.core.jobs.sweep();
-      // Each freed slot also starts the next in line at once, asynchronously.
-      await api.ports.scheduler.whenIdle();
-      expect((await running(chain.clusterId)).length).toBeLessThanOrEqual(3);
-    }
-    const launchOrder = engine.launches.filter((id) => ids.includes(id)).slice(3);
-    expect(launchOrder).toEqual(queued.map((e) => e.id));
-    for (const id of ids) {
-      const execution = await stored(id);
-      expect(execution.info.status).toBe("SUCCEEDED");
-      expect(execution.info.queue).toBeUndefined();
-    }
-  }, 120_000);
 
   it("13.3 a sweep brings the queue's positions up to date from the listing it read: the jobs behind the head are not read again", async () => {
     const chain = await limitedChain(1);
