@@ -264,8 +264,9 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     };
     await openJob(jobId);
     await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-actions.png") });
-    // The buttons and links as assistive technology names them: the page's accessibility tree.
-    const tree = await page.getByRole("main").ariaSnapshot();
+    // The buttons and links as assistive technology names them, in the group of the job's actions
+    // (not the page's other links: the comparison's "Other run" opens another job, it runs nothing).
+    const tree = await page.getByRole("group", { name: "Job actions" }).ariaSnapshot();
     const controls = [...tree.matchAll(/- (button|link) "((?:[^"\\]|\\.)*)"/g)]
       .map((m) => m[2])
       .filter((name) => /\brun\b|re-?run/i.test(name));
