@@ -129,7 +129,8 @@ export function JobPage({ id }: { id: string }) {
         <h1>
           {template ? template.name : "Job"} <Status status={job.info.status} />
         </h1>
-        <div class="actions">
+        {/* One named group, so assistive technology (and a test) finds the job's actions apart from the page's links. */}
+        <fieldset class="actions" aria-label="Job actions">
           {!ended ? (
             <button type="button" class="danger" onClick={() => setAction("cancel")}>
               Cancel job…
@@ -143,7 +144,7 @@ export function JobPage({ id }: { id: string }) {
           <button type="button" class="secondary" onClick={() => setAction("delete")}>
             Delete…
           </button>
-        </div>
+        </fieldset>
       </div>
       {action ? (
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-text">
