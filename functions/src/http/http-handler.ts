@@ -4,7 +4,6 @@ import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
 import middy from "@middy/core";
-import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Operation } from "../api/operation.js";
 import { declaredQueryKeys, refuseUnknownQueryKeys } from "../api/query.js";
@@ -15,12 +14,13 @@ import { bodyBytes, checkApiVersion, jsonBody, tokenOf, validate } from "./reque
  * A thin Lambda handler for a group of operations (DESIGN.md rule 4): authenticate,
  * parse and validate with zod, call core, render. The route comes from API Gateway's
  * `routeKey` (the local server sets the same field), so one handler serves many routes.
+ * Header names arrive in lower case (API Gateway's payload format 2.0 gives them so, as Node
+ * does to the local server), so they are read as they come, with no normalizing step.
  */
 export function createHttpHandler(operations: readonly Operation[], getCore: () => Promise<Core>) {
   const byRoute = new Map(operations.map((operation) => [`${operation.method} ${operation.path}`, routeOf(operation)]));
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger))
-    .use(httpHeaderNormalizer())
     .handler((event, context) => {
       // API Gateway's request id (the local server sets one too) names every log line of this request.
       const requestId = event.requestContext?.requestId || randomUUID();
