@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import { createRunnerFactory, type RunnerFactory, type RunnerTarget } from "@edp/core/runners/runner-factory";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from "vitest";
 import { accepted, eventually, startTestApi, type TestApi } from "../support/api.js";
 import { captureLogs, scanTable } from "../support/leaks.js";
 import { ENGINE_SETTINGS } from "../support/spark-engine-behaviour.js";
@@ -230,12 +230,18 @@ describe.runIf(tools.run)("engines hardening on a real sshd", () => {
         is_public: true,
       });
       const id = created.job.id as string;
+      // Each sweep's time and what the job then read, printed only if the test fails (a timeout included).
+      const started = Date.now();
+      const seen: string[] = [];
+      onTestFailed(() => console.error(`9.16 sweeps (ms since the create: sweep ms, status):\n  ${seen.join("\n  ")}`));
       const responses: string[] = [];
       const job = await eventually(
         "DONEWITHERROR",
         async () => {
+          const sweepStart = Date.now();
           await api.core.jobs.sweep();
           const response = await api.request("GET", `/v2/jobs/${id}`, { token });
+          seen.push(`${sweepStart - started}: ${Date.now() - sweepStart}, ${response.body.job?.info?.status}`);
           responses.push(response.text);
           return response.body.job.info.status === "DONEWITHERROR" && response.body.job;
         },
