@@ -2,9 +2,9 @@ import { queueOrder } from "@edp/core/dispatch/queue";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import type { QueueInfo } from "@edp/core/model/job-execution";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startTestApi, type TestApi } from "../support/api.js";
-import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
-import { createJobChain } from "./fixtures.js";
+import type { TestApi } from "../support/api.js";
+import type { TestEngine } from "../support/test-engine.js";
+import { type JobChain, startOnTestEngine } from "./fixtures.js";
 
 /**
  * Issue 13.3: "concurrent submissions never exceed the limit; a test races 50 of them on
@@ -16,11 +16,10 @@ describe("13.3 a race of 50 submissions", () => {
   let api: TestApi;
   let engine: TestEngine;
   let token: string;
+  let chain: JobChain;
 
   beforeAll(async () => {
-    engine = new TestEngine();
-    api = await startTestApi({ registrations: [testEngineRegistration(engine)] });
-    ({ token } = await api.newProject());
+    ({ api, engine, token, chain } = await startOnTestEngine());
   });
   afterAll(async () => api?.close());
 
@@ -35,7 +34,6 @@ describe("13.3 a race of 50 submissions", () => {
     };
     onTestFailed(() => console.error(`13.3 race phases:\n  ${phases.join("\n  ")}`));
 
-    const chain = await createJobChain(api, token);
     const patched = await api.request("PATCH", `/v2/clusters/${chain.clusterId}`, { token, body: { max_concurrent_jobs: 3 } });
     expect(patched.status, patched.text).toBe(202);
     const clusterName = patched.body.cluster.name as string;
