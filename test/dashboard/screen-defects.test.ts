@@ -436,6 +436,35 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     );
   });
 
+  it("17-ui.16 a template's chart fills the width of its box, on a wide screen, on a phone and after the window is resized", async () => {
+    const fill = async () =>
+      page.locator(".chart").evaluate((figure) => {
+        const box = figure.querySelector(":scope > div");
+        const plot = box?.querySelector(".uplot");
+        return box && plot ? Math.round((plot.getBoundingClientRect().width / box.clientWidth) * 100) / 100 : 0;
+      });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open(`/templates/${comparedTemplateId}`, "screens-compared");
+    await poll(() => page.locator(".chart .u-legend").isVisible()).toBe(true);
+    // The share of the box's width the plot takes (1 is all of it), read once the chart has had time
+    // to follow each new width; the three are compared together below, so a failure shows them all.
+    const settled = () =>
+      poll(fill, { timeout: 3_000 })
+        .toBeGreaterThan(0.97)
+        .catch(() => undefined);
+    const shares: Record<string, number> = {};
+    await settled();
+    shares["1280 px"] = await fill();
+    await page.setViewportSize({ width: PHONE, height: 900 });
+    await settled();
+    shares.phone = await fill();
+    await page.setViewportSize({ width: 1600, height: 900 });
+    await settled();
+    shares["1600 px"] = await fill();
+    const fills = (share: number) => share > 0.97 && share <= 1;
+    expect({ shares, fill: Object.values(shares).map(fills) }).toEqual({ shares, fill: [true, true, true] });
+  });
+
   it("17-ui.10 a template's chart legend is uPlot's own, with none of the dashboard's table borders or header shading", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await open(`/templates/${comparedTemplateId}`, "screens-compared");
