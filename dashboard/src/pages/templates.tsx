@@ -339,14 +339,21 @@ export function TemplatePage({ id }: { id: string }) {
   );
 }
 
+const CHART_HEIGHT = 200;
+
 /** Durations of the ended runs, oldest first; uPlot is loaded only on this page so the first page stays small. */
 function DurationChart({ runs }: { runs: Job[] }) {
   const box = useRef<HTMLDivElement>(null);
   const ended = runs.filter((r) => r.start_time && r.end_time).reverse();
   useEffect(() => {
     if (!box.current || ended.length < 1) return;
-    let chart: { destroy(): void } | undefined;
+    let chart: { destroy(): void; setSize(size: { width: number; height: number }): void } | undefined;
     let cancelled = false;
+    // The plot takes its box's width, and follows it when the window (or a phone's orientation) changes.
+    const resized = new ResizeObserver(() => {
+      if (box.current) chart?.setSize({ width: box.current.clientWidth, height: CHART_HEIGHT });
+    });
+    resized.observe(box.current);
     Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css")]).then(([{ default: UPlot }]) => {
       if (cancelled || !box.current) return;
       // Runs are numbered oldest first: their start times can be seconds or weeks apart, and a time axis
@@ -360,8 +367,8 @@ function DurationChart({ runs }: { runs: Job[] }) {
       const seconds = (value: number) => (value === 0 ? "under 1" : String(Math.round(value * 1000) / 1000));
       chart = new UPlot(
         {
-          width: Math.min(box.current.clientWidth || 600, 900),
-          height: 200,
+          width: box.current.clientWidth,
+          height: CHART_HEIGHT,
           // At least a second tall, so runs under a second lie on a 0-1 s axis rather than at the foot of uPlot's 0-100.
           scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
           series: [
@@ -382,6 +389,7 @@ function DurationChart({ runs }: { runs: Job[] }) {
     });
     return () => {
       cancelled = true;
+      resized.disconnect();
       chart?.destroy();
     };
   }, [runs]);
