@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import type UPlotChart from "uplot";
 import { api, type Binary, currentAnswers, type Job, listAll, query, type Template } from "../api";
 import { uploadBinary } from "../binaries";
 import { navigate } from "../router";
@@ -347,7 +348,7 @@ function DurationChart({ runs }: { runs: Job[] }) {
   const ended = runs.filter((r) => r.start_time && r.end_time).reverse();
   useEffect(() => {
     if (!box.current || ended.length < 1) return;
-    let chart: { destroy(): void; setSize(size: { width: number; height: number }): void } | undefined;
+    let chart: UPlotChart | undefined;
     let cancelled = false;
     // The plot takes its box's width, and follows it when the window (or a phone's orientation) changes.
     const resized = new ResizeObserver(() => {
