@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 import { createJobChain } from "./fixtures.js";
@@ -177,6 +177,19 @@ describe("job executions", () => {
       );
       expect(after[0]).toBe(versions[0] + 1);
       expect(after.slice(1)).toEqual(versions.slice(1));
+    });
+
+    it("the sweep writes a changed status from the row it listed, without reading the job again", async () => {
+      const job = await running();
+      engine.statuses.set(job.id, "SUCCEEDED");
+      const reads = vi.spyOn(api.core.ports.store, "get");
+      try {
+        await api.core.jobs.sweep();
+        expect(reads.mock.calls.filter(([kind, id]) => kind === "job_execution" && id === job.id)).toEqual([]);
+      } finally {
+        reads.mockRestore();
+      }
+      expect(await status(job.id)).toBe("SUCCEEDED");
     });
 
     it("an unreachable cluster leaves statuses as they are and records the error, then recovers", async () => {
