@@ -10,8 +10,6 @@ import type { Store, Stored } from "../store/store.js";
 import { fitToItem } from "./execution-size.js";
 
 export type StoredExecution = JobExecution & Stored & { deleted_at?: string | null };
-/** Which attempt of which execution an engine report is about: the execution as it was when the engine was asked. */
-export type ReportedAttempt = Pick<StoredExecution, "id" | "attempt" | "engine_job_id">;
 export type ExecutionChanges = Partial<StoredExecution>;
 
 /** How often a write that lost a version race is retried against fresh state. */
@@ -123,9 +121,13 @@ export class ExecutionWriter {
     return changes;
   }
 
-  /** Applies an engine's report; a refused or unchanged status writes nothing but clears a stale reachability error. */
-  applyReport(observed: ReportedAttempt, report: StatusReport): Promise<StoredExecution> {
-    return this.write(observed.id, async (current) => {
+  /**
+   * Applies an engine's report about `observed`, the execution as it was when the engine was asked
+   * (decided from that copy first: see writeFrom); a refused or unchanged status writes nothing
+   * but clears a stale reachability error.
+   */
+  applyReport(observed: StoredExecution, report: StatusReport): Promise<StoredExecution> {
+    return this.writeFrom(observed, async (current) => {
       // The report is about the attempt the engine was asked about; once a retry has begun another
       // (or the job was relaunched), a late report of the old one (a callback's and the sweep's
       // both) must not end the new one.
