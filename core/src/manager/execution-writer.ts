@@ -18,9 +18,9 @@ const MAX_WRITE_ATTEMPTS = 8;
 /**
  * The one way job executions are written (DESIGN.md rules 1 and 5). Every write decides from
  * the execution as read (here, or by a caller that listed it: `writeFrom`) and is conditioned
- * on that version; a lost race decides again from fresh state. Status changes go through the state machine, and
- * `end_time` is set exactly when a status becomes terminal. A write that leaves a deleted
- * execution terminal removes it.
+ * on that version; a lost race decides again from fresh state. Status changes go through the
+ * state machine, and `end_time` is set exactly when a status becomes terminal. A write that
+ * leaves a deleted execution terminal removes it.
  */
 export class ExecutionWriter {
   constructor(

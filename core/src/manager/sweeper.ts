@@ -155,7 +155,7 @@ export class Sweeper {
     for (; next < queued.length && !head; next++) {
       const execution = queued[next];
       await this.offerQueued(execution, report, async () => {
-        if (await this.endIfWaitedTooLong(execution)) return;
+        if (this.waitedTooLong(execution) && (await this.endQueueWait(execution))) return;
         const after = await this.launcher.launch(execution.id);
         if (after && isQueued(after)) head = after;
       });
@@ -167,8 +167,7 @@ export class Sweeper {
     let position = 1;
     await Promise.all(
       queued.slice(next).map((execution) => {
-        if (this.waitedTooLong(execution))
-          return limit(() => this.offerQueued(execution, report, () => this.endIfWaitedTooLong(execution)));
+        if (this.waitedTooLong(execution)) return limit(() => this.offerQueued(execution, report, () => this.endQueueWait(execution)));
         const place = ++position;
         return limit(() =>
           this.offerQueued(execution, report, () => this.writer.writeFrom(execution, async (current) => requeued(current, place, reason))),
@@ -187,13 +186,14 @@ export class Sweeper {
     }
   }
 
+  /** Whether a queued job has waited longer than its job_execution_info.queue_timeout_seconds. */
   private waitedTooLong(execution: StoredExecution): boolean {
     const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
     return Boolean(timeout) && this.isOlderThan((execution.info.queue as QueueInfo).since, timeout as number);
   }
 
-  private async endIfWaitedTooLong(execution: StoredExecution): Promise<boolean> {
-    if (!this.waitedTooLong(execution)) return false;
+  /** Ends a job that waited past its queue timeout FAILED, unless a launcher has it now; whether it ended. */
+  private async endQueueWait(execution: StoredExecution): Promise<boolean> {
     const timeout = execution.job_configs.job_execution_info?.queue_timeout_seconds;
     const ended = await this.writer.writeFrom(execution, async (current) => {
       if (!isQueued(current) || current.launch_claimed_at) return undefined;
