@@ -8,8 +8,7 @@ import { InvalidDataError } from "@edp/core/errors";
 import { lazyPort } from "@edp/core/runtime/lazy-port";
 import type { SecretStore } from "@edp/core/secrets/secret-store";
 import { describe, expect, it } from "vitest";
-import { operationsOf } from "../../functions/src/api/index.js";
-import { cancelOperations } from "../../functions/src/handlers/cancel.js";
+import { operations, operationsOf } from "../../functions/src/api/index.js";
 import { clusterAccess, dataSource, template } from "./oozie-fixtures.js";
 
 const deps = { settings: { cancelGraceSeconds: 60, connectTimeoutMs: 1000, commandTimeoutMs: 1000 } };
@@ -82,10 +81,20 @@ describe("17.1 code loaded on first use", () => {
     ).resolves.toBeUndefined();
   });
 
-  it("17.1 the cancel function, which imports only the operation modules of its routes, serves every cancel operation", () => {
-    const routes = (operations: readonly { method: string; path: string }[]) => operations.map((o) => `${o.method} ${o.path}`).sort();
-    expect(routes(cancelOperations)).toEqual(routes(operationsOf("cancel")));
-    expect(cancelOperations.length).toBeGreaterThan(0);
+  it("17.1 each function's own operations (its folder under api/operations) are all of that function's group, and together every operation", () => {
+    const groups = ["create", "status", "cancel"] as const;
+    for (const group of groups) {
+      expect(operationsOf(group).length, group).toBeGreaterThan(0);
+      expect(
+        operationsOf(group)
+          .filter((o) => o.group !== group)
+          .map((o) => o.operationId),
+        group,
+      ).toEqual([]);
+    }
+    const served = groups.flatMap((group) => operationsOf(group).map((o) => `${o.method} ${o.path}`));
+    expect(new Set(served).size).toBe(served.length);
+    expect(served.sort()).toEqual(operations.map((o) => `${o.method} ${o.path}`).sort());
   });
 
   it("17.1 a lazy port loads its adapter on the first call, once, and retries a load that failed", async () => {

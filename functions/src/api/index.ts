@@ -1,41 +1,22 @@
-import { openApiDocument } from "./openapi.js";
-import { defineOperation, type HandlerGroup, type Operation } from "./operation.js";
-import { callbackOperations } from "./operations/callbacks.js";
-import { clusterOperations } from "./operations/clusters.js";
-import { dataSourceOperations } from "./operations/data-sources.js";
-import { jobBinaryOperations } from "./operations/job-binaries.js";
-import { jobSeriesOperations } from "./operations/job-series.js";
-import { jobTemplateOperations } from "./operations/job-templates.js";
-import { jobTypeOperations } from "./operations/job-types.js";
-import { jobOperations } from "./operations/jobs.js";
-import { notificationOperations } from "./operations/notifications.js";
+import type { HandlerGroup, Operation } from "./operation.js";
+import { cancelOperations } from "./operations/cancel/index.js";
+import { createOperations } from "./operations/create/index.js";
+import { statusOperations } from "./operations/status/index.js";
 
-const resourceOperations: Operation[] = [
-  ...clusterOperations,
-  ...dataSourceOperations,
-  ...jobBinaryOperations,
-  ...jobTemplateOperations,
-  ...jobTypeOperations,
-  ...jobOperations,
-  ...jobSeriesOperations,
-  ...callbackOperations,
-  ...notificationOperations,
-];
+/**
+ * The operations each Lambda function serves. Each function's handler imports only its own
+ * folder (functions/src/api/operations/<function>/), so it loads only its routes' code.
+ */
+const operationsByGroup: Record<HandlerGroup, Operation[]> = {
+  create: createOperations,
+  status: statusOperations,
+  cancel: cancelOperations,
+};
 
-/** Every API operation. The handlers, the local server, the OpenAPI document and the AWS routes are all built from this list. */
-export const operations: Operation[] = [
-  ...resourceOperations,
-  defineOperation({
-    operationId: "getOpenApi",
-    summary: "This API's OpenAPI 3.1 document",
-    method: "GET",
-    path: "/openapi.json",
-    group: "status",
-    public: true,
-    handle: async () => ({ status: 200, body: openApiDocument(operations) }),
-  }),
-];
+/** Every API operation. The local server, the OpenAPI document and the AWS routes are all built from this list. */
+export const operations: Operation[] = [...createOperations, ...statusOperations, ...cancelOperations];
 
+/** The operations one Lambda function serves (a test checks each declares that function as its `group`). */
 export function operationsOf(group: HandlerGroup): Operation[] {
-  return operations.filter((operation) => operation.group === group);
+  return operationsByGroup[group];
 }

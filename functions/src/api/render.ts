@@ -7,6 +7,7 @@ import type { DataSource } from "@edp/core/model/data-source";
 import type { JobBinary, JobBinaryInternal } from "@edp/core/model/job-binary";
 import type { JobExecution } from "@edp/core/model/job-execution";
 import type { CodeEntry, RunSnapshot } from "@edp/core/model/run-snapshot";
+import type { Core } from "@edp/core/runtime/core";
 import { credentialKeysOf, maskCredentials } from "@edp/core/secrets/masking";
 import type { BinaryReference, ExpandedTemplate } from "@edp/core/services/job-templates";
 import type { Page } from "@edp/core/services/listing";
@@ -82,6 +83,15 @@ export function renderJobTemplate({ template, mains, libs }: ExpandedTemplate) {
 /** A template's binary in full, or, if it no longer exists, its id marked missing so the template still renders. */
 function renderBinaryReference(reference: BinaryReference) {
   return reference.binary ? renderJobBinary(reference.binary) : { id: reference.id, name: null, missing: true };
+}
+
+/**
+ * Renders clusters as this core sees them: with its engines' secret fields masked, and the load
+ * each reported judged against this deployment's sweep interval, as of now.
+ */
+export function clusterRenderer(core: Core) {
+  const loadView = { sweepSeconds: core.settings.EDP_SWEEP_SECONDS, now: new Date() };
+  return (cluster: Cluster) => renderCluster(cluster, core.registry.registrationFor(cluster.plugin_name)?.secretFields ?? [], loadView);
 }
 
 export function renderCluster(cluster: Cluster, secretFields: readonly string[], loadView?: { sweepSeconds: number; now: Date }) {

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { defineOperation } from "../operation.js";
+import { defineOperation } from "../../operation.js";
 
 const JobTypesQuery = z
   .object({ type: z.string().optional(), plugin_name: z.string().optional(), plugin_version: z.string().optional() })

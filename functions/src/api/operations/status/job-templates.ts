@@ -1,10 +1,9 @@
 import { IdSchema } from "@edp/core/model/common";
-import { JobTemplateCreateSchema, JobTemplateUpdateSchema } from "@edp/core/model/job-template";
 import { JobTypeSchema } from "@edp/core/model/job-types";
 import * as z from "zod";
-import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, NoQuery, pathName } from "../query.js";
-import { renderJobTemplate, renderPage } from "../render.js";
+import { defineOperation } from "../../operation.js";
+import { IdParams, listQuery, NoQuery, pathName } from "../../query.js";
+import { renderJobTemplate, renderPage } from "../../render.js";
 
 export const jobTemplateOperations = [
   defineOperation({
@@ -17,18 +16,6 @@ export const jobTemplateOperations = [
     handle: async ({ core, caller, query }) => ({
       status: 200,
       body: renderPage("job_templates", await core.jobTemplates.list(caller, query), renderJobTemplate),
-    }),
-  }),
-  defineOperation({
-    operationId: "createJobTemplate",
-    summary: "Create a job template",
-    method: "POST",
-    path: "/v2/job-templates",
-    group: "create",
-    body: { kind: "json", schema: JobTemplateCreateSchema },
-    handle: async ({ core, caller, body }) => ({
-      status: 202,
-      body: { job_template: renderJobTemplate(await core.jobTemplates.create(caller, body)) },
     }),
   }),
   defineOperation({
@@ -71,30 +58,5 @@ export const jobTemplateOperations = [
       status: 200,
       body: { placement: await core.placement.rank(caller, params.id, query) },
     }),
-  }),
-  defineOperation({
-    operationId: "updateJobTemplate",
-    summary: "Update a job template",
-    method: "PATCH",
-    path: "/v2/job-templates/{id}",
-    group: "create",
-    params: IdParams,
-    body: { kind: "json", schema: JobTemplateUpdateSchema },
-    handle: async ({ core, caller, params, body }) => ({
-      status: 202,
-      body: { job_template: renderJobTemplate(await core.jobTemplates.update(caller, params.id, body)) },
-    }),
-  }),
-  defineOperation({
-    operationId: "deleteJobTemplate",
-    summary: "Delete a job template",
-    method: "DELETE",
-    path: "/v2/job-templates/{id}",
-    group: "create",
-    params: IdParams,
-    handle: async ({ core, caller, params }) => {
-      await core.jobTemplates.delete(caller, params.id);
-      return { status: 204 };
-    },
   }),
 ];

@@ -1,6 +1,6 @@
-import { defineOperation } from "../operation.js";
-import { IdParams, listQuery, NoQuery } from "../query.js";
-import { renderJobSeries, renderPage } from "../render.js";
+import { defineOperation } from "../../operation.js";
+import { IdParams, listQuery, NoQuery } from "../../query.js";
+import { renderJobSeries, renderPage } from "../../render.js";
 
 /**
  * Recurring series (extension): created by `POST /v2/jobs` with a scheduled
@@ -31,17 +31,5 @@ export const jobSeriesOperations = [
       status: 200,
       body: { job_series: renderJobSeries(await core.jobs.series.get(caller, params.id)) },
     }),
-  }),
-  defineOperation({
-    operationId: "deleteJobSeries",
-    summary: "Stop a recurring series; runs not yet started are cancelled",
-    method: "DELETE",
-    path: "/v2/job-series/{id}",
-    group: "cancel",
-    params: IdParams,
-    handle: async ({ core, caller, params }) => {
-      await core.jobs.series.delete(caller, params.id);
-      return { status: 204 };
-    },
   }),
 ];

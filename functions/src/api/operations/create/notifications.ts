@@ -1,25 +1,12 @@
 import { IdSchema } from "@edp/core/model/common";
 import * as z from "zod";
-import { defineOperation } from "../operation.js";
-import { IdParams, NoQuery, pathName } from "../query.js";
+import { defineOperation } from "../../operation.js";
+import { NoQuery, pathName } from "../../query.js";
 
 const DeliveryParams = z.object({ id: pathName(IdSchema, "id"), delivery: pathName(IdSchema, "delivery") });
 
 /** The delivery ledger of a job's webhooks (issue 12): every attempt, and redelivery of one. */
 export const notificationOperations = [
-  defineOperation({
-    operationId: "listJobNotifications",
-    summary: "Every webhook delivery attempt of a job: attempt, time, HTTP status or error, next retry (extension)",
-    method: "GET",
-    path: "/v2/jobs/{id}/notifications",
-    group: "status",
-    params: IdParams,
-    query: NoQuery,
-    handle: async ({ core, caller, params }) => ({
-      status: 200,
-      body: { notifications: await core.jobs.notificationLedger(caller, params.id) },
-    }),
-  }),
   defineOperation({
     operationId: "redeliverJobNotification",
     summary: "Send one webhook delivery again, as its next attempt (extension)",

@@ -1,6 +1,6 @@
 import * as z from "zod";
-import { defineOperation } from "../operation.js";
-import { IdParams } from "../query.js";
+import { defineOperation } from "../../operation.js";
+import { IdParams } from "../../query.js";
 
 /**
  * What a cluster sends when a job ends: the token, and from Oozie's workflow notification its
