@@ -615,4 +615,30 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       await page.unrouteAll();
     }
   });
+
+  it("17-ui.17 the job page says it is loading the template's other runs rather than showing an empty Other run select", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // The list of the template's runs is held back, so the page is seen as it is before it arrives.
+    const held: Route[] = [];
+    await page.route(
+      (url) => url.pathname === "/v2/jobs" && url.searchParams.has("job_template_id"),
+      (route) => void held.push(route),
+    );
+    try {
+      await page.goto(`${edp.url}/#/jobs/${differingId}`);
+      await poll(() => held.length).toBeGreaterThan(0);
+      const comparison = page.getByRole("region", { name: "Compare with another run" });
+      await poll(() => comparison.getByRole("status").textContent({ timeout: 1000 }).catch(() => "(no status)")).toBe(
+        "Loading the template's other runs…",
+      );
+      expect(await page.getByRole("combobox", { name: "Other run" }).count()).toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-other-runs-loading.png"), fullPage: true });
+      for (const route of held.splice(0)) await route.fulfill({ response: await route.fetch() });
+      const select = page.getByRole("combobox", { name: "Other run" });
+      await poll(() => select.inputValue({ timeout: 1000 }).catch(() => "")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await comparison.getByRole("status").count()).toBe(0);
+    } finally {
+      await page.unrouteAll();
+    }
+  });
 });
