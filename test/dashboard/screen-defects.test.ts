@@ -376,7 +376,7 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
     await page.setViewportSize({ width: PHONE, height: 900 });
     await page.goto(`${edp.url}/#/jobs/${differingId}`);
     await poll(() => page.getByRole("table", { name: "Differences between the runs" }).textContent()).toContain("param GREETING");
-    const select = page.getByLabel("Other run");
+    const select = page.getByRole("combobox", { name: "Other run" });
     await page.screenshot({ path: join(SCREENSHOTS, "phone-job-other-run.png"), fullPage: true });
     // The width the select would take to show its longest option whole (text, padding and arrow), beside the width it has.
     const widths = await select.evaluate((element) => {
@@ -625,6 +625,8 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       (route) => void held.push(route),
     );
     try {
+      // From another page, so the job page is built afresh (the same hash again would change nothing).
+      await open("/jobs", "Jobs");
       await page.goto(`${edp.url}/#/jobs/${differingId}`);
       await poll(() => held.length).toBeGreaterThan(0);
       const comparison = page.getByRole("region", { name: "Compare with another run" });

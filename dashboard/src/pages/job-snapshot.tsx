@@ -147,23 +147,32 @@ export function DiffView({ job }: { job: Job }) {
       });
   }
   return (
-    <>
-      <h2>Compare with another run</h2>
-      <label class="field">
-        <span class="label">Other run</span>
-        <select value={other} onChange={(e) => setOther((e.target as HTMLSelectElement).value)}>
-          {/*
-           * An option's text cannot wrap, and a select a phone's width holds about 40 characters: each run is
-           * its time (in the browser's zone, as the page's other times) and status, which tell runs apart
-           * without its id; the table's "Other run" links to the chosen one.
-           */}
-          {(others ?? []).map((j) => (
-            <option key={j.id} value={j.id}>
-              {formatTime(j.created_at)} · {j.info.status}
-            </option>
-          ))}
-        </select>
-      </label>
+    <section aria-labelledby="compare-heading">
+      <h2 id="compare-heading">Compare with another run</h2>
+      {others === null ? (
+        // Until the template's runs are listed there is nothing to choose from: an empty select would look broken.
+        !error && (
+          <p class="muted" role="status">
+            Loading the template's other runs…
+          </p>
+        )
+      ) : (
+        <label class="field">
+          <span class="label">Other run</span>
+          <select value={other} onChange={(e) => setOther((e.target as HTMLSelectElement).value)}>
+            {/*
+             * An option's text cannot wrap, and a select a phone's width holds about 40 characters: each run is
+             * its time (in the browser's zone, as the page's other times) and status, which tell runs apart
+             * without its id; the table's "Other run" links to the chosen one.
+             */}
+            {others.map((j) => (
+              <option key={j.id} value={j.id}>
+                {formatTime(j.created_at)} · {j.info.status}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <ErrorBox error={error} />
       {diff ? (
         rows.length === 0 ? (
@@ -181,6 +190,6 @@ export function DiffView({ job }: { job: Job }) {
           />
         )
       ) : null}
-    </>
+    </section>
   );
 }
