@@ -630,9 +630,12 @@ describe.runIf(tools.run)("17-ui the dashboard's screens, measured in a real Chr
       await page.goto(`${edp.url}/#/jobs/${differingId}`);
       await poll(() => held.length).toBeGreaterThan(0);
       const comparison = page.getByRole("region", { name: "Compare with another run" });
-      await poll(() => comparison.getByRole("status").textContent({ timeout: 1000 }).catch(() => "(no status)")).toBe(
-        "Loading the template's other runs…",
-      );
+      await poll(() =>
+        comparison
+          .getByRole("status")
+          .textContent({ timeout: 1000 })
+          .catch(() => "(no status)"),
+      ).toBe("Loading the template's other runs…");
       expect(await page.getByRole("combobox", { name: "Other run" }).count()).toBe(0);
       await page.screenshot({ path: join(SCREENSHOTS, "desktop-job-other-runs-loading.png"), fullPage: true });
       for (const route of held.splice(0)) await route.fulfill({ response: await route.fetch() });
