@@ -3,7 +3,7 @@
  * its own node process (so each starts and stops everything it needs on its own), printing their
  * tables, then a summary of the figures each wrote to bench/results/<name>.json.
  *
- * Usage: tsx bench/run-all.ts [--quick] [--only sweep,sweep-scale,api,launch,launch-throughput,cold-start,callbacks,sweep-fanout] [--out DIR]
+ * Usage: tsx bench/run-all.ts [--quick] [--only sweep,sweep-scale,api,launch,launch-throughput,cold-start,callbacks,sweep-fanout,async-context] [--out DIR]
  * Exit status: 0 when every benchmark ran, 1 when one failed; a benchmark skipped for a missing tool
  * (no sshd) does not fail the run unless CI is set.
  */
@@ -22,6 +22,7 @@ export const BENCHMARKS = [
   "cold-start",
   "callbacks",
   "sweep-fanout",
+  "async-context",
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
