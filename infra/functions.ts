@@ -9,8 +9,13 @@ import { bucket, table } from "./storage";
  * settings, the settings core reads (core/src/config/settings.ts) and its own least-privilege
  * permissions. Settings travel as EDP_* variables rather than SST links, so core never
  * depends on SST and no link grants a wildcard action.
+ *
+ * The runtime is Node 24, which carries AsyncLocalStorage inside the promise (AsyncContextFrame).
+ * Node 22 carries it with promise hooks, which cost each store read of a request 40 to 90 µs of
+ * CPU inside the logger's correlation context, 5 to 13 % of the read (bench/async-context.ts;
+ * README, "Deploying to AWS").
  */
-export const RUNTIME = "nodejs22.x";
+export const RUNTIME = "nodejs24.x";
 
 /** ssh2's optional native add-ons cannot be bundled; ssh2 falls back to pure-JS crypto without them. */
 export const ESBUILD_EXTERNAL = ["cpu-features", "*.node"];

@@ -86,7 +86,7 @@ export class AwsStage {
     const run = await lambda.send(
       new CreateFunctionCommand({
         FunctionName: `${stage}-run`,
-        Runtime: "nodejs20.x",
+        Runtime: "nodejs24.x",
         Role: runRole.Role!.Arn!,
         Handler: "run.handler",
         Code: { ZipFile: zip },

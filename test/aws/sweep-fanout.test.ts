@@ -53,7 +53,7 @@ describe.runIf(tools.run)("17.3 the sweep's fan-out on the AWS adapters (moto, I
     const created = await lambda.send(
       new CreateFunctionCommand({
         FunctionName: `${stage.settings.EDP_TABLE_NAME}-sweep`,
-        Runtime: "nodejs20.x",
+        Runtime: "nodejs24.x",
         Role: stage.settings.EDP_SCHEDULER_ROLE_ARN!,
         Handler: "sweep.handler",
         Code: { ZipFile: Buffer.from("UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==", "base64") },
