@@ -16,6 +16,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
@@ -113,6 +114,7 @@ async function measureHere(rounds: number, calls: number): Promise<Record<string
 function measureUnder(node: string, rounds: number, calls: number): Promise<Record<string, unknown>> {
   return new Promise((done, fail) => {
     const child = spawn(node, ["--import", "tsx", import.meta.filename, "--child", "--rounds", String(rounds), "--calls", String(calls)], {
+      cwd: resolve(import.meta.dirname, ".."),
       stdio: ["ignore", "pipe", "inherit"],
     });
     let stdout = "";

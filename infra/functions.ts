@@ -11,8 +11,8 @@ import { bucket, table } from "./storage";
  * depends on SST and no link grants a wildcard action.
  *
  * The runtime is Node 24, which carries AsyncLocalStorage inside the promise (AsyncContextFrame).
- * Node 22 carries it with promise hooks, which cost each store read of a request 40 to 90 µs of
- * CPU inside the logger's correlation context, 5 to 13 % of the read (bench/async-context.ts;
+ * Node 22 carries it with promise hooks, which cost each store read of a request 37 to 94 µs of
+ * CPU inside the logger's correlation context, 7 to 13 % of the read (bench/async-context.ts;
  * README, "Deploying to AWS").
  */
 export const RUNTIME = "nodejs24.x";
