@@ -3,6 +3,21 @@ import { IdSchema } from "@edp/core/model/common";
 import type { ListQuery } from "@edp/core/services/listing";
 import * as z from "zod";
 
+// What every list route's query has alike, built once for them all (each step of a zod chain
+// builds a schema, and a function builds its routes' schemas at cold start).
+const Limit = z
+  .string()
+  .regex(/^[1-9]\d{0,5}$/, "'limit' must be positive integer")
+  .optional()
+  .describe("Page size: a positive integer");
+// Every listed object has a UUID id, so anything else cannot be a marker (and is never looked up).
+const Marker = z
+  .string()
+  .refine((marker) => IdSchema.safeParse(marker).success, "'marker' must be the id of an object in the list")
+  .optional()
+  .describe("The id of the last object of the previous page");
+const Filter = z.string().max(1024).optional();
+
 /**
  * Query strings of list routes, as Sahara v2 reads them: `limit` (a positive integer),
  * `marker` (the id of an object in the list), `sort_by` (an allowed field, `-` for
@@ -12,20 +27,11 @@ import * as z from "zod";
  */
 export function listQuery(filters: readonly string[], sortFields: readonly string[]): z.ZodType<ListQuery> {
   const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
-  const filterShape = Object.fromEntries(filters.map((filter) => [filter, z.string().max(1024).optional()]));
+  const filterShape = Object.fromEntries(filters.map((filter) => [filter, Filter]));
   return z
     .object({
-      limit: z
-        .string()
-        .regex(/^[1-9]\d{0,5}$/, "'limit' must be positive integer")
-        .optional()
-        .describe("Page size: a positive integer"),
-      // Every listed object has a UUID id, so anything else cannot be a marker (and is never looked up).
-      marker: z
-        .string()
-        .refine((marker) => IdSchema.safeParse(marker).success, "'marker' must be the id of an object in the list")
-        .optional()
-        .describe("The id of the last object of the previous page"),
+      limit: Limit,
+      marker: Marker,
       sort_by: z
         .enum(sortValues as [string, ...string[]], { message: `Unknown field for sorting; use one of ${sortFields.join(", ")}` })
         .optional()
