@@ -20,6 +20,7 @@ import { resolve } from "node:path";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
+import { ownCpuMs } from "./support/machine-stats.js";
 import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
 import { median, percentile, round, since } from "./support/stats.js";
 import { startStoreProcess } from "./support/store-process.js";
@@ -61,11 +62,6 @@ export function asyncContextOptions(argv = process.argv.slice(2)): AsyncContextO
   };
 }
 
-function cpuMicros(started: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(started);
-  return used.user + used.system;
-}
-
 /** The measurement itself, in this process and this Node. */
 async function measureHere(rounds: number, calls: number): Promise<Record<string, unknown>> {
   return withCleanup(async (defer) => {
@@ -78,20 +74,21 @@ async function measureHere(rounds: number, calls: number): Promise<Record<string
     await client.send(new PutCommand({ TableName: TABLE, Item: { ...KEY, payload: "x".repeat(2000) } }));
     const read = () => client.send(new GetCommand({ TableName: TABLE, Key: KEY, ConsistentRead: true }));
     const context = new AsyncLocalStorage<number>();
+    /** CPU µs per read over `calls` reads. */
     const reads = async (inContext: boolean) => {
-      const started = process.cpuUsage();
+      const started = ownCpuMs();
       for (let i = 0; i < calls; i++) await (inContext ? context.run(i, read) : read());
-      return cpuMicros(started) / calls;
+      return ((ownCpuMs() - started) * 1000) / calls;
     };
-    await reads(false);
-    await reads(true);
-    context.disable();
     const plain: number[] = [];
     const inContext: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      plain.push(await reads(false));
-      inContext.push(await reads(true));
+    // Round -1 warms both sides up and is not kept.
+    for (let round = -1; round < rounds; round++) {
+      const [without, within] = [await reads(false), await reads(true)];
       context.disable();
+      if (round < 0) continue;
+      plain.push(without);
+      inContext.push(within);
     }
     const costs = plain.map((micros, round) => inContext[round] - micros);
     const plainUs = median(plain);
