@@ -21,7 +21,7 @@ import { TestEngine, testEngineRegistration } from "../test/support/test-engine.
 import { type BenchProcess, startBenchProcess } from "./support/bench-process.js";
 import { intList, isMain, parseBenchArgs, positiveInt, positiveNumber, runMain, withCleanup } from "./support/cli.js";
 import { expectStatus } from "./support/edp.js";
-import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type Cell, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { ratio, round, since, summarize } from "./support/stats.js";
 
 const USAGE = `tsx bench/api.ts [options]
@@ -143,8 +143,7 @@ async function closedLoop(workers: number, durationS: number, op: (worker: numbe
 }
 
 export async function runApi(options: ApiOptions): Promise<BenchResult> {
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   return withCleanup(async (defer) => {
     console.log(`api: starting the local runtime (launches ${options.launches})…`);
     const server = await startServer(options.launches);
@@ -644,14 +643,10 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
       list_server_gc_ms_per_request: figure("list", size, "server_gc_ms_per_api_request"),
       peak_rss_mb: memory.find((m) => m.executions === size)?.peak_rss_mb ?? null,
     }));
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "api",
       title: "API latency and throughput vs raw DynamoDB round trips",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: Math.round(since(clock)),
-      machine: machine(),
-      parameters: { ...options, seeded_executions: seededCount },
+      parameters: { seeded_executions: seededCount, by_size: bySize, memory, profile: profileRows, dynamodb_calls: perOperation },
       rows,
       summary,
       tables: [table, memoryTable, splitTable, profileTable, callsTable],
@@ -665,14 +660,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         "Peak RSS is the server process's VmHWM (/proc/<pid>/status) after each size's load: the API and, in the local runtime, dynalite with the whole table in memory.",
         "The profile calls each layer from this process, one call at a time, against the server's dynalite.",
       ],
-    };
-    (result.parameters as Record<string, unknown>).by_size = bySize;
-    (result.parameters as Record<string, unknown>).memory = memory;
-    (result.parameters as Record<string, unknown>).profile = profileRows;
-    (result.parameters as Record<string, unknown>).dynamodb_calls = perOperation;
-    const path = await writeResult(result, options.out);
-    console.log(`api: wrote ${path}`);
-    return result;
+    });
   });
 }
 

@@ -21,8 +21,8 @@ import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
 import { ownCpuMs } from "./support/machine-stats.js";
-import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
-import { median, percentile, round, since } from "./support/stats.js";
+import { type BenchResult, type Cell, cell, printTable, recordResult, startBench } from "./support/report.js";
+import { median, percentile, round } from "./support/stats.js";
 import { startStoreProcess } from "./support/store-process.js";
 
 const USAGE = `tsx bench/async-context.ts [options]
@@ -128,8 +128,7 @@ function measureUnder(node: string, rounds: number, calls: number): Promise<Reco
 }
 
 export async function runAsyncContext(options: AsyncContextOptions): Promise<BenchResult> {
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const rows: Record<string, unknown>[] = [];
   for (const node of options.nodes) {
     console.log(`async-context: ${options.rounds} rounds of ${options.calls} reads each way under ${node}…`);
@@ -148,14 +147,9 @@ export async function runAsyncContext(options: AsyncContextOptions): Promise<Ben
     ]),
   };
   printTable(table);
-  const result: BenchResult = {
+  return recordResult(start, options, {
     name: "async-context",
     title: "What an active AsyncLocalStorage costs a store read, per Node version",
-    quick: options.quick,
-    started_at: startedAt.toISOString(),
-    duration_ms: Math.round(since(clock)),
-    machine: machine(),
-    parameters: { ...options },
     rows,
     // The headline is the first node measured (by default the one running this); the rest are in the rows.
     summary: {
@@ -170,10 +164,7 @@ export async function runAsyncContext(options: AsyncContextOptions): Promise<Ben
       "In a context: each read inside AsyncLocalStorage.run of its own, as each request runs inside the logger's correlation context (core/src/config/logger.ts). The context is disabled between rounds, so the plain side runs with no promise hooks.",
       "Node 20 propagates AsyncLocalStorage with promise hooks; Node 24 with AsyncContextFrame, carried by the promise itself.",
     ],
-  };
-  const path = await writeResult(result, options.out);
-  console.log(`async-context: wrote ${path}`);
-  return result;
+  });
 }
 
 if (isMain(import.meta.url)) {

@@ -29,8 +29,8 @@ import { type SshServer, startSshd } from "../test/support/sshd.js";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
 import { createShellTemplate, type Runtime, registerSshCluster, startRuntime } from "./support/edp.js";
 import { killJobsMentioning } from "./support/processes.js";
-import { type BenchResult, cell, machine, printTable, writeResult } from "./support/report.js";
-import { round, since, summarize } from "./support/stats.js";
+import { type BenchResult, cell, printTable, recordResult, startBench } from "./support/report.js";
+import { round, summarize } from "./support/stats.js";
 import { requireSshTools } from "./support/tools.js";
 
 const USAGE = `tsx bench/callbacks.ts [options]
@@ -78,8 +78,7 @@ interface ModeResult {
 
 export async function runCallbacks(options: CallbackOptions): Promise<BenchResult> {
   requireSshTools();
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const notes: string[] = [];
 
   return withCleanup(async (defer) => {
@@ -242,14 +241,10 @@ export async function runCallbacks(options: CallbackOptions): Promise<BenchResul
       `latency = when a ${POLL_MS} ms poll of the store first sees the execution terminal, minus the exit time the job wrote itself (same machine clock).`,
       "engine calls = status calls made to the Spark engine while the jobs ran (callbacks: one per callback, rate-limited per execution; sweep: one per cluster per sweep).",
     );
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "callbacks",
       title: "Completion callbacks vs the sweep alone: time from job exit to a visible terminal status",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: 0,
-      machine: machine(),
-      parameters: { ...options, poll_ms: POLL_MS },
+      parameters: { poll_ms: POLL_MS },
       rows,
       summary: {
         callbacks_p50_ms: withCallbacks.p50_ms,
@@ -261,11 +256,7 @@ export async function runCallbacks(options: CallbackOptions): Promise<BenchResul
       },
       tables: [table],
       notes,
-    };
-    result.duration_ms = Math.round(since(clock));
-    const path = await writeResult(result, options.out);
-    console.log(`callbacks: wrote ${path}`);
-    return result;
+    });
   });
 }
 

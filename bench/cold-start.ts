@@ -38,7 +38,7 @@ import {
   NETWORK_GUARD,
 } from "../scripts/bundling.js";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
-import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type Cell, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { median, ratio, round, since } from "./support/stats.js";
 
 const USAGE = `tsx bench/cold-start.ts [options]
@@ -170,8 +170,7 @@ function timeNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<
 }
 
 export async function runColdStart(options: ColdStartOptions): Promise<BenchResult> {
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   return withCleanup(async (defer) => {
     const work = await mkdtemp(join(tmpdir(), "edp-bench-cold-"));
     defer("the bundles' directory", () => rm(work, { recursive: true, force: true }));
@@ -329,14 +328,10 @@ export async function runColdStart(options: ColdStartOptions): Promise<BenchResu
     // The headline figures are those of what is deployed (SDK bundled), or of the one mode measured.
     const deployed: AwsSdkMode = options.awsSdk.includes("bundled") ? "bundled" : options.awsSdk[0];
     const deployedRows = rows.filter((r) => r.aws_sdk === deployed);
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "cold-start",
       title: "Cold start of each function bundle vs a bare node start",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: Math.round(since(clock)),
-      machine: machine(),
-      parameters: { ...options, functions: FUNCTIONS, budgets_kb: BUDGET_KB, import_ratio_targets: IMPORT_RATIO_TARGET },
+      parameters: { functions: FUNCTIONS, budgets_kb: BUDGET_KB, import_ratio_targets: IMPORT_RATIO_TARGET },
       rows,
       summary: {
         bare_node_ms: round(bareMs),
@@ -374,10 +369,7 @@ export async function runColdStart(options: ColdStartOptions): Promise<BenchResu
         "import ms / first invoke ms: spawn to exit of a fresh `node` process that imports the bundle (and, for first invoke, calls the handler once with EDP_RUNTIME=aws against dynalite on 127.0.0.1); in-process import ms: the import alone, timed inside the process.",
         "Local node on this machine, not Lambda: Lambda adds its own sandbox start, but the ratio to a bare node start is what the bundle costs.",
       ],
-    };
-    const path = await writeResult(result, options.out);
-    console.log(`cold-start: wrote ${path}`);
-    return result;
+    });
   });
 }
 

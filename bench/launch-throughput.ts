@@ -35,7 +35,7 @@ import { createShellTemplate, registerSshCluster, startRuntime, writeSparkSubmit
 import { machineBusyCpuMs, ownCpuMs, treeCpuMs } from "./support/machine-stats.js";
 import { killJobsMentioning, processesMentioning } from "./support/processes.js";
 import { countingRunnerFactory, timeChannels } from "./support/remote-counter.js";
-import { type BenchResult, type BenchTable, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type BenchTable, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { canUseOwnProcessTables, startSshNodes } from "./support/ssh-nodes.js";
 import { median, percentile, round, since } from "./support/stats.js";
 import { requireSshTools } from "./support/tools.js";
@@ -86,8 +86,7 @@ interface Case {
 
 export async function runLaunchThroughput(options: LaunchThroughputOptions): Promise<BenchResult> {
   requireSshTools();
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const notes: string[] = [];
   const rows: Record<string, unknown>[] = [];
   const cores = cpus().length;
@@ -428,14 +427,10 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
         : "",
     );
 
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "launch-throughput",
       title: "Launch throughput over real sshd, one cluster and many, and where the limit comes from",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: 0,
-      machine: machine(),
-      parameters: { ...options, default_cap: DEFAULT_CAP, own_process_tables: ownTables },
+      parameters: { default_cap: DEFAULT_CAP, own_process_tables: ownTables },
       rows,
       summary: {
         one_cluster_launches_per_s: (one?.launches_per_s as number) ?? null,
@@ -450,11 +445,7 @@ export async function runLaunchThroughput(options: LaunchThroughputOptions): Pro
       },
       tables: [targets, table],
       notes: notes.filter(Boolean),
-    };
-    result.duration_ms = Math.round(since(clock));
-    const path = await writeResult(result, options.out);
-    console.log(`launch-throughput: wrote ${path}`);
-    return result;
+    });
   });
 }
 

@@ -25,7 +25,7 @@ import { intList, isMain, parseBenchArgs, positiveInt, runMain, withCleanup } fr
 import { expectStatus, sparkClusterBody, startRuntime } from "./support/edp.js";
 import { killJobsMentioning, killTrees } from "./support/processes.js";
 import { countingRunnerFactory, instrumentSsh2, type RunnerCounts, type WireCounts } from "./support/remote-counter.js";
-import { type BenchResult, type Cell, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type Cell, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { median, ratio, round, since } from "./support/stats.js";
 import { requireSshTools } from "./support/tools.js";
 
@@ -73,8 +73,7 @@ const ORIGINAL_WRAPPER = '#!/bin/sh\n"$@" > stdout 2> stderr\necho $? > result\n
 
 export async function runLaunch(options: LaunchOptions): Promise<BenchResult> {
   requireSshTools();
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   return withCleanup(async (defer) => {
     const base = await mkdtemp(join(tmpdir(), "edp-bench-launch-"));
     const originalPids: number[] = [];
@@ -263,14 +262,9 @@ export async function runLaunch(options: LaunchOptions): Promise<BenchResult> {
       ]),
     };
     printTable(table);
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "launch",
       title: "Launch: EDP's one transfer and one command vs the original's sequence",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: Math.round(since(clock)),
-      machine: machine(),
-      parameters: { ...options },
       rows,
       summary: {
         max_edp_commands: Math.max(...rows.map((r) => r.edp_commands as number)),
@@ -288,10 +282,7 @@ export async function runLaunch(options: LaunchOptions): Promise<BenchResult> {
         "cmds + transfers are counted at the command runner; SFTP reqs are the SFTP requests other than data writes (open, close, mkdir, stat, setstat…) counted inside ssh2. Data goes in sequential SFTP WRITE requests in both sequences (see sftp_writes).",
         "The original sequence (reference/sahara-edp.md §7): mkdir -p; one upload per binary and one for launch_command; chmod of the directory; chmod +x; `cd wd; ./launch_command … & echo $!`, with the same pooled SSH connection.",
       ],
-    };
-    const path = await writeResult(result, options.out);
-    console.log(`launch: wrote ${path}`);
-    return result;
+    });
   });
 }
 

@@ -38,7 +38,7 @@ import { createDocumentClient, putItems } from "@edp/core/store/dynamo-client";
 import { Store, toItem } from "@edp/core/store/store";
 import { ed25519KeyPair } from "../test/support/keys.js";
 import { intList, isMain, parseBenchArgs, positiveInt, positiveNumber, runMain, withCleanup } from "./support/cli.js";
-import { type BenchResult, type BenchTable, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type BenchTable, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { round, since } from "./support/stats.js";
 
 const USAGE = `tsx bench/sweep-fanout.ts [options]   (SIMULATION: simulated cluster commands, real EDP code, dynalite)
@@ -486,8 +486,7 @@ async function runScenario(
 }
 
 export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const notes: string[] = [];
   const rows: Measured[] = [];
   for (const [i, clusters] of options.clusters.entries()) {
@@ -612,14 +611,10 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
   );
   const biggest = Math.max(...options.clusters);
   const largest = rows.filter((r) => r.clusters === biggest);
-  const result: BenchResult = {
+  return recordResult(start, options, {
     name: "sweep-fanout",
     title: "SIMULATION — the sweep's fan-out at internet scale (simulated cluster commands)",
-    quick: options.quick,
-    started_at: startedAt.toISOString(),
-    duration_ms: 0,
-    machine: machine(),
-    parameters: { ...options, simulation: true, dynamodb_ms_model: DYNAMODB_MS, prices: PRICES },
+    parameters: { simulation: true, dynamodb_ms_model: DYNAMODB_MS, prices: PRICES },
     rows: [...rows, ...growth.map((g) => ({ ...g, growth: true }))] as unknown as Record<string, unknown>[],
     summary: {
       simulation: true,
@@ -633,11 +628,7 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     },
     tables: [table, costTable, growthTable],
     notes,
-  };
-  result.duration_ms = Math.round(since(clock));
-  const path = await writeResult(result, options.out);
-  console.log(`sweep-fanout: wrote ${path}`);
-  return result;
+  });
 }
 
 if (isMain(import.meta.url)) await runMain(() => runFanout(fanoutOptions()));

@@ -72,7 +72,7 @@ import {
 } from "./support/machine-stats.js";
 import { jobMemory, jobProcessCount, killJobsMentioning, killTrees, processesMentioning } from "./support/processes.js";
 import { countingRunnerFactory } from "./support/remote-counter.js";
-import { type BenchResult, type BenchTable, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, type BenchTable, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { canUseOwnProcessTables, startSshNodes } from "./support/ssh-nodes.js";
 import { median, round, since } from "./support/stats.js";
 import { requireSshTools } from "./support/tools.js";
@@ -212,8 +212,7 @@ const SWEEP_FUNCTION_MB = 1024;
 
 export async function runSweepScale(options: SweepScaleOptions): Promise<BenchResult> {
   requireSshTools();
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const notes: string[] = [];
   const rows: Record<string, unknown>[] = [];
   const limits = machineLimits();
@@ -873,14 +872,10 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
       "peak RSS = VmHWM of this process, reset before each sweep (clear_refs), so it is the peak during the sweep; RSS added = that peak minus the RSS when the sweep began.",
     );
 
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "sweep-scale",
       title: "Sweep at scale over real sshd: up to 10,000 running executions on 100 clusters, and how it grows",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: 0,
-      machine: machine(),
-      parameters: { ...options, own_process_tables: ownTables, limits: { ...limits, cgroupPidsMax: limits.cgroupPidsMax || null } },
+      parameters: { own_process_tables: ownTables, limits: { ...limits, cgroupPidsMax: limits.cgroupPidsMax || null } },
       rows,
       summary: {
         largest_executions: headline.executions as number,
@@ -903,11 +898,7 @@ export async function runSweepScale(options: SweepScaleOptions): Promise<BenchRe
       },
       tables,
       notes,
-    };
-    result.duration_ms = Math.round(since(clock));
-    const path = await writeResult(result, options.out);
-    console.log(`sweep-scale: wrote ${path}`);
-    return result;
+    });
   });
 }
 

@@ -33,7 +33,7 @@ import { intList, isMain, parseBenchArgs, positiveInt, runMain, withCleanup } fr
 import { createShellTemplate, registerSshCluster, startRuntime } from "./support/edp.js";
 import { killJobsMentioning } from "./support/processes.js";
 import { countingRunnerFactory } from "./support/remote-counter.js";
-import { type BenchResult, cell, machine, printTable, writeResult } from "./support/report.js";
+import { type BenchResult, cell, printTable, recordResult, startBench } from "./support/report.js";
 import { median, ratio, round, since } from "./support/stats.js";
 import { requireSshTools } from "./support/tools.js";
 
@@ -112,8 +112,7 @@ function pick(sshd: SshServer) {
 
 export async function runSweep(options: SweepOptions): Promise<BenchResult> {
   requireSshTools();
-  const startedAt = new Date();
-  const clock = performance.now();
+  const start = startBench();
   const notes: string[] = [];
   const rows: Record<string, unknown>[] = [];
 
@@ -383,14 +382,10 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
       "load +cmds / load ms/cluster (issue 13.1) = what collecting each cluster's load adds: the batched sweep (whose one status command per cluster also reads the master's /json/ with curl or wget) against the same sweep over an engine without getClusterState (statuses only), interleaved; the bench's sshd clusters run no Spark master, so the read is refused at once and the load recorded as unknown.",
       "Job processes are stopped at the end by killing their process groups on this machine (faster than N forced cancels over SSH).",
     );
-    const result: BenchResult = {
+    return recordResult(start, options, {
       name: "sweep",
       title: "Sweep: batched status (one call per cluster) vs one status call per execution",
-      quick: options.quick,
-      started_at: startedAt.toISOString(),
-      duration_ms: 0,
-      machine: machine(),
-      parameters: { ...options, launch_concurrency: options.concurrency, command_timeout_ms: engineSettings.commandTimeoutMs },
+      parameters: { launch_concurrency: options.concurrency, command_timeout_ms: engineSettings.commandTimeoutMs },
       rows,
       summary: {
         largest_n: rows.at(-1)?.executions as number,
@@ -405,11 +400,7 @@ export async function runSweep(options: SweepOptions): Promise<BenchResult> {
       },
       tables: [table],
       notes,
-    };
-    result.duration_ms = Math.round(since(clock));
-    const path = await writeResult(result, options.out);
-    console.log(`sweep: wrote ${path}`);
-    return result;
+    });
   });
 }
 

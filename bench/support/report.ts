@@ -78,10 +78,48 @@ export function printTable(table: BenchTable): void {
   console.log(`\n${formatTable(table)}\n`);
 }
 
-/** Writes the result as `<dir>/<name>.json` and returns the path. */
-export async function writeResult(result: BenchResult, dir = DEFAULT_RESULTS_DIR): Promise<string> {
+/** When a benchmark began: taken by `startBench()` first thing, handed to `recordResult` at the end. */
+export interface BenchStart {
+  startedAt: Date;
+  clock: number;
+}
+
+export function startBench(): BenchStart {
+  return { startedAt: new Date(), clock: performance.now() };
+}
+
+/** What a benchmark measured. `parameters` holds the settings it ran with that are not its options. */
+export type BenchFigures = Pick<BenchResult, "name" | "title" | "rows" | "summary" | "tables" | "notes"> & {
+  parameters?: Record<string, unknown>;
+};
+
+/**
+ * Completes a benchmark's result with what every result carries (quick or not, when it started and
+ * how long it took, the machine, its options beside `figures.parameters`), writes it to
+ * `<options.out>/<name>.json` (default bench/results), says where, and returns it.
+ */
+export async function recordResult(
+  start: BenchStart,
+  options: { quick: boolean; out?: string },
+  { name, title, parameters, rows, summary, tables, notes }: BenchFigures,
+): Promise<BenchResult> {
+  const result: BenchResult = {
+    name,
+    title,
+    quick: options.quick,
+    started_at: start.startedAt.toISOString(),
+    duration_ms: Math.round(performance.now() - start.clock),
+    machine: machine(),
+    parameters: { ...options, ...parameters },
+    rows,
+    summary,
+    tables,
+    notes,
+  };
+  const dir = options.out ?? DEFAULT_RESULTS_DIR;
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${result.name}.json`);
+  const path = join(dir, `${name}.json`);
   await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-  return path;
+  console.log(`${name}: wrote ${path}`);
+  return result;
 }

@@ -201,6 +201,9 @@ describe("the quick benchmark suite", () => {
     expect(result.name).toBe(name);
     expect(result.quick).toBe(true);
     expect(Number.isNaN(Date.parse(result.started_at))).toBe(false);
+    expect(result.duration_ms).toBeGreaterThan(0);
+    // The options it ran with, beside its own parameters.
+    expect(result.parameters).toEqual(expect.objectContaining({ quick: true }));
     expect(result.machine).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number) }));
     expect(Array.isArray(result.notes)).toBe(true);
 
