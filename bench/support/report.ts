@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { round } from "./stats.js";
+import { round, since } from "./stats.js";
 
 export type Cell = string | number | null;
 
@@ -108,7 +108,7 @@ export async function recordResult(
     title,
     quick: options.quick,
     started_at: start.startedAt.toISOString(),
-    duration_ms: Math.round(performance.now() - start.clock),
+    duration_ms: Math.round(since(start.clock)),
     machine: machine(),
     parameters: { ...options, ...parameters },
     rows,
