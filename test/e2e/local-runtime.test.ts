@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningEdp, startEdp } from "../support/local-runtime.js";
+import { type RunningEdp, serverPid, startEdp } from "../support/local-runtime.js";
 
 const exec = promisify(execFile);
 
@@ -26,17 +26,33 @@ async function readmeQuickstart(url: string): Promise<string> {
   return block.replace("export EDP=http://127.0.0.1:8386", `export EDP=${url}`);
 }
 
+/** Continues a stopped process; false if it no longer exists. */
+function resume(pid: number): boolean {
+  try {
+    process.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("the local runtime, started as a new user would", () => {
   let edp: RunningEdp | undefined;
-  let workDir: string;
+  const workDirs: string[] = [];
+
+  async function newWorkDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "edp-quickstart-"));
+    workDirs.push(dir);
+    return dir;
+  }
 
   afterAll(async () => {
     await edp?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    for (const dir of workDirs) await rm(dir, { recursive: true, force: true });
   });
 
   it("runs the README quickstart, keeps its data across a restart and stops cleanly on Ctrl-C", async () => {
-    workDir = await mkdtemp(join(tmpdir(), "edp-quickstart-"));
+    const workDir = await newWorkDir();
     const dataDir = join(workDir, "data");
     edp = await startEdp(dataDir);
     expect(edp.output()).toMatch(/cluster:\s+local/);
@@ -63,4 +79,18 @@ describe("the local runtime, started as a new user would", () => {
     const clusters = await getJson<{ clusters: { name: string }[] }>(edp, "/v2/clusters");
     expect(clusters.clusters.filter((c) => c.name === "local")).toHaveLength(1);
   }, 240_000);
+
+  it("stops cleanly on Ctrl-C even when the server is too busy to take the signal at once", async () => {
+    await edp?.stop();
+    edp = await startEdp(join(await newWorkDir(), "data"));
+    const pid = await serverPid(edp);
+    // A loaded machine can leave the server unscheduled for a while; a pause stands in for that.
+    process.kill(pid, "SIGSTOP");
+    const stopped = edp.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    const survivedThePause = resume(pid);
+    await stopped;
+    expect(survivedThePause, "something killed the server while it was paused").toBe(true);
+    expect(edp.output()).toContain("Stopped.");
+  }, 120_000);
 });

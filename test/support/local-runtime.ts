@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readdir, readFile, readlink } from "node:fs/promises";
 
 export interface RunningEdp {
   url: string;
@@ -41,9 +42,10 @@ export async function startEdp(dataDir: string, env: Record<string, string> = {}
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
+      // "close", not "exit": npm may exit before the server's last words have been read from the pipe.
+      const closed = once(child, "close");
       process.kill(-child.pid!, "SIGINT");
-      await exited;
+      await closed;
       // npm leaves once its child has; wait until nothing of the group is left.
       for (let i = 0; i < 100 && groupAlive(child.pid!); i++) await new Promise((r) => setTimeout(r, 100));
     },
@@ -57,4 +59,24 @@ function groupAlive(groupId: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pid of the process listening on the runtime's port (the server itself, whatever npm and loaders sit above it). */
+export async function serverPid(edp: RunningEdp): Promise<number> {
+  const port = Number(new URL(edp.url).port);
+  // /proc/net/tcp lists 127.0.0.1:port as 0100007F:<port in hex>; state 0A is LISTEN; field 10 is the socket's inode.
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const listening = (await readFile("/proc/net/tcp", "utf8"))
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find((fields) => fields[1] === local && fields[3] === "0A");
+  if (!listening) throw new Error(`nothing listens on ${edp.url}`);
+  const socket = `socket:[${listening[9]}]`;
+  for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")) === socket) return Number(pid);
+    }
+  }
+  throw new Error(`no process holds the socket listening on ${edp.url}`);
 }
