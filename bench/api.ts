@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { hashToken } from "@edp/core/auth/tokens";
 import { DirectoryBinaryStore } from "@edp/core/binaries/directory-binary-store";
 import { readSettings } from "@edp/core/config/settings";
@@ -185,9 +184,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     // faster than 100,000 POSTs. They are terminal, as most of a long history is.
     const first = (await expectStatus(202, url, "POST", "/v2/jobs", { token: readToken, body: readJob })).body.job.id as string;
     const jobId = first;
-    const template = (
-      await seeder.send(new GetCommand({ TableName: tableName, Key: { pk: `job_execution#${first}`, sk: "job_execution" } }))
-    ).Item;
+    const template = (await seeder.get({ TableName: tableName, Key: { pk: `job_execution#${first}`, sk: "job_execution" } })).Item;
     if (!template) throw new Error(`execution ${first} is not in the table under the expected key`);
     const base = fromItem<JobExecution & Stored>(template);
     let seededCount = 1;
@@ -463,7 +460,7 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
     const documents = createDocumentClient(dynamoEndpoint);
     defer("the profile's DynamoDB client", () => documents.destroy());
     let dynamoCalls: string[] = [];
-    documents.middlewareStack.add(
+    documents.client.middlewareStack.add(
       (next, context) => async (args) => {
         dynamoCalls.push(String(context.commandName).replace(/Command$/, ""));
         return next(args);
@@ -503,12 +500,9 @@ export async function runApi(options: ApiOptions): Promise<BenchResult> {
         times: [],
       },
       {
-        layer: "DocumentClient get",
+        layer: "store client get",
         what: "what Store.get sends (marshalling added)",
-        op: () =>
-          documents.send(
-            new GetCommand({ TableName: tableName, Key: { pk: `job_execution#${jobId}`, sk: "job_execution" }, ConsistentRead: true }),
-          ),
+        op: () => documents.get({ TableName: tableName, Key: { pk: `job_execution#${jobId}`, sk: "job_execution" }, ConsistentRead: true }),
         times: [],
       },
       {

@@ -17,7 +17,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import { isMain, parseBenchArgs, positiveInt, runMain, withCleanup } from "./support/cli.js";
 import { ownCpuMs } from "./support/machine-stats.js";
@@ -71,8 +70,8 @@ async function measureHere(rounds: number, calls: number): Promise<Record<string
     defer("the DynamoDB client", () => client.destroy());
     await ensureTable(client, TABLE);
     // About the size of a stored execution.
-    await client.send(new PutCommand({ TableName: TABLE, Item: { ...KEY, payload: "x".repeat(2000) } }));
-    const read = () => client.send(new GetCommand({ TableName: TABLE, Key: KEY, ConsistentRead: true }));
+    await client.put({ TableName: TABLE, Item: { ...KEY, payload: "x".repeat(2000) } });
+    const read = () => client.get({ TableName: TABLE, Key: KEY, ConsistentRead: true });
     const context = new AsyncLocalStorage<number>();
     /** CPU µs per read over `calls` reads. */
     const reads = async (inContext: boolean) => {

@@ -22,7 +22,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { readSettings } from "@edp/core/config/settings";
 import type { EngineRegistration } from "@edp/core/engines/engine";
 import { SparkEngine } from "@edp/core/engines/spark/engine";
@@ -35,6 +34,7 @@ import { createCore } from "@edp/core/runtime/core";
 import { startLocalPorts } from "@edp/core/runtime/local";
 import type { SecretStore } from "@edp/core/secrets/secret-store";
 import { createDocumentClient, putItems } from "@edp/core/store/dynamo-client";
+import type { DynamoDocuments } from "@edp/core/store/dynamo-documents";
 import { Store, toItem } from "@edp/core/store/store";
 import { ed25519KeyPair } from "../test/support/keys.js";
 import { intList, isMain, parseBenchArgs, positiveInt, positiveNumber, runMain, withCleanup } from "./support/cli.js";
@@ -129,22 +129,24 @@ class CapacityCounter {
   }
 }
 
-/** A document client that asks DynamoDB (here dynalite) for the consumed capacity of every request, and counts it. */
-function countingClient(endpoint: string, counter: CapacityCounter): DynamoDBDocumentClient {
-  const client = createDocumentClient(endpoint);
-  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
-  (client as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
-    const c = command as { input: Record<string, unknown>; constructor: { name: string } };
-    const operation = c.constructor.name.replace(/Command$/, "");
-    c.input.ReturnConsumedCapacity = "TOTAL";
-    const answer = (await send(command)) as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
-    counter.requests[operation] = (counter.requests[operation] ?? 0) + 1;
-    const consumed = [answer.ConsumedCapacity ?? []].flat().reduce((sum, item) => sum + (item.CapacityUnits ?? 0), 0);
-    if (["Get", "Query", "Scan", "BatchGet"].includes(operation)) counter.readUnits += consumed;
-    else counter.writeUnits += consumed;
-    return answer;
-  };
-  return client;
+/** A store client that asks DynamoDB (here dynalite) for the consumed capacity of every request, and counts it. */
+function countingClient(endpoint: string, counter: CapacityCounter): DynamoDocuments {
+  const documents = createDocumentClient(endpoint);
+  documents.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName).replace(/Command$/, "");
+      (args.input as Record<string, unknown>).ReturnConsumedCapacity = "TOTAL";
+      const answer = await next(args);
+      const output = answer.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
+      counter.requests[operation] = (counter.requests[operation] ?? 0) + 1;
+      const consumed = [output.ConsumedCapacity ?? []].flat().reduce((sum, item) => sum + (item.CapacityUnits ?? 0), 0);
+      if (["GetItem", "Query", "Scan", "BatchGetItem"].includes(operation)) counter.readUnits += consumed;
+      else counter.writeUnits += consumed;
+      return answer;
+    },
+    { step: "initialize", name: "benchCountCapacity" },
+  );
+  return documents;
 }
 
 /**

@@ -24,7 +24,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { INDEXES } from "@edp/core/store/table";
 import { TestEngine, testEngineRegistration } from "../../test/support/test-engine.js";
@@ -91,8 +90,7 @@ async function serveFloor(): Promise<string> {
     response.end(body);
   };
   const getExecution = async (id: string) =>
-    (await documents.send(new GetCommand({ TableName, Key: { pk: `job_execution#${id}`, sk: "job_execution" }, ConsistentRead: true })))
-      .Item;
+    (await documents.get({ TableName, Key: { pk: `job_execution#${id}`, sk: "job_execution" }, ConsistentRead: true })).Item;
   const copied = new Map<string, Record<string, unknown>>();
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse, id: string) => Promise<void>> = {
     "GET get": async (_request, response, id) => {
@@ -101,16 +99,14 @@ async function serveFloor(): Promise<string> {
     },
     "GET list": async (_request, response) => {
       const index = INDEXES.byProject;
-      const page = await documents.send(
-        new QueryCommand({
-          TableName,
-          IndexName: index.name,
-          KeyConditionExpression: "#p = :p",
-          ExpressionAttributeNames: { "#p": index.partition },
-          ExpressionAttributeValues: { ":p": `job_execution#${PROJECTS[0]}` },
-          Limit: 100,
-        }),
-      );
+      const page = await documents.query({
+        TableName,
+        IndexName: index.name,
+        KeyConditionExpression: "#p = :p",
+        ExpressionAttributeNames: { "#p": index.partition },
+        ExpressionAttributeValues: { ":p": `job_execution#${PROJECTS[0]}` },
+        Limit: 100,
+      });
       answer(response, 200, { jobs: page.Items });
     },
     "POST put": async (request, response, id) => {
@@ -127,7 +123,7 @@ async function serveFloor(): Promise<string> {
         [INDEXES.byProject.partition]: `job_execution#${PROJECTS[1]}`,
         [INDEXES.byProject.sort]: `${new Date().toISOString()}#${copy}`,
       };
-      await documents.send(new PutCommand({ TableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+      await documents.put({ TableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" });
       answer(response, 202, { job: item });
     },
   };

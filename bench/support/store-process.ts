@@ -30,7 +30,7 @@ export async function portsOverStoreProcess(
   // Every request this process sends the store (GetItem, Query, UpdateItem…), counted as the SDK sends it.
   let requests = 0;
   const byCommand: Record<string, number> = {};
-  client.middlewareStack.add(
+  client.client.middlewareStack.add(
     (next, context) => (args) => {
       requests++;
       // A Query is named by its index, so a launch's queries say what they read.

@@ -27,7 +27,7 @@ describe("17.2 creating a job reads once, then writes", () => {
     // whose store's client records every DynamoDB call.
     client = createDocumentClient(api.ports.dynamoEndpoint);
     calls = [];
-    client.middlewareStack.add(
+    client.client.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName).replace(/Command$/, ""));
         return next(args);

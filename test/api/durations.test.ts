@@ -155,7 +155,7 @@ describe("13.5 expected durations", () => {
     for (let n = 0; n < 520; n++) await seed(noisy.templateId, 10, "SUCCEEDED", 60_000 - n);
     const client = createDocumentClient(api.ports.dynamoEndpoint);
     const sent: string[] = [];
-    client.middlewareStack.add(
+    client.client.middlewareStack.add(
       (next, context) => async (args) => {
         sent.push(String(context.commandName));
         return next(args);

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { KeyRecords } from "@edp/core/manager/key-records";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,14 +79,12 @@ describe("idempotency and schedule hardening", () => {
         expect((await create(["other"])).status).toBe(409);
         // The record's TTL passes (dynalite, like DynamoDB for up to days, still holds the item).
         const documents = createDocumentClient(shortLived.ports.dynamoEndpoint);
-        await documents.send(
-          new UpdateCommand({
-            TableName: "edp-test",
-            Key: { pk: `KEY#${KeyRecords.idempotencyKey(project.projectId, "nightly")}`, sk: "key" },
-            UpdateExpression: "SET expires_at = :past",
-            ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 1 },
-          }),
-        );
+        await documents.update({
+          TableName: "edp-test",
+          Key: { pk: `KEY#${KeyRecords.idempotencyKey(project.projectId, "nightly")}`, sk: "key" },
+          UpdateExpression: "SET expires_at = :past",
+          ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 1 },
+        });
         documents.destroy();
         // Expired: two concurrent requests agree on one new job, even with the body the old record refused.
         const [a, b] = await Promise.all([create(["other"]), create(["other"])]);

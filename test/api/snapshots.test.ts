@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
 import { RETAINED_CODE_PARTITION } from "@edp/core/store/table";
@@ -382,33 +381,29 @@ describe("16 run snapshots, re-runs and diffs", () => {
     const lastUsed = new Date(Date.now() - days * 86_400_000);
     const retainUntil = new Date(lastUsed.getTime() + 30 * 86_400_000).toISOString();
     const client = createDocumentClient(api.ports.dynamoEndpoint);
-    await client.send(
-      new PutCommand({
-        TableName: "edp-test",
-        Item: {
-          pk: `RETAINED#${hash}`,
-          sk: "retained",
-          sha256: hash,
-          size,
-          last_used_at: lastUsed.toISOString(),
-          retain_until: retainUntil,
-          activepk: RETAINED_CODE_PARTITION,
-          activesk: `${retainUntil}#${hash}`,
-        },
-      }),
-    );
+    await client.put({
+      TableName: "edp-test",
+      Item: {
+        pk: `RETAINED#${hash}`,
+        sk: "retained",
+        sha256: hash,
+        size,
+        last_used_at: lastUsed.toISOString(),
+        retain_until: retainUntil,
+        activepk: RETAINED_CODE_PARTITION,
+        activesk: `${retainUntil}#${hash}`,
+      },
+    });
     client.destroy();
   }
 
   /** The last pass was more than an hour ago. */
   async function forceRetentionPass() {
     const client = createDocumentClient(api.ports.dynamoEndpoint);
-    await client.send(
-      new PutCommand({
-        TableName: "edp-test",
-        Item: { pk: "PASS#retained_code", sk: "pass", last_run_at: new Date(Date.now() - 2 * 3600_000).toISOString() },
-      }),
-    );
+    await client.put({
+      TableName: "edp-test",
+      Item: { pk: "PASS#retained_code", sk: "pass", last_run_at: new Date(Date.now() - 2 * 3600_000).toISOString() },
+    });
     client.destroy();
   }
 });

@@ -1,4 +1,3 @@
-import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { sparkEngineRegistration } from "@edp/core/engines/spark/registration";
 import type { Cluster } from "@edp/core/model/cluster";
 import type { JobBinaryInternal } from "@edp/core/model/job-binary";
@@ -119,7 +118,7 @@ describe("tenancy hardening", () => {
       // The binary vanishes behind the API's back (data from before reference checks, or a lost race).
       const client = createDocumentClient(api.ports.dynamoEndpoint);
       try {
-        await client.send(new DeleteCommand({ TableName: "edp-test", Key: { pk: `job_binary#${doomed}`, sk: "job_binary" } }));
+        await client.delete({ TableName: "edp-test", Key: { pk: `job_binary#${doomed}`, sk: "job_binary" } });
       } finally {
         client.destroy();
       }

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { TokenService } from "@edp/core/auth/tokens";
 import { deadlineScheduleName, launchScheduleName, seriesScheduleName } from "@edp/core/manager/schedule-names";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
@@ -63,7 +62,7 @@ describe.runIf(tools.run)("18.2 the AWS adapters against moto: secrets, schedule
     expect(values.some((v) => v.SecretString?.includes(sshd.privateKey.trim().split("\n")[1]))).toBe(true);
     // The table holds no trace of the key: only the secret's id.
     const documents = createDocumentClient(undefined, { endpoint: moto.endpoint, region: moto.region, credentials: MOTO_CREDENTIALS });
-    const items = await documents.send(new ScanCommand({ TableName: stage.settings.EDP_TABLE_NAME }));
+    const items = await documents.scan({ TableName: stage.settings.EDP_TABLE_NAME });
     expect(JSON.stringify(items.Items)).not.toContain("PRIVATE KEY");
     documents.destroy();
     // The API never gives it back.

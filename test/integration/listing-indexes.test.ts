@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { durationsOf } from "@edp/core/dispatch/durations";
 import { type JobExecution, pendingExecution } from "@edp/core/model/job-execution";
 import { listResources } from "@edp/core/services/listing";
@@ -27,7 +26,7 @@ import { TestEngine, testEngineRegistration } from "../support/test-engine.js";
 function countingStore(api: TestApi) {
   const client = createDocumentClient(api.ports.dynamoEndpoint);
   const reads = { queries: 0, items: 0 };
-  client.middlewareStack.add(
+  client.client.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       if (context.commandName === "QueryCommand" || context.commandName === "ScanCommand") {
@@ -278,19 +277,17 @@ describe("17.2 sorted listings read from indexes", () => {
     onTestFinished(() => client.destroy());
     {
       const stored = (await api.ports.store.get<Stored>("data_source", made[1].id))!;
-      await client.send(
-        new PutCommand({
-          TableName: "edp-test",
-          Item: {
-            ...stored,
-            pk: `data_source#${stored.id}`,
-            sk: "data_source",
-            kind: "data_source",
-            gsi1pk: `data_source#${project.projectId}`,
-            gsi1sk: `${stored.created_at}#${stored.id}`,
-          },
-        }),
-      );
+      await client.put({
+        TableName: "edp-test",
+        Item: {
+          ...stored,
+          pk: `data_source#${stored.id}`,
+          sk: "data_source",
+          kind: "data_source",
+          gsi1pk: `data_source#${project.projectId}`,
+          gsi1sk: `${stored.created_at}#${stored.id}`,
+        },
+      });
     }
     const names = async () =>
       ((await api.request("GET", "/v2/data-sources?sort_by=name", { token: project.token })).body.data_sources as Named[])
@@ -328,7 +325,7 @@ describe("17.2 sorted listings read from indexes", () => {
         version: 1,
       };
       const { runspk: _partition, runssk: _sort, ...older } = toItem("job_execution", execution);
-      await client.send(new PutCommand({ TableName: "edp-test", Item: older }));
+      await client.put({ TableName: "edp-test", Item: older });
     }
     expect(await durationsOf(api.ports.store, project.projectId, templateId)).toBeUndefined();
     expect(await backfillListingKeys(client, "edp-test")).toBe(5);
@@ -348,40 +345,38 @@ it("17.2 a local table from before the listing indexes is rebuilt with them at s
     const current = tableDefinition("edp-test");
     const indexes = current.GlobalSecondaryIndexes!.filter((i) => ["byProject", "byPublic", "active"].includes(i.IndexName!));
     const used = new Set(["pk", "sk", ...indexes.flatMap((i) => i.KeySchema!.map((k) => k.AttributeName!))]);
-    await client.send(
+    await client.client.send(
       new CreateTableCommand({
         ...current,
         AttributeDefinitions: current.AttributeDefinitions!.filter((a) => used.has(a.AttributeName!)),
         GlobalSecondaryIndexes: indexes,
       }),
     );
-    await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: "edp-test" });
+    await waitUntilTableExists({ client: client.client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: "edp-test" });
     const id = crypto.randomUUID();
     const created_at = new Date().toISOString();
-    await client.send(
-      new PutCommand({
-        TableName: "edp-test",
-        Item: {
-          id,
-          project_id: "upgraded",
-          created_at,
-          updated_at: null,
-          is_public: false,
-          is_protected: false,
-          version: 1,
-          name: "kept",
-          type: "hdfs",
-          url: "/kept",
-          description: "",
-          credentials: {},
-          pk: `data_source#${id}`,
-          sk: "data_source",
-          kind: "data_source",
-          gsi1pk: "data_source#upgraded",
-          gsi1sk: `${created_at}#${id}`,
-        },
-      }),
-    );
+    await client.put({
+      TableName: "edp-test",
+      Item: {
+        id,
+        project_id: "upgraded",
+        created_at,
+        updated_at: null,
+        is_public: false,
+        is_protected: false,
+        version: 1,
+        name: "kept",
+        type: "hdfs",
+        url: "/kept",
+        description: "",
+        credentials: {},
+        pk: `data_source#${id}`,
+        sk: "data_source",
+        kind: "data_source",
+        gsi1pk: "data_source#upgraded",
+        gsi1sk: `${created_at}#${id}`,
+      },
+    });
     client.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
 

@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NameAlreadyExistsError, VersionConflictError } from "@edp/core/errors";
 import type { DataSource } from "@edp/core/model/data-source";
 import { type LocalPorts, startLocalPorts } from "@edp/core/runtime/local";
 import { updateModifiable } from "@edp/core/services/access";
 import { createDocumentClient } from "@edp/core/store/dynamo-client";
+import type { DynamoDocuments } from "@edp/core/store/dynamo-documents";
 import { Store, type Stored } from "@edp/core/store/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -31,14 +31,14 @@ function dataSource(name: string, overrides: Partial<Source> = {}): Source {
   };
 }
 
-/** A store whose process "dies" at the first DeleteCommand of a name claim: the write before it happened, the release never does. */
-function storeThatCrashesBeforeReleasingAName(endpoint: string): { crashing: Store; client: DynamoDBDocumentClient } {
+/** A store whose process "dies" at the first delete of a name claim: the write before it happened, the release never does. */
+function storeThatCrashesBeforeReleasingAName(endpoint: string): { crashing: Store; client: DynamoDocuments } {
   const client = createDocumentClient(endpoint);
-  const send = client.send.bind(client);
-  client.send = (async (command: unknown) => {
-    if (command instanceof DeleteCommand && String(command.input.Key?.pk).startsWith("NAME#")) throw new Error("process crashed");
-    return send(command as never);
-  }) as typeof client.send;
+  const remove = client.delete.bind(client);
+  client.delete = async (input) => {
+    if (String(input.Key.pk).startsWith("NAME#")) throw new Error("process crashed");
+    return remove(input);
+  };
   return { crashing: new Store(client, TABLE), client };
 }
 
@@ -82,14 +82,16 @@ describe("the store's hardening on dynalite", () => {
     const source = await store.create("data_source", dataSource("in-flight-old"), { uniqueName: "in-flight-old" });
     // Crash after claiming the new name but before writing the rename: the claim's owner does not (yet) hold it.
     const client = createDocumentClient(ports.dynamoEndpoint);
-    const send = client.send.bind(client);
     let claimed = false;
-    client.send = (async (command: unknown) => {
-      if (claimed) throw new Error("process crashed");
-      const result = await send(command as never);
-      if (String((command as { input?: { Item?: { pk?: string } } }).input?.Item?.pk).startsWith("NAME#")) claimed = true;
-      return result;
-    }) as typeof client.send;
+    for (const method of ["get", "put", "delete", "query", "batchGet"] as const) {
+      const call = client[method].bind(client) as (input: never) => Promise<unknown>;
+      (client as unknown as Record<string, unknown>)[method] = async (input: never) => {
+        if (claimed) throw new Error("process crashed");
+        const result = await call(input);
+        if (method === "put" && String((input as { Item: { pk?: string } }).Item.pk).startsWith("NAME#")) claimed = true;
+        return result;
+      };
+    }
     await expect(
       new Store(client, TABLE).update("data_source", source, { name: "in-flight-new" }, { nameOf: (s: Source) => s.name }),
     ).rejects.toThrow("process crashed");

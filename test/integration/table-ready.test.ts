@@ -1,4 +1,3 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, ensureTable } from "@edp/core/store/dynamo-client";
 import dynalite from "dynalite";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -23,7 +22,7 @@ it("ensureTable returns once the table it created is ACTIVE, so the first reques
   const client = createDocumentClient(endpoint);
   try {
     await ensureTable(client, "ready-test");
-    const page = await client.send(new ScanCommand({ TableName: "ready-test" }));
+    const page = await client.scan({ TableName: "ready-test" });
     expect(page.Items).toEqual([]);
   } finally {
     client.destroy();

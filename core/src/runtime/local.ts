@@ -1,6 +1,5 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { DirectoryBinaryStore } from "../binaries/directory-binary-store.js";
 import type { JobSeries } from "../manager/job-series.js";
@@ -49,17 +48,15 @@ export async function startLocalPorts(options: { dataDir: string; persist: boole
       const series: Pick<JobSeries, "id" | "interval" | "start" | "end">[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: options.tableName,
-            FilterExpression: "sk = :kind",
-            ExpressionAttributeValues: { ":kind": "job_series" },
-            ProjectionExpression: "id, #interval, #start, #end",
-            ExpressionAttributeNames: { "#interval": "interval", "#start": "start", "#end": "end" },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        series.push(...((page.Items ?? []) as typeof series));
+        const page = await client.scan({
+          TableName: options.tableName,
+          FilterExpression: "sk = :kind",
+          ExpressionAttributeValues: { ":kind": "job_series" },
+          ProjectionExpression: "id, #interval, #start, #end",
+          ExpressionAttributeNames: { "#interval": "interval", "#start": "start", "#end": "end" },
+          ExclusiveStartKey: startKey,
+        });
+        series.push(...(page.Items as typeof series));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
       return series;

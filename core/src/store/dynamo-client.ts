@@ -2,28 +2,26 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceNotFoundException,
   type TableDescription,
   waitUntilTableExists,
   waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { logger } from "../config/logger.js";
+import { type Document, DynamoDocuments, type WriteRequest } from "./dynamo-documents.js";
 import { tableDefinition } from "./table.js";
 
 /**
- * A DocumentClient for DynamoDB, or for dynalite when `endpoint` is given (dynalite
+ * The store's client for DynamoDB, or for dynalite when `endpoint` is given (dynalite
  * accepts any credentials, so fixed local ones keep the SDK from searching for some).
  * `config` is the AWS runtime's client settings (region, credentials, an emulator's endpoint).
  */
-export function createDocumentClient(endpoint?: string, config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  const client = endpoint
-    ? new DynamoDBClient({ endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } })
-    : new DynamoDBClient(config);
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export function createDocumentClient(endpoint?: string, config: DynamoDBClientConfig = {}): DynamoDocuments {
+  return new DynamoDocuments(
+    endpoint ? { endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } } : config,
+  );
 }
 
 /**
@@ -31,7 +29,8 @@ export function createDocumentClient(endpoint?: string, config: DynamoDBClientCo
  * A local table from an older version that lacks some of today's indexes is rebuilt with them
  * (`rebuildWithIndexes`): dynalite cannot add an index to a table.
  */
-export async function ensureTable(client: DynamoDBDocumentClient, tableName: string): Promise<void> {
+export async function ensureTable(documents: DynamoDocuments, tableName: string): Promise<void> {
+  const { client } = documents;
   let existing: TableDescription | undefined;
   try {
     existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
@@ -39,7 +38,7 @@ export async function ensureTable(client: DynamoDBDocumentClient, tableName: str
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   }
-  if (existing && missingIndexes(existing).length > 0) await rebuildWithIndexes(client, tableName, missingIndexes(existing));
+  if (existing && missingIndexes(existing).length > 0) await rebuildWithIndexes(documents, tableName, missingIndexes(existing));
   // A new table is CREATING for a moment, and answers ResourceNotFound until it is ACTIVE.
   await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
 }
@@ -56,12 +55,13 @@ function missingIndexes(table: TableDescription): string[] {
  * place). The items keep their old attributes; `Store.backfillListingKeys` then adds the
  * listing keys the new indexes sort on.
  */
-async function rebuildWithIndexes(client: DynamoDBDocumentClient, tableName: string, missing: string[]): Promise<void> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
+async function rebuildWithIndexes(documents: DynamoDocuments, tableName: string, missing: string[]): Promise<void> {
+  const { client } = documents;
+  const items: Document[] = [];
+  let startKey: Document | undefined;
   do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
+    const page = await documents.scan({ TableName: tableName, ExclusiveStartKey: startKey });
+    items.push(...page.Items);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   logger.warn("Rebuilding the local table with the indexes it lacks", { tableName, missing, items: items.length });
@@ -69,7 +69,7 @@ async function rebuildWithIndexes(client: DynamoDBDocumentClient, tableName: str
   await waitUntilTableNotExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, minDelay: 0.05, maxDelay: 1, maxWaitTime: 60 }, { TableName: tableName });
-  await putItems(client, tableName, items);
+  await putItems(documents, tableName, items);
 }
 
 /**
@@ -77,23 +77,15 @@ async function rebuildWithIndexes(client: DynamoDBDocumentClient, tableName: str
  * time, each call's unprocessed items sent again. For bulk loads only (the local table's rebuild,
  * the benchmarks' seeding): nothing is conditioned, so it overwrites whatever is stored under a key.
  */
-export async function putItems(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  items: Record<string, unknown>[],
-  concurrency = 1,
-): Promise<void> {
+export async function putItems(documents: DynamoDocuments, tableName: string, items: Document[], concurrency = 1): Promise<void> {
   const limit = pLimit(concurrency);
   const batches: Promise<void>[] = [];
   for (let start = 0; start < items.length; start += 25) {
     const batch = items.slice(start, start + 25);
     batches.push(
       limit(async () => {
-        let pending: Record<string, unknown>[] = batch.map((Item) => ({ PutRequest: { Item } }));
-        while (pending.length > 0) {
-          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-          pending = (result.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-        }
+        let pending: WriteRequest[] = batch.map((Item) => ({ PutRequest: { Item } }));
+        while (pending.length > 0) pending = (await documents.batchWrite({ RequestItems: { [tableName]: pending } }))[tableName] ?? [];
       }),
     );
   }

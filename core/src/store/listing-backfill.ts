@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDocuments } from "./dynamo-documents.js";
 import { fromItem, type Kind, type Stored, toItem } from "./store.js";
 import { INDEXES } from "./table.js";
 
@@ -15,43 +15,39 @@ import { INDEXES } from "./table.js";
  * `scripts/backfill-listing-keys.ts` on a deployed table. It lives outside the Store, whose
  * functions may not scan (core/src/runtime/aws-actions.ts).
  */
-export async function backfillListingKeys(client: DynamoDBDocumentClient, tableName: string): Promise<number> {
+export async function backfillListingKeys(documents: DynamoDocuments, tableName: string): Promise<number> {
   let rewritten = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        // Resources without the sorted listings' keys, and successful runs without the run history's.
-        FilterExpression:
-          "(attribute_exists(#listed) AND attribute_not_exists(#updated)) OR " +
-          "(#sk = :execution AND #info.#status = :succeeded AND attribute_type(#start, :string) AND attribute_type(#end, :string) AND attribute_not_exists(#runs))",
-        ExpressionAttributeNames: {
-          "#listed": INDEXES.byProject.partition,
-          "#updated": INDEXES.byProjectUpdated.sort,
-          "#sk": "sk",
-          "#info": "info",
-          "#status": "status",
-          "#start": "start_time",
-          "#end": "end_time",
-          "#runs": INDEXES.succeededRuns.partition,
-        },
-        ExpressionAttributeValues: { ":execution": "job_execution", ":succeeded": "SUCCEEDED", ":string": "S" },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+    const page = await documents.scan({
+      TableName: tableName,
+      // Resources without the sorted listings' keys, and successful runs without the run history's.
+      FilterExpression:
+        "(attribute_exists(#listed) AND attribute_not_exists(#updated)) OR " +
+        "(#sk = :execution AND #info.#status = :succeeded AND attribute_type(#start, :string) AND attribute_type(#end, :string) AND attribute_not_exists(#runs))",
+      ExpressionAttributeNames: {
+        "#listed": INDEXES.byProject.partition,
+        "#updated": INDEXES.byProjectUpdated.sort,
+        "#sk": "sk",
+        "#info": "info",
+        "#status": "status",
+        "#start": "start_time",
+        "#end": "end_time",
+        "#runs": INDEXES.succeededRuns.partition,
+      },
+      ExpressionAttributeValues: { ":execution": "job_execution", ":succeeded": "SUCCEEDED", ":string": "S" },
+      ExclusiveStartKey: startKey,
+    });
+    for (const item of page.Items) {
       const entity = fromItem<Stored>(item);
       try {
-        await client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: toItem(item.kind as Kind, entity),
-            ...(entity.version === undefined
-              ? { ConditionExpression: "attribute_not_exists(version)" }
-              : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": entity.version } }),
-          }),
-        );
+        await documents.put({
+          TableName: tableName,
+          Item: toItem(item.kind as Kind, entity),
+          ...(entity.version === undefined
+            ? { ConditionExpression: "attribute_not_exists(version)" }
+            : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": entity.version } }),
+        });
         rewritten++;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -1,18 +1,10 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from "@aws-sdk/lib-dynamodb";
 import { LRUCache } from "lru-cache";
 import { NameAlreadyExistsError, VersionConflictError } from "../errors.js";
 import type { Resource } from "../model/common.js";
 import type { JobExecution } from "../model/job-execution.js";
 import { ACTIVE_STATUSES } from "../model/status.js";
+import type { DynamoDocuments, QueryInput } from "./dynamo-documents.js";
 import { itemBytes } from "./item-size.js";
 import {
   ACTIVE_PARTITION,
@@ -99,7 +91,7 @@ export class Store {
   private readonly recentDefinitions = new LRUCache<string, Record<string, unknown>>({ max: 5_000, ttl: RECENT_READ_MS });
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly documents: DynamoDocuments,
     private readonly tableName: string,
   ) {}
 
@@ -114,13 +106,11 @@ export class Store {
     const references = options.referencesOf?.(entity) ?? [];
     try {
       await this.addReferences({ kind, id: entity.id }, references);
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(kind, entity),
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: toItem(kind, entity),
+        ConditionExpression: "attribute_not_exists(pk)",
+      });
     } catch (error) {
       await this.removeReferences({ kind, id: entity.id }, references);
       if (options.uniqueName !== undefined) await this.releaseName(kind, entity.project_id, options.uniqueName, entity.id);
@@ -129,11 +119,10 @@ export class Store {
     return entity;
   }
 
-  /** Sends a conditioned write: whether its condition held. A condition that fails is an answer here, not an error. */
-  private async sendConditioned(command: PutCommand | DeleteCommand): Promise<boolean> {
+  /** Awaits a conditioned write: whether its condition held. A condition that fails is an answer here, not an error. */
+  private async conditioned(write: Promise<void>): Promise<boolean> {
     try {
-      if (command instanceof PutCommand) await this.client.send(command);
-      else await this.client.send(command);
+      await write;
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -143,8 +132,8 @@ export class Store {
 
   /** Deletes an item only while `attribute` still holds `value` (its holder, the version seen); whether it did. */
   private deleteWhile(key: { pk: string; sk: string }, attribute: string, value: string): Promise<boolean> {
-    return this.sendConditioned(
-      new DeleteCommand({
+    return this.conditioned(
+      this.documents.delete({
         TableName: this.tableName,
         Key: key,
         ConditionExpression: "#attribute = :value",
@@ -159,9 +148,7 @@ export class Store {
     if (entity.is_public) this.publicFoundEmpty.delete(kind);
     this.recentDefinitions.delete(entityKey(kind, entity.id));
     try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: toItem(kind, entity), ConditionExpression: "attribute_not_exists(pk)" }),
-      );
+      await this.documents.put({ TableName: this.tableName, Item: toItem(kind, entity), ConditionExpression: "attribute_not_exists(pk)" });
       return { entity, created: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -172,9 +159,11 @@ export class Store {
   }
 
   async get<T extends Stored>(kind: Kind, id: string): Promise<T | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: entityKey(kind, id), sk: kind }, ConsistentRead: true }),
-    );
+    const result = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: entityKey(kind, id), sk: kind },
+      ConsistentRead: true,
+    });
     return result.Item ? fromItem<T>(result.Item) : undefined;
   }
 
@@ -203,14 +192,12 @@ export class Store {
         .map((key) => ({ pk: entityKey(key.kind, key.id), sk: key.kind }));
       for (let attempt = 0; pending?.length; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        const result = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
+        const result = await this.documents.batchGet({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } });
         for (const item of result.Responses?.[this.tableName] ?? []) {
           if (DEFINITION_KINDS.has(item.sk as Kind)) this.recentDefinitions.set(item.pk as string, structuredClone(item));
           found.set(item.pk as string, fromItem<Stored>(item));
         }
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+        pending = result.UnprocessedKeys[this.tableName]?.Keys;
       }
     }
     return found;
@@ -240,14 +227,12 @@ export class Store {
     const dropped = before.filter((b) => !after.some((r) => sameReference(b, r)));
     try {
       await this.addReferences(self, added);
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(kind, next),
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":version": current.version },
-        }),
-      );
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: toItem(kind, next),
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ":version": current.version },
+      });
     } catch (error) {
       await this.removeReferences(self, added);
       if (renamed) await this.releaseName(kind, next.project_id, newName, next.id);
@@ -263,14 +248,12 @@ export class Store {
   async remove<T extends Stored>(kind: Kind, current: T, options: { name?: string; referencesOf?: ReferencesOf<T> } = {}): Promise<void> {
     this.recentDefinitions.delete(entityKey(kind, current.id));
     try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: entityKey(kind, current.id), sk: kind },
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":version": current.version },
-        }),
-      );
+      await this.documents.delete({
+        TableName: this.tableName,
+        Key: { pk: entityKey(kind, current.id), sk: kind },
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ":version": current.version },
+      });
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(kind, current.id);
       throw error;
@@ -289,15 +272,13 @@ export class Store {
   async isReferenced(kind: Kind, id: string): Promise<boolean> {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": referencesKey({ kind, id }) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.documents.query({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": referencesKey({ kind, id }) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      });
       for (const item of page.Items ?? []) if (await this.get(item.referrer_kind as Kind, item.referrer_id as string)) return true;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -316,17 +297,15 @@ export class Store {
     };
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEXES.active.name,
-          ...(kind === "cluster"
-            ? { KeyConditionExpression: "activepk = :a AND begins_with(activesk, :cluster)" }
-            : { KeyConditionExpression: "activepk = :a", FilterExpression: filters[kind] }),
-          ExpressionAttributeValues: { ":a": ACTIVE_PARTITION, ...(kind === "cluster" ? { ":cluster": `${id}#` } : { ":id": id }) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.documents.query({
+        TableName: this.tableName,
+        IndexName: INDEXES.active.name,
+        ...(kind === "cluster"
+          ? { KeyConditionExpression: "activepk = :a AND begins_with(activesk, :cluster)" }
+          : { KeyConditionExpression: "activepk = :a", FilterExpression: filters[kind] }),
+        ExpressionAttributeValues: { ":a": ACTIVE_PARTITION, ...(kind === "cluster" ? { ":cluster": `${id}#` } : { ":id": id }) },
+        ExclusiveStartKey: startKey,
+      });
       if ((page.Items ?? []).length > 0) return true;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -386,18 +365,16 @@ export class Store {
     let startKey: Record<string, unknown> | undefined;
     do {
       const askedAt = Date.now();
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: `#partition = :partition${condition}`,
-          ExpressionAttributeNames: { "#partition": index.partition, ...(options.after === undefined ? {} : { "#sort": index.sort }) },
-          ExpressionAttributeValues: { ":partition": partition, ...(options.after === undefined ? {} : { ":after": options.after }) },
-          ScanIndexForward: !options.descending,
-          Limit: options.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.documents.query({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: `#partition = :partition${condition}`,
+        ExpressionAttributeNames: { "#partition": index.partition, ...(options.after === undefined ? {} : { "#sort": index.sort }) },
+        ExpressionAttributeValues: { ":partition": partition, ...(options.after === undefined ? {} : { ":after": options.after }) },
+        ScanIndexForward: !options.descending,
+        Limit: options.pageSize,
+        ExclusiveStartKey: startKey,
+      });
       const items = page.Items ?? [];
       if (startKey === undefined && !page.LastEvaluatedKey && items.length === 0) options.onEmpty?.(askedAt);
       if (items.length > 0) yield items.map((item) => fromItem<T>(item));
@@ -416,17 +393,15 @@ export class Store {
 
   /** A template's last `limit` successful runs in a project, the latest-ended first: one Query, however long the project's history. */
   async latestSucceededRuns(projectId: string, templateId: string, limit: number): Promise<JobExecution[]> {
-    const { Items } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: INDEXES.succeededRuns.name,
-        KeyConditionExpression: "#p = :p",
-        ExpressionAttributeNames: { "#p": INDEXES.succeededRuns.partition },
-        ExpressionAttributeValues: { ":p": succeededRunsPartition(projectId, templateId) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
+    const { Items } = await this.documents.query({
+      TableName: this.tableName,
+      IndexName: INDEXES.succeededRuns.name,
+      KeyConditionExpression: "#p = :p",
+      ExpressionAttributeNames: { "#p": INDEXES.succeededRuns.partition },
+      ExpressionAttributeValues: { ":p": succeededRunsPartition(projectId, templateId) },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
     return (Items ?? []).map((item) => fromItem<JobExecution>(item));
   }
 
@@ -445,9 +420,11 @@ export class Store {
    * eventually, and dynalite never does, so an expired record is read as absent here.
    */
   async getKeyRecord(name: string, now: Date): Promise<KeyRecord | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: keyRecordKey(name), sk: "key" }, ConsistentRead: true }),
-    );
+    const result = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: keyRecordKey(name), sk: "key" },
+      ConsistentRead: true,
+    });
     const record = result.Item as (KeyRecord & { pk: string; sk: string }) | undefined;
     if (!record || record.expires_at <= epochSeconds(now)) return undefined;
     return {
@@ -463,8 +440,8 @@ export class Store {
    * concurrent writers exactly one does.
    */
   async putKeyRecord(name: string, record: KeyRecord, now: Date, replacing?: string): Promise<boolean> {
-    return this.sendConditioned(
-      new PutCommand({
+    return this.conditioned(
+      this.documents.put({
         TableName: this.tableName,
         Item: { pk: keyRecordKey(name), sk: "key", ...record },
         ConditionExpression: `attribute_not_exists(pk) OR expires_at <= :now${replacing === undefined ? "" : " OR execution_id = :stale"}`,
@@ -497,8 +474,8 @@ export class Store {
    * one slot, exactly one does.
    */
   async claimSlot(scope: string, slot: number, holder: string, replacing?: string): Promise<boolean> {
-    return this.sendConditioned(
-      new PutCommand({
+    return this.conditioned(
+      this.documents.put({
         TableName: this.tableName,
         Item: { pk: slotsKey(scope), sk: String(slot), slot, holder },
         ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "holder = :stale",
@@ -532,16 +509,14 @@ export class Store {
       const keys: string[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEXES.active.name,
-            KeyConditionExpression: "activepk = :p",
-            ExpressionAttributeValues: { ":p": partition },
-            ProjectionExpression: "activesk",
-            ExclusiveStartKey: startKey,
-          }),
-        );
+        const page = await this.documents.query({
+          TableName: this.tableName,
+          IndexName: INDEXES.active.name,
+          KeyConditionExpression: "activepk = :p",
+          ExpressionAttributeValues: { ":p": partition },
+          ProjectionExpression: "activesk",
+          ExclusiveStartKey: startKey,
+        });
         for (const item of page.Items ?? []) keys.push(item.activesk as string);
         startKey = page.LastEvaluatedKey;
       } while (startKey);
@@ -560,8 +535,8 @@ export class Store {
    * exactly one wins. A holder that crashed never releases, so its lease lapses at its expiry.
    */
   async takeLease(name: string, holder: string, expiresAt: number, now: Date): Promise<boolean> {
-    return this.sendConditioned(
-      new PutCommand({
+    return this.conditioned(
+      this.documents.put({
         TableName: this.tableName,
         Item: { pk: leaseKey(name), sk: "lease", holder, expires_at: expiresAt },
         ConditionExpression: "attribute_not_exists(pk) OR expires_at <= :now",
@@ -581,8 +556,8 @@ export class Store {
    */
   async touchRetainedCode(record: RetainedCodeRecord): Promise<void> {
     // A later use already keeps it longer.
-    await this.sendConditioned(
-      new PutCommand({
+    await this.conditioned(
+      this.documents.put({
         TableName: this.tableName,
         Item: {
           pk: retainedCodeKey(record.sha256),
@@ -598,25 +573,25 @@ export class Store {
   }
 
   async getRetainedCode(sha256: string): Promise<RetainedCodeRecord | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: retainedCodeKey(sha256), sk: "retained" }, ConsistentRead: true }),
-    );
+    const result = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: retainedCodeKey(sha256), sk: "retained" },
+      ConsistentRead: true,
+    });
     if (!result.Item) return undefined;
-    const { sha256: hash, size, last_used_at, retain_until } = result.Item as RetainedCodeRecord;
+    const { sha256: hash, size, last_used_at, retain_until } = result.Item as unknown as RetainedCodeRecord;
     return { sha256: hash, size, last_used_at, retain_until };
   }
 
   /** The records whose retention has passed: one range of one partition, so the cost is what has expired, never the whole store. */
   async listExpiredRetainedCode(now: Date, limit: number): Promise<RetainedCodeRecord[]> {
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: INDEXES.active.name,
-        KeyConditionExpression: "activepk = :p AND activesk < :now",
-        ExpressionAttributeValues: { ":p": RETAINED_CODE_PARTITION, ":now": now.toISOString() },
-        Limit: limit,
-      }),
-    );
+    const page = await this.documents.query({
+      TableName: this.tableName,
+      IndexName: INDEXES.active.name,
+      KeyConditionExpression: "activepk = :p AND activesk < :now",
+      ExpressionAttributeValues: { ":p": RETAINED_CODE_PARTITION, ":now": now.toISOString() },
+      Limit: limit,
+    });
     return (page.Items ?? []).map((item) => fromItem<RetainedCodeRecord>(item));
   }
 
@@ -630,8 +605,8 @@ export class Store {
    * of concurrent sweeps exactly one wins, and the others skip the pass.
    */
   async claimPeriodicPass(name: string, now: Date, everySeconds: number): Promise<boolean> {
-    return this.sendConditioned(
-      new PutCommand({
+    return this.conditioned(
+      this.documents.put({
         TableName: this.tableName,
         Item: { pk: `PASS#${name}`, sk: "pass", last_run_at: now.toISOString() },
         ConditionExpression: "attribute_not_exists(pk) OR last_run_at <= :cutoff",
@@ -641,24 +616,22 @@ export class Store {
   }
 
   async putToken(tokenHash: string, projectId: string, label: string): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: `TOKEN#${tokenHash}`, sk: "token", project_id: projectId, label, created_at: new Date().toISOString() },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: { pk: `TOKEN#${tokenHash}`, sk: "token", project_id: projectId, label, created_at: new Date().toISOString() },
+    });
   }
 
   async getTokenProject(tokenHash: string): Promise<string | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash}`, sk: "token" } }));
+    const result = await this.documents.get({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash}`, sk: "token" } });
     return result.Item?.project_id as string | undefined;
   }
 
-  private async queryAll<T>(input: Omit<QueryCommandInput, "TableName">): Promise<T[]> {
+  private async queryAll<T>(input: Omit<QueryInput, "TableName">): Promise<T[]> {
     const items: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }));
+      const page = await this.documents.query({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey });
       for (const item of page.Items ?? []) items.push(fromItem<T>(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -677,30 +650,26 @@ export class Store {
     const key = { pk: nameKey(kind, projectId, name), sk: "name" };
     const claim = { ...key, owner_id: ownerId, owner_version: ownerVersion };
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: claim,
-          ConditionExpression: "attribute_not_exists(pk) OR owner_id = :me",
-          ExpressionAttributeValues: { ":me": ownerId },
-        }),
-      );
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: claim,
+        ConditionExpression: "attribute_not_exists(pk) OR owner_id = :me",
+        ExpressionAttributeValues: { ":me": ownerId },
+      });
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const current = await this.documents.get({ TableName: this.tableName, Key: key, ConsistentRead: true });
       const staleOwner = current.Item?.owner_id as string | undefined;
       // Claims written before claims carried a version belong to a create (version 1).
       const claimedVersion = (current.Item?.owner_version as number | undefined) ?? 1;
       if (staleOwner && (await this.claimIsStale(kind, staleOwner, claimedVersion, name))) {
         try {
-          await this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: claim,
-              ConditionExpression: "owner_id = :stale",
-              ExpressionAttributeValues: { ":stale": staleOwner },
-            }),
-          );
+          await this.documents.put({
+            TableName: this.tableName,
+            Item: claim,
+            ConditionExpression: "owner_id = :stale",
+            ExpressionAttributeValues: { ":stale": staleOwner },
+          });
           return;
         } catch (retakeError) {
           if (!(retakeError instanceof ConditionalCheckFailedException)) throw retakeError;
@@ -718,17 +687,15 @@ export class Store {
   private async addReferences(referrer: Reference, targets: Reference[]): Promise<void> {
     await Promise.all(
       targets.map((target) =>
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              pk: referencesKey(target),
-              sk: `${referrer.kind}#${referrer.id}`,
-              referrer_kind: referrer.kind,
-              referrer_id: referrer.id,
-            },
-          }),
-        ),
+        this.documents.put({
+          TableName: this.tableName,
+          Item: {
+            pk: referencesKey(target),
+            sk: `${referrer.kind}#${referrer.id}`,
+            referrer_kind: referrer.kind,
+            referrer_id: referrer.id,
+          },
+        }),
       ),
     );
   }
@@ -736,16 +703,14 @@ export class Store {
   private async removeReferences(referrer: Reference, targets: Reference[]): Promise<void> {
     await Promise.all(
       targets.map((target) =>
-        this.client.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { pk: referencesKey(target), sk: `${referrer.kind}#${referrer.id}` } }),
-        ),
+        this.documents.delete({ TableName: this.tableName, Key: { pk: referencesKey(target), sk: `${referrer.kind}#${referrer.id}` } }),
       ),
     );
   }
 
   private async releaseName(kind: Kind, projectId: string, name: string, ownerId: string): Promise<void> {
-    await this.sendConditioned(
-      new DeleteCommand({
+    await this.conditioned(
+      this.documents.delete({
         TableName: this.tableName,
         Key: { pk: nameKey(kind, projectId, name), sk: "name" },
         ConditionExpression: "owner_id = :me",
