@@ -21,7 +21,7 @@ async function clientsOf(ports: ReturnType<typeof createAwsPorts>): Promise<Reco
     lambda: ConfiguredClient;
   };
   return {
-    dynamodb: inner(ports.store, "client"),
+    dynamodb: inner(inner(ports.store, "documents"), "client"),
     secretsmanager: inner(await ports.secrets.loaded(), "client"),
     s3: inner(await ports.binaries.loaded(), "client"),
     scheduler: scheduler.scheduler,
