@@ -1,5 +1,6 @@
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { operations } from "@edp/functions/api/index";
+import { declaredQueryKeys } from "@edp/functions/api/query";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../support/api.js";
 import { countItems } from "../support/table.js";
@@ -202,5 +203,17 @@ describe("every route", () => {
     }
     const createJob = response.body.paths["/v2/jobs"].post.requestBody.content["application/json"].schema;
     expect(createJob.required).toEqual(expect.arrayContaining(["job_template_id", "cluster_id"]));
+  });
+
+  it("accepts exactly the query parameters the OpenAPI document lists, on every operation", async () => {
+    const document = (await api.request("GET", "/openapi.json")).body;
+    let listed = 0;
+    for (const operation of operations) {
+      const entry = document.paths[operation.path][operation.method.toLowerCase()];
+      const documented = (entry.parameters ?? []).filter((p: { in: string }) => p.in === "query").map((p: { name: string }) => p.name);
+      listed += documented.length;
+      expect(declaredQueryKeys(operation.query).sort(), operation.operationId).toEqual(documented.sort());
+    }
+    expect(listed).toBeGreaterThan(20);
   });
 });

@@ -2,7 +2,7 @@ import type { ClusterAccess, EngineRegistration, JobEngine, LaunchedJob, Prepare
 import { EngineError } from "@edp/core/errors";
 import { attemptName } from "@edp/core/model/job-execution";
 import type { JobStatus } from "@edp/core/model/status";
-import { z } from "zod";
+import * as z from "@edp/core/model/zod";
 
 /**
  * A controllable engine for the core's tests (issue 2 allows one; the store stays
@@ -139,7 +139,7 @@ export class TestEngine implements JobEngine {
 export function testEngineRegistration(engine: TestEngine): EngineRegistration {
   return {
     plugins: ["test"],
-    connectionSchema: z.object({ endpoint: z.string().default("test://"), password: z.string().optional() }).strict(),
+    connectionSchema: z.strictObject({ endpoint: z._default(z.string(), "test://"), password: z.optional(z.string()) }),
     secretFields: ["password"],
     jobTypes: ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"],
     supportedJobTypes: (version) =>

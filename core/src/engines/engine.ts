@@ -139,7 +139,7 @@ export interface StatusReport {
   details?: Record<string, unknown>;
 }
 
-export type ConnectionSchema = import("zod").ZodType<Record<string, unknown>>;
+export type ConnectionSchema = import("../model/zod.js").ZodMiniType<Record<string, unknown>>;
 
 /** One engine's offer to the registry: which clusters and job types it serves. */
 export interface EngineRegistration {

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
-import * as z from "zod";
 import type { DataSource } from "../model/data-source.js";
 import type { JobConfigs } from "../model/job-execution.js";
+import * as z from "../model/zod.js";
 
 const DATASOURCE_PREFIX = "datasource://";
 

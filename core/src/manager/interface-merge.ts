@@ -1,7 +1,7 @@
-import * as z from "zod";
 import { InvalidDataError } from "../errors.js";
 import type { JobConfigs } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
+import * as z from "../model/zod.js";
 
 /**
  * Folds an execution's `interface` values into its `job_configs`, as Sahara's

@@ -1,12 +1,12 @@
-import * as z from "zod";
+import * as z from "../model/zod.js";
 import type { SweepReport } from "./sweeper.js";
 
 /** A sweep worker's share of the clusters: what a coordinator hands to each worker. */
 export const SweepShardSchema = z.object({
-  cluster_ids: z.array(z.string().min(1)),
+  cluster_ids: z.array(z.string().check(z.minLength(1))),
   /** This shard's number and how many the coordinator cut, for the logs. */
-  shard: z.number().int().positive(),
-  of: z.number().int().positive(),
+  shard: z.int().check(z.positive()),
+  of: z.int().check(z.positive()),
 });
 export type SweepShard = z.infer<typeof SweepShardSchema>;
 

@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { DescriptionSchema, FlagSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
+import * as z from "./zod.js";
 
 /**
  * A cluster is registered, not provisioned: EDP only needs to know how to reach it.
@@ -8,43 +8,36 @@ import { DescriptionSchema, FlagSchema, NameSchema, OptionalDescriptionSchema, t
  */
 export const PluginNameSchema = z
   .string()
-  .min(1)
-  .max(50)
-  .regex(/^[a-z][a-z0-9_-]*$/, "must be a lower-case plugin name");
+  .check(z.minLength(1), z.maxLength(50), z.regex(/^[a-z][a-z0-9_-]*$/, "must be a lower-case plugin name"));
 export const PluginVersionSchema = z
   .string()
-  .min(1)
-  .max(32)
-  .regex(/^[0-9A-Za-z][0-9A-Za-z.\-_]*$/, "must be a version such as 3.5.1");
+  .check(z.minLength(1), z.maxLength(32), z.regex(/^[0-9A-Za-z][0-9A-Za-z.\-_]*$/, "must be a version such as 3.5.1"));
 
-export const ClusterCreateSchema = z
-  .object({
-    name: NameSchema,
-    description: OptionalDescriptionSchema,
-    plugin_name: PluginNameSchema,
-    plugin_version: PluginVersionSchema,
-    connection: z.record(z.string(), z.unknown()).default({}),
-    /** How many of its executions run at once; more wait in a FIFO queue (issue 13.3). Unset or null: unlimited. */
-    max_concurrent_jobs: z.number().int().min(1).max(10_000).nullable().optional(),
-    is_public: FlagSchema,
-    is_protected: FlagSchema,
-  })
-  .strict();
+/** How many of a cluster's executions run at once; more wait in a FIFO queue (issue 13.3). Unset or null: unlimited. */
+const MaxConcurrentJobsSchema = z.optional(z.nullable(z.int().check(z.minimum(1), z.maximum(10_000))));
+
+export const ClusterCreateSchema = z.strictObject({
+  name: NameSchema,
+  description: OptionalDescriptionSchema,
+  plugin_name: PluginNameSchema,
+  plugin_version: PluginVersionSchema,
+  connection: z._default(z.record(z.string(), z.unknown()), {}),
+  max_concurrent_jobs: MaxConcurrentJobsSchema,
+  is_public: FlagSchema,
+  is_protected: FlagSchema,
+});
 export type ClusterCreate = z.infer<typeof ClusterCreateSchema>;
 
-export const ClusterUpdateSchema = z
-  .object({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    plugin_version: PluginVersionSchema.optional(),
-    /** Merged into the stored connection; secret fields are replaced when given. */
-    connection: z.record(z.string(), z.unknown()).optional(),
-    /** How many of its executions run at once; more wait in a FIFO queue (issue 13.3). Unset or null: unlimited. */
-    max_concurrent_jobs: z.number().int().min(1).max(10_000).nullable().optional(),
-    is_public: FlagSchema,
-    is_protected: FlagSchema,
-  })
-  .strict();
+export const ClusterUpdateSchema = z.strictObject({
+  name: z.optional(NameSchema),
+  description: z.optional(z.nullable(DescriptionSchema)),
+  plugin_version: z.optional(PluginVersionSchema),
+  /** Merged into the stored connection; secret fields are replaced when given. */
+  connection: z.optional(z.record(z.string(), z.unknown())),
+  max_concurrent_jobs: MaxConcurrentJobsSchema,
+  is_public: FlagSchema,
+  is_protected: FlagSchema,
+});
 export type ClusterUpdate = z.infer<typeof ClusterUpdateSchema>;
 
 export interface Cluster extends Resource {

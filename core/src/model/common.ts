@@ -1,26 +1,30 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 
 /** Sahara's `valid_name`: 1-50 characters, letters, digits and `-_.`, not starting with punctuation. */
 export const NameSchema = z
   .string()
-  .min(1)
-  .max(50)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_.]*$/, "must start with a letter or digit and contain only letters, digits, '-', '_' and '.'");
+  .check(
+    z.minLength(1),
+    z.maxLength(50),
+    z.regex(/^[a-zA-Z0-9][a-zA-Z0-9\-_.]*$/, "must start with a letter or digit and contain only letters, digits, '-', '_' and '.'"),
+  );
 
 export const IdSchema = z.uuid({ message: "must be a UUID" });
 
-export const DescriptionSchema = z.string().max(4096);
+export const DescriptionSchema = z.string().check(z.maxLength(4096));
 
 /**
  * An optional string field where JSON `null` means absent: python-saharaclient sends
  * `"description": null` (and other unset strings) when it was given none.
  */
-export function optionalString(schema: z.ZodString) {
-  // `.optional()` after the transform keeps the key optional in the inferred type.
-  return schema
-    .nullish()
-    .transform((value) => value ?? undefined)
-    .optional();
+export function optionalString(schema: z.ZodMiniString<string>) {
+  // `optional` around the transform keeps the key optional in the inferred type.
+  return z.optional(
+    z.pipe(
+      z.nullish(schema),
+      z.transform((value) => value ?? undefined),
+    ),
+  );
 }
 
 /** A description on create: optional, `null` meaning none. */
@@ -32,7 +36,7 @@ export function withoutUndefined<T extends object>(value: T): T {
 }
 
 /** Sahara accepts `null` for the flags and treats it as false. */
-export const FlagSchema = z.boolean().nullable().optional();
+export const FlagSchema = z.optional(z.nullable(z.boolean()));
 
 /**
  * Text that becomes a process argument, an environment variable or a configuration
@@ -40,10 +44,10 @@ export const FlagSchema = z.boolean().nullable().optional();
  * is refused at submit rather than failing the launch.
  */
 export function processText(maxLength: number) {
-  return z
-    .string()
-    .max(maxLength)
-    .refine((text) => !text.includes("\0"), "must not contain a NUL byte");
+  return z.string().check(
+    z.maxLength(maxLength),
+    z.refine((text) => !text.includes("\0"), "must not contain a NUL byte"),
+  );
 }
 
 /** Sahara's `simple_config`: string keys to string or number values (no booleans). */

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import {
   DescriptionSchema,
   FlagSchema,
@@ -8,6 +7,7 @@ import {
   type Resource,
   withoutUndefined,
 } from "./common.js";
+import * as z from "./zod.js";
 
 export const DATA_SOURCE_TYPES = ["swift", "hdfs", "maprfs", "manila", "s3", "file"] as const;
 export const DataSourceTypeSchema = z.enum(DATA_SOURCE_TYPES);
@@ -16,26 +16,26 @@ export type DataSourceType = z.infer<typeof DataSourceTypeSchema>;
 const RANDSTR = /%RANDSTR\((-?\d+)\)%/g;
 
 /** Credentials are accepted on write and kept in the secret store; they never come back out. */
-export const DataSourceCredentialsSchema = z
-  .object({
-    user: optionalString(z.string().max(1024)),
-    password: optionalString(z.string().max(4096)),
-    accesskey: optionalString(z.string().max(1024)),
-    secretkey: optionalString(z.string().max(4096)),
-    endpoint: optionalString(z.string().max(1024)),
-    bucket_in_path: z.boolean({ message: "Config 'bucket_in_path' must be boolean" }).optional(),
-    ssl: z.boolean({ message: "Config 'ssl' must be boolean" }).optional(),
-  })
-  .strict()
-  .transform(withoutUndefined);
+export const DataSourceCredentialsSchema = z.pipe(
+  z.strictObject({
+    user: optionalString(z.string().check(z.maxLength(1024))),
+    password: optionalString(z.string().check(z.maxLength(4096))),
+    accesskey: optionalString(z.string().check(z.maxLength(1024))),
+    secretkey: optionalString(z.string().check(z.maxLength(4096))),
+    endpoint: optionalString(z.string().check(z.maxLength(1024))),
+    bucket_in_path: z.optional(z.boolean({ message: "Config 'bucket_in_path' must be boolean" })),
+    ssl: z.optional(z.boolean({ message: "Config 'ssl' must be boolean" })),
+  }),
+  z.transform(withoutUndefined),
+);
 export type DataSourceCredentials = z.infer<typeof DataSourceCredentialsSchema>;
 
 const DataSourceFields = {
   name: NameSchema,
   description: OptionalDescriptionSchema,
   type: DataSourceTypeSchema,
-  url: z.string().max(256),
-  credentials: DataSourceCredentialsSchema.optional(),
+  url: z.string().check(z.maxLength(256)),
+  credentials: z.optional(DataSourceCredentialsSchema),
   is_public: FlagSchema,
   is_protected: FlagSchema,
 };
@@ -116,28 +116,25 @@ export function parseUrl(url: string): ParsedUrl | undefined {
   return { scheme: match[1].toLowerCase(), host: match[2], path: match[3] ?? "" };
 }
 
-export const DataSourceCreateSchema = z
-  .object(DataSourceFields)
-  .strict()
-  .superRefine((input, ctx) => {
+export const DataSourceCreateSchema = z.strictObject(DataSourceFields).check(
+  z.superRefine((input, ctx) => {
     const urlProblem = checkDataSourceUrl(input.type, input.url);
     if (urlProblem) ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
     const credentialProblem = checkDataSourceCredentials(input.type, input.credentials);
     if (credentialProblem) ctx.addIssue({ code: "custom", path: ["credentials"], message: credentialProblem });
-  });
+  }),
+);
 export type DataSourceCreate = z.infer<typeof DataSourceCreateSchema>;
 
-export const DataSourceUpdateSchema = z
-  .object({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    type: DataSourceTypeSchema.optional(),
-    url: z.string().max(256).optional(),
-    credentials: DataSourceCredentialsSchema.optional(),
-    is_public: FlagSchema,
-    is_protected: FlagSchema,
-  })
-  .strict();
+export const DataSourceUpdateSchema = z.strictObject({
+  name: z.optional(NameSchema),
+  description: z.optional(z.nullable(DescriptionSchema)),
+  type: z.optional(DataSourceTypeSchema),
+  url: z.optional(z.string().check(z.maxLength(256))),
+  credentials: z.optional(DataSourceCredentialsSchema),
+  is_public: FlagSchema,
+  is_protected: FlagSchema,
+});
 export type DataSourceUpdate = z.infer<typeof DataSourceUpdateSchema>;
 
 export interface DataSource extends Resource {

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import {
   DescriptionSchema,
   FlagSchema,
@@ -10,24 +9,25 @@ import {
 } from "./common.js";
 import { parseUrl } from "./data-source.js";
 import { GIT_SCHEMES, parseGitUrl } from "./git-url.js";
+import * as z from "./zod.js";
 
 export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift", ...GIT_SCHEMES] as const;
 export type JobBinaryScheme = (typeof JOB_BINARY_SCHEMES)[number];
 
 /** `extra` holds credentials for the binary's store; write-only like data-source credentials. */
-export const JobBinaryExtraSchema = z
-  .object({
-    user: optionalString(z.string().max(1024)),
-    password: optionalString(z.string().max(4096)),
-    accesskey: optionalString(z.string().max(1024)),
-    secretkey: optionalString(z.string().max(4096)),
-    endpoint: optionalString(z.string().max(1024)),
+export const JobBinaryExtraSchema = z.pipe(
+  z.strictObject({
+    user: optionalString(z.string().check(z.maxLength(1024))),
+    password: optionalString(z.string().check(z.maxLength(4096))),
+    accesskey: optionalString(z.string().check(z.maxLength(1024))),
+    secretkey: optionalString(z.string().check(z.maxLength(4096))),
+    endpoint: optionalString(z.string().check(z.maxLength(1024))),
     /** For a private git repository (issue 16.1): HTTP Basic credentials, typically a user and an access token. */
-    username: optionalString(z.string().max(256)),
-    token: optionalString(z.string().max(4096)),
-  })
-  .strict()
-  .transform(withoutUndefined);
+    username: optionalString(z.string().check(z.maxLength(256))),
+    token: optionalString(z.string().check(z.maxLength(4096))),
+  }),
+  z.transform(withoutUndefined),
+);
 export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
 
 /** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
@@ -78,37 +78,39 @@ function checkGitExtra(extra: JobBinaryExtra | undefined): string | undefined {
 }
 
 export const JobBinaryCreateSchema = z
-  .object({
+  .strictObject({
     name: NameSchema,
     description: OptionalDescriptionSchema,
-    url: z.string().max(256),
-    extra: JobBinaryExtraSchema.optional(),
+    url: z.string().check(z.maxLength(256)),
+    extra: z.optional(JobBinaryExtraSchema),
     is_public: FlagSchema,
     is_protected: FlagSchema,
   })
-  .strict()
-  .superRefine((input, ctx) => {
-    const urlProblem = checkJobBinaryUrl(input.url);
-    if (urlProblem) return ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
-    const extraProblem = checkJobBinaryExtra(input.url, input.extra);
-    if (extraProblem) ctx.addIssue({ code: "custom", path: ["extra"], message: extraProblem });
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      const urlProblem = checkJobBinaryUrl(input.url);
+      if (urlProblem) return ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
+      const extraProblem = checkJobBinaryExtra(input.url, input.extra);
+      if (extraProblem) ctx.addIssue({ code: "custom", path: ["extra"], message: extraProblem });
+    }),
+  );
 export type JobBinaryCreate = z.infer<typeof JobBinaryCreateSchema>;
 
 export const JobBinaryUpdateSchema = z
-  .object({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    url: z.string().max(256).optional(),
-    extra: JobBinaryExtraSchema.optional(),
+  .strictObject({
+    name: z.optional(NameSchema),
+    description: z.optional(z.nullable(DescriptionSchema)),
+    url: z.optional(z.string().check(z.maxLength(256))),
+    extra: z.optional(JobBinaryExtraSchema),
     is_public: FlagSchema,
     is_protected: FlagSchema,
   })
-  .strict()
-  .superRefine((input, ctx) => {
-    const urlProblem = input.url === undefined ? undefined : checkJobBinaryUrl(input.url);
-    if (urlProblem) ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      const urlProblem = input.url === undefined ? undefined : checkJobBinaryUrl(input.url);
+      if (urlProblem) ctx.addIssue({ code: "custom", path: ["url"], message: urlProblem });
+    }),
+  );
 export type JobBinaryUpdate = z.infer<typeof JobBinaryUpdateSchema>;
 
 export interface JobBinary extends Resource {

@@ -1,7 +1,7 @@
-import * as z from "zod";
 import { FlagSchema, IdSchema, optionalString, processText, type Resource, SimpleConfigSchema } from "./common.js";
 import type { CodeEntry, RerunMode, RunSnapshot } from "./run-snapshot.js";
 import type { JobStatus } from "./status.js";
+import * as z from "./zod.js";
 
 /**
  * The events a webhook can subscribe to; `failed` is DONEWITHERROR or FAILED, `overdue` past `edp.timeout`,
@@ -10,86 +10,75 @@ import type { JobStatus } from "./status.js";
 export const NOTIFICATION_EVENTS = ["started", "succeeded", "failed", "killed", "overdue", "slow"] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
-export const NotificationSubscriptionSchema = z
-  .object({
-    url: z.string().max(2048).url(),
-    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
-  })
-  .strict();
+export const NotificationSubscriptionSchema = z.strictObject({
+  url: z.string().check(z.maxLength(2048), z.url()),
+  events: z.array(z.enum(NOTIFICATION_EVENTS)).check(z.minLength(1), z.maxLength(NOTIFICATION_EVENTS.length)),
+});
 export type NotificationSubscription = z.infer<typeof NotificationSubscriptionSchema>;
 
 /**
  * Scheduled and recurring runs. Sahara defined `job_execution_info` but its REST schema
  * made it unreachable; here it is accepted at the top level and inside `job_configs`.
  */
-export const JobExecutionInfoSchema = z
-  .object({
-    job_execution_type: z.enum(["workflow", "scheduled"]).default("workflow"),
-    start: optionalString(z.string().max(64)),
-    interval: optionalString(z.string().max(256)),
-    end: optionalString(z.string().max(64)),
-    /** Webhooks told of the execution's events (issue 12); each gets its own signing secret. */
-    notifications: z.array(NotificationSubscriptionSchema).max(10).optional(),
-    /** Relaunches an execution that ended DONEWITHERROR or FAILED, as a new attempt of the same execution (issue 13.4). */
-    retry: z
-      .object({
-        max_attempts: z.number().int().min(1).max(10),
-        delay_seconds: z.number().int().min(0).max(86_400).default(0),
-        /** `exponential` doubles the delay after each attempt. */
-        backoff: z.enum(["fixed", "exponential"]).default("fixed"),
-      })
-      .strict()
-      .optional(),
-    /** Ends a job that waited this long for a concurrency slot as FAILED (issue 13.3). */
-    queue_timeout_seconds: z.number().int().min(1).max(2_592_000).optional(),
-  })
-  .strict();
+export const JobExecutionInfoSchema = z.strictObject({
+  job_execution_type: z._default(z.enum(["workflow", "scheduled"]), "workflow"),
+  start: optionalString(z.string().check(z.maxLength(64))),
+  interval: optionalString(z.string().check(z.maxLength(256))),
+  end: optionalString(z.string().check(z.maxLength(64))),
+  /** Webhooks told of the execution's events (issue 12); each gets its own signing secret. */
+  notifications: z.optional(z.array(NotificationSubscriptionSchema).check(z.maxLength(10))),
+  /** Relaunches an execution that ended DONEWITHERROR or FAILED, as a new attempt of the same execution (issue 13.4). */
+  retry: z.optional(
+    z.strictObject({
+      max_attempts: z.int().check(z.minimum(1), z.maximum(10)),
+      delay_seconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 0),
+      /** `exponential` doubles the delay after each attempt. */
+      backoff: z._default(z.enum(["fixed", "exponential"]), "fixed"),
+    }),
+  ),
+  /** Ends a job that waited this long for a concurrency slot as FAILED (issue 13.3). */
+  queue_timeout_seconds: z.optional(z.int().check(z.minimum(1), z.maximum(2_592_000))),
+});
 export type RetryPolicy = NonNullable<z.infer<typeof JobExecutionInfoSchema>["retry"]>;
 export type JobExecutionInfo = z.infer<typeof JobExecutionInfoSchema>;
 
-export const JobConfigsSchema = z
-  .object({
-    configs: SimpleConfigSchema.default({}),
-    params: SimpleConfigSchema.default({}),
-    args: z.array(processText(65536)).max(1000).default([]),
-    job_execution_info: JobExecutionInfoSchema.optional(),
-  })
-  .strict();
+export const JobConfigsSchema = z.strictObject({
+  configs: z._default(SimpleConfigSchema, {}),
+  params: z._default(SimpleConfigSchema, {}),
+  args: z._default(z.array(processText(65536)).check(z.maxLength(1000)), []),
+  job_execution_info: z.optional(JobExecutionInfoSchema),
+});
 export type JobConfigs = z.infer<typeof JobConfigsSchema>;
 
 /** `"auto"` (an extension, issue 13.2) lets EDP choose the cluster by its placement ranking. */
 export const AUTO_CLUSTER = "auto";
 
-export const JobExecutionCreateSchema = z
-  .object({
-    job_template_id: IdSchema,
-    cluster_id: z.union([IdSchema, z.literal(AUTO_CLUSTER)]),
-    input_id: IdSchema.nullable().optional(),
-    output_id: IdSchema.nullable().optional(),
-    interface: SimpleConfigSchema.optional(),
-    job_configs: JobConfigsSchema.default({ configs: {}, params: {}, args: [] }),
-    job_execution_info: JobExecutionInfoSchema.optional(),
-    is_public: FlagSchema,
-    is_protected: FlagSchema,
-  })
-  .strict();
+export const JobExecutionCreateSchema = z.strictObject({
+  job_template_id: IdSchema,
+  cluster_id: z.union([IdSchema, z.literal(AUTO_CLUSTER)]),
+  input_id: z.optional(z.nullable(IdSchema)),
+  output_id: z.optional(z.nullable(IdSchema)),
+  interface: z.optional(SimpleConfigSchema),
+  job_configs: z._default(JobConfigsSchema, { configs: {}, params: {}, args: [] }),
+  job_execution_info: z.optional(JobExecutionInfoSchema),
+  is_public: FlagSchema,
+  is_protected: FlagSchema,
+});
 export type JobExecutionCreate = z.infer<typeof JobExecutionCreateSchema>;
 
 /** PATCH /v2/jobs/{id}: flags, or `{"info": {"status": "cancel"}}`. */
 export const JobExecutionUpdateSchema = z
-  .object({
+  .strictObject({
     is_public: FlagSchema,
     is_protected: FlagSchema,
-    info: z
-      .object({ status: z.enum(["cancel", "suspend"]) })
-      .strict()
-      .optional(),
+    info: z.optional(z.strictObject({ status: z.enum(["cancel", "suspend"]) })),
   })
-  .strict()
-  .refine((input) => !(input.info && (input.is_public != null || input.is_protected != null)), {
-    message: "'info' must be the only key when it is given",
-    path: ["info"],
-  });
+  .check(
+    z.refine((input) => !(input.info && (input.is_public != null || input.is_protected != null)), {
+      message: "'info' must be the only key when it is given",
+      path: ["info"],
+    }),
+  );
 export type JobExecutionUpdate = z.infer<typeof JobExecutionUpdateSchema>;
 
 /** `info` of an execution: the status plus what EDP learnt about the run. */

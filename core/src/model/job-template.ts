@@ -1,25 +1,23 @@
-import * as z from "zod";
 import { DescriptionSchema, FlagSchema, IdSchema, NameSchema, OptionalDescriptionSchema, type Resource } from "./common.js";
 import { type NotificationEvent, NotificationSubscriptionSchema } from "./job-execution.js";
 import { ACCEPTED_MAPPING_TYPES, type JobType, JobTypeSchema, LIBS_REQUIRED, MAIN_REQUIRED, MAINS_FORBIDDEN } from "./job-types.js";
+import * as z from "./zod.js";
 
-export const InterfaceArgumentSchema = z
-  .object({
-    name: z.string().min(1).max(80),
-    description: OptionalDescriptionSchema,
-    mapping_type: z.enum(["args", "configs", "params"]),
-    location: z.string().min(1).max(255),
-    value_type: z.enum(["string", "number", "data_source"]).default("string"),
-    required: z.boolean(),
-    default: z.string().max(65536).nullable().optional(),
-  })
-  .strict();
+export const InterfaceArgumentSchema = z.strictObject({
+  name: z.string().check(z.minLength(1), z.maxLength(80)),
+  description: OptionalDescriptionSchema,
+  mapping_type: z.enum(["args", "configs", "params"]),
+  location: z.string().check(z.minLength(1), z.maxLength(255)),
+  value_type: z._default(z.enum(["string", "number", "data_source"]), "string"),
+  required: z.boolean(),
+  default: z.optional(z.nullable(z.string().check(z.maxLength(65536)))),
+});
 export type InterfaceArgument = z.infer<typeof InterfaceArgumentSchema>;
 
-const BinaryIdList = z.array(IdSchema).max(100);
+const BinaryIdList = z.array(IdSchema).check(z.maxLength(100));
 
 /** A template's webhooks: the execution's subscription schema; no secret is kept on the template. */
-const TemplateNotificationsSchema = z.array(NotificationSubscriptionSchema).max(10);
+const TemplateNotificationsSchema = z.array(NotificationSubscriptionSchema).check(z.maxLength(10));
 
 /** Interface rules of Sahara §9 (`check_interface`). */
 function checkInterface(type: JobType, args: InterfaceArgument[], addIssue: (path: (string | number)[], message: string) => void) {
@@ -48,46 +46,45 @@ function checkInterface(type: JobType, args: InterfaceArgument[], addIssue: (pat
 }
 
 export const JobTemplateCreateSchema = z
-  .object({
+  .strictObject({
     name: NameSchema,
     type: JobTypeSchema,
     description: OptionalDescriptionSchema,
-    mains: BinaryIdList.default([]),
-    libs: BinaryIdList.default([]),
-    streaming: z.boolean().optional(),
-    interface: z.array(InterfaceArgumentSchema).max(100).default([]),
+    mains: z._default(BinaryIdList, []),
+    libs: z._default(BinaryIdList, []),
+    streaming: z.optional(z.boolean()),
+    interface: z._default(z.array(InterfaceArgumentSchema).check(z.maxLength(100)), []),
     is_public: FlagSchema,
     is_protected: FlagSchema,
     /** Webhooks told of every run's events (issue 12); each run gives each its own signing secret. */
-    notifications: TemplateNotificationsSchema.optional(),
+    notifications: z.optional(TemplateNotificationsSchema),
   })
-  .strict()
-  .superRefine((input, ctx) => {
-    const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
-    // Sahara's check_mains_libs raises InvalidDataException: these are INVALID_DATA, not schema errors.
-    const invalidData = (path: string, message: string) =>
-      ctx.addIssue({ code: "custom", path: [path], message, params: { code: "INVALID_DATA" } });
-    const mainMessage = MAIN_REQUIRED[input.type];
-    if (mainMessage && input.mains.length === 0) invalidData("mains", mainMessage);
-    if (mainMessage && input.mains.some((id) => input.libs.includes(id))) invalidData("libs", "'mains' and 'libs' overlap");
-    if (MAINS_FORBIDDEN.includes(input.type) && input.mains.length > 0) invalidData("mains", `${input.type} flow does not use mains`);
-    if (LIBS_REQUIRED.includes(input.type) && input.libs.length === 0) invalidData("libs", `${input.type} flow requires libs`);
-    if (new Set(input.mains).size !== input.mains.length) addIssue(["mains"], "Binary ids must be unique");
-    if (new Set(input.libs).size !== input.libs.length) addIssue(["libs"], "Binary ids must be unique");
-    checkInterface(input.type, input.interface, addIssue);
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+      // Sahara's check_mains_libs raises InvalidDataException: these are INVALID_DATA, not schema errors.
+      const invalidData = (path: string, message: string) =>
+        ctx.addIssue({ code: "custom", path: [path], message, params: { code: "INVALID_DATA" } });
+      const mainMessage = MAIN_REQUIRED[input.type];
+      if (mainMessage && input.mains.length === 0) invalidData("mains", mainMessage);
+      if (mainMessage && input.mains.some((id) => input.libs.includes(id))) invalidData("libs", "'mains' and 'libs' overlap");
+      if (MAINS_FORBIDDEN.includes(input.type) && input.mains.length > 0) invalidData("mains", `${input.type} flow does not use mains`);
+      if (LIBS_REQUIRED.includes(input.type) && input.libs.length === 0) invalidData("libs", `${input.type} flow requires libs`);
+      if (new Set(input.mains).size !== input.mains.length) addIssue(["mains"], "Binary ids must be unique");
+      if (new Set(input.libs).size !== input.libs.length) addIssue(["libs"], "Binary ids must be unique");
+      checkInterface(input.type, input.interface, addIssue);
+    }),
+  );
 export type JobTemplateCreate = z.infer<typeof JobTemplateCreateSchema>;
 
-export const JobTemplateUpdateSchema = z
-  .object({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    is_public: FlagSchema,
-    is_protected: FlagSchema,
-    /** Replaces the template's webhooks; `[]` removes them. */
-    notifications: TemplateNotificationsSchema.optional(),
-  })
-  .strict();
+export const JobTemplateUpdateSchema = z.strictObject({
+  name: z.optional(NameSchema),
+  description: z.optional(z.nullable(DescriptionSchema)),
+  is_public: FlagSchema,
+  is_protected: FlagSchema,
+  /** Replaces the template's webhooks; `[]` removes them. */
+  notifications: z.optional(TemplateNotificationsSchema),
+});
 export type JobTemplateUpdate = z.infer<typeof JobTemplateUpdateSchema>;
 
 export interface JobTemplate extends Resource {

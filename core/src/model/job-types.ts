@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 
 export const JOB_TYPES = ["Hive", "Java", "MapReduce", "MapReduce.Streaming", "Pig", "Shell", "Spark"] as const;
 export const JobTypeSchema = z.enum(JOB_TYPES);

@@ -1,7 +1,7 @@
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import type { Operation } from "./operation.js";
 
-const ErrorBody = z.object({ error_code: z.number().int(), error_name: z.string(), error_message: z.string() });
+const ErrorBody = z.object({ error_code: z.int(), error_name: z.string(), error_message: z.string() });
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate
@@ -57,12 +57,12 @@ function successStatus(operation: Operation): string {
   return "202";
 }
 
-function toSchema(schema: z.ZodType): unknown {
+function toSchema(schema: z.ZodMiniType): unknown {
   return z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
 }
 
 /** The properties of an object schema, each as JSON Schema; other schemas (records) have none to list. */
-function objectProperties(schema: z.ZodType | undefined): [string, unknown][] {
+function objectProperties(schema: z.ZodMiniType | undefined): [string, unknown][] {
   if (!schema) return [];
   const json = toSchema(schema) as { properties?: Record<string, unknown> };
   return Object.entries(json.properties ?? {});

@@ -1,6 +1,6 @@
+import type * as z from "@edp/core/model/zod";
 import type { Core } from "@edp/core/runtime/core";
 import type { Caller } from "@edp/core/services/access";
-import type * as z from "zod";
 
 /** Which Lambda function serves an operation (DESIGN.md: create, run, cancel, status, sweep). */
 export type HandlerGroup = "create" | "status" | "cancel";
@@ -41,12 +41,12 @@ export interface Operation<P = unknown, Q = unknown, B = unknown> {
   group: HandlerGroup;
   /** Operations that answer without a token (the OpenAPI document). */
   public?: boolean;
-  params?: z.ZodType<P>;
-  query?: z.ZodType<Q>;
+  params?: z.ZodMiniType<P>;
+  query?: z.ZodMiniType<Q>;
   /** `json` bodies are parsed and validated; `raw` bodies are handed over as bytes. */
-  body?: { kind: "json"; schema: z.ZodType<B> } | { kind: "raw" };
+  body?: { kind: "json"; schema: z.ZodMiniType<B> } | { kind: "raw" };
   /** Response schema, for the OpenAPI document. */
-  response?: { status: number; schema?: z.ZodType };
+  response?: { status: number; schema?: z.ZodMiniType };
   handle(input: OperationInput<P, Q, B>): Promise<OperationResult>;
 }
 

@@ -2,9 +2,9 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { NOTIFICATION_EVENTS } from "@edp/core/model/job-execution";
 import { JOB_STATUSES } from "@edp/core/model/status";
+import * as z from "@edp/core/model/zod";
 import type { ScheduledAction } from "@edp/core/scheduling/scheduler";
 import middy from "@middy/core";
-import * as z from "zod";
 import { getCore } from "../runtime.js";
 
 const ActionSchema = z.discriminatedUnion("action", [
@@ -12,15 +12,15 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("deadline"), execution_id: z.uuid() }),
   z.object({ action: z.literal("signal"), execution_id: z.uuid() }),
   z.object({ action: z.literal("series"), series_id: z.uuid() }),
-  z.object({ action: z.literal("check"), execution_id: z.uuid(), deferred: z.boolean().optional() }),
+  z.object({ action: z.literal("check"), execution_id: z.uuid(), deferred: z.optional(z.boolean()) }),
   z.object({
     action: z.literal("deliver"),
     execution_id: z.uuid(),
     webhook_id: z.uuid(),
     event: z.enum(NOTIFICATION_EVENTS),
     status: z.enum(JOB_STATUSES),
-    attempt: z.number().int().positive(),
-    redelivery: z.boolean().optional(),
+    attempt: z.int().check(z.positive()),
+    redelivery: z.optional(z.boolean()),
   }),
   z.object({ action: z.literal("check_cluster"), cluster_id: z.uuid() }),
 ]);

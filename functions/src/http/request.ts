@@ -1,6 +1,6 @@
 import { EdpError, InvalidDataError, PayloadTooLargeError, ValidationError } from "@edp/core/errors";
+import type * as z from "@edp/core/model/zod";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type * as z from "zod";
 
 /** The raw body bytes, refusing anything larger than `limit` before it is parsed. */
 export function bodyBytes(event: APIGatewayProxyEventV2, limit: number): Buffer {
@@ -38,7 +38,7 @@ function refusePrototypeKeys(key: string, value: unknown): unknown {
  * Validates with zod, naming every failing field. A few issues carry a Sahara error name
  * of their own (`params.code`), and an HTTP status when it is not 400 (`params.status`).
  */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "path" | "query"): T {
+export function validate<T>(schema: z.ZodMiniType<T>, value: unknown, where: "body" | "path" | "query"): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {

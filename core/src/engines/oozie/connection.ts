@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { EngineError } from "../../errors.js";
+import * as z from "../../model/zod.js";
 import type { ClusterAccess } from "../engine.js";
 
 /**
@@ -14,51 +14,49 @@ const HADOOP_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const HDFS_PATH = /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+\/?$/;
 
 const httpUrl = (what: string) =>
-  z
-    .string()
-    .max(1024)
-    .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), `${what} must be an http:// or https:// URL`);
+  z.string().check(
+    z.maxLength(1024),
+    z.refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), `${what} must be an http:// or https:// URL`),
+  );
 
 export const OOZIE_SECRET_FIELDS = ["password"] as const;
 
-export const OozieConnectionSchema = z
-  .object({
-    /** Oozie's base URL, e.g. `http://master:11000/oozie`; `/oozie` is added when only a host is given. */
-    oozie_url: httpUrl("oozie_url"),
-    /** The file system URI jobs see as `${nameNode}`, e.g. `hdfs://master:8020`. */
-    name_node: z
-      .string()
-      .max(1024)
-      .regex(/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/, "name_node must be a file system URI such as hdfs://master:8020 (no path)"),
-    /** The YARN resource manager address jobs see as `${jobTracker}`, e.g. `master:8032`. */
-    resource_manager: z
-      .string()
-      .min(1)
-      .max(1024)
-      .regex(/^[^\s<>&${}]+$/, "resource_manager must be an address such as master:8032"),
-    /**
-     * YARN's ResourceManager web address, e.g. `http://master:8088`, whose `/ws/v1/cluster/metrics`
-     * the sweep reads for the cluster's load (issue 13.1). Without it the load is unknown.
-     */
-    resourcemanager_url: httpUrl("resourcemanager_url").optional(),
-    /** The NameNode's WebHDFS HTTP address, e.g. `http://master:50070` (the `/webhdfs/v1` prefix is optional). */
-    webhdfs_url: httpUrl("webhdfs_url"),
-    /** The user jobs run as; owns the workflow directories. */
-    hdfs_user: z.string().regex(HADOOP_USER, "hdfs_user must be a Hadoop user name"),
-    /** User for HTTP basic auth (a gateway such as Knox); defaults to hdfs_user. Only sent with `password`. */
-    auth_user: z.string().regex(HADOOP_USER, "auth_user must be a user name").optional(),
-    /** Password for HTTP basic auth on Oozie and WebHDFS. Write-only: kept in the secret store. */
-    password: z.string().min(1).max(4096).optional(),
-    /** Where per-execution workflow directories go; defaults to `/user/<hdfs_user>/edp`. */
-    workflow_base_dir: z.string().max(512).regex(HDFS_PATH, "workflow_base_dir must be an absolute HDFS path").optional(),
-    /**
-     * A hive-site.xml on HDFS handed to Hive actions as `<job-xml>` (Sahara used
-     * `/user/<hdfs_user>/conf/hive-site.xml` on clusters it provisioned). Omitted when unset, since
-     * a registered cluster usually ships Hive's configuration through Oozie's action configuration.
-     */
-    hive_site_path: z.string().max(512).regex(HDFS_PATH, "hive_site_path must be an absolute HDFS path").optional(),
-  })
-  .strict();
+export const OozieConnectionSchema = z.strictObject({
+  /** Oozie's base URL, e.g. `http://master:11000/oozie`; `/oozie` is added when only a host is given. */
+  oozie_url: httpUrl("oozie_url"),
+  /** The file system URI jobs see as `${nameNode}`, e.g. `hdfs://master:8020`. */
+  name_node: z
+    .string()
+    .check(
+      z.maxLength(1024),
+      z.regex(/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/, "name_node must be a file system URI such as hdfs://master:8020 (no path)"),
+    ),
+  /** The YARN resource manager address jobs see as `${jobTracker}`, e.g. `master:8032`. */
+  resource_manager: z
+    .string()
+    .check(z.minLength(1), z.maxLength(1024), z.regex(/^[^\s<>&${}]+$/, "resource_manager must be an address such as master:8032")),
+  /**
+   * YARN's ResourceManager web address, e.g. `http://master:8088`, whose `/ws/v1/cluster/metrics`
+   * the sweep reads for the cluster's load (issue 13.1). Without it the load is unknown.
+   */
+  resourcemanager_url: z.optional(httpUrl("resourcemanager_url")),
+  /** The NameNode's WebHDFS HTTP address, e.g. `http://master:50070` (the `/webhdfs/v1` prefix is optional). */
+  webhdfs_url: httpUrl("webhdfs_url"),
+  /** The user jobs run as; owns the workflow directories. */
+  hdfs_user: z.string().check(z.regex(HADOOP_USER, "hdfs_user must be a Hadoop user name")),
+  /** User for HTTP basic auth (a gateway such as Knox); defaults to hdfs_user. Only sent with `password`. */
+  auth_user: z.optional(z.string().check(z.regex(HADOOP_USER, "auth_user must be a user name"))),
+  /** Password for HTTP basic auth on Oozie and WebHDFS. Write-only: kept in the secret store. */
+  password: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  /** Where per-execution workflow directories go; defaults to `/user/<hdfs_user>/edp`. */
+  workflow_base_dir: z.optional(z.string().check(z.maxLength(512), z.regex(HDFS_PATH, "workflow_base_dir must be an absolute HDFS path"))),
+  /**
+   * A hive-site.xml on HDFS handed to Hive actions as `<job-xml>` (Sahara used
+   * `/user/<hdfs_user>/conf/hive-site.xml` on clusters it provisioned). Omitted when unset, since
+   * a registered cluster usually ships Hive's configuration through Oozie's action configuration.
+   */
+  hive_site_path: z.optional(z.string().check(z.maxLength(512), z.regex(HDFS_PATH, "hive_site_path must be an absolute HDFS path"))),
+});
 
 export type OozieConnectionInput = z.infer<typeof OozieConnectionSchema>;
 

@@ -1,6 +1,6 @@
 import ssh2 from "ssh2";
-import * as z from "zod";
 import { EngineError } from "../../errors.js";
+import * as z from "../../model/zod.js";
 import type { RunnerTarget } from "../../runners/runner-factory.js";
 import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";
 import type { ClusterAccess } from "../engine.js";
@@ -11,31 +11,29 @@ export { ENV_NAME, SECRET_FIELDS };
 
 const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 
-const AbsolutePath = z
-  .string()
-  .min(2)
-  .max(1024)
-  .regex(/^\//, "must be an absolute path")
-  .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
-  .refine((path) => !path.split("/").includes(".."), "must not contain '..'");
+const AbsolutePath = z.string().check(
+  z.minLength(2),
+  z.maxLength(1024),
+  z.regex(/^\//, "must be an absolute path"),
+  z.regex(NO_CONTROL_CHARACTERS, "must not contain control characters"),
+  z.refine((path) => !path.split("/").includes(".."), "must not contain '..'"),
+);
 
 /**
  * An absolute path, or one in the SSH user's home on the node (`~` or `~/…`), which the node
  * resolves: EDP's own home means nothing there.
  */
-const WorkingDirBase = z
-  .string()
-  .min(1)
-  .max(1024)
-  .regex(/^(\/.|~$|~\/)/, "must be an absolute path or start with ~/ (the SSH user's home on the node)")
-  .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
-  .refine((path) => !path.split("/").includes(".."), "must not contain '..'");
+const WorkingDirBase = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.regex(/^(\/.|~$|~\/)/, "must be an absolute path or start with ~/ (the SSH user's home on the node)"),
+  z.regex(NO_CONTROL_CHARACTERS, "must not contain control characters"),
+  z.refine((path) => !path.split("/").includes(".."), "must not contain '..'"),
+);
 
 const Host = z
   .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, "must be a host name or an IP address");
+  .check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, "must be a host name or an IP address"));
 
 /**
  * `connection` of a cluster of the `spark` plugin (the cluster's plugin_version is the Spark version).
@@ -43,81 +41,79 @@ const Host = z
  * fields are not used.
  */
 export const SparkConnectionSchema = z
-  .object({
-    mode: z.enum(["ssh", "local"]).default("ssh"),
-    host: Host.optional(),
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z
-      .string()
-      .max(64)
-      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a user name")
-      .optional(),
+  .strictObject({
+    mode: z._default(z.enum(["ssh", "local"]), "ssh"),
+    host: z.optional(Host),
+    port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), 22),
+    user: z.optional(z.string().check(z.maxLength(64), z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a user name"))),
     /** Write-only: kept in the secret store, handed back in ClusterAccess.secrets. */
-    private_key: z
-      .string()
-      .max(16384)
-      .refine((key) => {
-        const parsed = ssh2.utils.parseKey(key);
-        return !(parsed instanceof Error) && parsed.isPrivateKey();
-      }, "must be an unencrypted private key in OpenSSH or PEM format")
-      .optional(),
+    private_key: z.optional(
+      z.string().check(
+        z.maxLength(16384),
+        z.refine((key) => {
+          const parsed = ssh2.utils.parseKey(key);
+          return !(parsed instanceof Error) && parsed.isPrivateKey();
+        }, "must be an unencrypted private key in OpenSSH or PEM format"),
+      ),
+    ),
     /** The master's host key, pinned: an OpenSSH public key line (the host's .pub file or an ssh-keyscan line). */
-    host_key: z
-      .string()
-      .max(16384)
-      .superRefine((line, ctx) => {
-        try {
-          parsePinnedHostKey(line);
-        } catch (error) {
-          ctx.addIssue({ code: "custom", message: (error as Error).message });
-        }
-      })
-      .optional(),
-    spark_home: AbsolutePath.optional(),
+    host_key: z.optional(
+      z.string().check(
+        z.maxLength(16384),
+        z.superRefine((line, ctx) => {
+          try {
+            parsePinnedHostKey(line);
+          } catch (error) {
+            ctx.addIssue({ code: "custom", message: (error as Error).message });
+          }
+        }),
+      ),
+    ),
+    spark_home: z.optional(AbsolutePath),
     /** spark-submit to run; defaults to `<spark_home>/bin/spark-submit`, else `spark-submit` on the PATH. */
-    spark_submit: z
-      .union([AbsolutePath, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be an absolute path or a command name")])
-      .optional(),
+    spark_submit: z.optional(
+      z.union([AbsolutePath, z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be an absolute path or a command name"))]),
+    ),
     /** Defaults to `spark://<host>:7077`, or `local[*]` for mode local. */
-    master_url: z.string().min(1).max(1024).regex(/^\S+$/, "must not contain spaces").optional(),
+    master_url: z.optional(z.string().check(z.minLength(1), z.maxLength(1024), z.regex(/^\S+$/, "must not contain spaces"))),
     /**
      * The master's web UI as seen from the master node, whose `/json/` the sweep reads for the
      * cluster's load (issue 13.1). Defaults to `http://127.0.0.1:8080` for mode ssh; mode local has no master.
      */
-    master_ui_url: z
-      .string()
-      .max(1024)
-      .refine((value) => /^https?:\/\/[^/\s]+\S*$/.test(value) && URL.canParse(value), "must be an http:// or https:// URL")
-      .optional(),
+    master_ui_url: z.optional(
+      z.string().check(
+        z.maxLength(1024),
+        z.refine((value) => /^https?:\/\/[^/\s]+\S*$/.test(value) && URL.canParse(value), "must be an http:// or https:// URL"),
+      ),
+    ),
     /**
      * Working directories are `<working_dir_base>/<job name>/<execution id>-<nonce>` on the master. The
      * base must belong to the SSH user and be writable by no one else (checked at every launch), so the
      * default is in that user's home rather than world-writable /tmp.
      */
-    working_dir_base: WorkingDirBase.default("~/.edp/jobs"),
+    working_dir_base: z._default(WorkingDirBase, "~/.edp/jobs"),
     /**
      * Days a finished job's working directory (its output among it) is kept on the master; the sweep
      * removes older ones. 0 keeps them forever, as Sahara did.
      */
-    retention_days: z.number().int().min(0).max(36500).default(7),
+    retention_days: z._default(z.int().check(z.minimum(0), z.maximum(36500)), 7),
     /** Exported before every job, e.g. JAVA_HOME or SPARK_LOCAL_IP when the SSH login does not set them. */
-    environment: z
-      .record(
-        z.string().regex(ENV_NAME, "must be an environment variable name"),
-        z
-          .string()
-          .max(4096)
-          .regex(/^[^\0]*$/),
-      )
-      .default({}),
+    environment: z._default(
+      z.record(
+        z.string().check(z.regex(ENV_NAME, "must be an environment variable name")),
+        z.string().check(z.maxLength(4096), z.regex(/^[^\0]*$/)),
+      ),
+      {},
+    ),
   })
-  .strict()
-  .superRefine((connection, ctx) => {
-    if (connection.mode !== "ssh") return;
-    for (const field of ["host", "user", "host_key"] as const) {
-      if (connection[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `is required when mode is 'ssh'` });
-    }
-  });
+  .check(
+    z.superRefine((connection, ctx) => {
+      if (connection.mode !== "ssh") return;
+      for (const field of ["host", "user", "host_key"] as const) {
+        if (connection[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `is required when mode is 'ssh'` });
+      }
+    }),
+  );
 
 export type SparkConnection = z.infer<typeof SparkConnectionSchema>;
 

@@ -1,6 +1,6 @@
 import { NameSchema } from "@edp/core/model/common";
 import { JobBinaryCreateSchema, JobBinaryUpdateSchema } from "@edp/core/model/job-binary";
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 import { IdParams } from "../../query.js";
 import { renderJobBinary, renderJobBinaryInternal } from "../../render.js";

@@ -2,23 +2,21 @@ import { InvalidDataError } from "@edp/core/errors";
 import type { StoredExecution } from "@edp/core/manager/job-manager";
 import { JobExecutionCreateSchema } from "@edp/core/model/job-execution";
 import { RERUN_MODES } from "@edp/core/model/run-snapshot";
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 import { IdParams } from "../../query.js";
 import { renderExecution } from "../../render.js";
 
 const IdempotencyKey = z
   .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+  .check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"));
 
 /** POST /v2/jobs/{id}/rerun (issue 16.3): the same code, configs and cluster by default, or the template as it is now. */
-const RerunBody = z
-  .object({
-    mode: z.enum(RERUN_MODES).default("exact").describe("exact: the same bytes, configs and cluster; current: the template as it is now"),
-  })
-  .strict();
+const RerunBody = z.strictObject({
+  mode: z
+    ._default(z.enum(RERUN_MODES), "exact")
+    .check(z.describe("exact: the same bytes, configs and cluster; current: the template as it is now")),
+});
 
 /** The optional Idempotency-Key header, validated. */
 function idempotencyKeyOf(headers: Record<string, string | undefined>): string | undefined {

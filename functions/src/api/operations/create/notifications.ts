@@ -1,5 +1,5 @@
 import { IdSchema } from "@edp/core/model/common";
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 import { NoQuery, pathName } from "../../query.js";
 

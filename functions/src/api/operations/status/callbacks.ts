@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 import { IdParams } from "../../query.js";
 
@@ -6,17 +6,11 @@ import { IdParams } from "../../query.js";
  * What a cluster sends when a job ends: the token, and from Oozie's workflow notification its
  * `$jobId` and `$status`, which are read only to be accepted: the manager asks the engine instead.
  */
-const CallbackQuery = z
-  .object({
-    token: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[A-Za-z0-9_-]+$/, "must be a callback token"),
-    oozie_job: z.string().max(256).optional(),
-    oozie_status: z.string().max(64).optional(),
-  })
-  .strict();
+const CallbackQuery = z.strictObject({
+  token: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9_-]+$/, "must be a callback token")),
+  oozie_job: z.optional(z.string().check(z.maxLength(256))),
+  oozie_status: z.optional(z.string().check(z.maxLength(64))),
+});
 
 const callback = (method: "GET" | "POST") =>
   defineOperation({

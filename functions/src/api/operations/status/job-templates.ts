@@ -1,6 +1,6 @@
 import { IdSchema } from "@edp/core/model/common";
 import { JobTypeSchema } from "@edp/core/model/job-types";
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 import { IdParams, listQuery, NoQuery, pathName } from "../../query.js";
 import { renderJobTemplate, renderPage } from "../../render.js";
@@ -48,12 +48,10 @@ export const jobTemplateOperations = [
     path: "/v2/job-templates/{id}/placement",
     group: "status",
     params: IdParams,
-    query: z
-      .object({
-        input_id: IdSchema.optional().describe("The input data source: a cluster holding its HDFS ranks higher"),
-        output_id: IdSchema.optional().describe("The output data source"),
-      })
-      .strict(),
+    query: z.strictObject({
+      input_id: z.optional(IdSchema).check(z.describe("The input data source: a cluster holding its HDFS ranks higher")),
+      output_id: z.optional(IdSchema).check(z.describe("The output data source")),
+    }),
     handle: async ({ core, caller, params, query }) => ({
       status: 200,
       body: { placement: await core.placement.rank(caller, params.id, query) },

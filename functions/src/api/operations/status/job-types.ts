@@ -1,9 +1,11 @@
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { defineOperation } from "../../operation.js";
 
-const JobTypesQuery = z
-  .object({ type: z.string().optional(), plugin_name: z.string().optional(), plugin_version: z.string().optional() })
-  .strict();
+const JobTypesQuery = z.strictObject({
+  type: z.optional(z.string()),
+  plugin_name: z.optional(z.string()),
+  plugin_version: z.optional(z.string()),
+});
 
 /** GET /v2/job-types: which plugins run which types (core's JobCatalog decides). */
 export const jobTypeOperations = [

@@ -1,19 +1,17 @@
 import { IdSchema } from "@edp/core/model/common";
-import * as z from "zod";
+import * as z from "@edp/core/model/zod";
 import { conditionalJson } from "../../etag.js";
 import { defineOperation } from "../../operation.js";
 import { IdParams, listQuery, requireBoolean } from "../../query.js";
 import { renderDiff, renderExecution, renderListedExecution, renderPage } from "../../render.js";
 
-const OutputQuery = z
-  .object({
-    stream: z.enum(["stdout", "stderr"]).default("stdout"),
-    tail: z.coerce.number().int().min(1).max(10_000).default(100),
-  })
-  .strict();
+const OutputQuery = z.strictObject({
+  stream: z._default(z.enum(["stdout", "stderr"]), "stdout"),
+  tail: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 100),
+});
 
 /** `other` is required; core says so once the job in the path is found, so an unknown or hidden job is a 404 first. */
-const DiffQuery = z.object({ other: IdSchema.optional().describe("The id of the job to compare with (required)") }).strict();
+const DiffQuery = z.strictObject({ other: z.optional(IdSchema).check(z.describe("The id of the job to compare with (required)")) });
 
 /** Reading job executions, which Sahara v2 calls "jobs": lists, one job, its output, and two jobs compared. */
 export const jobOperations = [
@@ -47,7 +45,7 @@ export const jobOperations = [
     path: "/v2/jobs/{id}",
     group: "status",
     params: IdParams,
-    query: z.object({ refresh_status: z.string().optional() }).strict(),
+    query: z.strictObject({ refresh_status: z.optional(z.string()) }),
     handle: async ({ core, caller, params, query, headers }) => {
       const refresh = requireBoolean(query.refresh_status, "refresh_status");
       const execution = refresh ? await core.jobs.refresh(caller, params.id) : await core.jobs.get(caller, params.id);
