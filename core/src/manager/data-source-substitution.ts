@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
+import { IdSchema } from "../model/common.js";
 import type { DataSource } from "../model/data-source.js";
 import type { JobConfigs } from "../model/job-execution.js";
-import * as z from "../model/zod.js";
 
 const DATASOURCE_PREFIX = "datasource://";
 
@@ -38,7 +38,7 @@ export async function substituteDataSources<Source extends DataSource>(
     if (typeof value !== "string") return value;
     let source: Source | undefined;
     if (byName && value.startsWith(DATASOURCE_PREFIX)) source = await lookup.byName(value.slice(DATASOURCE_PREFIX.length));
-    else if (byUuid && z.uuid().safeParse(value).success) source = await lookup.byId(value);
+    else if (byUuid && IdSchema.safeParse(value).success) source = await lookup.byId(value);
     if (!source) return value;
     used.set(source.id, source);
     return urlOf(source);

@@ -1,7 +1,7 @@
 import { InvalidDataError } from "../errors.js";
+import { IdSchema } from "../model/common.js";
 import type { JobConfigs } from "../model/job-execution.js";
 import type { JobTemplate } from "../model/job-template.js";
-import * as z from "../model/zod.js";
 
 /**
  * Folds an execution's `interface` values into its `job_configs`, as Sahara's
@@ -62,6 +62,6 @@ export function mergeInterface(
 function checkValueType(name: string, type: "string" | "number" | "data_source", value: string | number): void {
   if (type === "number" && Number.isNaN(Number(value)))
     throw new InvalidDataError(`Value '${value}' of argument '${name}' is not a number.`);
-  if (type === "data_source" && !z.uuid().safeParse(String(value)).success && !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(String(value)))
+  if (type === "data_source" && !IdSchema.safeParse(String(value)).success && !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(String(value)))
     throw new InvalidDataError(`Value '${value}' of argument '${name}' is neither a data source id nor a URL.`);
 }

@@ -27,6 +27,31 @@ export function optionalString(schema: z.ZodMiniString<string>) {
   );
 }
 
+/** The fields a data source's credentials and a job binary's extra share: a store's user, keys and endpoint. */
+export const StoreCredentialFields = {
+  user: optionalString(z.string().check(z.maxLength(1024))),
+  password: optionalString(z.string().check(z.maxLength(4096))),
+  accesskey: optionalString(z.string().check(z.maxLength(1024))),
+  secretkey: optionalString(z.string().check(z.maxLength(4096))),
+  endpoint: optionalString(z.string().check(z.maxLength(1024))),
+};
+
+/** Write-only credentials: no other key, and the fields sent as `null` dropped, as if absent. */
+export function credentialsObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  return z.pipe(z.strictObject(shape), z.transform(withoutUndefined));
+}
+
+/** A string check that runs a parser which throws, and reports what it threw as the field's message. */
+export function parsedBy(parse: (value: string) => unknown) {
+  return z.superRefine((value: string, ctx) => {
+    try {
+      parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
+}
+
 /** A description on create: optional, `null` meaning none. */
 export const OptionalDescriptionSchema = optionalString(DescriptionSchema);
 

@@ -1,11 +1,12 @@
 import {
+  credentialsObject,
   DescriptionSchema,
   FlagSchema,
+  IdSchema,
   NameSchema,
   OptionalDescriptionSchema,
-  optionalString,
   type Resource,
-  withoutUndefined,
+  StoreCredentialFields,
 } from "./common.js";
 import * as z from "./zod.js";
 
@@ -16,18 +17,11 @@ export type DataSourceType = z.infer<typeof DataSourceTypeSchema>;
 const RANDSTR = /%RANDSTR\((-?\d+)\)%/g;
 
 /** Credentials are accepted on write and kept in the secret store; they never come back out. */
-export const DataSourceCredentialsSchema = z.pipe(
-  z.strictObject({
-    user: optionalString(z.string().check(z.maxLength(1024))),
-    password: optionalString(z.string().check(z.maxLength(4096))),
-    accesskey: optionalString(z.string().check(z.maxLength(1024))),
-    secretkey: optionalString(z.string().check(z.maxLength(4096))),
-    endpoint: optionalString(z.string().check(z.maxLength(1024))),
-    bucket_in_path: z.optional(z.boolean({ message: "Config 'bucket_in_path' must be boolean" })),
-    ssl: z.optional(z.boolean({ message: "Config 'ssl' must be boolean" })),
-  }),
-  z.transform(withoutUndefined),
-);
+export const DataSourceCredentialsSchema = credentialsObject({
+  ...StoreCredentialFields,
+  bucket_in_path: z.optional(z.boolean({ message: "Config 'bucket_in_path' must be boolean" })),
+  ssl: z.optional(z.boolean({ message: "Config 'ssl' must be boolean" })),
+});
 export type DataSourceCredentials = z.infer<typeof DataSourceCredentialsSchema>;
 
 const DataSourceFields = {
@@ -79,7 +73,7 @@ export function checkDataSourceUrl(type: DataSourceType, url: string): string | 
       if (parsed && parsed.scheme !== "maprfs") return "URL scheme must be 'maprfs'";
       return undefined;
     case "manila":
-      if (parsed?.scheme !== "manila" || !z.uuid().safeParse(parsed.host).success || parsed.path.length <= 1)
+      if (parsed?.scheme !== "manila" || !IdSchema.safeParse(parsed.host).success || parsed.path.length <= 1)
         return "Manila url must be of the form manila://<share uuid>/<path>";
       return undefined;
     case "file":

@@ -1,11 +1,13 @@
 import {
+  credentialsObject,
   DescriptionSchema,
   FlagSchema,
+  IdSchema,
   NameSchema,
   OptionalDescriptionSchema,
   optionalString,
   type Resource,
-  withoutUndefined,
+  StoreCredentialFields,
 } from "./common.js";
 import { parseUrl } from "./data-source.js";
 import { GIT_SCHEMES, parseGitUrl } from "./git-url.js";
@@ -15,19 +17,12 @@ export const JOB_BINARY_SCHEMES = ["internal-db", "s3", "swift", ...GIT_SCHEMES]
 export type JobBinaryScheme = (typeof JOB_BINARY_SCHEMES)[number];
 
 /** `extra` holds credentials for the binary's store; write-only like data-source credentials. */
-export const JobBinaryExtraSchema = z.pipe(
-  z.strictObject({
-    user: optionalString(z.string().check(z.maxLength(1024))),
-    password: optionalString(z.string().check(z.maxLength(4096))),
-    accesskey: optionalString(z.string().check(z.maxLength(1024))),
-    secretkey: optionalString(z.string().check(z.maxLength(4096))),
-    endpoint: optionalString(z.string().check(z.maxLength(1024))),
-    /** For a private git repository (issue 16.1): HTTP Basic credentials, typically a user and an access token. */
-    username: optionalString(z.string().check(z.maxLength(256))),
-    token: optionalString(z.string().check(z.maxLength(4096))),
-  }),
-  z.transform(withoutUndefined),
-);
+export const JobBinaryExtraSchema = credentialsObject({
+  ...StoreCredentialFields,
+  /** For a private git repository (issue 16.1): HTTP Basic credentials, typically a user and an access token. */
+  username: optionalString(z.string().check(z.maxLength(256))),
+  token: optionalString(z.string().check(z.maxLength(4096))),
+});
 export type JobBinaryExtra = z.infer<typeof JobBinaryExtraSchema>;
 
 /** Sahara's `valid_job_location` plus the per-scheme create checks of §9. */
@@ -42,7 +37,7 @@ export function checkJobBinaryUrl(url: string): string | undefined {
     return `Invalid job binary: scheme must be one of ${JOB_BINARY_SCHEMES.join(", ")}`;
   switch (parsed.scheme as JobBinaryScheme) {
     case "internal-db":
-      if (!z.uuid().safeParse(parsed.host).success || parsed.path !== "") return `'${url}' is not a 'valid_job_location'`;
+      if (!IdSchema.safeParse(parsed.host).success || parsed.path !== "") return `'${url}' is not a 'valid_job_location'`;
       return undefined;
     case "swift":
       if (!parsed.host) return `'${url}' is not a 'valid_job_location'`;

@@ -1,5 +1,6 @@
 import ssh2 from "ssh2";
 import { EngineError } from "../../errors.js";
+import { parsedBy } from "../../model/common.js";
 import * as z from "../../model/zod.js";
 import type { RunnerTarget } from "../../runners/runner-factory.js";
 import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";
@@ -57,18 +58,7 @@ export const SparkConnectionSchema = z
       ),
     ),
     /** The master's host key, pinned: an OpenSSH public key line (the host's .pub file or an ssh-keyscan line). */
-    host_key: z.optional(
-      z.string().check(
-        z.maxLength(16384),
-        z.superRefine((line, ctx) => {
-          try {
-            parsePinnedHostKey(line);
-          } catch (error) {
-            ctx.addIssue({ code: "custom", message: (error as Error).message });
-          }
-        }),
-      ),
-    ),
+    host_key: z.optional(z.string().check(z.maxLength(16384), parsedBy(parsePinnedHostKey))),
     spark_home: z.optional(AbsolutePath),
     /** spark-submit to run; defaults to `<spark_home>/bin/spark-submit`, else `spark-submit` on the PATH. */
     spark_submit: z.optional(
