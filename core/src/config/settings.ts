@@ -1,4 +1,3 @@
-import { parsedBy } from "../model/common.js";
 import * as z from "../model/zod.js";
 import { LOCAL_DEFAULT_ALLOWED, parseAllowedDestinations } from "../net/destinations.js";
 
@@ -73,7 +72,7 @@ const SettingsSchema = z.object({
    * private or metadata addresses (DESIGN.md rule 11). Unset: `127.0.0.0/8,::1/128` for the local
    * runtime, nothing on AWS. Set to an empty string to allow none.
    */
-  EDP_ALLOW_DESTINATIONS: z.optional(z.string().check(parsedBy(parseAllowedDestinations))),
+  EDP_ALLOW_DESTINATIONS: z.optional(z.string().check(z.parsedBy(parseAllowedDestinations))),
 
   /**
    * The URL clusters call back on when a job ends (`<base>/v2/jobs/{id}/callback?token=…`). Unset:

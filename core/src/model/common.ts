@@ -41,17 +41,6 @@ export function credentialsObject<Shape extends z.core.$ZodLooseShape>(shape: Sh
   return z.pipe(z.strictObject(shape), z.transform(withoutUndefined));
 }
 
-/** A string check that runs a parser which throws, and reports what it threw as the field's message. */
-export function parsedBy(parse: (value: string) => unknown) {
-  return z.superRefine((value: string, ctx) => {
-    try {
-      parse(value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  });
-}
-
 /** A description on create: optional, `null` meaning none. */
 export const OptionalDescriptionSchema = optionalString(DescriptionSchema);
 

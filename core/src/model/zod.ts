@@ -8,8 +8,22 @@
  * so that every issue reads as classic zod writes it. Import zod from here, never directly.
  */
 import { en } from "zod/locales";
-import { config } from "zod/mini";
+import { config, superRefine } from "zod/mini";
 
 export * from "zod/mini";
 
 config(en());
+
+/**
+ * A string check that runs a parser which throws (a CIDR list, an OpenSSH key line) and reports
+ * what it threw as the field's message, so the schema and the parser cannot disagree.
+ */
+export function parsedBy(parse: (value: string) => unknown) {
+  return superRefine((value: string, ctx) => {
+    try {
+      parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
+}

@@ -1,6 +1,5 @@
 import ssh2 from "ssh2";
 import { EngineError } from "../../errors.js";
-import { parsedBy } from "../../model/common.js";
 import * as z from "../../model/zod.js";
 import type { RunnerTarget } from "../../runners/runner-factory.js";
 import { parsePinnedHostKey } from "../../runners/ssh-host-key.js";
@@ -58,7 +57,7 @@ export const SparkConnectionSchema = z
       ),
     ),
     /** The master's host key, pinned: an OpenSSH public key line (the host's .pub file or an ssh-keyscan line). */
-    host_key: z.optional(z.string().check(z.maxLength(16384), parsedBy(parsePinnedHostKey))),
+    host_key: z.optional(z.string().check(z.maxLength(16384), z.parsedBy(parsePinnedHostKey))),
     spark_home: z.optional(AbsolutePath),
     /** spark-submit to run; defaults to `<spark_home>/bin/spark-submit`, else `spark-submit` on the PATH. */
     spark_submit: z.optional(
