@@ -3,8 +3,8 @@ import type { TestApi } from "../support/api.js";
 import { captureLogs, logRecordsOf } from "../support/leaks.js";
 import type { TestEngine } from "../support/test-engine.js";
 
-// The logger takes its level when it is first imported, and each handler invocation resets it
-// to that level, so DEBUG must be set before anything imports the logger.
+// The logger takes its level when it is first imported, so DEBUG must be set before anything
+// imports the logger.
 process.env.EDP_LOG_LEVEL = "DEBUG";
 const { eventually, startTestApi } = await import("../support/api.js");
 const { TestEngine: Engine, testEngineRegistration } = await import("../support/test-engine.js");
@@ -90,6 +90,8 @@ describe("correlation ids", () => {
         expect(line.correlation_id, JSON.stringify(line)).toBe(requestId);
         expect(line.function_request_id, JSON.stringify(line)).toBe(requestId);
         expect(line.function_name).toBe("edp-test");
+        // The API's requests before these were this process's first invocations.
+        expect(line.cold_start, JSON.stringify(line)).toBe(false);
       }
     }
   });

@@ -12,8 +12,8 @@ const correlation = new AsyncLocalStorage<Correlation>();
 
 interface Correlation {
   id: string;
-  /** The invocation's Lambda context: kept per request too, since the logger's own copy is process-wide. */
-  lambda?: InvocationContext;
+  /** The invocation's Lambda context, per request: the local runtime serves many invocations at once. */
+  lambda?: Invocation;
 }
 
 /** The fields of Lambda's context that log lines carry. */
@@ -24,12 +24,28 @@ export interface InvocationContext {
   memoryLimitInMB?: string | number;
 }
 
+/** What a line of one invocation carries: its context, and whether it is the process's first. */
+interface Invocation extends InvocationContext {
+  coldStart: boolean;
+}
+
+/** Whether this process has served an invocation yet: the first one is its cold start. */
+let invoked = false;
+
 /**
  * Runs `work` with every log line it writes, however deep and however asynchronous, carrying
- * `id` (a fresh one when none is given) and, in a handler, that invocation's Lambda context.
+ * `id` (a fresh one when none is given) and, in a handler, that invocation's Lambda context
+ * with `cold_start`. This is the handlers' only logging set-up: powertools' injectLambdaContext
+ * would keep a second, process-wide copy of the context and read the environment on every
+ * invocation, for sampling and event logging that EDP does not use.
  */
 export function withCorrelationId<T>(id: string | undefined, work: () => T, lambda?: InvocationContext): T {
-  return correlation.run({ id: id || randomUUID(), lambda }, work);
+  let invocation: Invocation | undefined;
+  if (lambda) {
+    invocation = { ...lambda, coldStart: !invoked };
+    invoked = true;
+  }
+  return correlation.run({ id: id || randomUUID(), lambda: invocation }, work);
 }
 
 /** The id of the work being served now, if any. */
@@ -41,9 +57,7 @@ export function currentCorrelationId(): string | undefined {
 class CorrelatingLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
     const current = correlation.getStore();
-    // Inside served work, only that work's own Lambda context counts: the logger's copy is the
-    // last one any handler set, which in the local runtime may be another request's.
-    const lambda = current ? current.lambda && { ...attributes.lambdaContext, ...current.lambda } : attributes.lambdaContext;
+    const lambda = current?.lambda;
     return new LogItem({
       attributes: {
         level: attributes.logLevel,
@@ -65,8 +79,8 @@ class CorrelatingLogFormatter extends LogFormatter {
 
 /**
  * The one logger: structured JSON (powertools), level from EDP_LOG_LEVEL. Every line
- * carries the correlation id of the request, launch or sweep that wrote it; handlers
- * also inject Lambda's context (injectLambdaContext). Never pass secrets or whole
+ * carries the correlation id of the request, launch or sweep that wrote it, and in a handler
+ * that invocation's Lambda context (withCorrelationId). Never pass secrets or whole
  * cluster/data-source objects to it.
  */
 export const logger = new Logger({

@@ -1,5 +1,4 @@
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logger, withCorrelationId } from "@edp/core/config/logger";
+import { withCorrelationId } from "@edp/core/config/logger";
 import { NOTIFICATION_EVENTS } from "@edp/core/model/job-execution";
 import { JOB_STATUSES } from "@edp/core/model/status";
 import * as z from "@edp/core/model/zod";
@@ -31,15 +30,13 @@ const ActionSchema = z.discriminatedUnion("action", [
  * and deadlines. Delivery is at least once,
  * so every action is idempotent (a launch claims its execution first).
  */
-export const handler = middy<unknown, void>()
-  .use(injectLambdaContext(logger))
-  .handler((event, context) =>
-    withCorrelationId(
-      context.awsRequestId,
-      async () => {
-        const action = ActionSchema.parse(event) as ScheduledAction;
-        await (await getCore()).dispatch(action);
-      },
-      context,
-    ),
-  );
+export const handler = middy<unknown, void>().handler((event, context) =>
+  withCorrelationId(
+    context.awsRequestId,
+    async () => {
+      const action = ActionSchema.parse(event) as ScheduledAction;
+      await (await getCore()).dispatch(action);
+    },
+    context,
+  ),
+);

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logger, withCorrelationId } from "@edp/core/config/logger";
 import { EdpError } from "@edp/core/errors";
 import type { Core } from "@edp/core/runtime/core";
@@ -19,29 +18,27 @@ import { bodyBytes, checkApiVersion, jsonBody, tokenOf, validate } from "./reque
  */
 export function createHttpHandler(operations: readonly Operation[], getCore: () => Promise<Core>) {
   const byRoute = new Map(operations.map((operation) => [`${operation.method} ${operation.path}`, routeOf(operation)]));
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger))
-    .handler((event, context) => {
-      // API Gateway's request id (the local server sets one too) names every log line of this request.
-      const requestId = event.requestContext?.requestId || randomUUID();
-      return withCorrelationId(
-        requestId,
-        async () => {
-          let result: APIGatewayProxyStructuredResultV2;
-          try {
-            const route = byRoute.get(event.routeKey);
-            if (!route) throw new EdpError(404, "NOT_FOUND", `No route for ${event.routeKey}`);
-            result = await serve(route, event, await getCore());
-          } catch (error) {
-            result = errorResponse(error);
-          }
-          logger.debug("Request answered", { method: event.requestContext?.http?.method, path: event.rawPath, status: result.statusCode });
-          // OpenStack's header for the request id, so a client can quote it when reporting a problem.
-          return { ...result, headers: { ...result.headers, "x-openstack-request-id": requestId } };
-        },
-        context,
-      );
-    });
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) => {
+    // API Gateway's request id (the local server sets one too) names every log line of this request.
+    const requestId = event.requestContext?.requestId || randomUUID();
+    return withCorrelationId(
+      requestId,
+      async () => {
+        let result: APIGatewayProxyStructuredResultV2;
+        try {
+          const route = byRoute.get(event.routeKey);
+          if (!route) throw new EdpError(404, "NOT_FOUND", `No route for ${event.routeKey}`);
+          result = await serve(route, event, await getCore());
+        } catch (error) {
+          result = errorResponse(error);
+        }
+        logger.debug("Request answered", { method: event.requestContext?.http?.method, path: event.rawPath, status: result.statusCode });
+        // OpenStack's header for the request id, so a client can quote it when reporting a problem.
+        return { ...result, headers: { ...result.headers, "x-openstack-request-id": requestId } };
+      },
+      context,
+    );
+  });
 }
 
 interface Route {
