@@ -13,7 +13,9 @@ const correlation = new AsyncLocalStorage<Correlation>();
 interface Correlation {
   id: string;
   /** The invocation's Lambda context, per request: the local runtime serves many invocations at once. */
-  lambda?: Invocation;
+  lambda?: InvocationContext;
+  /** With `lambda`: whether this invocation is the process's first, its cold start. */
+  coldStart?: boolean;
 }
 
 /** The fields of Lambda's context that log lines carry. */
@@ -22,11 +24,6 @@ export interface InvocationContext {
   functionName?: string;
   invokedFunctionArn?: string;
   memoryLimitInMB?: string | number;
-}
-
-/** What a line of one invocation carries: its context, and whether it is the process's first. */
-interface Invocation extends InvocationContext {
-  coldStart: boolean;
 }
 
 /** Whether this process has served an invocation yet: the first one is its cold start. */
@@ -40,12 +37,10 @@ let invoked = false;
  * invocation, for sampling and event logging that EDP does not use.
  */
 export function withCorrelationId<T>(id: string | undefined, work: () => T, lambda?: InvocationContext): T {
-  let invocation: Invocation | undefined;
-  if (lambda) {
-    invocation = { ...lambda, coldStart: !invoked };
-    invoked = true;
-  }
-  return correlation.run({ id: id || randomUUID(), lambda: invocation }, work);
+  if (!lambda) return correlation.run({ id: id || randomUUID() }, work);
+  const coldStart = !invoked;
+  invoked = true;
+  return correlation.run({ id: id || randomUUID(), lambda, coldStart }, work);
 }
 
 /** The id of the work being served now, if any. */
@@ -65,7 +60,7 @@ class CorrelatingLogFormatter extends LogFormatter {
         timestamp: this.formatTimestamp(attributes.timestamp),
         service: attributes.serviceName,
         ...(current ? { correlation_id: current.id } : {}),
-        cold_start: lambda?.coldStart,
+        cold_start: current?.coldStart,
         function_arn: lambda?.invokedFunctionArn,
         function_memory_size: lambda?.memoryLimitInMB,
         function_name: lambda?.functionName,
