@@ -37,15 +37,9 @@ let invoked = false;
  * invocation, for sampling and event logging that EDP does not use.
  */
 export function withCorrelationId<T>(id: string | undefined, work: () => T, lambda?: InvocationContext): T {
-  if (!lambda) return correlation.run({ id: id || randomUUID() }, work);
-  const coldStart = !invoked;
-  invoked = true;
+  const coldStart = lambda ? !invoked : undefined;
+  if (lambda) invoked = true;
   return correlation.run({ id: id || randomUUID(), lambda, coldStart }, work);
-}
-
-/** The id of the work being served now, if any. */
-export function currentCorrelationId(): string | undefined {
-  return correlation.getStore()?.id;
 }
 
 /** Powertools' standard line, plus `correlation_id` (and the Lambda context) of the work being served. */
